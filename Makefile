@@ -1,0 +1,112 @@
+# scalelab — hand-written Makefile.
+#   make                     build ./scalelab
+#   make run                 prepare the default corpus and open the lab
+#   make check               run every test
+#   make bench               run the benchmarks (bench/RESULTS.md records them)
+#   make install PREFIX=DIR  install the binary, presets, themes and man page
+#   make SAN=address,undefined check  /  make SAN=thread check   sanitizer builds
+#   make MPI=1               build with OpenMPI (cluster sweeps)
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+SAN     ?=
+MPI     ?= 0
+NATIVE  ?= 1
+
+comma := ,
+BUILD := build$(if $(SAN),-$(subst $(comma),-,$(SAN)))
+
+ifeq ($(MPI),1)
+CC := mpicc
+BUILD := $(BUILD)-mpi
+endif
+
+OPT := -O2
+ifeq ($(NATIVE),1)
+OPT += -march=native
+endif
+ifneq ($(SAN),)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SAN)
+ifneq ($(findstring undefined,$(SAN)),)
+OPT += -fno-sanitize-recover=undefined
+endif
+endif
+
+WARN    := -Wall -Wextra -Wstrict-prototypes -Wshadow -pedantic
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+CPPFLAGS := -Iinclude $(shell pkg-config --cflags openblas 2>/dev/null) -D_POSIX_C_SOURCE=200809L
+ifeq ($(MPI),1)
+CPPFLAGS += -DSL_WITH_MPI=1
+endif
+CFLAGS  := -std=c11 $(OPT) $(WARN) -MMD -MP -pthread
+# GSL is linked against OpenBLAS's CBLAS, not gslcblas.
+LDLIBS  := -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lm -lpthread
+LDFLAGS := -pthread $(if $(SAN),-fsanitize=$(SAN))
+
+LIB_SRC  := $(wildcard src/core/*.c src/engine/*.c src/tui/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+
+BIN   := $(BUILD)/scalelab
+TESTS := $(BUILD)/unit_tests
+
+.PHONY: all run check bench install clean deps
+all: scalelab
+
+scalelab: $(BIN)
+	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab; fi
+
+$(BUILD)/libscalelab.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(BUILD)/libscalelab.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libscalelab.a $(LDLIBS)
+
+$(TESTS): $(TEST_OBJ) $(BUILD)/libscalelab.a
+	$(CC) $(LDFLAGS) -o $@ $(TEST_OBJ) $(BUILD)/libscalelab.a -lcriterion $(LDLIBS)
+
+$(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -DSL_TEST_BIN='"$(abspath $(BIN))"' -DSL_SOURCE_DIR='"$(CURDIR)"' $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+deps:
+	@scripts/install-deps.sh --if-missing
+
+run: deps
+	@$(MAKE) --no-print-directory scalelab
+	./scalelab
+
+# The threaded suites run under ThreadSanitizer (SAN=thread); everything runs otherwise.
+TEST_FILTER := $(if $(findstring thread,$(SAN)),--filter='threads*/*',)
+check: deps
+	@$(MAKE) --no-print-directory $(BIN) $(TESTS)
+	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab; fi
+	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp halt_on_error=1" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	$(TESTS) --jobs=2 $(TEST_FILTER)
+
+bench: scalelab
+	./scalelab bench
+
+install: scalelab
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/scalelab/presets \
+	  $(DESTDIR)$(PREFIX)/share/scalelab/themes $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 scalelab $(DESTDIR)$(PREFIX)/bin/scalelab
+	-install -m 644 presets/*.json $(DESTDIR)$(PREFIX)/share/scalelab/presets/ 2>/dev/null
+	-install -m 644 themes/*.json $(DESTDIR)$(PREFIX)/share/scalelab/themes/ 2>/dev/null
+	-install -m 644 docs/scalelab.1 $(DESTDIR)$(PREFIX)/share/man/man1/ 2>/dev/null
+
+clean:
+	rm -rf build build-* scalelab
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,71 @@
+/* data: corpora and tokenizers. Loads the default corpus (the King James Bible,
+ * prepared into data/ on first use), any UTF-8 text file or folder of .txt, or
+ * llm.c/nanoGPT uint16 .bin shards; tokenizes with bytes or a cached byte-level
+ * BPE; splits train/test deterministically; samples seeded training batches.
+ * Called by train, engine and cli. Never prints. */
+#ifndef SCALELAB_DATA_H
+#define SCALELAB_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scalelab/util.h"
+
+#define SL_MAX_VOCAB 65535
+
+/* Options for loading a corpus. Zeroed fields take the defaults. */
+typedef struct {
+    const char *path;      /* text file, folder of .txt, .bin shard, folder of
+                              .bin shards, or NULL/"kjv" for the default corpus */
+    const char *tokenizer; /* "byte" (default) or "bpe:VOCAB" (257..65535) */
+    double test_frac;      /* fraction held out at the end; default 0.05 */
+    const char *data_dir;  /* where prepared corpora and tokenizer caches live;
+                              default "data" (or $SCALELAB_DATA) */
+} sl_corpus_opts;
+
+/* A tokenized corpus: tokens [0, n_train) train, [n_train, n_tokens) test. */
+typedef struct {
+    uint16_t *tokens;
+    size_t n_tokens;
+    size_t n_train;
+    int vocab;            /* 256 for bytes, the BPE's size, or 65536 bound for shards */
+    size_t n_bytes;       /* size of the source text (0 for .bin shards) */
+    char source[1024];    /* the path read, for messages */
+    char tokenizer[32];   /* "byte", "bpe:4096", "shard" */
+} sl_corpus;
+
+int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err);
+void sl_corpus_free(sl_corpus *c);
+
+/* Checks that the corpus has room for n_ctx+1 tokens in both parts. */
+int sl_corpus_check_ctx(const sl_corpus *c, int n_ctx, sl_error *err);
+
+/* Seeded training-batch sampler over the first `limit` train tokens (the
+ * D-token subset; limit 0 or > n_train means the whole train part). Each
+ * sequence is a random window of n_ctx+1 tokens. Its state is the RNG alone, so
+ * a checkpoint that stores it resumes the same stream. */
+typedef struct {
+    sl_rng rng;
+    size_t limit;
+} sl_sampler;
+void sl_sampler_init(sl_sampler *s, uint64_t seed, const sl_corpus *c, size_t limit);
+/* inputs and targets are B*T int32 each: targets[i] = the token after inputs[i]. */
+void sl_sampler_next(sl_sampler *s, const sl_corpus *c, int B, int T, int32_t *inputs,
+                     int32_t *targets);
+
+/* The held-out evaluation windows: the first `max_tokens` of the test part cut
+ * into non-overlapping windows of T+1; returns how many sequences fit (>= 1
+ * after sl_corpus_check_ctx). Sequence i starts at test token i*T. */
+size_t sl_eval_sequences(const sl_corpus *c, int T, size_t max_tokens);
+void sl_eval_batch(const sl_corpus *c, int T, size_t first, int B, int32_t *inputs,
+                   int32_t *targets);
+
+/* Prepares the default corpus into data_dir (writes kjv.txt from `bible`). */
+int sl_data_prepare_default(const char *data_dir, char *out_path, size_t out_len, sl_error *err);
+
+/* Byte n-gram baselines (n = 1..max_n, add-k smoothing with k tuned on nothing
+ * but the train part) on the same split: held-out loss in nats per byte. */
+int sl_ngram_heldout(const uint8_t *bytes, size_t n_train, size_t n_total, int max_n,
+                     double *loss_out, sl_error *err);
+
+#endif

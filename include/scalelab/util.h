@@ -1,0 +1,70 @@
+/* util: errors, atomic file writes, the seeded RNG, clocks, checked allocation.
+ * Used by every module of core and above; depends on nothing but libc.
+ * Errors never print: they fill an sl_error that the caller reports. */
+#ifndef SCALELAB_UTIL_H
+#define SCALELAB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Return codes: 0 is success; negative values say what kind of failure. */
+enum {
+    SL_OK = 0,
+    SL_ERUNTIME = -1, /* I/O failure, out of memory, diverged: exit code 1 */
+    SL_EINPUT = -2,   /* bad input from the user (file, flag, field): exit code 2 */
+};
+
+/* One line, `FILE:FIELD: what is wrong (expected ...)`, without the program name. */
+typedef struct {
+    char msg[1024];
+} sl_error;
+
+/* Formats the message into err (if non-NULL) and returns code. */
+int sl_fail(sl_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Exit status for a return code: 0, 1 or 2. */
+int sl_exit_code(int rc);
+
+/* Allocation that aborts with file and line on failure (only for sizes the
+ * program itself chose; sizes from input are checked before they get here). */
+void *sl_xmalloc_(size_t n, const char *file, int line);
+void *sl_xcalloc_(size_t n, size_t size, const char *file, int line);
+#define sl_xmalloc(n) sl_xmalloc_((n), __FILE__, __LINE__)
+#define sl_xcalloc(n, s) sl_xcalloc_((n), (s), __FILE__, __LINE__)
+/* 64-byte aligned, zeroed, for tensors; free with free(). */
+float *sl_alloc_floats(size_t n);
+
+/* Atomic replace: writes len bytes to path.tmp.PID, fsyncs it, renames it over
+ * path and fsyncs the directory. On any failure the old file is untouched and the
+ * temporary file is removed. */
+int sl_write_atomic(const char *path, const void *data, size_t len, sl_error *err);
+
+/* Whole file into a malloc'd buffer with a terminating NUL (not counted in *len). */
+int sl_read_file(const char *path, char **data, size_t *len, sl_error *err);
+
+/* mkdir -p */
+int sl_mkdirs(const char *path, sl_error *err);
+
+/* Seeded RNG (splitmix64 to seed, xoshiro256** to draw). The state is four
+ * words so that a checkpoint can store it and a resumed run draws the same. */
+typedef struct {
+    uint64_t s[4];
+} sl_rng;
+void sl_rng_seed(sl_rng *r, uint64_t seed);
+uint64_t sl_rng_next(sl_rng *r);
+double sl_rng_uniform(sl_rng *r);          /* [0, 1) */
+uint64_t sl_rng_below(sl_rng *r, uint64_t n); /* [0, n), unbiased */
+float sl_rng_normal(sl_rng *r);            /* standard normal */
+
+/* Monotonic seconds. */
+double sl_now(void);
+
+/* FNV-1a 64 over a buffer, chainable via h (start with SL_FNV_INIT). */
+#define SL_FNV_INIT 0xcbf29ce484222325ULL
+uint64_t sl_fnv1a(uint64_t h, const void *data, size_t len);
+
+/* Peak resident set size of this process in MiB. */
+double sl_peak_rss_mb(void);
+
+#endif
