@@ -23,17 +23,43 @@ typedef struct {
                               default "data" (or $SCALELAB_DATA) */
 } sl_corpus_opts;
 
-/* A tokenized corpus: tokens [0, n_train) train, [n_train, n_tokens) test. */
+/* What happened to the BPE cache while loading (bpe tokenizer only). */
+enum {
+    SL_CACHE_NONE = 0,  /* no BPE */
+    SL_CACHE_LOADED,    /* read from cache_path */
+    SL_CACHE_TRAINED,   /* no cache yet: trained and saved to cache_path */
+    SL_CACHE_REPAIRED,  /* the cache was corrupt (cache_note says why): retrained, saved */
+    SL_CACHE_UNSAVED,   /* trained, but the cache could not be written (cache_note) */
+};
+
+/* A tokenized corpus: tokens [0, n_train) train, [n_train, n_tokens) test.
+ * The test part is the last test_frac of the corpus: of the bytes for text
+ * (each part tokenized on its own, so the test tokens decode to exactly the
+ * held-out bytes), of the tokens for shards (or the *val* shards of a folder). */
 typedef struct {
     uint16_t *tokens;
     size_t n_tokens;
     size_t n_train;
-    int vocab;            /* 256 for bytes, the BPE's size, or 65536 bound for shards */
+    int vocab;            /* 256 for bytes, the BPE's size, or the largest token
+                             + 1 (at most 65536) for shards */
     size_t n_bytes;       /* size of the source text (0 for .bin shards) */
     char source[1024];    /* the path read, for messages */
     char tokenizer[32];   /* "byte", "bpe:4096", "shard" */
+    uint8_t *bytes;       /* the source text (NULL for shards), freed with the corpus */
+    size_t n_train_bytes; /* bytes [0, n_train_bytes) are the train part */
+    int cache_state;      /* SL_CACHE_* */
+    char cache_path[1024];
+    char cache_note[1024];
+    double bpe_seconds;    /* loading or training the BPE */
+    double encode_seconds; /* encoding the text with it */
 } sl_corpus;
 
+/* The data directory: data_dir if set, else $SCALELAB_DATA, else "data". */
+const char *sl_data_dir(const char *data_dir);
+
+/* Loads and tokenizes a corpus (preparing the default one on first use).
+ * Errors name the file and field: missing path, empty file or folder, a shard
+ * header that is wrong, a bad tokenizer (SL_EINPUT); no `bible` (SL_ERUNTIME). */
 int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err);
 void sl_corpus_free(sl_corpus *c);
 
@@ -43,7 +69,8 @@ int sl_corpus_check_ctx(const sl_corpus *c, int n_ctx, sl_error *err);
 /* Seeded training-batch sampler over the first `limit` train tokens (the
  * D-token subset; limit 0 or > n_train means the whole train part). Each
  * sequence is a random window of n_ctx+1 tokens. Its state is the RNG alone, so
- * a checkpoint that stores it resumes the same stream. */
+ * a checkpoint that stores it resumes the same stream. A limit shorter than one
+ * window is widened to one window (never past the train part). */
 typedef struct {
     sl_rng rng;
     size_t limit;
@@ -53,19 +80,25 @@ void sl_sampler_init(sl_sampler *s, uint64_t seed, const sl_corpus *c, size_t li
 void sl_sampler_next(sl_sampler *s, const sl_corpus *c, int B, int T, int32_t *inputs,
                      int32_t *targets);
 
-/* The held-out evaluation windows: the first `max_tokens` of the test part cut
- * into non-overlapping windows of T+1; returns how many sequences fit (>= 1
- * after sl_corpus_check_ctx). Sequence i starts at test token i*T. */
+/* The held-out evaluation windows: the first `max_tokens` of the test part
+ * (0: all of it) cut into non-overlapping windows of T+1; returns how many
+ * sequences fit (>= 1 after sl_corpus_check_ctx). Sequence i starts at test
+ * token i*T. sl_eval_batch fills sequences first..first+B-1, wrapping past the
+ * last window of the whole test part, so a final partial batch is defined. */
 size_t sl_eval_sequences(const sl_corpus *c, int T, size_t max_tokens);
 void sl_eval_batch(const sl_corpus *c, int T, size_t first, int B, int32_t *inputs,
                    int32_t *targets);
 
-/* Prepares the default corpus into data_dir (writes kjv.txt from `bible`). */
+/* Prepares the default corpus into data_dir (NULL: sl_data_dir's default):
+ * writes kjv.txt from `bible` atomically and puts its path in out_path. */
 int sl_data_prepare_default(const char *data_dir, char *out_path, size_t out_len, sl_error *err);
 
 /* Byte n-gram baselines (n = 1..max_n, add-k smoothing with k tuned on nothing
- * but the train part) on the same split: held-out loss in nats per byte. */
+ * but the train part) on the same split: held-out loss in nats per byte.
+ * loss_out[n-1] gets order n; k_out (may be NULL) the k chosen for each. */
 int sl_ngram_heldout(const uint8_t *bytes, size_t n_train, size_t n_total, int max_n,
                      double *loss_out, sl_error *err);
+int sl_ngram_heldout_k(const uint8_t *bytes, size_t n_train, size_t n_total, int max_n,
+                       double *loss_out, double *k_out, sl_error *err);
 
 #endif

