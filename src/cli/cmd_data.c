@@ -119,10 +119,11 @@ static int prepare(const sl_corpus_opts *o)
     if (isatty(STDERR_FILENO))
         fprintf(stderr, "%40s\r", "");
     if (rc) {
-        /* Too short to score n-grams: the report above still stands. */
-        printf("\nbyte n-gram baselines: %s\n", err.msg);
+        /* Too short to score n-grams is too short to train on, too. */
+        sl_error e2;
+        sl_fail(&e2, rc, "%s: %s", c.source, err.msg);
         sl_corpus_free(&c);
-        return 0;
+        return cli_report(rc, &e2);
     }
     int per_token = c.cache_state != SL_CACHE_NONE;
     /* Test bytes per test token: converts nats per byte to nats per token. */

@@ -1,0 +1,651 @@
+/* data: corpora (text, folders, .bin shards and their damage), the split and
+ * the context check, the sampler and evaluation windows, the byte n-gram
+ * floors (1.39 nats/byte for the 5-gram on the King James text), and
+ * `scalelab data prepare` on bad input (exit 2, one line naming the problem).
+ * Every file lives in a fresh temporary directory. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "scalelab/data.h"
+#include "scalelab/util.h"
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/scalelab-data-XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char p[1024];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(p);
+        else
+            unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static void remove_tmpdir(void) { remove_tree(tmpdir); }
+
+/* tmpdir/name into buf. */
+static const char *at(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "%s/%s", tmpdir, name);
+    return buf;
+}
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+    sl_error err;
+    cr_assert_eq(sl_write_atomic(path, data, n, &err), SL_OK, "%s", err.msg);
+}
+
+static void put32(uint8_t *p, int32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)((uint32_t)v >> (8 * i));
+}
+
+/* An llm.c shard whose header says `count` tokens, holding n of them: token
+ * i is first + i (mod 65536), so a token tells where it was read from. */
+static void write_shard(const char *path, int32_t magic, int32_t version, int32_t count, size_t n,
+                        unsigned first)
+{
+    size_t len = 1024 + 2 * n;
+    uint8_t *b = calloc(1, len);
+    put32(b, magic);
+    put32(b + 4, version);
+    put32(b + 8, count);
+    for (size_t i = 0; i < n; i++) {
+        unsigned t = (first + (unsigned)i) & 0xffff;
+        b[1024 + 2 * i] = (uint8_t)t;
+        b[1024 + 2 * i + 1] = (uint8_t)(t >> 8);
+    }
+    write_file(path, b, len);
+    free(b);
+}
+
+static int load(sl_corpus *c, const char *path, const char *tokenizer, sl_error *err)
+{
+    sl_corpus_opts o = {.path = path, .tokenizer = tokenizer, .data_dir = tmpdir};
+    return sl_corpus_load(c, &o, err);
+}
+
+/* ---- corpora ------------------------------------------------------------ */
+
+TestSuite(data_corpus, .init = make_tmpdir, .fini = remove_tmpdir);
+
+Test(data_corpus, missing_path_is_an_input_error_naming_it)
+{
+    char p[512];
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, at(p, sizeof p, "nope.txt"), NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, p), "%s", err.msg);
+    cr_assert_null(c.tokens);
+}
+
+Test(data_corpus, empty_file_is_an_input_error)
+{
+    char p[512];
+    sl_corpus c;
+    sl_error err;
+    write_file(at(p, sizeof p, "empty.txt"), "", 0);
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "empty"), "%s", err.msg);
+    cr_assert_eq(load(&c, p, "bpe:300", &err), SL_EINPUT);
+}
+
+Test(data_corpus, empty_folder_is_an_input_error)
+{
+    char p[512], q[512];
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(mkdir(at(p, sizeof p, "corpus"), 0755), 0);
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "empty folder"), "%s", err.msg);
+    /* Files that are neither .txt nor .bin do not count. */
+    write_file(at(q, sizeof q, "corpus/notes.md"), "# hi\n", 5);
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, p), "%s", err.msg);
+}
+
+Test(data_corpus, folder_of_txt_is_concatenated_in_name_order)
+{
+    char p[512], q[512];
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(mkdir(at(p, sizeof p, "corpus"), 0755), 0);
+    write_file(at(q, sizeof q, "corpus/b.txt"), "world\n", 6);
+    write_file(at(q, sizeof q, "corpus/a.txt"), "hello ", 6);
+    write_file(at(q, sizeof q, "corpus/c.md"), "ignored", 7);
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.n_bytes, 12);
+    cr_assert(memcmp(c.bytes, "hello world\n", 12) == 0);
+    cr_assert_eq(c.tokens[6], 'w');
+    sl_corpus_free(&c);
+}
+
+Test(data_corpus, split_holds_out_the_last_fraction)
+{
+    char p[512];
+    char text[1000];
+    for (int i = 0; i < 1000; i++)
+        text[i] = (char)('a' + i % 26);
+    write_file(at(p, sizeof p, "t.txt"), text, sizeof text);
+    sl_corpus c;
+    sl_error err;
+    sl_corpus_opts o = {.path = p, .data_dir = tmpdir, .test_frac = 0.2};
+    cr_assert_eq(sl_corpus_load(&c, &o, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.n_tokens, 1000);
+    cr_assert_eq(c.n_train, 800);
+    cr_assert_eq(c.vocab, 256);
+    cr_assert_str_eq(c.tokenizer, "byte");
+    sl_corpus_free(&c);
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK);
+    cr_assert_eq(c.n_train, 950, "default test_frac is 0.05");
+    sl_corpus_free(&c);
+    o.test_frac = 1.5;
+    cr_assert_eq(sl_corpus_load(&c, &o, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "test_frac"), "%s", err.msg);
+}
+
+Test(data_corpus, corpus_shorter_than_ctx_plus_one_is_rejected)
+{
+    char p[512];
+    char text[200];
+    memset(text, 'x', sizeof text);
+    write_file(at(p, sizeof p, "short.txt"), text, sizeof text);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK);
+    /* 190 train tokens, 10 test tokens. */
+    cr_assert_eq(sl_corpus_check_ctx(&c, 9, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_corpus_check_ctx(&c, 10, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "test part"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, p), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "expected at least"), "%s", err.msg);
+    cr_assert_eq(sl_corpus_check_ctx(&c, 500, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "train part"), "%s", err.msg);
+    sl_corpus_free(&c);
+}
+
+Test(data_corpus, byte_tokenizer_accepts_bytes_that_are_not_utf8)
+{
+    char p[512];
+    uint8_t b[2048];
+    for (int i = 0; i < 2048; i++)
+        b[i] = (uint8_t)(255 - i % 256);
+    write_file(at(p, sizeof p, "bin.txt"), b, sizeof b);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, "byte", &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.n_tokens, 2048);
+    for (int i = 0; i < 2048; i++)
+        cr_assert_eq(c.tokens[i], b[i]);
+    sl_corpus_free(&c);
+    /* BPE on the same bytes does not crash and keeps every byte. */
+    cr_assert_eq(load(&c, p, "bpe:300", &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.vocab, 300);
+    cr_assert_gt(c.n_tokens, 0);
+    sl_corpus_free(&c);
+}
+
+Test(data_corpus, bad_tokenizer_is_an_input_error)
+{
+    char p[512];
+    write_file(at(p, sizeof p, "t.txt"), "hello", 5);
+    sl_corpus c;
+    sl_error err;
+    const char *bad[] = {"bpe:256", "bpe:65536", "bpe:", "bpe:12x", "words"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_assert_eq(load(&c, p, bad[i], &err), SL_EINPUT, "%s accepted", bad[i]);
+        cr_assert_not_null(strstr(err.msg, "tokenizer"), "%s", err.msg);
+    }
+}
+
+Test(data_corpus, data_dir_defaults_to_the_environment)
+{
+    setenv("SCALELAB_DATA", tmpdir, 1);
+    cr_assert_str_eq(sl_data_dir(NULL), tmpdir);
+    cr_assert_str_eq(sl_data_dir("elsewhere"), "elsewhere");
+    unsetenv("SCALELAB_DATA");
+    cr_assert_str_eq(sl_data_dir(NULL), "data");
+}
+
+/* ---- token shards -------------------------------------------------------- */
+
+TestSuite(data_shards, .init = make_tmpdir, .fini = remove_tmpdir);
+
+Test(data_shards, valid_shard_loads_as_is)
+{
+    char p[512];
+    write_shard(at(p, sizeof p, "tiny.bin"), 20240520, 1, 1000, 1000, 50000);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.n_tokens, 1000);
+    cr_assert_eq(c.n_train, 950);
+    cr_assert_eq(c.tokens[0], 50000);
+    cr_assert_eq(c.tokens[999], 50999);
+    cr_assert_eq(c.vocab, 51000);
+    cr_assert_eq(c.n_bytes, 0);
+    cr_assert_str_eq(c.tokenizer, "shard");
+    sl_corpus_free(&c);
+}
+
+static void assert_bad_shard(int32_t magic, int32_t version, int32_t count, size_t n,
+                             const char *field)
+{
+    char p[512];
+    write_shard(at(p, sizeof p, "bad.bin"), magic, version, count, n, 0);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT, "bad shard accepted (%s)", field);
+    cr_assert_not_null(strstr(err.msg, p), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, field), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "expected"), "%s", err.msg);
+    cr_assert_null(c.tokens);
+}
+
+Test(data_shards, wrong_magic_is_rejected) { assert_bad_shard(12345, 1, 100, 100, "magic 12345"); }
+Test(data_shards, wrong_version_is_rejected) { assert_bad_shard(20240520, 2, 100, 100, "version 2"); }
+Test(data_shards, count_longer_than_the_file_is_rejected)
+{
+    assert_bad_shard(20240520, 1, 101, 100, "token count 101");
+}
+Test(data_shards, count_shorter_than_the_file_is_rejected)
+{
+    assert_bad_shard(20240520, 1, 99, 100, "token count 99");
+}
+Test(data_shards, negative_count_is_rejected) { assert_bad_shard(20240520, 1, -5, 100, "token count"); }
+
+Test(data_shards, truncated_header_is_rejected)
+{
+    char p[512];
+    write_file(at(p, sizeof p, "cut.bin"), "\x38\x0b\x35\x01", 4);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "header"), "%s", err.msg);
+}
+
+Test(data_shards, folder_uses_val_shards_as_the_test_part)
+{
+    char p[512], q[512];
+    cr_assert_eq(mkdir(at(p, sizeof p, "shards"), 0755), 0);
+    write_shard(at(q, sizeof q, "shards/tiny_val_000000.bin"), 20240520, 1, 50, 50, 1000);
+    write_shard(at(q, sizeof q, "shards/tiny_train_000002.bin"), 20240520, 1, 30, 30, 200);
+    write_shard(at(q, sizeof q, "shards/tiny_train_000001.bin"), 20240520, 1, 100, 100, 0);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.n_tokens, 180);
+    cr_assert_eq(c.n_train, 130);
+    cr_assert_eq(c.tokens[99], 99);
+    cr_assert_eq(c.tokens[100], 200, "train shards in name order");
+    cr_assert_eq(c.tokens[130], 1000, "val shard after the train shards");
+    sl_corpus_free(&c);
+}
+
+Test(data_shards, folder_without_val_shards_holds_out_the_last_fraction)
+{
+    char p[512], q[512];
+    cr_assert_eq(mkdir(at(p, sizeof p, "shards"), 0755), 0);
+    write_shard(at(q, sizeof q, "shards/a.bin"), 20240520, 1, 500, 500, 0);
+    write_shard(at(q, sizeof q, "shards/b.bin"), 20240520, 1, 500, 500, 500);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.n_tokens, 1000);
+    cr_assert_eq(c.n_train, 950);
+    sl_corpus_free(&c);
+    /* One damaged shard in the folder is named. */
+    write_shard(at(q, sizeof q, "shards/c.bin"), 20240520, 3, 5, 5, 0);
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "c.bin"), "%s", err.msg);
+}
+
+Test(data_shards, bpe_tokenizer_is_refused_for_shards)
+{
+    char p[512];
+    write_shard(at(p, sizeof p, "tiny.bin"), 20240520, 1, 100, 100, 0);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, "bpe:512", &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "tokenizer"), "%s", err.msg);
+}
+
+/* ---- sampler and evaluation windows ------------------------------------- */
+
+TestSuite(data_sampler, .init = make_tmpdir, .fini = remove_tmpdir);
+
+/* 20000 tokens, token i == i: 19000 train, 1000 test. */
+static void counting_corpus(sl_corpus *c)
+{
+    char p[512];
+    write_shard(at(p, sizeof p, "count.bin"), 20240520, 1, 20000, 20000, 0);
+    sl_error err;
+    cr_assert_eq(load(c, p, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c->n_train, 19000);
+}
+
+Test(data_sampler, same_seed_gives_the_same_batches)
+{
+    sl_corpus c;
+    counting_corpus(&c);
+    enum { B = 4, T = 16 };
+    int32_t x1[B * T], y1[B * T], x2[B * T], y2[B * T];
+    sl_sampler a, b, d;
+    sl_sampler_init(&a, 1234, &c, 0);
+    sl_sampler_init(&b, 1234, &c, 0);
+    sl_sampler_init(&d, 1235, &c, 0);
+    int differ = 0;
+    for (int step = 0; step < 20; step++) {
+        sl_sampler_next(&a, &c, B, T, x1, y1);
+        sl_sampler_next(&b, &c, B, T, x2, y2);
+        cr_assert(memcmp(x1, x2, sizeof x1) == 0 && memcmp(y1, y2, sizeof y1) == 0);
+        sl_sampler_next(&d, &c, B, T, x2, y2);
+        differ |= memcmp(x1, x2, sizeof x1) != 0;
+    }
+    cr_assert(differ, "another seed gave the same stream");
+    sl_corpus_free(&c);
+}
+
+Test(data_sampler, stored_state_resumes_the_same_stream)
+{
+    sl_corpus c;
+    counting_corpus(&c);
+    enum { B = 2, T = 8 };
+    int32_t x1[B * T], y1[B * T], x2[B * T], y2[B * T];
+    sl_sampler a;
+    sl_sampler_init(&a, 99, &c, 5000);
+    for (int i = 0; i < 5; i++)
+        sl_sampler_next(&a, &c, B, T, x1, y1);
+    /* A checkpoint stores the RNG; a resumed run re-inits and restores it. */
+    sl_rng saved = a.rng;
+    sl_sampler b;
+    sl_sampler_init(&b, 12345, &c, 5000);
+    b.rng = saved;
+    for (int i = 0; i < 5; i++) {
+        sl_sampler_next(&a, &c, B, T, x1, y1);
+        sl_sampler_next(&b, &c, B, T, x2, y2);
+        cr_assert(memcmp(x1, x2, sizeof x1) == 0);
+    }
+    sl_corpus_free(&c);
+}
+
+/* Every window is contiguous and ends at or before `end`. */
+static void assert_windows_within(sl_corpus *c, size_t limit, size_t end, uint64_t seed)
+{
+    enum { B = 8, T = 32 };
+    int32_t x[B * T], y[B * T];
+    sl_sampler s;
+    sl_sampler_init(&s, seed, c, limit);
+    size_t highest = 0;
+    for (int step = 0; step < 500; step++) {
+        sl_sampler_next(&s, c, B, T, x, y);
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) {
+                cr_assert_eq(x[b * T + t], x[b * T] + t);
+                cr_assert_eq(y[b * T + t], x[b * T + t] + 1);
+                cr_assert_lt((size_t)y[b * T + t], end, "read token %d past %zu",
+                             y[b * T + t], end);
+                if ((size_t)y[b * T + t] > highest)
+                    highest = (size_t)y[b * T + t];
+            }
+    }
+    cr_assert_geq(highest + 40, end, "the last tokens before %zu are never sampled", end);
+}
+
+Test(data_sampler, windows_never_touch_the_test_part)
+{
+    sl_corpus c;
+    counting_corpus(&c);
+    assert_windows_within(&c, 0, c.n_train, 1);
+    assert_windows_within(&c, 1u << 30, c.n_train, 2);
+    sl_corpus_free(&c);
+}
+
+Test(data_sampler, windows_stay_inside_the_d_token_subset)
+{
+    sl_corpus c;
+    counting_corpus(&c);
+    assert_windows_within(&c, 300, 300, 3);
+    assert_windows_within(&c, 4096, 4096, 4);
+    /* A subset smaller than one window grows to exactly one window. */
+    assert_windows_within(&c, 10, 33, 5);
+    sl_corpus_free(&c);
+}
+
+Test(data_sampler, eval_windows_tile_the_test_part_in_order)
+{
+    sl_corpus c;
+    counting_corpus(&c);
+    enum { T = 64, B = 3 };
+    size_t n = sl_eval_sequences(&c, T, 0);
+    cr_assert_eq(n, (1000 - 1) / T);
+    cr_assert_eq(sl_eval_sequences(&c, T, 200), 3);
+    cr_assert_eq(sl_eval_sequences(&c, T, 64), 0);
+    int32_t x[B * T], y[B * T];
+    for (size_t first = 0; first < n; first += B) {
+        sl_eval_batch(&c, T, first, B, x, y);
+        for (int b = 0; b < B; b++) {
+            size_t seq = (first + (size_t)b) % n;
+            cr_assert_eq(x[b * T], (int32_t)(c.n_train + seq * T));
+            cr_assert_eq(y[b * T + T - 1], x[b * T] + T);
+        }
+    }
+    sl_corpus_free(&c);
+}
+
+/* ---- n-gram floors ------------------------------------------------------- */
+
+TestSuite(data_ngram, .init = make_tmpdir, .fini = remove_tmpdir);
+
+Test(data_ngram, higher_orders_win_on_repetitive_text)
+{
+    /* A nearly periodic text: longer contexts predict it better, up to the
+     * noise (order 5 only has to stay close to order 4). */
+    size_t n = 60000;
+    uint8_t *t = sl_xmalloc(n);
+    sl_rng r;
+    sl_rng_seed(&r, 11);
+    const char *pat = "in the beginning was the word. ";
+    for (size_t i = 0; i < n; i++)
+        t[i] = sl_rng_below(&r, 50) ? (uint8_t)pat[i % 31] : (uint8_t)('a' + sl_rng_below(&r, 26));
+    double loss[5], k[5];
+    sl_error err;
+    cr_assert_eq(sl_ngram_heldout_k(t, 57000, n, 5, loss, k, &err), SL_OK, "%s", err.msg);
+    cr_assert_lt(loss[0], log(256.0));
+    for (int i = 1; i < 5; i++) {
+        if (i < 4)
+            cr_assert_lt(loss[i], loss[i - 1], "order %d: %f not below %f", i + 1, loss[i], loss[i - 1]);
+        cr_assert(k[i] > 0 && isfinite(loss[i]));
+    }
+    cr_assert_lt(loss[4], loss[3] + 0.05);
+    cr_assert_lt(loss[4], 0.25 * loss[0]);
+    cr_assert_eq(sl_ngram_heldout(t, 57000, 57000, 5, loss, &err), SL_EINPUT, "empty test part");
+    cr_assert_eq(sl_ngram_heldout(t, 57000, n, 9, loss, &err), SL_EINPUT, "order 9");
+    free(t);
+}
+
+Test(data_ngram, uniform_bytes_cost_log_256)
+{
+    size_t n = 200000;
+    uint8_t *t = sl_xmalloc(n);
+    sl_rng r;
+    sl_rng_seed(&r, 5);
+    for (size_t i = 0; i < n; i++)
+        t[i] = (uint8_t)sl_rng_next(&r);
+    double loss[1];
+    sl_error err;
+    cr_assert_eq(sl_ngram_heldout(t, 190000, n, 1, loss, &err), SL_OK);
+    cr_assert_float_eq(loss[0], log(256.0), 0.01);
+    free(t);
+}
+
+static int have_bible(void) { return system("command -v bible >/dev/null 2>&1") == 0; }
+
+/* The one test that reads the whole default corpus: it is prepared on first
+ * use into the data directory, and its 5-gram floor is the documented one. */
+Test(data_ngram, kjv_is_prepared_on_first_use_and_its_5gram_gets_1_39)
+{
+    if (!have_bible())
+        cr_skip_test("bible-kjv is not installed");
+    sl_corpus c;
+    sl_error err;
+    sl_corpus_opts o = {.path = "kjv", .data_dir = tmpdir};
+    cr_assert_eq(sl_corpus_load(&c, &o, &err), SL_OK, "%s", err.msg);
+    char p[512];
+    struct stat st;
+    cr_assert_eq(stat(at(p, sizeof p, "kjv.txt"), &st), 0, "kjv.txt not prepared");
+    cr_assert_eq((size_t)st.st_size, c.n_bytes);
+    cr_assert_gt(c.n_bytes, 4000000);
+    cr_assert_eq(c.n_tokens - c.n_train, (size_t)(0.05 * (double)c.n_bytes + 0.5));
+    double loss[5];
+    cr_assert_eq(sl_ngram_heldout(c.bytes, c.n_train_bytes, c.n_bytes, 5, loss, &err), SL_OK);
+    for (int i = 1; i < 5; i++)
+        cr_assert_lt(loss[i], loss[i - 1]);
+    cr_assert(fabs(loss[4] - 1.39) < 0.03, "5-gram held-out loss %.4f nats/byte", loss[4]);
+    sl_corpus_free(&c);
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+TestSuite(data_cli, .init = make_tmpdir, .fini = remove_tmpdir);
+
+/* Runs the scalelab binary with args (NULL-terminated) and SCALELAB_DATA set
+ * to the temp dir; returns its exit status, with its output in out and err. */
+static int run(char *out, size_t out_len, char *errbuf, size_t err_len, const char *const *args)
+{
+    char po[512], pe[512];
+    at(po, sizeof po, "stdout");
+    at(pe, sizeof pe, "stderr");
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        if (!freopen(po, "w", stdout) || !freopen(pe, "w", stderr))
+            _exit(127);
+        setenv("SCALELAB_DATA", tmpdir, 1);
+        char *argv[16];
+        int n = 0;
+        argv[n++] = (char *)SL_TEST_BIN;
+        for (; args[n - 1] && n < 15; n++)
+            argv[n] = (char *)args[n - 1];
+        argv[n] = NULL;
+        execv(SL_TEST_BIN, argv);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    char *d;
+    size_t len;
+    sl_error e;
+    cr_assert_eq(sl_read_file(po, &d, &len, &e), SL_OK);
+    snprintf(out, out_len, "%s", d);
+    free(d);
+    cr_assert_eq(sl_read_file(pe, &d, &len, &e), SL_OK);
+    snprintf(errbuf, err_len, "%s", d);
+    free(d);
+    cr_assert(WIFEXITED(status), "scalelab did not exit normally");
+    return WEXITSTATUS(status);
+}
+
+/* Exit status 2 and exactly one stderr line `scalelab: ...` containing want. */
+static void assert_bad_input(const char *want, const char *const *args)
+{
+    char out[8192], err[8192];
+    int rc = run(out, sizeof out, err, sizeof err, args);
+    cr_assert_eq(rc, 2, "exit status %d, stderr: %s", rc, err);
+    cr_assert(!strncmp(err, "scalelab: ", 10), "stderr: %s", err);
+    char *nl = strchr(err, '\n');
+    cr_assert(nl && nl[1] == 0, "not exactly one line: %s", err);
+    cr_assert_not_null(strstr(err, want), "'%s' not in: %s", want, err);
+}
+
+Test(data_cli, missing_corpus_exits_2_naming_it)
+{
+    char p[512];
+    at(p, sizeof p, "missing.txt");
+    assert_bad_input(p, (const char *const[]){"data", "prepare", "--data", p, NULL});
+}
+
+Test(data_cli, empty_corpus_exits_2)
+{
+    char p[512];
+    write_file(at(p, sizeof p, "empty.txt"), "", 0);
+    assert_bad_input("empty corpus", (const char *const[]){"data", "prepare", "--text", p, NULL});
+    cr_assert_eq(mkdir(at(p, sizeof p, "dir"), 0755), 0);
+    assert_bad_input("empty folder", (const char *const[]){"data", "prepare", "--data", p, NULL});
+}
+
+Test(data_cli, damaged_shard_exits_2_naming_file_and_field)
+{
+    char p[512];
+    write_shard(at(p, sizeof p, "x.bin"), 12345, 1, 10, 10, 0);
+    assert_bad_input("x.bin: header: magic 12345 (expected 20240520)",
+                     (const char *const[]){"data", "prepare", "--data", p, NULL});
+}
+
+Test(data_cli, impossible_flags_exit_2_naming_the_flag)
+{
+    assert_bad_input("--tokenizer", (const char *const[]){"data", "prepare", "--tokenizer", "bpe:70000", NULL});
+    assert_bad_input("--tokenizer", (const char *const[]){"data", "prepare", "--tokenizer", "chars", NULL});
+    assert_bad_input("--test-frac", (const char *const[]){"data", "prepare", "--test-frac", "1.5", NULL});
+    assert_bad_input("--test-frac", (const char *const[]){"data", "prepare", "--test-frac", "abc", NULL});
+    assert_bad_input("--frobnicate", (const char *const[]){"data", "prepare", "--frobnicate", NULL});
+    assert_bad_input("--data", (const char *const[]){"data", "prepare", "--data", NULL});
+    assert_bad_input("prepare", (const char *const[]){"data", "unprepare", NULL});
+}
+
+Test(data_cli, prepare_prints_size_split_and_ngram_floors)
+{
+    char p[512], out[8192], err[8192];
+    size_t n = 30000;
+    char *t = sl_xmalloc(n);
+    for (size_t i = 0; i < n; i++)
+        t[i] = "And God said, Let there be light: and there was light.\n"[i % 55];
+    write_file(at(p, sizeof p, "light.txt"), t, n);
+    free(t);
+    int rc = run(out, sizeof out, err, sizeof err,
+                 (const char *const[]){"data", "prepare", "--text", p, "--tokenizer", "bpe:300", NULL});
+    cr_assert_eq(rc, 0, "stderr: %s", err);
+    cr_assert_not_null(strstr(out, "30000 bytes"), "%s", out);
+    cr_assert_not_null(strstr(out, "bpe:300"), "%s", out);
+    cr_assert_not_null(strstr(out, "train "), "%s", out);
+    cr_assert_not_null(strstr(out, "nats/byte"), "%s", out);
+    cr_assert_not_null(strstr(out, "\n  5  "), "%s", out);
+}
+
+Test(data_cli, help_documents_every_flag)
+{
+    char out[8192], err[8192];
+    int rc = run(out, sizeof out, err, sizeof err, (const char *const[]){"data", "prepare", "--help", NULL});
+    cr_assert_eq(rc, 0);
+    const char *flags[] = {"--data", "--text", "--tokenizer", "--test-frac", "--data-dir", "--help"};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        cr_assert_not_null(strstr(out, flags[i]), "%s undocumented", flags[i]);
+}
