@@ -21,7 +21,7 @@ CC := mpicc
 BUILD := $(BUILD)-mpi
 endif
 
-OPT := -O2
+OPT := -O3
 ifeq ($(NATIVE),1)
 OPT += -march=native
 endif

@@ -1,0 +1,78 @@
+/* train: one training run of one model on one corpus: optimizer steps sharded
+ * over threads, evaluation on fixed held-out tokens, the gradient noise scale,
+ * checkpoints. Emits metric rows through a callback and never prints. Called
+ * by the CLI (`scalelab train`, `bench`) and the sweep engine. */
+#ifndef SCALELAB_TRAIN_H
+#define SCALELAB_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scalelab/data.h"
+#include "scalelab/model.h"
+#include "scalelab/optim.h"
+
+typedef struct {
+    sl_config model;
+    int batch;              /* sequences per step */
+    long steps;             /* optimizer steps in the run */
+    double lr;              /* peak learning rate; <= 0 means Kaplan's LR(N) */
+    long warmup;            /* steps; < 0 means min(steps/10, 3000) */
+    sl_schedule schedule;
+    double weight_decay, beta1, beta2, eps, clip;
+    int eval_every;         /* steps between evaluations (and metric rows) */
+    size_t eval_tokens;     /* held-out tokens per evaluation */
+    uint64_t seed;
+    int threads;            /* worker threads for this run */
+    size_t data_limit;      /* D: train on the first D tokens only (0 = all) */
+} sl_train_opts;
+
+/* Defaults: batch 16, 1000 steps, auto LR, cosine, warmup 10%, AdamW (0.9,
+ * 0.95, 1e-8, wd 0.1), clip 1.0, eval every 100 steps on 32768 tokens, seed 1,
+ * 1 thread. The model config is left zero. */
+void sl_train_defaults(sl_train_opts *o);
+
+typedef struct {
+    long step;          /* optimizer steps completed */
+    double tokens;      /* training tokens seen */
+    double flops;       /* tokens · (6N + attention), Kaplan's C */
+    double train_loss;  /* mean training loss since the previous row */
+    double test_loss;   /* held-out loss, nats per token */
+    double lr;
+    double grad_norm;   /* before clipping */
+    double noise_scale; /* B_simple in tokens (EMA); NaN with one thread */
+    double wall_s;      /* training wall time so far (survives resume) */
+} sl_metric_row;
+
+typedef struct sl_trainer sl_trainer;
+
+/* Validates the options against the corpus (names the offending flag or file). */
+int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c, sl_error *err);
+void sl_trainer_free(sl_trainer *t);
+
+/* One optimizer step. Returns 1 when it produced a metric row (an evaluation
+ * step or the last step), 0 otherwise, negative on failure: a NaN or infinite
+ * loss marks the run failed at that step (err says which step). */
+int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err);
+/* The metric row for the current state (evaluates now); used for step 0. */
+void sl_trainer_row(sl_trainer *t, sl_metric_row *row);
+double sl_trainer_evaluate(sl_trainer *t);
+long sl_trainer_steps_done(const sl_trainer *t);
+int sl_trainer_finished(const sl_trainer *t);
+const sl_model *sl_trainer_model(const sl_trainer *t);
+const sl_train_opts *sl_trainer_opts(const sl_trainer *t);
+/* Mean loss of the most recent step's batch (nats per token). */
+double sl_trainer_last_loss(const sl_trainer *t);
+
+/* Checkpoints (docs/FORMATS.md): parameters, Adam moments, step, sampler RNG,
+ * running statistics; magic, version, config and checksum. Saving is atomic;
+ * loading refuses another config or a bad checksum and leaves t untouched. */
+int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err);
+int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err);
+
+typedef int (*sl_metric_cb)(const sl_metric_row *row, void *user); /* nonzero: stop */
+
+/* Trains to the end (or until the callback asks to stop), with a row at step 0. */
+int sl_train_run(sl_trainer *t, sl_metric_cb cb, void *user, sl_error *err);
+
+#endif

@@ -1,0 +1,508 @@
+/* train: see include/scalelab/train.h.
+ *
+ * A step shards the batch across the run's threads: each thread runs forward
+ * and backward on its sequences into its own gradient buffer (BLAS is
+ * single-threaded inside), then the buffers are summed in thread order (so a
+ * fixed thread count is bitwise reproducible) and AdamW updates disjoint
+ * parameter ranges in parallel. The per-thread gradients double as the small
+ * batch of the gradient-noise-scale estimate (McCandlish et al. 2018). */
+#include "scalelab/train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scalelab/pool.h"
+
+struct sl_trainer {
+    sl_train_opts o;
+    sl_optim_opts oo;
+    const sl_corpus *c;
+    sl_model m;
+    float *adam_m, *adam_v;
+    sl_pool *pool;
+    int nthr, shard_cap;
+    sl_acts **acts;
+    float **gbuf;
+    double *shard_loss, *shard_sq, *range_sq;
+    int32_t *inp, *tgt;
+    sl_sampler sampler;
+    size_t eval_seqs;
+    long step;
+    double wall_s;
+    double loss_accum;
+    long loss_count;
+    double last_loss, last_grad_norm;
+    double ema_g2, ema_tr; /* noise-scale statistics */
+    double last_lr;
+};
+
+void sl_train_defaults(sl_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->batch = 16;
+    o->steps = 1000;
+    o->lr = 0.0;
+    o->warmup = -1;
+    o->schedule = SL_SCHED_COSINE;
+    o->weight_decay = 0.1;
+    o->beta1 = 0.9;
+    o->beta2 = 0.95;
+    o->eps = 1e-8;
+    o->clip = 1.0;
+    o->eval_every = 100;
+    o->eval_tokens = 32768;
+    o->seed = 1;
+    o->threads = 1;
+}
+
+static int shard_lo(int B, int n, int tid) { return (int)((long)B * tid / n); }
+
+int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c, sl_error *err)
+{
+    *out = NULL;
+    int rc = sl_config_validate(&o->model, err);
+    if (rc)
+        return rc;
+    if (o->batch < 1 || o->batch > 65536)
+        return sl_fail(err, SL_EINPUT, "--batch: %d is out of range (expected 1..65536)", o->batch);
+    if (o->steps < 1)
+        return sl_fail(err, SL_EINPUT, "--steps: %ld is not positive (expected >= 1)", o->steps);
+    if (o->threads < 1 || o->threads > 256)
+        return sl_fail(err, SL_EINPUT, "--threads: %d is out of range (expected 1..256)",
+                       o->threads);
+    if (o->eval_every < 0)
+        return sl_fail(err, SL_EINPUT, "--eval-every: %d is negative (expected >= 0)",
+                       o->eval_every);
+    if (!(o->lr >= 0.0) || !isfinite(o->lr) || o->lr > 10.0)
+        return sl_fail(err, SL_EINPUT, "--lr: %g is out of range (expected 0 < lr <= 10, or auto)",
+                       o->lr);
+    if (o->model.vocab < c->vocab)
+        return sl_fail(err, SL_EINPUT, "%s: vocab %d does not fit the model's vocab %d",
+                       c->source, c->vocab, o->model.vocab);
+    rc = sl_corpus_check_ctx(c, o->model.n_ctx, err);
+    if (rc)
+        return rc;
+    if (o->data_limit > 0 && o->data_limit < (size_t)o->model.n_ctx + 1)
+        return sl_fail(err, SL_EINPUT, "--data-tokens: %zu is shorter than n_ctx+1 = %d tokens",
+                       o->data_limit, o->model.n_ctx + 1);
+
+    sl_trainer *t = sl_xcalloc(1, sizeof *t);
+    t->o = *o;
+    t->c = c;
+    rc = sl_model_init(&t->m, &o->model, err);
+    if (rc) {
+        free(t);
+        return rc;
+    }
+    sl_model_init_weights(&t->m, o->seed);
+    sl_counts counts = sl_model_counts(&o->model);
+    t->oo.lr = o->lr > 0 ? o->lr : sl_lr_auto(counts.n_kaplan);
+    t->oo.beta1 = o->beta1;
+    t->oo.beta2 = o->beta2;
+    t->oo.eps = o->eps;
+    t->oo.weight_decay = o->weight_decay;
+    t->oo.clip = o->clip;
+    t->oo.schedule = o->schedule;
+    t->oo.total = o->steps;
+    t->oo.warmup = o->warmup >= 0 ? o->warmup : (o->steps / 10 < 3000 ? o->steps / 10 : 3000);
+    t->adam_m = sl_alloc_floats(t->m.n_params);
+    t->adam_v = sl_alloc_floats(t->m.n_params);
+
+    t->nthr = o->threads < o->batch ? o->threads : o->batch;
+    t->shard_cap = (o->batch + t->nthr - 1) / t->nthr;
+    t->pool = sl_pool_new(t->nthr);
+    t->nthr = sl_pool_size(t->pool);
+    t->acts = sl_xcalloc((size_t)t->nthr, sizeof *t->acts);
+    t->gbuf = sl_xcalloc((size_t)t->nthr, sizeof *t->gbuf);
+    for (int i = 0; i < t->nthr; i++) {
+        t->acts[i] = sl_acts_new(&o->model, t->shard_cap);
+        t->gbuf[i] = i == 0 ? t->m.grads : sl_alloc_floats(t->m.n_params);
+    }
+    t->shard_loss = sl_xcalloc((size_t)t->nthr, sizeof(double));
+    t->shard_sq = sl_xcalloc((size_t)t->nthr, sizeof(double));
+    t->range_sq = sl_xcalloc((size_t)t->nthr, sizeof(double));
+    size_t bt = (size_t)o->batch * o->model.n_ctx;
+    t->inp = sl_xcalloc(bt, sizeof(int32_t));
+    t->tgt = sl_xcalloc(bt, sizeof(int32_t));
+    sl_sampler_init(&t->sampler, o->seed ^ 0x5ca1ab1e5ca1ab1eULL, c, o->data_limit);
+    t->eval_seqs = sl_eval_sequences(c, o->model.n_ctx, o->eval_tokens);
+    t->ema_g2 = t->ema_tr = NAN;
+    t->last_loss = t->last_grad_norm = NAN;
+    t->last_lr = sl_lr_at(&t->oo, 0);
+    *out = t;
+    return SL_OK;
+}
+
+void sl_trainer_free(sl_trainer *t)
+{
+    if (!t)
+        return;
+    sl_pool_free(t->pool);
+    for (int i = 0; i < t->nthr; i++) {
+        sl_acts_free(t->acts[i]);
+        if (i > 0)
+            free(t->gbuf[i]);
+    }
+    free(t->acts);
+    free(t->gbuf);
+    free(t->shard_loss);
+    free(t->shard_sq);
+    free(t->range_sq);
+    free(t->inp);
+    free(t->tgt);
+    free(t->adam_m);
+    free(t->adam_v);
+    sl_model_free(&t->m);
+    free(t);
+}
+
+static double sumsq(const float *g, size_t lo, size_t hi)
+{
+    double s = 0.0;
+    for (size_t i = lo; i < hi; i++)
+        s += (double)g[i] * g[i];
+    return s;
+}
+
+static void step_worker(void *arg, int tid, int n)
+{
+    sl_trainer *t = arg;
+    const int T = t->o.model.n_ctx, B = t->o.batch;
+    int b0 = shard_lo(B, n, tid), bs = shard_lo(B, n, tid + 1) - b0;
+    float *g = t->gbuf[tid];
+    memset(g, 0, t->m.n_params * sizeof(float));
+    const int32_t *inp = t->inp + (size_t)b0 * T, *tgt = t->tgt + (size_t)b0 * T;
+    double loss = sl_model_forward(&t->m, t->acts[tid], inp, tgt, bs, T, 0);
+    t->shard_loss[tid] = loss;
+    if (!isfinite(loss))
+        return;
+    sl_model_backward(&t->m, t->acts[tid], g, inp, tgt, bs, T, 1.0f / (float)((size_t)B * T), 0);
+    t->shard_sq[tid] = n > 1 ? sumsq(g, 0, t->m.n_params) : 0.0;
+}
+
+static void range_of(size_t P, int n, int tid, size_t *lo, size_t *hi)
+{
+    /* 16-float boundaries keep each thread on its own cache lines */
+    *lo = (P * (size_t)tid / (size_t)n) & ~(size_t)15;
+    *hi = tid + 1 == n ? P : (P * (size_t)(tid + 1) / (size_t)n) & ~(size_t)15;
+}
+
+static void reduce_worker(void *arg, int tid, int n)
+{
+    sl_trainer *t = arg;
+    size_t lo, hi;
+    range_of(t->m.n_params, n, tid, &lo, &hi);
+    float *g0 = t->gbuf[0];
+    for (int k = 1; k < n; k++) {
+        const float *gk = t->gbuf[k];
+        for (size_t i = lo; i < hi; i++)
+            g0[i] += gk[i];
+    }
+    t->range_sq[tid] = sumsq(g0, lo, hi);
+}
+
+typedef struct {
+    sl_trainer *t;
+    double lr;
+    float gscale;
+} adam_job;
+
+static void adam_worker(void *arg, int tid, int n)
+{
+    adam_job *j = arg;
+    size_t lo, hi;
+    range_of(j->t->m.n_params, n, tid, &lo, &hi);
+    sl_adamw_update(&j->t->m, j->t->adam_m, j->t->adam_v, lo, hi, j->t->step + 1, j->lr, j->gscale,
+                    &j->t->oo);
+}
+
+/* B_simple from the shard gradients: |G|^2 and tr(Sigma) from the norms at the
+ * shard batch and the full batch, each smoothed by an EMA before the ratio, as
+ * their ratio of noisy estimates is biased otherwise. */
+static void update_noise_scale(sl_trainer *t, double big_sq)
+{
+    if (t->nthr < 2)
+        return;
+    const double T = t->o.model.n_ctx, B = t->o.batch;
+    double small_sq = 0.0, b_small = 0.0;
+    for (int i = 0; i < t->nthr; i++) {
+        double bs = shard_lo(t->o.batch, t->nthr, i + 1) - shard_lo(t->o.batch, t->nthr, i);
+        double f = B / bs; /* the shard's own mean gradient is gbuf * B/bs */
+        small_sq += t->shard_sq[i] * f * f;
+        b_small += bs;
+    }
+    small_sq /= t->nthr;
+    b_small = b_small / t->nthr * T;
+    double b_big = B * T;
+    double g2 = (b_big * big_sq - b_small * small_sq) / (b_big - b_small);
+    double tr = (small_sq - big_sq) / (1.0 / b_small - 1.0 / b_big);
+    const double a = 0.95;
+    if (isnan(t->ema_g2)) {
+        t->ema_g2 = g2;
+        t->ema_tr = tr;
+    } else {
+        t->ema_g2 = a * t->ema_g2 + (1 - a) * g2;
+        t->ema_tr = a * t->ema_tr + (1 - a) * tr;
+    }
+}
+
+typedef struct {
+    sl_trainer *t;
+    double *sums;
+} eval_job;
+
+static void eval_worker(void *arg, int tid, int n)
+{
+    eval_job *j = arg;
+    sl_trainer *t = j->t;
+    const int T = t->o.model.n_ctx;
+    size_t s0 = t->eval_seqs * (size_t)tid / (size_t)n, s1 = t->eval_seqs * (size_t)(tid + 1) / (size_t)n;
+    size_t cap = (size_t)t->shard_cap;
+    int32_t *inp = sl_xmalloc(cap * T * sizeof(int32_t)), *tgt = sl_xmalloc(cap * T * sizeof(int32_t));
+    double sum = 0.0;
+    for (size_t s = s0; s < s1; s += cap) {
+        int bs = (int)(s1 - s < cap ? s1 - s : cap);
+        sl_eval_batch(t->c, T, s, bs, inp, tgt);
+        sum += sl_model_forward(&t->m, t->acts[tid], inp, tgt, bs, T, 0);
+    }
+    free(inp);
+    free(tgt);
+    j->sums[tid] = sum;
+}
+
+double sl_trainer_evaluate(sl_trainer *t)
+{
+    double sums[256] = {0};
+    eval_job j = {t, sums};
+    double t0 = sl_now();
+    sl_pool_run(t->pool, eval_worker, &j);
+    double total = 0.0;
+    for (int i = 0; i < t->nthr; i++)
+        total += sums[i];
+    t->wall_s += sl_now() - t0;
+    return total / ((double)t->eval_seqs * t->o.model.n_ctx);
+}
+
+void sl_trainer_row(sl_trainer *t, sl_metric_row *row)
+{
+    sl_counts k = sl_model_counts(&t->o.model);
+    row->step = t->step;
+    row->tokens = (double)t->step * t->o.batch * t->o.model.n_ctx;
+    row->flops = row->tokens * k.flops_per_token;
+    row->test_loss = sl_trainer_evaluate(t);
+    row->train_loss = t->loss_count > 0 ? t->loss_accum / t->loss_count : NAN;
+    t->loss_accum = 0.0;
+    t->loss_count = 0;
+    row->lr = t->last_lr;
+    row->grad_norm = t->last_grad_norm;
+    row->noise_scale = isnan(t->ema_g2) || t->ema_g2 <= 0 ? NAN : t->ema_tr / t->ema_g2;
+    row->wall_s = t->wall_s;
+}
+
+int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
+{
+    if (t->step >= t->o.steps)
+        return sl_fail(err, SL_EINPUT, "the run has finished (%ld steps)", t->o.steps);
+    double t0 = sl_now();
+    const int T = t->o.model.n_ctx;
+    sl_sampler_next(&t->sampler, t->c, t->o.batch, T, t->inp, t->tgt);
+    sl_pool_run(t->pool, step_worker, t);
+    double loss = 0.0;
+    for (int i = 0; i < t->nthr; i++)
+        loss += t->shard_loss[i];
+    loss /= (double)t->o.batch * T;
+    t->last_loss = loss;
+    if (!isfinite(loss))
+        return sl_fail(err, SL_ERUNTIME, "step %ld: training loss is %g (the run diverged)",
+                       t->step + 1, loss);
+    sl_pool_run(t->pool, reduce_worker, t);
+    double sq = 0.0;
+    for (int i = 0; i < t->nthr; i++)
+        sq += t->range_sq[i];
+    double norm = sqrt(sq);
+    if (!isfinite(norm))
+        return sl_fail(err, SL_ERUNTIME, "step %ld: gradient norm is %g (the run diverged)",
+                       t->step + 1, norm);
+    update_noise_scale(t, sq);
+    float gscale = t->oo.clip > 0 && norm > t->oo.clip ? (float)(t->oo.clip / norm) : 1.0f;
+    adam_job j = {t, sl_lr_at(&t->oo, t->step), gscale};
+    sl_pool_run(t->pool, adam_worker, &j);
+    t->step++;
+    t->last_lr = j.lr;
+    t->last_grad_norm = norm;
+    t->loss_accum += loss;
+    t->loss_count++;
+    t->wall_s += sl_now() - t0;
+    int due = (t->o.eval_every > 0 && t->step % t->o.eval_every == 0) || t->step == t->o.steps;
+    if (!due)
+        return 0;
+    sl_trainer_row(t, row);
+    if (!isfinite(row->test_loss))
+        return sl_fail(err, SL_ERUNTIME, "step %ld: test loss is %g (the run diverged)", t->step,
+                       row->test_loss);
+    return 1;
+}
+
+long sl_trainer_steps_done(const sl_trainer *t) { return t->step; }
+int sl_trainer_finished(const sl_trainer *t) { return t->step >= t->o.steps; }
+const sl_model *sl_trainer_model(const sl_trainer *t) { return &t->m; }
+const sl_train_opts *sl_trainer_opts(const sl_trainer *t) { return &t->o; }
+double sl_trainer_last_loss(const sl_trainer *t) { return t->last_loss; }
+
+int sl_train_run(sl_trainer *t, sl_metric_cb cb, void *user, sl_error *err)
+{
+    sl_metric_row row;
+    if (t->step == 0) {
+        sl_trainer_row(t, &row);
+        if (cb && cb(&row, user))
+            return SL_OK;
+    }
+    while (!sl_trainer_finished(t)) {
+        int rc = sl_trainer_step(t, &row, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 1 && cb && cb(&row, user))
+            return SL_OK;
+    }
+    return SL_OK;
+}
+
+/* ---- checkpoints ------------------------------------------------------------
+ * Layout (docs/FORMATS.md): a fixed header of little-endian fields, then
+ * params, Adam m, Adam v as float32, then an FNV-1a 64 checksum of everything
+ * before it. */
+
+#define CKPT_MAGIC "SLCKPT\r\n"
+#define CKPT_VERSION 1u
+
+typedef struct {
+    char magic[8];
+    uint32_t version, header_bytes;
+    int32_t n_layer, d_model, n_head, d_ff, n_ctx, vocab;
+    int32_t batch, threads;
+    int64_t step, n_params;
+    uint64_t rng[4];
+    uint64_t data_limit;
+    double wall_s, loss_accum, ema_g2, ema_tr, last_lr, last_grad_norm;
+    int64_t loss_count;
+} ckpt_header;
+
+int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err)
+{
+    size_t P = t->m.n_params;
+    size_t len = sizeof(ckpt_header) + 3 * P * sizeof(float) + sizeof(uint64_t);
+    char *buf = malloc(len);
+    if (!buf)
+        return sl_fail(err, SL_ERUNTIME, "%s: out of memory for a %zu-byte checkpoint", path, len);
+    ckpt_header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, CKPT_MAGIC, 8);
+    h.version = CKPT_VERSION;
+    h.header_bytes = sizeof h;
+    h.n_layer = t->o.model.n_layer;
+    h.d_model = t->o.model.d_model;
+    h.n_head = t->o.model.n_head;
+    h.d_ff = t->o.model.d_ff;
+    h.n_ctx = t->o.model.n_ctx;
+    h.vocab = t->o.model.vocab;
+    h.batch = t->o.batch;
+    h.threads = t->nthr;
+    h.step = t->step;
+    h.n_params = (int64_t)P;
+    memcpy(h.rng, t->sampler.rng.s, sizeof h.rng);
+    h.data_limit = t->sampler.limit;
+    h.wall_s = t->wall_s;
+    h.loss_accum = t->loss_accum;
+    h.loss_count = t->loss_count;
+    h.ema_g2 = t->ema_g2;
+    h.ema_tr = t->ema_tr;
+    h.last_lr = t->last_lr;
+    h.last_grad_norm = t->last_grad_norm;
+    char *p = buf;
+    memcpy(p, &h, sizeof h);
+    p += sizeof h;
+    memcpy(p, t->m.params, P * sizeof(float));
+    p += P * sizeof(float);
+    memcpy(p, t->adam_m, P * sizeof(float));
+    p += P * sizeof(float);
+    memcpy(p, t->adam_v, P * sizeof(float));
+    p += P * sizeof(float);
+    uint64_t sum = sl_fnv1a(SL_FNV_INIT, buf, (size_t)(p - buf));
+    memcpy(p, &sum, sizeof sum);
+    int rc = sl_write_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
+{
+    char *buf;
+    size_t len;
+    int rc = sl_read_file(path, &buf, &len, err);
+    if (rc)
+        return rc;
+    ckpt_header h;
+    if (len < sizeof h + sizeof(uint64_t)) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path,
+                       len);
+    }
+    memcpy(&h, buf, sizeof h);
+    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: magic: not a scalelab checkpoint", path);
+    }
+    if (h.version != CKPT_VERSION || h.header_bytes != sizeof h) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: version: %u is not supported (expected %u)", path,
+                       h.version, CKPT_VERSION);
+    }
+    size_t P = t->m.n_params;
+    const sl_config *c = &t->o.model;
+    if (h.n_layer != c->n_layer || h.d_model != c->d_model || h.n_head != c->n_head ||
+        h.d_ff != c->d_ff || h.n_ctx != c->n_ctx || h.vocab != c->vocab) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT,
+                       "%s: config: checkpoint is L=%d d=%d heads=%d d_ff=%d ctx=%d vocab=%d "
+                       "(expected L=%d d=%d heads=%d d_ff=%d ctx=%d vocab=%d)",
+                       path, h.n_layer, h.d_model, h.n_head, h.d_ff, h.n_ctx, h.vocab, c->n_layer,
+                       c->d_model, c->n_head, c->d_ff, c->n_ctx, c->vocab);
+    }
+    if (h.batch != t->o.batch) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: batch: checkpoint has %d (expected %d)", path, h.batch,
+                       t->o.batch);
+    }
+    size_t want = sizeof h + 3 * P * sizeof(float) + sizeof(uint64_t);
+    if ((size_t)h.n_params != P || len != want) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: length: %zu bytes (expected %zu)", path, len, want);
+    }
+    uint64_t stored, sum = sl_fnv1a(SL_FNV_INIT, buf, len - sizeof stored);
+    memcpy(&stored, buf + len - sizeof stored, sizeof stored);
+    if (stored != sum) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: checksum: mismatch (the file is damaged)", path);
+    }
+    if (h.step < 0 || h.step > t->o.steps) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: step: %lld is beyond the run's %ld steps", path,
+                       (long long)h.step, t->o.steps);
+    }
+    const char *p = buf + sizeof h;
+    memcpy(t->m.params, p, P * sizeof(float));
+    memcpy(t->adam_m, p + P * sizeof(float), P * sizeof(float));
+    memcpy(t->adam_v, p + 2 * P * sizeof(float), P * sizeof(float));
+    free(buf);
+    t->step = h.step;
+    memcpy(t->sampler.rng.s, h.rng, sizeof h.rng);
+    t->wall_s = h.wall_s;
+    t->loss_accum = h.loss_accum;
+    t->loss_count = h.loss_count;
+    t->ema_g2 = h.ema_g2;
+    t->ema_tr = h.ema_tr;
+    t->last_lr = h.last_lr;
+    t->last_grad_norm = h.last_grad_norm;
+    return SL_OK;
+}
