@@ -1,0 +1,210 @@
+/* scalelab bench: training-step throughput against the machine's sgemm rate on
+ * the model's own matrix shapes, for three reference shapes. Synthetic tokens:
+ * the step costs the same whatever the text. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "scalelab/pool.h"
+#include "scalelab/train.h"
+
+static const char *help_text =
+    "usage: scalelab bench [--json] [--threads K] [--steps S] [--only NAME]\n"
+    "\n"
+    "Measures, in this process, for each reference configuration:\n"
+    "  ceiling  the sgemm rate (GFLOP/s) of the model's own matrix products, run\n"
+    "           on K threads at once, each on its share of the batch\n"
+    "  step     the full training step (forward, backward, AdamW): tokens/s, the\n"
+    "           GFLOP/s it achieves (every FLOP: 6N + attention + logits) and its\n"
+    "           ratio to the ceiling, peak resident memory\n"
+    "configurations (vocab 256): d64 (L2, ctx 64, batch 32, 2 heads), d128 (L4,\n"
+    "ctx 128, batch 16, 4 heads), d256 (L4, ctx 128, batch 16, 4 heads).\n"
+    "\n"
+    "  --json       print {\"configs\":[{name, n_layer, d_model, n_ctx, batch, vocab,\n"
+    "               threads, tokens_per_s, gflops, ceiling_gflops, ratio,\n"
+    "               peak_rss_mb}]}\n"
+    "  --threads K  threads (default: all cores)\n"
+    "  --steps S    timed steps per configuration (default 20; the median is used)\n"
+    "  --only NAME  one configuration (d64, d128 or d256)\n";
+
+typedef struct {
+    const char *name;
+    sl_config c;
+    int batch;
+} bench_cfg;
+
+static const bench_cfg configs[] = {
+    {"d64", {2, 64, 2, 256, 64, 256}, 32},
+    {"d128", {4, 128, 4, 512, 128, 256}, 16},
+    {"d256", {4, 256, 4, 1024, 128, 256}, 16},
+};
+
+/* The sgemm shapes of one layer and the head for a shard of n rows:
+ * forward out[n,oc] = in[n,k]·w^T, backward dinp[n,k] and dw[oc,k]. */
+typedef struct {
+    const sl_config *c;
+    int rows, reps;
+    double flops[256];
+} ceil_job;
+
+static void ceil_worker(void *arg, int tid, int n)
+{
+    (void)n;
+    ceil_job *j = arg;
+    const sl_config *c = j->c;
+    int C = c->d_model, F = c->d_ff, V = c->vocab, N = j->rows;
+    int shapes[4][2] = {{C, 3 * C}, {C, C}, {C, F}, {F, C}};
+    size_t maxk = (size_t)(F > V ? F : V) * 4;
+    float *a = sl_alloc_floats((size_t)N * maxk), *w = sl_alloc_floats(maxk * maxk / 4),
+          *o = sl_alloc_floats((size_t)N * maxk);
+    for (size_t i = 0; i < (size_t)N * maxk; i++)
+        a[i] = 0.001f * (float)(i % 97);
+    double fl = 0;
+    for (int r = 0; r < j->reps; r++)
+        for (int s = 0; s < 5; s++) {
+            int K = s < 4 ? shapes[s][0] : C, OC = s < 4 ? shapes[s][1] : V;
+            int mult = s < 4 ? c->n_layer : 1;
+            for (int m = 0; m < mult; m++) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, K, 1.0f, a, K, w, K, 0.0f,
+                            o, OC);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, OC, 1.0f, o, OC, w, K,
+                            0.0f, a, K);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, K, N, 1.0f, o, OC, a, K, 0.0f,
+                            w, K);
+                fl += 3.0 * 2.0 * N * (double)K * OC;
+            }
+        }
+    j->flops[tid] = fl;
+    free(a), free(w), free(o);
+}
+
+static double measure_ceiling(const sl_config *c, int batch, int threads)
+{
+    sl_pool *p = sl_pool_new(threads);
+    ceil_job j = {c, (batch + threads - 1) / threads * c->n_ctx, 1, {0}};
+    sl_pool_run(p, ceil_worker, &j); /* warm up */
+    j.reps = 3;
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = sl_now();
+        sl_pool_run(p, ceil_worker, &j);
+        double dt = sl_now() - t0, fl = 0;
+        for (int i = 0; i < threads; i++)
+            fl += j.flops[i];
+        if (fl / dt > best)
+            best = fl / dt;
+    }
+    sl_pool_free(p);
+    return best / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(help_text, stdout);
+        return 0;
+    }
+    sl_error err = {{0}};
+    int json = 0, rc;
+    long threads = sysconf(_SC_NPROCESSORS_ONLN), steps = 20;
+    const char *only = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            if ((rc = cli_parse_int("--threads", argv[++i], 1, 256, &threads, &err)))
+                return cli_report(rc, &err);
+        } else if (!strcmp(argv[i], "--steps") && i + 1 < argc) {
+            if ((rc = cli_parse_int("--steps", argv[++i], 1, 100000, &steps, &err)))
+                return cli_report(rc, &err);
+        } else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
+        else
+            return cli_report(sl_fail(&err, SL_EINPUT, "%s: unknown option (see scalelab bench --help)", argv[i]), &err);
+    }
+    if (only && strcmp(only, "d64") && strcmp(only, "d128") && strcmp(only, "d256"))
+        return cli_report(sl_fail(&err, SL_EINPUT, "--only: '%s' is not a configuration (expected d64, d128 or d256)", only), &err);
+
+    /* Synthetic corpus: uniform random bytes, enough for every shape. */
+    sl_corpus corpus;
+    memset(&corpus, 0, sizeof corpus);
+    corpus.n_tokens = 1 << 20;
+    corpus.n_train = corpus.n_tokens - (1 << 16);
+    corpus.vocab = 256;
+    snprintf(corpus.source, sizeof corpus.source, "synthetic");
+    snprintf(corpus.tokenizer, sizeof corpus.tokenizer, "byte");
+    corpus.tokens = sl_xmalloc(corpus.n_tokens * sizeof(uint16_t));
+    sl_rng rng;
+    sl_rng_seed(&rng, 7);
+    for (size_t i = 0; i < corpus.n_tokens; i++)
+        corpus.tokens[i] = (uint16_t)sl_rng_below(&rng, 256);
+
+    if (json)
+        printf("{\"configs\":[");
+    else
+        printf("%-5s %7s %8s %11s %9s %9s %6s %8s\n", "name", "threads", "tokens", "tokens/s",
+               "GFLOP/s", "ceiling", "ratio", "RSS MB");
+    int first = 1;
+    for (size_t ci = 0; ci < sizeof configs / sizeof configs[0]; ci++) {
+        const bench_cfg *bc = &configs[ci];
+        if (only && strcmp(only, bc->name))
+            continue;
+        sl_train_opts o;
+        sl_train_defaults(&o);
+        o.model = bc->c;
+        o.batch = bc->batch;
+        o.steps = steps + 3;
+        o.eval_every = 0;
+        o.eval_tokens = (size_t)bc->c.n_ctx;
+        o.threads = (int)threads;
+        sl_trainer *t;
+        if ((rc = sl_trainer_new(&t, &o, &corpus, &err))) {
+            free(corpus.tokens);
+            return cli_report(rc, &err);
+        }
+        double *dt = sl_xcalloc((size_t)steps, sizeof(double));
+        sl_metric_row row;
+        for (long s = 0; s < steps + 3; s++) {
+            double t0 = sl_now();
+            if (sl_trainer_step(t, &row, &err) < 0)
+                break;
+            if (s >= 3)
+                dt[s - 3] = sl_now() - t0;
+        }
+        qsort(dt, (size_t)steps, sizeof(double), cmp_double);
+        double med = dt[steps / 2];
+        free(dt);
+        sl_trainer_free(t);
+        sl_counts k = sl_model_counts(&bc->c);
+        double tok = (double)bc->batch * bc->c.n_ctx;
+        double tps = tok / med;
+        double gflops = tps * (k.flops_per_token + k.flops_embed_per_token) / 1e9;
+        double ceil = measure_ceiling(&bc->c, bc->batch, (int)threads);
+        double rss = sl_peak_rss_mb();
+        if (json)
+            printf("%s{\"name\":\"%s\",\"n_layer\":%d,\"d_model\":%d,\"n_ctx\":%d,\"batch\":%d,"
+                   "\"vocab\":%d,\"threads\":%ld,\"tokens_per_s\":%.1f,\"gflops\":%.2f,"
+                   "\"ceiling_gflops\":%.2f,\"ratio\":%.3f,\"peak_rss_mb\":%.1f}",
+                   first ? "" : ",", bc->name, bc->c.n_layer, bc->c.d_model, bc->c.n_ctx, bc->batch,
+                   bc->c.vocab, threads, tps, gflops, ceil, gflops / ceil, rss);
+        else
+            printf("%-5s %7ld %8.0f %11.0f %9.1f %9.1f %6.2f %8.1f\n", bc->name, threads, tok, tps,
+                   gflops, ceil, gflops / ceil, rss);
+        fflush(stdout);
+        first = 0;
+    }
+    if (json)
+        printf("]}\n");
+    free(corpus.tokens);
+    return 0;
+}

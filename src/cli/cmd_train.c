@@ -1,0 +1,388 @@
+/* scalelab train: one run of one model, with a progress bar on a terminal and
+ * plain lines otherwise. With --out DIR it appends metric rows to
+ * DIR/metrics.csv, checkpoints to DIR/checkpoint.bin at every evaluation, and
+ * resumes from that checkpoint when it is run again. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "scalelab/data.h"
+#include "scalelab/train.h"
+
+static const char *help_text =
+    "usage: scalelab train [options]\n"
+    "\n"
+    "Trains one decoder-only Transformer and reports the held-out loss.\n"
+    "\n"
+    "model:\n"
+    "  --layers L        blocks (default 4)\n"
+    "  --d-model D       width (default 128)\n"
+    "  --heads H         attention heads; must divide D (default 4)\n"
+    "  --d-ff F          MLP width (default 4*D)\n"
+    "  --ctx T           context length (default 128)\n"
+    "data:\n"
+    "  --data PATH       text file, folder of .txt, .bin shard(s); default: King James Bible\n"
+    "  --tokenizer K     byte (default) or bpe:VOCAB (257..65535)\n"
+    "  --test-frac F     fraction held out at the end of the corpus (default 0.05)\n"
+    "  --data-tokens D   train on the first D tokens of the train part only\n"
+    "  --data-dir DIR    prepared corpora and tokenizer caches (default data/)\n"
+    "training:\n"
+    "  --batch B         sequences per step (default 16)\n"
+    "  --steps S         optimizer steps (default 6000)\n"
+    "  --tokens N        train for N tokens instead (steps = N / (B*T))\n"
+    "  --lr X|auto       peak learning rate; auto = 0.003239 - 0.0001395 ln N (default)\n"
+    "  --warmup S        warmup steps (default: 10%% of steps, at most 3000)\n"
+    "  --schedule K      cosine (default), constant or linear\n"
+    "  --weight-decay X  AdamW decay on weight matrices (default 0.1)\n"
+    "  --clip X          global gradient-norm clip, 0 for none (default 1.0)\n"
+    "  --eval-every S    steps between evaluations (default 100)\n"
+    "  --eval-tokens N   held-out tokens per evaluation (default 32768)\n"
+    "  --seed S          initialisation and sampling seed (default 1)\n"
+    "  --threads K       threads for this run (default: all cores)\n"
+    "output:\n"
+    "  --out DIR         write DIR/metrics.csv and DIR/checkpoint.bin; resume from it\n"
+    "  --quiet           no progress, only the final line\n"
+    "\n"
+    "Progress goes to stderr (a bar on a terminal, a line per evaluation otherwise);\n"
+    "the final result goes to stdout. Ctrl-C stops after the current step and, with\n"
+    "--out, saves a checkpoint that the same command resumes.\n";
+
+static volatile sig_atomic_t stop_requested;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+typedef struct {
+    const char *flag;
+    const char **val;
+} strflag;
+
+static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *co,
+                      const char **out_dir, int *quiet, sl_error *err)
+{
+    long v;
+    double x;
+    long tokens = 0;
+    int rc;
+    int heads_set = 0, dff_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--quiet")) {
+            *quiet = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return sl_fail(err, SL_EINPUT, "%s: unexpected argument (see scalelab train --help)", a);
+        if (i + 1 >= argc)
+            return sl_fail(err, SL_EINPUT, "%s: missing value (see scalelab train --help)", a);
+        const char *s = argv[++i];
+#define INT_FLAG(name, lo, hi, dst)                                                                \
+    if (!strcmp(a, name)) {                                                                        \
+        if ((rc = cli_parse_int(name, s, lo, hi, &v, err)))                                        \
+            return rc;                                                                             \
+        dst = v;                                                                                   \
+        continue;                                                                                  \
+    }
+        INT_FLAG("--layers", 1, 1024, o->model.n_layer)
+        INT_FLAG("--d-model", 1, 65536, o->model.d_model)
+        INT_FLAG("--ctx", 1, 65536, o->model.n_ctx)
+        INT_FLAG("--batch", 1, 65536, o->batch)
+        INT_FLAG("--steps", 1, 1000000000L, o->steps)
+        INT_FLAG("--warmup", 0, 1000000000L, o->warmup)
+        INT_FLAG("--eval-every", 0, 1000000000L, o->eval_every)
+        INT_FLAG("--eval-tokens", 1, 1000000000L, o->eval_tokens)
+        INT_FLAG("--seed", 0, 0x7fffffffffffffffL, o->seed)
+        INT_FLAG("--threads", 1, 256, o->threads)
+        INT_FLAG("--data-tokens", 1, 0x7fffffffffffffffL, o->data_limit)
+        INT_FLAG("--tokens", 1, 0x7fffffffffffffffL, tokens)
+#undef INT_FLAG
+        if (!strcmp(a, "--heads")) {
+            if ((rc = cli_parse_int(a, s, 1, 65536, &v, err)))
+                return rc;
+            o->model.n_head = (int)v;
+            heads_set = 1;
+        } else if (!strcmp(a, "--d-ff")) {
+            if ((rc = cli_parse_int(a, s, 1, 1 << 20, &v, err)))
+                return rc;
+            o->model.d_ff = (int)v;
+            dff_set = 1;
+        } else if (!strcmp(a, "--lr")) {
+            if (!strcmp(s, "auto"))
+                o->lr = 0;
+            else if ((rc = cli_parse_double(a, s, &x, err)))
+                return rc;
+            else if (!(x > 0 && x <= 10))
+                return sl_fail(err, SL_EINPUT, "--lr: %g is out of range (expected 0 < lr <= 10 or auto)", x);
+            else
+                o->lr = x;
+        } else if (!strcmp(a, "--weight-decay") || !strcmp(a, "--clip")) {
+            if ((rc = cli_parse_double(a, s, &x, err)))
+                return rc;
+            if (x < 0)
+                return sl_fail(err, SL_EINPUT, "%s: %g is negative (expected >= 0)", a, x);
+            *(a[2] == 'w' ? &o->weight_decay : &o->clip) = x;
+        } else if (!strcmp(a, "--test-frac")) {
+            if ((rc = cli_parse_double(a, s, &x, err)))
+                return rc;
+            if (!(x > 0 && x < 1))
+                return sl_fail(err, SL_EINPUT, "--test-frac: %g is out of range (expected 0 < F < 1)", x);
+            co->test_frac = x;
+        } else if (!strcmp(a, "--schedule")) {
+            if ((rc = sl_schedule_parse(s, &o->schedule, err)))
+                return rc;
+        } else if (!strcmp(a, "--data"))
+            co->path = s;
+        else if (!strcmp(a, "--tokenizer"))
+            co->tokenizer = s;
+        else if (!strcmp(a, "--data-dir"))
+            co->data_dir = s;
+        else if (!strcmp(a, "--out"))
+            *out_dir = s;
+        else
+            return sl_fail(err, SL_EINPUT, "%s: unknown option (see scalelab train --help)", a);
+    }
+    if (!heads_set && o->model.d_model % o->model.n_head != 0)
+        o->model.n_head = 1;
+    if (!dff_set)
+        o->model.d_ff = 4 * o->model.d_model;
+    if (tokens > 0) {
+        long per = (long)o->batch * o->model.n_ctx;
+        o->steps = (tokens + per - 1) / per;
+    }
+    return SL_OK;
+}
+
+static void fmt_duration(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, n, "--");
+    else if (s < 60)
+        snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+}
+
+typedef struct {
+    FILE *csv;
+    int tty, quiet;
+    long total_steps;
+    double tokens_per_step;
+    double t_start;
+    long step_start;
+    double last_test;
+} progress;
+
+static void draw_bar(progress *p, long step, double loss)
+{
+    double el = sl_now() - p->t_start;
+    double tps = el > 0 ? (step - p->step_start) * p->tokens_per_step / el : 0;
+    double eta = step > p->step_start ? el / (step - p->step_start) * (p->total_steps - step) : NAN;
+    char etab[32];
+    fmt_duration(etab, sizeof etab, eta);
+    int width = 30, fill = (int)(width * (double)step / p->total_steps);
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '-';
+    bar[width] = 0;
+    fprintf(stderr, "\r[%s] %3.0f%% step %ld/%ld  %.1fk tok/s  loss %.3f  test %.3f  ETA %s  ", bar,
+            100.0 * step / p->total_steps, step, p->total_steps, tps / 1e3, loss, p->last_test,
+            etab);
+    fflush(stderr);
+}
+
+static int write_row(FILE *f, const sl_metric_row *r)
+{
+    fprintf(f, "%ld,%.0f,%.6e,%.6f,%.6f,%.6e,%.6f,%.6e,%.3f\n", r->step, r->tokens, r->flops,
+            r->train_loss, r->test_loss, r->lr, r->grad_norm, r->noise_scale, r->wall_s);
+    if (fflush(f) != 0 || ferror(f))
+        return -1;
+    return 0;
+}
+
+static const char *csv_header =
+    "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s\n";
+
+/* Keeps the rows at or before `step` (a resumed run writes the rest again) and
+ * drops a torn last line. */
+static int trim_metrics(const char *path, long step, sl_error *err)
+{
+    char *data;
+    size_t len;
+    if (access(path, F_OK) != 0)
+        return SL_OK;
+    int rc = sl_read_file(path, &data, &len, err);
+    if (rc)
+        return rc;
+    size_t keep = 0;
+    char *line = data;
+    while (line < data + len) {
+        char *nl = memchr(line, '\n', (size_t)(data + len - line));
+        if (!nl)
+            break; /* torn */
+        long s;
+        if (line == data || (sscanf(line, "%ld,", &s) == 1 && s <= step))
+            keep = (size_t)(nl + 1 - data);
+        else
+            break;
+        line = nl + 1;
+    }
+    rc = sl_write_atomic(path, data, keep, err);
+    free(data);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(help_text, stdout);
+        return 0;
+    }
+    sl_error err = {{0}};
+    sl_train_opts o;
+    sl_train_defaults(&o);
+    o.model = (sl_config){4, 128, 4, 512, 128, 256};
+    o.steps = 6000;
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = nproc > 0 ? (int)nproc : 1;
+    sl_corpus_opts co = {0};
+    const char *out_dir = NULL;
+    int quiet = 0;
+    int rc = parse_args(argc, argv, &o, &co, &out_dir, &quiet, &err);
+    if (rc)
+        return cli_report(rc, &err);
+    if ((rc = sl_config_validate(&(sl_config){o.model.n_layer, o.model.d_model, o.model.n_head,
+                                              o.model.d_ff, o.model.n_ctx, 256},
+                                 &err)))
+        return cli_report(rc, &err);
+
+    sl_corpus corpus;
+    if ((rc = sl_corpus_load(&corpus, &co, &err)))
+        return cli_report(rc, &err);
+    o.model.vocab = corpus.vocab;
+    sl_trainer *t;
+    if ((rc = sl_trainer_new(&t, &o, &corpus, &err))) {
+        sl_corpus_free(&corpus);
+        return cli_report(rc, &err);
+    }
+
+    char ckpt[4200] = "", mpath[4200] = "";
+    progress pr = {0};
+    pr.quiet = quiet;
+    pr.tty = isatty(2) && !quiet;
+    pr.total_steps = o.steps;
+    pr.tokens_per_step = (double)o.batch * o.model.n_ctx;
+    pr.last_test = NAN;
+    if (out_dir) {
+        if ((rc = sl_mkdirs(out_dir, &err)))
+            goto done;
+        snprintf(ckpt, sizeof ckpt, "%s/checkpoint.bin", out_dir);
+        snprintf(mpath, sizeof mpath, "%s/metrics.csv", out_dir);
+        if (access(ckpt, F_OK) == 0) {
+            if ((rc = sl_trainer_load(t, ckpt, &err)))
+                goto done;
+            if (!quiet)
+                fprintf(stderr, "scalelab: resuming %s at step %ld\n", ckpt,
+                        sl_trainer_steps_done(t));
+        }
+        if ((rc = trim_metrics(mpath, sl_trainer_steps_done(t), &err)))
+            goto done;
+        int fresh = access(mpath, F_OK) != 0;
+        pr.csv = fopen(mpath, "a");
+        if (!pr.csv) {
+            rc = sl_fail(&err, SL_ERUNTIME, "%s: cannot open: %s", mpath, strerror(errno));
+            goto done;
+        }
+        if (fresh)
+            fputs(csv_header, pr.csv);
+    }
+
+    sl_counts k = sl_model_counts(&o.model);
+    if (!quiet)
+        fprintf(stderr,
+                "scalelab: %s (%s, %zu train / %zu test tokens); L=%d d=%d heads=%d ctx=%d "
+                "batch=%d; N=%.0f (total %.0f); %ld steps; %d threads\n",
+                corpus.source, corpus.tokenizer, corpus.n_train, corpus.n_tokens - corpus.n_train,
+                o.model.n_layer, o.model.d_model, o.model.n_head, o.model.n_ctx, o.batch,
+                k.n_kaplan, k.n_total, o.steps, t ? o.threads : 0);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    sl_metric_row row;
+    pr.t_start = sl_now();
+    pr.step_start = sl_trainer_steps_done(t);
+    if (sl_trainer_steps_done(t) == 0) {
+        sl_trainer_row(t, &row);
+        pr.last_test = row.test_loss;
+        if (pr.csv && write_row(pr.csv, &row) != 0) {
+            rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
+            goto done;
+        }
+        pr.t_start = sl_now();
+    }
+    while (!sl_trainer_finished(t) && !stop_requested) {
+        int r = sl_trainer_step(t, &row, &err);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+        long step = sl_trainer_steps_done(t);
+        if (r == 1) {
+            pr.last_test = row.test_loss;
+            if (pr.csv && write_row(pr.csv, &row) != 0) {
+                rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
+                break;
+            }
+            if (ckpt[0] && (rc = sl_trainer_save(t, ckpt, &err)))
+                break;
+            if (!pr.tty && !quiet) {
+                double el = sl_now() - pr.t_start;
+                fprintf(stderr,
+                        "step %ld/%ld tokens %.0f train %.4f test %.4f lr %.3g grad_norm %.3f "
+                        "tok/s %.0f\n",
+                        step, o.steps, row.tokens, row.train_loss, row.test_loss, row.lr,
+                        row.grad_norm, el > 0 ? (step - pr.step_start) * pr.tokens_per_step / el : 0);
+            }
+        }
+        if (pr.tty && (r == 1 || step % 5 == 0))
+            draw_bar(&pr, step, sl_trainer_last_loss(t));
+    }
+    if (pr.tty)
+        fputc('\n', stderr);
+    if (rc == SL_OK && stop_requested) {
+        if (ckpt[0] && (rc = sl_trainer_save(t, ckpt, &err)) == SL_OK)
+            fprintf(stderr, "scalelab: stopped at step %ld; checkpoint %s (run the same command to resume)\n",
+                    sl_trainer_steps_done(t), ckpt);
+        else if (!ckpt[0])
+            fprintf(stderr, "scalelab: stopped at step %ld\n", sl_trainer_steps_done(t));
+    }
+    if (rc == SL_OK && !stop_requested) {
+        double el = sl_now() - pr.t_start;
+        printf("final: step %ld test_loss %.4f nats/token (%.4f bits) train_loss %.4f tokens %.0f "
+               "flops %.3e wall %.1fs tok/s %.0f\n",
+               row.step, row.test_loss, row.test_loss / log(2.0), row.train_loss, row.tokens,
+               row.flops, row.wall_s,
+               el > 0 ? (sl_trainer_steps_done(t) - pr.step_start) * pr.tokens_per_step / el : 0);
+    }
+done:
+    if (pr.csv && fclose(pr.csv) != 0 && rc == SL_OK)
+        rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
+    sl_trainer_free(t);
+    sl_corpus_free(&corpus);
+    if (rc == SL_OK && stop_requested)
+        return 130;
+    return cli_report(rc, &err);
+}
