@@ -602,6 +602,13 @@ Test(data_cli, empty_corpus_exits_2)
     assert_bad_input("empty folder", (const char *const[]){"data", "prepare", "--data", p, NULL});
 }
 
+Test(data_cli, corpus_too_short_for_the_baselines_exits_2)
+{
+    char p[512];
+    write_file(at(p, sizeof p, "tiny.txt"), "abc", 3);
+    assert_bad_input("tiny.txt", (const char *const[]){"data", "prepare", "--text", p, NULL});
+}
+
 Test(data_cli, damaged_shard_exits_2_naming_file_and_field)
 {
     char p[512];

@@ -59,7 +59,10 @@ const char *sl_data_dir(const char *data_dir);
 
 /* Loads and tokenizes a corpus (preparing the default one on first use).
  * Errors name the file and field: missing path, empty file or folder, a shard
- * header that is wrong, a bad tokenizer (SL_EINPUT); no `bible` (SL_ERUNTIME). */
+ * header that is wrong, a bad tokenizer (SL_EINPUT); no `bible` (SL_ERUNTIME).
+ * Threads may load corpora at once; if two train the same BPE together, their
+ * cache writes can race, which at worst leaves a cache that the next load
+ * finds corrupt and retrains (the tokens in memory are always right). */
 int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err);
 void sl_corpus_free(sl_corpus *c);
 
