@@ -5,6 +5,7 @@
  * chunk, since natural text repeats a few tens of thousands of words. */
 #include "scalelab/bpe.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,18 @@ static size_t chunk_end(const uint8_t *t, size_t n, size_t i)
 }
 
 /* ---- hash maps ---------------------------------------------------------- */
+
+/* realloc that aborts as sl_xmalloc does: these sizes grow with the text,
+ * which is already in memory, so failing here means the machine is out. */
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fprintf(stderr, "scalelab: %s: out of memory growing a buffer to %zu bytes\n", __FILE__, n);
+        abort();
+    }
+    return q;
+}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -179,18 +192,14 @@ static size_t strmap_intern(strmap *m, const uint8_t *s, size_t n, int *is_new)
     *is_new = 1;
     if (m->count == m->ids_cap) {
         m->ids_cap = m->ids_cap ? m->ids_cap * 2 : 1024;
-        m->hash = realloc(m->hash, m->ids_cap * sizeof *m->hash);
-        m->off = realloc(m->off, m->ids_cap * sizeof *m->off);
-        m->len = realloc(m->len, m->ids_cap * sizeof *m->len);
-        if (!m->hash || !m->off || !m->len)
-            sl_xmalloc((size_t)-1); /* aborts with file and line */
+        m->hash = xrealloc(m->hash, m->ids_cap * sizeof *m->hash);
+        m->off = xrealloc(m->off, m->ids_cap * sizeof *m->off);
+        m->len = xrealloc(m->len, m->ids_cap * sizeof *m->len);
     }
     if (m->arena_len + n > m->arena_cap) {
         while (m->arena_len + n > m->arena_cap)
             m->arena_cap = m->arena_cap ? m->arena_cap * 2 : 65536;
-        m->arena = realloc(m->arena, m->arena_cap);
-        if (!m->arena)
-            sl_xmalloc((size_t)-1);
+        m->arena = xrealloc(m->arena, m->arena_cap);
     }
     size_t id = m->count++;
     memcpy(m->arena + m->arena_len, s, n);
@@ -211,14 +220,6 @@ static size_t strmap_intern(strmap *m, const uint8_t *s, size_t n, int *is_new)
         }
     }
     return id;
-}
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q)
-        sl_xmalloc((size_t)-1);
-    return q;
 }
 
 /* ---- the tokenizer ------------------------------------------------------ */
