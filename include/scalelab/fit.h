@@ -1,0 +1,144 @@
+/* fit: the scaling laws of Kaplan et al. 2020 and Hoffmann et al. 2022, fitted to
+ * points in memory, with bootstrap intervals, predictions and compute-optimal plans.
+ * Called by `scalelab fit` / `scalelab plan` and by the lab's fitter thread. */
+#ifndef SCALELAB_FIT_H
+#define SCALELAB_FIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scalelab/util.h"
+
+/* One measurement. Fields a law does not use may be 0. When d is 0 and n, c are
+ * known, D = C/(6N); when c is 0 and n, d are known, C = 6ND. */
+typedef struct {
+    double n;     /* parameters N */
+    double d;     /* training tokens D */
+    double c;     /* training compute C, FLOP */
+    double s;     /* optimizer steps S */
+    double b;     /* batch size B, tokens */
+    double bcrit; /* critical batch size B_crit, tokens (measured noise scale) */
+    double loss;  /* L, test loss in nats per token */
+    long run;     /* points with the same run id are resampled together; < 0: alone */
+} sl_fit_point;
+
+typedef enum {
+    SL_LAW_POWER_N, /* L = (N_c/N)^alpha */
+    SL_LAW_POWER_D,
+    SL_LAW_POWER_C,
+    SL_LAW_POWER_S,
+    SL_LAW_OFFSET_N, /* L = E + (N_c/N)^alpha */
+    SL_LAW_OFFSET_D,
+    SL_LAW_OFFSET_C,
+    SL_LAW_OFFSET_S,
+    SL_LAW_KAPLAN_ND,      /* K eq 1.5 */
+    SL_LAW_KAPLAN_NS,      /* K eq 1.6, S_min = S/(1 + B_crit/B) */
+    SL_LAW_CHINCHILLA,     /* H approach 3: Huber on log loss, 4500-start grid */
+    SL_LAW_CHINCHILLA_ML,  /* same model, Gaussian likelihood on log residuals */
+    SL_LAW_APPROACH1,      /* H approach 1: envelope -> N_opt(C), D_opt(C) */
+    SL_LAW_APPROACH2,      /* H approach 2: IsoFLOP parabolas -> N_opt(C), D_opt(C) */
+    SL_LAW_CMIN,           /* L(C_min) = (C_c/C_min)^alpha_C on the frontier */
+    SL_LAW_BCRIT,          /* B_crit(L) = B_star / L^(1/alpha_B) */
+    SL_LAW_COUNT
+} sl_fit_law;
+
+#define SL_FIT_MAX_PARAMS 6
+
+/* Name on the command line and in CSV ("kaplan-nd"), and back; -1 if unknown. */
+const char *sl_fit_law_name(sl_fit_law law);
+int sl_fit_law_from_name(const char *name);
+/* One line on what the law is and which point fields it needs. */
+const char *sl_fit_law_help(sl_fit_law law);
+/* Point fields a law needs (SL_FIT_F_* bits; D and C may be derived from the
+ * other two of N, D, C). B is needed as well when a B_crit correction applies. */
+enum {
+    SL_FIT_F_N = 1,
+    SL_FIT_F_D = 2,
+    SL_FIT_F_C = 4,
+    SL_FIT_F_S = 8,
+    SL_FIT_F_B = 16,
+    SL_FIT_F_BCRIT = 32,
+    SL_FIT_F_LOSS = 64
+};
+unsigned sl_fit_law_needs(sl_fit_law law);
+/* Number and names of the reported parameters, in order. */
+int sl_fit_law_params(sl_fit_law law, const char *const **names);
+
+typedef struct {
+    int bootstrap;      /* K resamples for the intervals; 0: none */
+    uint64_t seed;      /* seeds the resampling */
+    double huber_delta; /* chinchilla; 0 means 1e-3 */
+    double level;       /* interval level; 0 means 0.95 */
+    /* B_crit for C_min and S_min when a point has none: a constant (tokens) if
+     * bcrit_const > 0, else B_star / L^(1/alpha_B) if bcrit_star > 0, else the
+     * correction is left out (C_min = C, S_min = S). */
+    double bcrit_const, bcrit_star, bcrit_alpha;
+    double bins_per_decade; /* approach 1 and cmin envelopes; 0 means 8 */
+    double iso_tolerance;   /* approach 2: budgets within this factor group; 0 means 1.25 */
+    /* A previous fit of the same law: start there instead of the cold multi-start
+     * grid. The lab passes its last result when a new point arrives. */
+    const struct sl_fit_result *warm;
+} sl_fit_options;
+
+typedef struct sl_fit_result {
+    sl_fit_law law;
+    int n_params;
+    const char *const *names;
+    double value[SL_FIT_MAX_PARAMS];
+    double ci_low[SL_FIT_MAX_PARAMS], ci_high[SL_FIT_MAX_PARAMS]; /* NaN without bootstrap */
+    size_t n_points;   /* points the law was fitted to (after envelopes: envelope points) */
+    double r2;         /* of log loss (approach 1/2: of log N_opt) */
+    double rms_log;    /* RMS of the log residuals */
+    double objective;  /* the minimised objective (chinchilla: summed Huber) */
+    int converged;     /* 1 if the solver met its tolerance */
+    char reason[200];  /* why it stopped, in words */
+    int n_boot, n_boot_ok; /* resamples asked and resamples that converged */
+    double *boot;          /* n_boot_ok x n_params parameter draws (owned) */
+    double theta[SL_FIT_MAX_PARAMS]; /* solver parameterisation, for warm starts */
+    double seconds;                  /* wall time of the fit, bootstrap included */
+    double level;                    /* of the intervals, 0.95 unless asked */
+    size_t n_starts;                 /* starting points tried */
+} sl_fit_result;
+
+void sl_fit_options_default(sl_fit_options *o);
+
+/* Fits law to the points. Returns SL_EINPUT for unusable points (non-positive
+ * or non-finite values, too few points, no spread) and SL_OK otherwise; a fit
+ * that ran but did not converge returns SL_OK with converged = 0 and a reason. */
+int sl_fit(sl_fit_law law, const sl_fit_point *pts, size_t n, const sl_fit_options *o,
+           sl_fit_result *res, sl_error *err);
+void sl_fit_result_free(sl_fit_result *res);
+
+/* The law's quantity at x with its bootstrap interval (NaN without draws):
+ * loss laws give L at (n, d, c, s, b); approach 1/2 give N_opt at x->c (and
+ * D_opt through predict_d); bcrit gives B_crit at x->loss. */
+typedef enum { SL_FIT_Q_LOSS, SL_FIT_Q_NOPT, SL_FIT_Q_DOPT, SL_FIT_Q_BCRIT } sl_fit_quantity;
+int sl_fit_predict(const sl_fit_result *res, sl_fit_quantity q, const sl_fit_point *x,
+                   double *value, double *lo, double *hi);
+/* The quantity law predicts by default (loss for loss laws). */
+sl_fit_quantity sl_fit_law_quantity(sl_fit_law law);
+
+/* Kaplan eq 1.5 overfitting from an L(N,D) fit (params alpha_N, alpha_D, N_c, D_c):
+ * dL = L(N,D)/L(N,inf) - 1, the variable N^(alpha_N/alpha_D)/D, and the smallest D
+ * that keeps dL <= tol. With res NULL the published fit is used. */
+double sl_fit_overfit_dl(const sl_fit_result *res, double n, double d);
+double sl_fit_overfit_exponent(const sl_fit_result *res); /* alpha_N/alpha_D, 0.74 published */
+double sl_fit_overfit_d_needed(const sl_fit_result *res, double n, double tol);
+/* Early-stopping bound S_stop >= S_c / (L(N,D) - L(N,inf))^(1/alpha_S), from an
+ * L(N,D) fit and an L(N,S_min) fit (NULL: published). */
+double sl_fit_stop_steps(const sl_fit_result *nd, const sl_fit_result *ns, double n, double d);
+
+/* Compute-optimal allocation for a budget C (FLOP). */
+typedef struct {
+    double c;
+    double n_opt[3], d_opt[3], b[3], s[3], loss[3]; /* value, low, high (NaN if unknown) */
+} sl_fit_plan;
+/* Kaplan §6 (published): N, D, B, S_min from C_min in PF-days. */
+void sl_fit_plan_kaplan(double c, sl_fit_plan *p);
+/* From a chinchilla fit (intervals from its bootstrap draws) or, with res NULL,
+ * from params {E, A, B, alpha, beta}. B is Kaplan's B_crit at the predicted
+ * loss and S = D/B. */
+int sl_fit_plan_chinchilla(double c, const sl_fit_result *res, const double *params,
+                           sl_fit_plan *p, sl_error *err);
+
+#endif

@@ -1,0 +1,672 @@
+/* cmd_fit: `scalelab fit` fits one scaling law to a table of points and prints
+ * its parameters with bootstrap intervals; `scalelab plan` prints the compute-
+ * optimal N, D, B and S for a budget from Kaplan's and Chinchilla's laws. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "scalelab/csv.h"
+#include "scalelab/fit.h"
+
+static const char *fit_help_head =
+    "usage: scalelab fit POINTS.csv --law NAME [options]\n"
+    "\n"
+    "Fits a scaling law to a table of points (one row per run or per evaluation)\n"
+    "and prints each parameter with its bootstrap percentile interval, R^2 and the\n"
+    "RMS of the log residuals, and why the solver stopped. A fit that does not\n"
+    "converge prints no parameters and exits 1.\n"
+    "\n"
+    "laws (--law):\n";
+
+static const char *fit_help_tail =
+    "\n"
+    "columns (each flag names the CSV column holding that field; by default the\n"
+    "column with the field's own name is used when the table has one):\n"
+    "  --n COL           parameters N (default column n)\n"
+    "  --d COL           training tokens D (d); derived as C/(6N) when absent\n"
+    "  --c COL           training compute C in FLOP (c); derived as 6ND when absent\n"
+    "  --s COL           optimizer steps S (s)\n"
+    "  --b COL           batch size B in tokens (b)\n"
+    "  --bcrit COL       critical batch size B_crit in tokens (bcrit)\n"
+    "  --loss COL        test loss L in nats per token (loss)\n"
+    "  --run COL         run id (run): the bootstrap resamples whole runs, so the\n"
+    "                    points of one learning curve stay together\n"
+    "\n"
+    "options:\n"
+    "  --law NAME        the law to fit (required; see above)\n"
+    "  --drop-highest K  drop the K points of highest loss before fitting (Epoch\n"
+    "                    dropped 5 of the 245 Chinchilla points); default 0\n"
+    "  --bootstrap K     resamples for the intervals, 0..100000 (default 200; 0: none)\n"
+    "  --seed S          seeds the resampling (default 1)\n"
+    "  --level P         interval level, 0 < P < 1 (default 0.95)\n"
+    "  --delta X         Huber delta of chinchilla (default 1e-3)\n"
+    "  --bcrit-const T   B_crit in tokens for every point without one (kaplan-ns, cmin)\n"
+    "  --bcrit-star T    B_crit = T / L^(1/alpha_B) for points without one\n"
+    "  --bcrit-alpha A   alpha_B of that law (default 0.21)\n"
+    "  --bins-per-decade X  envelope bins for approach1 and cmin (default 8)\n"
+    "  --iso-tolerance X    approach2 groups budgets within this factor (default 1.25)\n"
+    "  --csv OUT         write the fits CSV (docs/FORMATS.md), atomically\n"
+    "  --predictions OUT write the predictions CSV, one row per point, atomically\n"
+    "  --time            print the wall time of the fit\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "A run store directory (scalelab fit DIR) is not supported yet.\n"
+    "Exit status: 0 ok, 1 the fit failed or did not converge, 2 bad input.\n";
+
+static const char *plan_help =
+    "usage: scalelab plan --compute FLOPS [options]\n"
+    "\n"
+    "Prints the compute-optimal allocation of a training budget C (FLOP): model\n"
+    "size N_opt, tokens D_opt, batch size B (tokens) and steps S, and the loss to\n"
+    "expect, from Kaplan et al.'s section 6 fits and from Chinchilla's\n"
+    "L = E + A/N^alpha + B/D^beta, side by side. Chinchilla's B is Kaplan's\n"
+    "B_crit(L) = 2e8/L^(1/0.21) tokens at the predicted loss and S = D/B.\n"
+    "\n"
+    "options:\n"
+    "  --compute FLOPS   the budget C in FLOP (required; 1 PF-day = 8.64e19)\n"
+    "  --law L           kaplan, chinchilla or both (default both)\n"
+    "  --params E,A,B,alpha,beta\n"
+    "                    Chinchilla's parameters (default Hoffmann et al.'s\n"
+    "                    published 1.69,406.4,410.7,0.34,0.28)\n"
+    "  --points CSV      fit chinchilla to this points table first and plan from\n"
+    "                    the fit, with bootstrap intervals; takes the column flags\n"
+    "                    and --drop-highest, --bootstrap, --seed of scalelab fit\n"
+    "  --from DIR        a run store (not supported yet)\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "Exit status: 0 ok, 1 the fit failed, 2 bad input.\n";
+
+/* The value of `--flag VALUE` or `--flag=VALUE` at argv[*i], or NULL if
+ * argv[*i] is not this flag; sets *missing when the value is absent. */
+static const char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
+{
+    size_t n = strlen(flag);
+    if (strncmp(argv[*i], flag, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != 0)
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* Everything that says how to read a points table. */
+typedef struct {
+    const char *path;
+    const char *col[8]; /* n, d, c, s, b, bcrit, loss, run: NULL = default name */
+    long drop_highest;
+} points_spec;
+
+static const char *const field_flag[8] = {"--n",  "--d",     "--c",    "--s",
+                                          "--b",  "--bcrit", "--loss", "--run"};
+static const char *const field_default[8] = {"n", "d", "c", "s", "b", "bcrit", "loss", "run"};
+enum { COL_N, COL_D, COL_C, COL_S, COL_B, COL_BCRIT, COL_LOSS, COL_RUN };
+
+/* Tries the column flags at argv[*i]; 1 if one matched, -1 on a missing value. */
+static int parse_column_flag(int argc, char **argv, int *i, points_spec *ps, sl_error *err)
+{
+    for (int f = 0; f < 8; f++) {
+        int missing = 0;
+        const char *v = flag_value(argc, argv, i, field_flag[f], &missing);
+        if (missing) {
+            sl_fail(err, SL_EINPUT, "%s: missing value (expected a column name)", field_flag[f]);
+            return -1;
+        }
+        if (v) {
+            ps->col[f] = v;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_loss_desc(const void *a, const void *b)
+{
+    const sl_fit_point *x = a, *y = b;
+    return (x->loss < y->loss) - (x->loss > y->loss);
+}
+
+/* One cell as a positive finite number. */
+static int parse_cell(const sl_csv *t, size_t row, int col, const char *path, double *out,
+                      sl_error *err)
+{
+    const char *s = sl_csv_cell(t, row, (size_t)col);
+    const char *name = t->header[col];
+    size_t line = t->line[row];
+    if (*s == 0)
+        return sl_fail(err, SL_EINPUT, "%s:line %zu: %s: empty (expected a positive number)",
+                       path, line, name);
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    while (*end == ' ')
+        end++;
+    if (end == s || *end != 0)
+        return sl_fail(err, SL_EINPUT, "%s:line %zu: %s: '%s' is not a number (expected a "
+                                       "positive number)",
+                       path, line, name, s);
+    if (!isfinite(v))
+        return sl_fail(err, SL_EINPUT,
+                       "%s:line %zu: %s: %s is not finite (expected a positive finite number)",
+                       path, line, name, s);
+    if (!(v > 0))
+        return sl_fail(err, SL_EINPUT,
+                       "%s:line %zu: %s: %s is not positive (expected a positive finite number)",
+                       path, line, name, s);
+    *out = v;
+    return SL_OK;
+}
+
+/* Reads the points a law needs from a CSV, checking every cell it uses. */
+static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
+                       sl_fit_point **out, size_t *n_out, sl_error *err)
+{
+    struct stat st;
+    if (stat(ps->path, &st) == 0 && S_ISDIR(st.st_mode))
+        return sl_fail(err, SL_EINPUT,
+                       "%s: is a directory; fitting a run store is not supported yet (expected "
+                       "a points CSV)",
+                       ps->path);
+    sl_csv t;
+    int rc = sl_csv_read(ps->path, &t, err);
+    if (rc != SL_OK)
+        return rc;
+    int col[8];
+    for (int f = 0; f < 8; f++) {
+        col[f] = sl_csv_column(&t, ps->col[f] ? ps->col[f] : field_default[f]);
+        if (ps->col[f] && col[f] < 0) {
+            rc = sl_fail(err, SL_EINPUT, "%s: %s: no column named '%s' (expected one of the header's %zu columns)",
+                         ps->path, field_flag[f], ps->col[f], t.n_cols);
+            goto done;
+        }
+    }
+    unsigned need = sl_fit_law_needs(law);
+    static const unsigned bit[7] = {SL_FIT_F_N, SL_FIT_F_D,     SL_FIT_F_C,   SL_FIT_F_S,
+                                    SL_FIT_F_B, SL_FIT_F_BCRIT, SL_FIT_F_LOSS};
+    int use[8] = {0};
+    for (int f = 0; f < 7; f++)
+        use[f] = (need & bit[f]) != 0;
+    /* D and C come from the other two of N, D, C when their column is absent. */
+    if (use[COL_D] && col[COL_D] < 0 && col[COL_N] >= 0 && col[COL_C] >= 0)
+        use[COL_D] = 0, use[COL_N] = use[COL_C] = 1;
+    if (use[COL_C] && col[COL_C] < 0 && col[COL_N] >= 0 && col[COL_D] >= 0)
+        use[COL_C] = 0, use[COL_N] = use[COL_D] = 1;
+    /* B is read when a B_crit correction applies. */
+    if ((law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN) &&
+        (col[COL_BCRIT] >= 0 || o->bcrit_const > 0 || o->bcrit_star > 0))
+        use[COL_B] = 1, use[COL_BCRIT] = col[COL_BCRIT] >= 0;
+    for (int f = 0; f < 7; f++)
+        if (use[f] && col[f] < 0) {
+            rc = sl_fail(err, SL_EINPUT,
+                         "%s: no column for %s (law %s needs it; name the column with %s COL%s)",
+                         ps->path, field_default[f], sl_fit_law_name(law), field_flag[f],
+                         f == COL_D   ? ", or give --n and --c"
+                         : f == COL_C ? ", or give --n and --d"
+                                      : "");
+            goto done;
+        }
+    sl_fit_point *p = sl_xcalloc(t.n_rows ? t.n_rows : 1, sizeof *p);
+    for (size_t i = 0; i < t.n_rows; i++) {
+        double *dst[7] = {&p[i].n, &p[i].d, &p[i].c, &p[i].s, &p[i].b, &p[i].bcrit, &p[i].loss};
+        for (int f = 0; f < 7; f++)
+            if (use[f] && (rc = parse_cell(&t, i, col[f], ps->path, dst[f], err)) != SL_OK) {
+                free(p);
+                goto done;
+            }
+        p[i].run = -1;
+        if (col[COL_RUN] >= 0) {
+            const char *r = sl_csv_cell(&t, i, (size_t)col[COL_RUN]);
+            p[i].run = (long)(sl_fnv1a(SL_FNV_INIT, r, strlen(r)) & (uint64_t)LONG_MAX);
+        }
+    }
+    size_t n = t.n_rows;
+    if (ps->drop_highest > 0) {
+        if ((size_t)ps->drop_highest >= n) {
+            free(p);
+            rc = sl_fail(err, SL_EINPUT,
+                         "--drop-highest: %ld of %zu points (expected fewer than the points)",
+                         ps->drop_highest, n);
+            goto done;
+        }
+        qsort(p, n, sizeof *p, cmp_loss_desc);
+        memmove(p, p + ps->drop_highest, (n - (size_t)ps->drop_highest) * sizeof *p);
+        n -= (size_t)ps->drop_highest;
+    }
+    *out = p;
+    *n_out = n;
+done:
+    sl_csv_free(&t);
+    return rc;
+}
+
+/* Parses the options shared by fit and plan; 1 if argv[*i] was one of them. */
+static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_fit_options *o,
+                            sl_error *err, int *rc)
+{
+    int missing = 0, m;
+    const char *v;
+    long l;
+    double x;
+    if ((m = parse_column_flag(argc, argv, i, ps, err)) != 0) {
+        *rc = m < 0 ? SL_EINPUT : SL_OK;
+        return 1;
+    }
+#define FLAG(name) ((v = flag_value(argc, argv, i, name, &missing)) != NULL || missing)
+#define NEED_VALUE(name)                                                                        \
+    if (missing) {                                                                              \
+        *rc = sl_fail(err, SL_EINPUT, "%s: missing value", name);                               \
+        return 1;                                                                               \
+    }
+    if (FLAG("--drop-highest")) {
+        NEED_VALUE("--drop-highest");
+        *rc = cli_parse_int("--drop-highest", v, 0, 1000000000, &ps->drop_highest, err);
+        return 1;
+    }
+    if (FLAG("--bootstrap")) {
+        NEED_VALUE("--bootstrap");
+        *rc = cli_parse_int("--bootstrap", v, 0, 100000, &l, err);
+        o->bootstrap = (int)l;
+        return 1;
+    }
+    if (FLAG("--seed")) {
+        NEED_VALUE("--seed");
+        *rc = cli_parse_int("--seed", v, 0, LONG_MAX, &l, err);
+        o->seed = (uint64_t)l;
+        return 1;
+    }
+    struct {
+        const char *name;
+        double *dst, lo, hi;
+    } dbl[] = {
+        {"--level", &o->level, 0, 1},
+        {"--delta", &o->huber_delta, 0, INFINITY},
+        {"--bcrit-const", &o->bcrit_const, 0, INFINITY},
+        {"--bcrit-star", &o->bcrit_star, 0, INFINITY},
+        {"--bcrit-alpha", &o->bcrit_alpha, 0, INFINITY},
+        {"--bins-per-decade", &o->bins_per_decade, 0, INFINITY},
+        {"--iso-tolerance", &o->iso_tolerance, 1, INFINITY},
+    };
+    for (size_t k = 0; k < sizeof dbl / sizeof dbl[0]; k++) {
+        if (FLAG(dbl[k].name)) {
+            NEED_VALUE(dbl[k].name);
+            *rc = cli_parse_double(dbl[k].name, v, &x, err);
+            if (*rc == SL_OK && !(x > dbl[k].lo && x < dbl[k].hi))
+                *rc = sl_fail(err, SL_EINPUT, "%s: %s is out of range (expected %g < X%s)",
+                              dbl[k].name, v, dbl[k].lo, dbl[k].hi < INFINITY ? " < 1" : "");
+            *dbl[k].dst = x;
+            return 1;
+        }
+    }
+#undef FLAG
+#undef NEED_VALUE
+    return 0;
+}
+
+static void print_value(double v, double lo, double hi)
+{
+    if (isnan(lo))
+        printf("%-12.6g", v);
+    else
+        printf("%-12.6g [%.6g, %.6g]", v, lo, hi);
+}
+
+static int write_fits_csv(const char *path, const sl_fit_result *r, sl_error *err)
+{
+    sl_csv_writer w;
+    sl_csv_writer_init(&w);
+    const char *head[] = {"law", "param", "value", "ci_low", "ci_high",
+                          "n_points", "r2", "rms_log", "status"};
+    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
+        sl_csv_field(&w, head[k]);
+    sl_csv_end_row(&w);
+    for (int j = 0; j < r->n_params; j++) {
+        sl_csv_field(&w, sl_fit_law_name(r->law));
+        sl_csv_field(&w, r->names[j]);
+        sl_csv_field_double(&w, r->value[j]);
+        sl_csv_field_double(&w, r->ci_low[j]);
+        sl_csv_field_double(&w, r->ci_high[j]);
+        sl_csv_field_long(&w, (long)r->n_points);
+        sl_csv_field_double(&w, r->r2);
+        sl_csv_field_double(&w, r->rms_log);
+        sl_csv_field(&w, r->converged ? "converged" : "not_converged");
+        sl_csv_end_row(&w);
+    }
+    int rc = sl_csv_save(&w, path, err);
+    sl_csv_writer_free(&w);
+    return rc;
+}
+
+static int write_predictions_csv(const char *path, const sl_fit_result *r,
+                                 const sl_fit_point *p, size_t n, sl_error *err)
+{
+    sl_csv_writer w;
+    sl_csv_writer_init(&w);
+    const char *head[] = {"law", "point", "n",  "d",     "c",         "s",
+                          "loss", "quantity", "value", "ci_low", "ci_high"};
+    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
+        sl_csv_field(&w, head[k]);
+    sl_csv_end_row(&w);
+    sl_fit_quantity q0 = sl_fit_law_quantity(r->law);
+    int two = q0 == SL_FIT_Q_NOPT;
+    static const char *qname[] = {"loss", "n_opt", "d_opt", "bcrit"};
+    for (size_t i = 0; i < n; i++) {
+        sl_fit_point x = p[i];
+        if (x.d == 0 && x.n > 0 && x.c > 0)
+            x.d = x.c / (6 * x.n);
+        if (x.c == 0 && x.n > 0 && x.d > 0)
+            x.c = 6 * x.n * x.d;
+        for (int k = 0; k <= two; k++) {
+            sl_fit_quantity q = k ? SL_FIT_Q_DOPT : q0;
+            double v, lo, hi;
+            sl_fit_predict(r, q, &x, &v, &lo, &hi);
+            sl_csv_field(&w, sl_fit_law_name(r->law));
+            sl_csv_field_long(&w, (long)i + 1);
+            sl_csv_field_double(&w, x.n);
+            sl_csv_field_double(&w, x.d);
+            sl_csv_field_double(&w, x.c);
+            sl_csv_field_double(&w, x.s);
+            sl_csv_field_double(&w, x.loss);
+            sl_csv_field(&w, qname[q]);
+            sl_csv_field_double(&w, v);
+            sl_csv_field_double(&w, lo);
+            sl_csv_field_double(&w, hi);
+            sl_csv_end_row(&w);
+        }
+    }
+    int rc = sl_csv_save(&w, path, err);
+    sl_csv_writer_free(&w);
+    return rc;
+}
+
+static void print_fit_help(void)
+{
+    fputs(fit_help_head, stdout);
+    for (int l = 0; l < SL_LAW_COUNT; l++)
+        printf("  %-14s %s\n", sl_fit_law_name((sl_fit_law)l), sl_fit_law_help((sl_fit_law)l));
+    fputs(fit_help_tail, stdout);
+}
+
+static int unknown_law(const char *name, sl_error *err)
+{
+    char list[512] = "";
+    for (int l = 0; l < SL_LAW_COUNT; l++) {
+        strncat(list, sl_fit_law_name((sl_fit_law)l), sizeof list - strlen(list) - 1);
+        if (l + 1 < SL_LAW_COUNT)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+    }
+    return sl_fail(err, SL_EINPUT, "--law: '%s' is not a law (expected one of %s)", name, list);
+}
+
+int cmd_fit(int argc, char **argv)
+{
+    sl_error err = {{0}};
+    if (cli_wants_help(argc, argv)) {
+        print_fit_help();
+        return 0;
+    }
+    points_spec ps = {0};
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bootstrap = 200;
+    o.seed = 1;
+    const char *law_name = NULL, *csv_out = NULL, *pred_out = NULL;
+    int show_time = 0, rc = SL_OK;
+    for (int i = 1; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if (parse_fit_option(argc, argv, &i, &ps, &o, &err, &rc)) {
+            if (rc != SL_OK)
+                return cli_report(rc, &err);
+        } else if ((v = flag_value(argc, argv, &i, "--law", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--law: missing value"), &err);
+            law_name = v;
+        } else if ((v = flag_value(argc, argv, &i, "--csv", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--csv: missing value"), &err);
+            csv_out = v;
+        } else if ((v = flag_value(argc, argv, &i, "--predictions", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--predictions: missing value"),
+                                  &err);
+            pred_out = v;
+        } else if (!strcmp(argv[i], "--time")) {
+            show_time = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != 0) {
+            return cli_report(sl_fail(&err, SL_EINPUT,
+                                      "%s: unknown option (expected one listed by scalelab fit "
+                                      "--help)",
+                                      argv[i]),
+                              &err);
+        } else if (!ps.path) {
+            ps.path = argv[i];
+        } else {
+            return cli_report(sl_fail(&err, SL_EINPUT,
+                                      "%s: a second points table (expected one)", argv[i]),
+                              &err);
+        }
+    }
+    if (!ps.path)
+        return cli_report(sl_fail(&err, SL_EINPUT,
+                                  "fit: no points table (expected scalelab fit POINTS.csv "
+                                  "--law NAME)"),
+                          &err);
+    if (!law_name)
+        return cli_report(sl_fail(&err, SL_EINPUT, "--law: missing (expected a law; see "
+                                                   "scalelab fit --help)"),
+                          &err);
+    int law = sl_fit_law_from_name(law_name);
+    if (law < 0)
+        return cli_report(unknown_law(law_name, &err), &err);
+
+    sl_fit_point *p = NULL;
+    size_t n = 0;
+    if ((rc = load_points(&ps, (sl_fit_law)law, &o, &p, &n, &err)) != SL_OK)
+        return cli_report(rc, &err);
+    sl_fit_result r;
+    rc = sl_fit((sl_fit_law)law, p, n, &o, &r, &err);
+    if (rc != SL_OK) {
+        free(p);
+        /* Name the file: the core's messages name only the point. */
+        sl_error e2;
+        sl_fail(&e2, rc, "%s: %s", ps.path, err.msg);
+        return cli_report(rc, &e2);
+    }
+    if (!r.converged) {
+        sl_fail(&err, SL_ERUNTIME, "%s: %s did not converge: %s (no parameters reported)",
+                ps.path, law_name, r.reason);
+        sl_fit_result_free(&r);
+        free(p);
+        return cli_report(SL_ERUNTIME, &err);
+    }
+    printf("law       %s: %s\n", law_name, sl_fit_law_help((sl_fit_law)law));
+    printf("points    %zu", n);
+    if (ps.drop_highest > 0)
+        printf(" (%ld highest-loss dropped)", ps.drop_highest);
+    printf("\nstatus    converged: %s\n", r.reason);
+    if (o.bootstrap > 0)
+        printf("intervals %.0f%% bootstrap percentile, %d of %d resamples converged (seed %llu)\n",
+               100 * r.level, r.n_boot_ok, r.n_boot, (unsigned long long)o.seed);
+    for (int j = 0; j < r.n_params; j++) {
+        printf("  %-8s ", r.names[j]);
+        print_value(r.value[j], r.ci_low[j], r.ci_high[j]);
+        printf("\n");
+    }
+    printf("fit       R^2 %.4f, RMS log residual %.4g, objective %.6g\n", r.r2, r.rms_log,
+           r.objective);
+    if (law == SL_LAW_KAPLAN_ND) {
+        printf("overfit   dL depends on N^%.3f/D; dL <= 0.02 needs D >= %.3g N^%.3f\n",
+               sl_fit_overfit_exponent(&r), sl_fit_overfit_d_needed(&r, 1, 0.02),
+               sl_fit_overfit_exponent(&r));
+    }
+    if (show_time)
+        printf("time      %.3f s\n", r.seconds);
+    if (csv_out && (rc = write_fits_csv(csv_out, &r, &err)) == SL_OK)
+        printf("wrote     %s\n", csv_out);
+    if (rc == SL_OK && pred_out && (rc = write_predictions_csv(pred_out, &r, p, n, &err)) == SL_OK)
+        printf("wrote     %s\n", pred_out);
+    sl_fit_result_free(&r);
+    free(p);
+    return cli_report(rc, &err);
+}
+
+static int parse_params(const char *s, double *v, sl_error *err)
+{
+    const char *q = s;
+    for (int j = 0; j < 5; j++) {
+        char *end = NULL;
+        errno = 0;
+        v[j] = strtod(q, &end);
+        if (end == q || errno || !isfinite(v[j]) || (j < 4 ? *end != ',' : *end != 0))
+            return sl_fail(err, SL_EINPUT,
+                           "--params: '%s' (expected five numbers E,A,B,alpha,beta)", s);
+        q = end + 1;
+    }
+    return SL_OK;
+}
+
+static void plan_row(const char *name, const double *k, const double *c, int show_k, int show_c)
+{
+    printf("%-10s", name);
+    if (show_k)
+        printf(" %-16.4g", k[0]);
+    if (show_c) {
+        printf(" %-12.4g", c[0]);
+        if (!isnan(c[1]))
+            printf(" [%.4g, %.4g]", c[1], c[2]);
+    }
+    printf("\n");
+}
+
+int cmd_plan(int argc, char **argv)
+{
+    sl_error err = {{0}};
+    if (cli_wants_help(argc, argv)) {
+        fputs(plan_help, stdout);
+        return 0;
+    }
+    points_spec ps = {0};
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bootstrap = 200;
+    o.seed = 1;
+    double compute = NAN, params[5] = {1.69, 406.4, 410.7, 0.34, 0.28};
+    const char *law = "both", *params_src = "Hoffmann et al. published";
+    int rc = SL_OK;
+    for (int i = 1; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if (parse_fit_option(argc, argv, &i, &ps, &o, &err, &rc)) {
+            if (rc != SL_OK)
+                return cli_report(rc, &err);
+        } else if ((v = flag_value(argc, argv, &i, "--compute", &missing)) || missing) {
+            if (missing || (rc = cli_parse_double("--compute", v, &compute, &err)) != SL_OK)
+                return cli_report(missing ? sl_fail(&err, SL_EINPUT, "--compute: missing value")
+                                          : rc,
+                                  &err);
+            if (!(compute > 0))
+                return cli_report(sl_fail(&err, SL_EINPUT,
+                                          "--compute: %s (expected a positive number of FLOP)",
+                                          v),
+                                  &err);
+        } else if ((v = flag_value(argc, argv, &i, "--law", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--law: missing value"), &err);
+            if (strcmp(v, "kaplan") && strcmp(v, "chinchilla") && strcmp(v, "both"))
+                return cli_report(sl_fail(&err, SL_EINPUT,
+                                          "--law: '%s' (expected kaplan, chinchilla or both)", v),
+                                  &err);
+            law = v;
+        } else if ((v = flag_value(argc, argv, &i, "--params", &missing)) || missing) {
+            if (missing || (rc = parse_params(v, params, &err)) != SL_OK)
+                return cli_report(missing ? sl_fail(&err, SL_EINPUT, "--params: missing value")
+                                          : rc,
+                                  &err);
+            params_src = "--params";
+        } else if ((v = flag_value(argc, argv, &i, "--points", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--points: missing value"), &err);
+            ps.path = v;
+        } else if ((v = flag_value(argc, argv, &i, "--from", &missing)) || missing) {
+            return cli_report(sl_fail(&err, SL_EINPUT,
+                                      "--from: run stores are not supported yet (expected "
+                                      "--points CSV or --params)"),
+                              &err);
+        } else {
+            return cli_report(sl_fail(&err, SL_EINPUT,
+                                      "%s: unknown argument (expected an option listed by "
+                                      "scalelab plan --help)",
+                                      argv[i]),
+                              &err);
+        }
+    }
+    if (isnan(compute))
+        return cli_report(sl_fail(&err, SL_EINPUT, "--compute: missing (expected a budget in FLOP)"),
+                          &err);
+    int show_k = strcmp(law, "chinchilla") != 0, show_c = strcmp(law, "kaplan") != 0;
+    sl_fit_plan kp, cp;
+    sl_fit_plan_kaplan(compute, &kp);
+    sl_fit_result r;
+    int have_fit = 0;
+    if (show_c && ps.path) {
+        sl_fit_point *p = NULL;
+        size_t n = 0;
+        if ((rc = load_points(&ps, SL_LAW_CHINCHILLA, &o, &p, &n, &err)) != SL_OK)
+            return cli_report(rc, &err);
+        rc = sl_fit(SL_LAW_CHINCHILLA, p, n, &o, &r, &err);
+        free(p);
+        if (rc != SL_OK) {
+            sl_error e2;
+            sl_fail(&e2, rc, "%s: %s", ps.path, err.msg);
+            return cli_report(rc, &e2);
+        }
+        if (!r.converged) {
+            sl_fail(&err, SL_ERUNTIME, "%s: chinchilla did not converge: %s (no plan)", ps.path,
+                    r.reason);
+            sl_fit_result_free(&r);
+            return cli_report(SL_ERUNTIME, &err);
+        }
+        have_fit = 1;
+        params_src = ps.path;
+    }
+    if (show_c && (rc = sl_fit_plan_chinchilla(compute, have_fit ? &r : NULL, params, &cp,
+                                               &err)) != SL_OK) {
+        if (have_fit)
+            sl_fit_result_free(&r);
+        return cli_report(rc, &err);
+    }
+    printf("compute   %.4g FLOP (%.4g PF-days)\n", compute, compute / 8.64e19);
+    if (show_k)
+        printf("kaplan    section 6 fits, published (C taken as C_min; no intervals)\n");
+    if (show_c) {
+        const double *v = have_fit ? r.value : params;
+        printf("chinchilla E=%.4g A=%.4g B=%.4g alpha=%.4g beta=%.4g (%s)\n", v[0], v[1], v[2],
+               v[3], v[4], params_src);
+        if (have_fit && r.n_boot_ok > 1)
+            printf("          intervals: %.0f%% over %d bootstrap refits\n", 100 * r.level,
+                   r.n_boot_ok);
+    }
+    printf("%-10s", "");
+    if (show_k)
+        printf(" %-16s", "kaplan");
+    if (show_c)
+        printf(" %s", "chinchilla");
+    printf("\n");
+    plan_row("N_opt", kp.n_opt, cp.n_opt, show_k, show_c);
+    plan_row("D_opt", kp.d_opt, cp.d_opt, show_k, show_c);
+    plan_row("B tokens", kp.b, cp.b, show_k, show_c);
+    plan_row("S steps", kp.s, cp.s, show_k, show_c);
+    plan_row("loss", kp.loss, cp.loss, show_k, show_c);
+    if (have_fit)
+        sl_fit_result_free(&r);
+    return 0;
+}

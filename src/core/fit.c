@@ -1,0 +1,626 @@
+/* fit: the law table, validation of points, the driver with its bootstrap,
+ * predictions, overfitting and compute-optimal plans. See include/scalelab/fit.h;
+ * the solvers for each family of laws are in fit_power.c, fit_lsq.c,
+ * fit_chinchilla.c and fit_frontier.c. */
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fit_internal.h"
+
+enum {
+    F_N = SL_FIT_F_N,
+    F_D = SL_FIT_F_D,
+    F_C = SL_FIT_F_C,
+    F_S = SL_FIT_F_S,
+    F_B = SL_FIT_F_B,
+    F_BCRIT = SL_FIT_F_BCRIT,
+    F_L = SL_FIT_F_LOSS
+};
+
+static const char *const names_pow_n[] = {"alpha", "N_c"};
+static const char *const names_pow_d[] = {"alpha", "D_c"};
+static const char *const names_pow_c[] = {"alpha", "C_c"};
+static const char *const names_pow_s[] = {"alpha", "S_c"};
+static const char *const names_off_n[] = {"E", "alpha", "N_c"};
+static const char *const names_off_d[] = {"E", "alpha", "D_c"};
+static const char *const names_off_c[] = {"E", "alpha", "C_c"};
+static const char *const names_off_s[] = {"E", "alpha", "S_c"};
+static const char *const names_nd[] = {"alpha_N", "alpha_D", "N_c", "D_c"};
+static const char *const names_ns[] = {"alpha_N", "N_c", "alpha_S", "S_c"};
+static const char *const names_chin[] = {"E", "A", "B", "alpha", "beta"};
+static const char *const names_chin_ml[] = {"E", "A", "B", "alpha", "beta", "sigma"};
+static const char *const names_opt[] = {"a", "N_0", "b", "D_0"};
+static const char *const names_cmin[] = {"alpha_C", "C_c"};
+static const char *const names_bcrit[] = {"B_star", "alpha_B"};
+
+static const struct {
+    const char *name, *help;
+    int n_params;
+    const char *const *names;
+    unsigned need; /* point fields that must be positive and finite */
+    unsigned vary; /* fields that must take at least two values */
+    fit_fn fn;
+} laws[SL_LAW_COUNT] = {
+    [SL_LAW_POWER_N] = {"power-n", "L = (N_c/N)^alpha; needs n, loss", 2, names_pow_n, F_N | F_L,
+                        F_N, fit_power},
+    [SL_LAW_POWER_D] = {"power-d", "L = (D_c/D)^alpha; needs d (or n and c), loss", 2,
+                        names_pow_d, F_D | F_L, F_D, fit_power},
+    [SL_LAW_POWER_C] = {"power-c", "L = (C_c/C)^alpha; needs c (or n and d), loss", 2,
+                        names_pow_c, F_C | F_L, F_C, fit_power},
+    [SL_LAW_POWER_S] = {"power-s", "L = (S_c/S)^alpha; needs s, loss", 2, names_pow_s, F_S | F_L,
+                        F_S, fit_power},
+    [SL_LAW_OFFSET_N] = {"offset-n", "L = E + (N_c/N)^alpha; needs n, loss", 3, names_off_n,
+                         F_N | F_L, F_N, fit_lsq},
+    [SL_LAW_OFFSET_D] = {"offset-d", "L = E + (D_c/D)^alpha; needs d (or n and c), loss", 3,
+                         names_off_d, F_D | F_L, F_D, fit_lsq},
+    [SL_LAW_OFFSET_C] = {"offset-c", "L = E + (C_c/C)^alpha; needs c (or n and d), loss", 3,
+                         names_off_c, F_C | F_L, F_C, fit_lsq},
+    [SL_LAW_OFFSET_S] = {"offset-s", "L = E + (S_c/S)^alpha; needs s, loss", 3, names_off_s,
+                         F_S | F_L, F_S, fit_lsq},
+    [SL_LAW_KAPLAN_ND] = {"kaplan-nd",
+                          "L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D (Kaplan eq 1.5); "
+                          "needs n, d (or c), loss",
+                          4, names_nd, F_N | F_D | F_L, F_N | F_D, fit_lsq},
+    [SL_LAW_KAPLAN_NS] = {"kaplan-ns",
+                          "L = (N_c/N)^alpha_N + (S_c/S_min)^alpha_S (Kaplan eq 1.6), "
+                          "S_min = S/(1+B_crit/B); needs n, s, loss (b with B_crit)",
+                          4, names_ns, F_N | F_S | F_L, F_N | F_S, fit_lsq},
+    [SL_LAW_CHINCHILLA] = {"chinchilla",
+                           "L = E + A/N^alpha + B/D^beta, Hoffmann approach 3 (Huber on log "
+                           "loss, 4500 starts); needs n, d (or c), loss",
+                           5, names_chin, F_N | F_D | F_L, F_N | F_D, fit_chinchilla},
+    [SL_LAW_CHINCHILLA_ML] = {"chinchilla-ml",
+                              "approach 3 by maximum likelihood: Gaussian log residuals, sigma "
+                              "fitted; needs n, d (or c), loss",
+                              6, names_chin_ml, F_N | F_D | F_L, F_N | F_D, fit_chinchilla},
+    [SL_LAW_APPROACH1] = {"approach1",
+                          "N_opt = N_0 C^a, D_opt = D_0 C^b from the envelope of learning "
+                          "curves (Hoffmann approach 1); needs n, c, loss, run",
+                          4, names_opt, F_N | F_C | F_D | F_L, F_C, fit_frontier},
+    [SL_LAW_APPROACH2] = {"approach2",
+                          "N_opt = N_0 C^a, D_opt = D_0 C^b from IsoFLOP parabolas of L in "
+                          "ln N (Hoffmann approach 2); needs n, c, loss",
+                          4, names_opt, F_N | F_C | F_D | F_L, F_C | F_N, fit_frontier},
+    [SL_LAW_CMIN] = {"cmin",
+                     "L = (C_c/C_min)^alpha_C on the compute frontier, C_min = C/(1+B/B_crit); "
+                     "needs c, loss (b with B_crit)",
+                     2, names_cmin, F_C | F_L, F_C, fit_frontier},
+    [SL_LAW_BCRIT] = {"bcrit", "B_crit = B_star/L^(1/alpha_B); needs bcrit, loss", 2,
+                      names_bcrit, F_BCRIT | F_L, F_L, fit_power},
+};
+
+const char *sl_fit_law_name(sl_fit_law law)
+{
+    return (unsigned)law < SL_LAW_COUNT ? laws[law].name : "?";
+}
+
+int sl_fit_law_from_name(const char *name)
+{
+    for (int i = 0; i < SL_LAW_COUNT; i++)
+        if (!strcmp(name, laws[i].name))
+            return i;
+    return -1;
+}
+
+const char *sl_fit_law_help(sl_fit_law law) { return laws[law].help; }
+
+int sl_fit_law_params(sl_fit_law law, const char *const **names)
+{
+    if (names)
+        *names = laws[law].names;
+    return laws[law].n_params;
+}
+
+unsigned sl_fit_law_needs(sl_fit_law law) { return laws[law].need; }
+
+sl_fit_quantity sl_fit_law_quantity(sl_fit_law law)
+{
+    if (law == SL_LAW_APPROACH1 || law == SL_LAW_APPROACH2)
+        return SL_FIT_Q_NOPT;
+    if (law == SL_LAW_BCRIT)
+        return SL_FIT_Q_BCRIT;
+    return SL_FIT_Q_LOSS;
+}
+
+void sl_fit_options_default(sl_fit_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->huber_delta = 1e-3;
+    o->level = 0.95;
+    o->bins_per_decade = 8;
+    o->iso_tolerance = 1.25;
+    o->bcrit_alpha = 0.21;
+}
+
+double fit_x_of(sl_fit_law law, const sl_fit_point *p)
+{
+    switch (law) {
+    case SL_LAW_POWER_N:
+    case SL_LAW_OFFSET_N:
+        return p->n;
+    case SL_LAW_POWER_D:
+    case SL_LAW_OFFSET_D:
+        return p->d;
+    case SL_LAW_POWER_C:
+    case SL_LAW_OFFSET_C:
+    case SL_LAW_CMIN:
+        return p->c;
+    case SL_LAW_POWER_S:
+    case SL_LAW_OFFSET_S:
+        return p->s;
+    case SL_LAW_BCRIT:
+        return p->loss;
+    default:
+        return NAN;
+    }
+}
+
+void fit_r2_rms(const double *pred, const double *obs, size_t n, double *r2, double *rms)
+{
+    double mean = 0, ss_tot = 0, ss_res = 0;
+    for (size_t i = 0; i < n; i++)
+        mean += obs[i];
+    mean /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        ss_tot += (obs[i] - mean) * (obs[i] - mean);
+        ss_res += (pred[i] - obs[i]) * (pred[i] - obs[i]);
+    }
+    *r2 = ss_tot > 0 ? 1 - ss_res / ss_tot : NAN;
+    *rms = sqrt(ss_res / (double)n);
+}
+
+int fit_ols(const double *x, const double *y, size_t n, double *k, double *m)
+{
+    double mx = 0, my = 0, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= (double)n;
+    my /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        sxx += (x[i] - mx) * (x[i] - mx);
+        sxy += (x[i] - mx) * (y[i] - my);
+    }
+    if (!(sxx > 1e-300))
+        return -1;
+    *m = sxy / sxx;
+    *k = my - *m * mx;
+    return 0;
+}
+
+static double law_bcrit(const sl_fit_options *o, const sl_fit_point *p)
+{
+    if (p->bcrit > 0)
+        return p->bcrit;
+    if (o->bcrit_const > 0)
+        return o->bcrit_const;
+    if (o->bcrit_star > 0 && o->bcrit_alpha > 0 && p->loss > 0)
+        return o->bcrit_star / pow(p->loss, 1 / o->bcrit_alpha);
+    return 0;
+}
+
+static const char *field_name(unsigned f)
+{
+    switch (f) {
+    case F_N: return "n";
+    case F_D: return "d";
+    case F_C: return "c";
+    case F_S: return "s";
+    case F_B: return "b";
+    case F_BCRIT: return "bcrit";
+    default: return "loss";
+    }
+}
+
+static double field_of(const sl_fit_point *p, unsigned f)
+{
+    switch (f) {
+    case F_N: return p->n;
+    case F_D: return p->d;
+    case F_C: return p->c;
+    case F_S: return p->s;
+    case F_B: return p->b;
+    case F_BCRIT: return p->bcrit;
+    default: return p->loss;
+    }
+}
+
+static const char *field_label(unsigned f)
+{
+    switch (f) {
+    case F_N: return "N";
+    case F_D: return "D";
+    case F_C: return "C";
+    case F_S: return "S";
+    case F_B: return "B";
+    case F_BCRIT: return "B_crit";
+    default: return "loss";
+    }
+}
+
+/* Copies the points, derives D, C, S_min and C_min, and checks what the law
+ * needs. The message names the point and the field. */
+static int prepare(sl_fit_law law, const sl_fit_point *in, size_t n, const sl_fit_options *o,
+                   sl_fit_point **out, sl_error *err)
+{
+    const char *lname = laws[law].name;
+    int np = laws[law].n_params;
+    if (n < (size_t)np)
+        return sl_fail(err, SL_EINPUT,
+                       "%s: %zu points for %d parameters (expected at least %d points)", lname,
+                       n, np, np);
+    sl_fit_point *p = sl_xmalloc(n * sizeof *p);
+    memcpy(p, in, n * sizeof *p);
+    unsigned need = laws[law].need;
+    int uses_bcrit = law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN;
+    for (size_t i = 0; i < n; i++) {
+        sl_fit_point *q = &p[i];
+        /* Zero is "unknown" for derivable fields; anything else must be valid. */
+        if (q->d == 0 && q->n > 0 && q->c > 0 && isfinite(q->n) && isfinite(q->c))
+            q->d = q->c / (6 * q->n);
+        if (q->c == 0 && q->n > 0 && q->d > 0 && isfinite(q->n) && isfinite(q->d))
+            q->c = 6 * q->n * q->d;
+        unsigned want = need;
+        double bc = uses_bcrit ? law_bcrit(o, q) : 0;
+        if (bc > 0)
+            want |= F_B;
+        for (unsigned f = 1; f <= F_L; f <<= 1) {
+            if (!(want & f))
+                continue;
+            double v = field_of(q, f);
+            if (!(v > 0) || !isfinite(v)) {
+                free(p);
+                if (v == 0 && (f == F_D || f == F_C))
+                    return sl_fail(err, SL_EINPUT,
+                                   "point %zu: %s: missing (expected a positive value, or n and %s "
+                                   "to derive it)",
+                                   i + 1, field_name(f), f == F_D ? "c" : "d");
+                return sl_fail(err, SL_EINPUT,
+                               "point %zu: %s: %g is not a positive finite number (expected > 0)",
+                               i + 1, field_name(f), v);
+            }
+        }
+        if (bc > 0) {
+            if (law == SL_LAW_KAPLAN_NS)
+                q->s = q->s / (1 + bc / q->b);
+            else
+                q->c = q->c / (1 + q->b / bc);
+        }
+    }
+    for (unsigned f = 1; f <= F_L; f <<= 1) {
+        if (!(laws[law].vary & f))
+            continue;
+        double v0 = field_of(&p[0], f);
+        size_t i = 1;
+        while (i < n && field_of(&p[i], f) == v0)
+            i++;
+        if (i == n) {
+            free(p);
+            return sl_fail(err, SL_EINPUT,
+                           "%s: all %zu points have the same %s = %g (expected at least 2 "
+                           "distinct values)",
+                           lname, n, field_label(f), v0);
+        }
+    }
+    *out = p;
+    return SL_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Percentile with linear interpolation between order statistics; v is sorted. */
+static double percentile(const double *v, size_t n, double q)
+{
+    if (n == 0)
+        return NAN;
+    double h = q * (double)(n - 1);
+    size_t lo = (size_t)floor(h);
+    size_t hi = lo + 1 < n ? lo + 1 : lo;
+    return v[lo] + (h - (double)lo) * (v[hi] - v[lo]);
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+    const sl_fit_point *x = a, *y = b;
+    return (x->run > y->run) - (x->run < y->run);
+}
+
+/* Resamples runs (groups of points with one run id; a negative id is its own
+ * group), refits each resample from the full fit and keeps the converged draws. */
+static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
+                      const fit_est *full, sl_fit_result *r)
+{
+    int np = laws[law].n_params;
+    sl_fit_point *sorted = sl_xmalloc(n * sizeof *sorted);
+    memcpy(sorted, p, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_run);
+    size_t *start = sl_xmalloc((n + 1) * sizeof *start), n_groups = 0, max_group = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || sorted[i].run < 0 || sorted[i].run != sorted[i - 1].run)
+            start[n_groups++] = i;
+    }
+    start[n_groups] = n;
+    for (size_t g = 0; g < n_groups; g++)
+        if (start[g + 1] - start[g] > max_group)
+            max_group = start[g + 1] - start[g];
+    sl_fit_point *buf = sl_xmalloc(n_groups * max_group * sizeof *buf);
+    r->boot = sl_xmalloc((size_t)o->bootstrap * (size_t)np * sizeof *r->boot);
+    sl_rng rng;
+    sl_rng_seed(&rng, o->seed);
+    sl_error ignore;
+    for (int k = 0; k < o->bootstrap; k++) {
+        size_t m = 0;
+        for (size_t g = 0; g < n_groups; g++) {
+            size_t pick = (size_t)sl_rng_below(&rng, n_groups);
+            for (size_t i = start[pick]; i < start[pick + 1]; i++)
+                buf[m++] = sorted[i];
+        }
+        fit_est e;
+        memset(&e, 0, sizeof e);
+        if (laws[law].fn(law, buf, m, o, full->theta, &e, &ignore) != SL_OK || !e.converged)
+            continue;
+        int finite = 1;
+        for (int j = 0; j < np; j++)
+            finite &= isfinite(e.value[j]);
+        if (!finite)
+            continue;
+        memcpy(r->boot + (size_t)r->n_boot_ok * np, e.value, (size_t)np * sizeof(double));
+        r->n_boot_ok++;
+    }
+    double *col = sl_xmalloc(((size_t)r->n_boot_ok + 1) * sizeof *col);
+    double tail = (1 - o->level) / 2;
+    for (int j = 0; j < np; j++) {
+        for (int k = 0; k < r->n_boot_ok; k++)
+            col[k] = r->boot[(size_t)k * np + j];
+        qsort(col, (size_t)r->n_boot_ok, sizeof *col, cmp_double);
+        r->ci_low[j] = percentile(col, (size_t)r->n_boot_ok, tail);
+        r->ci_high[j] = percentile(col, (size_t)r->n_boot_ok, 1 - tail);
+    }
+    free(col);
+    free(buf);
+    free(start);
+    free(sorted);
+}
+
+int sl_fit(sl_fit_law law, const sl_fit_point *pts, size_t n, const sl_fit_options *opt,
+           sl_fit_result *r, sl_error *err)
+{
+    double t0 = sl_now();
+    memset(r, 0, sizeof *r);
+    r->law = law;
+    if ((unsigned)law >= SL_LAW_COUNT)
+        return sl_fail(err, SL_EINPUT, "law: %d is not a law (expected 0..%d)", (int)law,
+                       SL_LAW_COUNT - 1);
+    /* GSL's default handler aborts the process; we check every status instead. */
+    gsl_set_error_handler_off();
+    sl_fit_options o;
+    if (opt)
+        o = *opt;
+    else
+        sl_fit_options_default(&o);
+    if (o.huber_delta <= 0)
+        o.huber_delta = 1e-3;
+    if (!(o.level > 0 && o.level < 1))
+        o.level = 0.95;
+    if (o.bins_per_decade <= 0)
+        o.bins_per_decade = 8;
+    if (o.iso_tolerance <= 1)
+        o.iso_tolerance = 1.25;
+    if (o.bootstrap < 0)
+        return sl_fail(err, SL_EINPUT, "bootstrap: %d resamples (expected 0 or more)",
+                       o.bootstrap);
+    int np = laws[law].n_params;
+    r->n_params = np;
+    r->names = laws[law].names;
+    r->n_points = n;
+    for (int j = 0; j < np; j++)
+        r->value[j] = r->ci_low[j] = r->ci_high[j] = NAN;
+    r->r2 = r->rms_log = r->objective = NAN;
+
+    sl_fit_point *p = NULL;
+    int rc = prepare(law, pts, n, &o, &p, err);
+    if (rc != SL_OK)
+        return rc;
+    const double *warm = NULL;
+    if (o.warm && o.warm->law == law && o.warm->converged)
+        warm = o.warm->theta;
+    fit_est e;
+    memset(&e, 0, sizeof e);
+    rc = laws[law].fn(law, p, n, &o, warm, &e, err);
+    if (rc != SL_OK) {
+        free(p);
+        return rc;
+    }
+    memcpy(r->value, e.value, sizeof e.value);
+    memcpy(r->theta, e.theta, sizeof e.theta);
+    r->objective = e.objective;
+    r->r2 = e.r2;
+    r->rms_log = e.rms_log;
+    r->converged = e.converged;
+    r->n_starts = e.n_starts;
+    snprintf(r->reason, sizeof r->reason, "%s", e.reason);
+    r->n_boot = o.bootstrap;
+    r->level = o.level;
+    if (r->converged && o.bootstrap > 0)
+        bootstrap(law, p, n, &o, &e, r);
+    free(p);
+    r->seconds = sl_now() - t0;
+    return SL_OK;
+}
+
+void sl_fit_result_free(sl_fit_result *r)
+{
+    free(r->boot);
+    r->boot = NULL;
+    r->n_boot_ok = 0;
+}
+
+static double lse2(double a, double b)
+{
+    double m = a > b ? a : b;
+    return m + log(exp(a - m) + exp(b - m));
+}
+
+double fit_eval(sl_fit_law law, const double *v, sl_fit_quantity q, const sl_fit_point *x)
+{
+    switch (law) {
+    case SL_LAW_POWER_N:
+    case SL_LAW_POWER_D:
+    case SL_LAW_POWER_C:
+    case SL_LAW_POWER_S:
+    case SL_LAW_CMIN:
+        return pow(v[1] / fit_x_of(law, x), v[0]);
+    case SL_LAW_OFFSET_N:
+    case SL_LAW_OFFSET_D:
+    case SL_LAW_OFFSET_C:
+    case SL_LAW_OFFSET_S:
+        return v[0] + pow(v[2] / fit_x_of(law, x), v[1]);
+    case SL_LAW_KAPLAN_ND:
+        return exp(v[1] * lse2(v[0] / v[1] * log(v[2] / x->n), log(v[3] / x->d)));
+    case SL_LAW_KAPLAN_NS:
+        return pow(v[1] / x->n, v[0]) + pow(v[3] / x->s, v[2]);
+    case SL_LAW_CHINCHILLA:
+    case SL_LAW_CHINCHILLA_ML:
+        return v[0] + v[1] / pow(x->n, v[3]) + v[2] / pow(x->d, v[4]);
+    case SL_LAW_APPROACH1:
+    case SL_LAW_APPROACH2:
+        return q == SL_FIT_Q_DOPT ? v[3] * pow(x->c, v[2]) : v[1] * pow(x->c, v[0]);
+    case SL_LAW_BCRIT:
+        return v[0] / pow(x->loss, 1 / v[1]);
+    default:
+        return NAN;
+    }
+}
+
+int sl_fit_predict(const sl_fit_result *r, sl_fit_quantity q, const sl_fit_point *x,
+                   double *value, double *lo, double *hi)
+{
+    *value = fit_eval(r->law, r->value, q, x);
+    *lo = *hi = NAN;
+    if (!r->boot || r->n_boot_ok < 2)
+        return SL_OK;
+    double *draw = sl_xmalloc((size_t)r->n_boot_ok * sizeof *draw);
+    size_t m = 0;
+    for (int k = 0; k < r->n_boot_ok; k++) {
+        double v = fit_eval(r->law, r->boot + (size_t)k * r->n_params, q, x);
+        if (isfinite(v))
+            draw[m++] = v;
+    }
+    qsort(draw, m, sizeof *draw, cmp_double);
+    double tail = (1 - (r->level > 0 ? r->level : 0.95)) / 2;
+    *lo = percentile(draw, m, tail);
+    *hi = percentile(draw, m, 1 - tail);
+    free(draw);
+    return SL_OK;
+}
+
+/* Kaplan's published L(N,D) and L(N,S_min) fits, used when no fit is given. */
+static const double kaplan_nd[4] = {0.076, 0.103, 6.4e13, 1.8e13};
+static const double kaplan_ns[4] = {0.077, 6.5e13, 0.76, 2.1e3};
+
+static const double *nd_params(const sl_fit_result *r)
+{
+    return r && r->law == SL_LAW_KAPLAN_ND ? r->value : kaplan_nd;
+}
+
+double sl_fit_overfit_exponent(const sl_fit_result *r)
+{
+    const double *v = nd_params(r);
+    return v[0] / v[1];
+}
+
+double sl_fit_overfit_dl(const sl_fit_result *r, double n, double d)
+{
+    const double *v = nd_params(r);
+    return pow(1 + pow(n / v[2], v[0] / v[1]) * v[3] / d, v[1]) - 1;
+}
+
+double sl_fit_overfit_d_needed(const sl_fit_result *r, double n, double tol)
+{
+    /* Solves [1 + (N/N_c)^(aN/aD) D_c/D]^aD - 1 = tol for D. */
+    const double *v = nd_params(r);
+    return pow(n / v[2], v[0] / v[1]) * v[3] / (pow(1 + tol, 1 / v[1]) - 1);
+}
+
+double sl_fit_stop_steps(const sl_fit_result *nd, const sl_fit_result *ns, double n, double d)
+{
+    const double *v = nd_params(nd);
+    const double *s = ns && ns->law == SL_LAW_KAPLAN_NS ? ns->value : kaplan_ns;
+    sl_fit_point x = {.n = n, .d = d};
+    double l_nd = fit_eval(SL_LAW_KAPLAN_ND, v, SL_FIT_Q_LOSS, &x);
+    double l_inf = pow(v[2] / n, v[0]);
+    return s[3] / pow(l_nd - l_inf, 1 / s[2]);
+}
+
+#define PF_DAY 8.64e19
+
+/* Kaplan's B_crit(L) = B_star / L^(1/alpha_B), B_star = 2e8 tokens, alpha_B = 0.21. */
+static double kaplan_bcrit(double loss) { return 2e8 / pow(loss, 1 / 0.21); }
+
+void sl_fit_plan_kaplan(double c, sl_fit_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->c = c;
+    double pf = c / PF_DAY;
+    for (int k = 1; k < 3; k++)
+        p->n_opt[k] = p->d_opt[k] = p->b[k] = p->s[k] = p->loss[k] = NAN;
+    p->n_opt[0] = 1.3e9 * pow(pf, 0.73);
+    p->d_opt[0] = 2e10 * pow(pf, 0.27);
+    p->b[0] = 2.0e6 * pow(pf, 0.24);
+    p->s[0] = 5.4e3 * pow(pf, 0.03);
+    p->loss[0] = pow(3.1e8 / pf, 0.050);
+}
+
+static void chin_alloc(double c, const double *v, double *n, double *d, double *l, double *b,
+                       double *s)
+{
+    double E = v[0], A = v[1], B = v[2], a = v[3], be = v[4];
+    double g = pow(a * A / (be * B), 1 / (a + be));
+    *n = g * pow(c / 6, be / (a + be));
+    *d = pow(c / 6, a / (a + be)) / g;
+    *l = E + A / pow(*n, a) + B / pow(*d, be);
+    *b = kaplan_bcrit(*l);
+    *s = *d / *b;
+}
+
+int sl_fit_plan_chinchilla(double c, const sl_fit_result *r, const double *params,
+                           sl_fit_plan *p, sl_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->c = c;
+    if (!(c > 0) || !isfinite(c))
+        return sl_fail(err, SL_EINPUT, "compute: %g FLOP (expected a positive finite number)", c);
+    const double *v = r ? r->value : params;
+    for (int j = 0; j < 5; j++)
+        if (!(v[j] >= 0) || !isfinite(v[j]) || (j > 0 && v[j] == 0))
+            return sl_fail(err, SL_EINPUT,
+                           "params: %s = %g (expected E >= 0 and A, B, alpha, beta > 0)",
+                           names_chin[j], v[j]);
+    chin_alloc(c, v, &p->n_opt[0], &p->d_opt[0], &p->loss[0], &p->b[0], &p->s[0]);
+    double *q[5] = {p->n_opt, p->d_opt, p->loss, p->b, p->s};
+    for (int k = 0; k < 5; k++)
+        q[k][1] = q[k][2] = NAN;
+    if (!r || r->n_boot_ok < 2)
+        return SL_OK;
+    size_t m = (size_t)r->n_boot_ok;
+    double *draw = sl_xmalloc(5 * m * sizeof *draw);
+    for (size_t k = 0; k < m; k++) {
+        const double *w = r->boot + k * (size_t)r->n_params;
+        chin_alloc(c, w, &draw[k], &draw[m + k], &draw[2 * m + k], &draw[3 * m + k],
+                   &draw[4 * m + k]);
+    }
+    for (int j = 0; j < 5; j++) {
+        qsort(draw + j * m, m, sizeof *draw, cmp_double);
+        q[j][1] = percentile(draw + j * m, m, 0.025);
+        q[j][2] = percentile(draw + j * m, m, 0.975);
+    }
+    free(draw);
+    return SL_OK;
+}

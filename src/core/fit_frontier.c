@@ -1,0 +1,196 @@
+/* fit_frontier: the laws read off a frontier rather than fitted point by point:
+ * Hoffmann's approach 1 (envelope of learning curves -> N_opt(C), D_opt(C)),
+ * approach 2 (IsoFLOP parabolas) and Kaplan's L(C_min) on the compute frontier. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fit_internal.h"
+
+typedef struct {
+    double lc, ln, ld, ll; /* ln C (or ln C_min), ln N, ln D, ln L */
+} fpt;
+
+static int cmp_lc(const void *a, const void *b)
+{
+    const fpt *x = a, *y = b;
+    return (x->lc > y->lc) - (x->lc < y->lc);
+}
+
+/* Lower envelope: in each bin of ln C (bins_per_decade per decade) the point of
+ * lowest loss, kept only if its loss is below that of every kept point at
+ * smaller C, so that the frontier falls monotonically as compute grows. */
+static size_t envelope(fpt *v, size_t n, double bins_per_decade, fpt *out)
+{
+    qsort(v, n, sizeof *v, cmp_lc);
+    double width = log(10) / bins_per_decade, lo = v[0].lc;
+    size_t m = 0, i = 0;
+    double best_so_far = INFINITY;
+    while (i < n) {
+        long bin = (long)floor((v[i].lc - lo) / width);
+        size_t arg = i;
+        for (; i < n && (long)floor((v[i].lc - lo) / width) == bin; i++)
+            if (v[i].ll < v[arg].ll)
+                arg = i;
+        if (v[arg].ll < best_so_far) {
+            best_so_far = v[arg].ll;
+            out[m++] = v[arg];
+        }
+    }
+    return m;
+}
+
+static int line_fit(const double *x, const double *y, size_t n, double *k, double *m, double *r2,
+                    double *rms)
+{
+    if (fit_ols(x, y, n, k, m) != 0)
+        return -1;
+    double *pred = sl_xmalloc(n * sizeof *pred);
+    for (size_t i = 0; i < n; i++)
+        pred[i] = *k + *m * x[i];
+    fit_r2_rms(pred, y, n, r2, rms);
+    free(pred);
+    return 0;
+}
+
+/* Least-squares parabola y = c0 + c1 u + c2 u^2; returns -1 if singular. */
+static int parabola(const double *u, const double *y, size_t n, double c[3])
+{
+    double S[5] = {0}, T[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        double p = 1;
+        for (int k = 0; k < 5; k++) {
+            S[k] += p;
+            if (k < 3)
+                T[k] += p * y[i];
+            p *= u[i];
+        }
+    }
+    /* Normal equations, 3x3, by Cramer's rule: small and well scaled (u centred). */
+    double M[3][3] = {{S[0], S[1], S[2]}, {S[1], S[2], S[3]}, {S[2], S[3], S[4]}};
+    double det = M[0][0] * (M[1][1] * M[2][2] - M[1][2] * M[2][1]) -
+                 M[0][1] * (M[1][0] * M[2][2] - M[1][2] * M[2][0]) +
+                 M[0][2] * (M[1][0] * M[2][1] - M[1][1] * M[2][0]);
+    if (!(fabs(det) > 1e-12))
+        return -1;
+    for (int j = 0; j < 3; j++) {
+        double A[3][3];
+        memcpy(A, M, sizeof A);
+        for (int i = 0; i < 3; i++)
+            A[i][j] = T[i];
+        c[j] = (A[0][0] * (A[1][1] * A[2][2] - A[1][2] * A[2][1]) -
+                A[0][1] * (A[1][0] * A[2][2] - A[1][2] * A[2][0]) +
+                A[0][2] * (A[1][0] * A[2][1] - A[1][1] * A[2][0])) /
+               det;
+    }
+    return 0;
+}
+
+/* Approach 2: budgets are runs of points whose C lie within iso_tolerance of the
+ * group's first; each budget with three or more model sizes and an interior
+ * minimum of its parabola gives one (C, N_opt) pair. */
+static size_t iso_minima(fpt *v, size_t n, double tol, double *lc, double *ln, double *ld)
+{
+    qsort(v, n, sizeof *v, cmp_lc);
+    double *u = sl_xmalloc(2 * n * sizeof *u), *y = u + n;
+    size_t m = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double mc = 0, mn = 0;
+        while (j < n && v[j].lc - v[i].lc <= log(tol))
+            j++;
+        size_t k = j - i;
+        for (size_t q = i; q < j; q++)
+            mc += v[q].lc, mn += v[q].ln;
+        mc /= (double)k, mn /= (double)k;
+        double umin = INFINITY, umax = -INFINITY, c[3];
+        for (size_t q = 0; q < k; q++) {
+            u[q] = v[i + q].ln - mn;
+            y[q] = exp(v[i + q].ll);
+            umin = fmin(umin, u[q]), umax = fmax(umax, u[q]);
+        }
+        if (k >= 3 && umax > umin && parabola(u, y, k, c) == 0 && c[2] > 0) {
+            double us = -c[1] / (2 * c[2]);
+            if (us >= umin && us <= umax) {
+                lc[m] = mc;
+                ln[m] = mn + us;
+                ld[m] = mc - log(6) - ln[m];
+                m++;
+            }
+        }
+        i = j;
+    }
+    free(u);
+    return m;
+}
+
+int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
+                 const double *start, fit_est *e, sl_error *err)
+{
+    (void)start;
+    const char *name = sl_fit_law_name(law);
+    fpt *v = sl_xmalloc(2 * n * sizeof *v), *env = v + n;
+    for (size_t i = 0; i < n; i++) {
+        v[i].lc = log(p[i].c);
+        v[i].ln = p[i].n > 0 ? log(p[i].n) : 0;
+        v[i].ld = p[i].d > 0 ? log(p[i].d) : 0;
+        v[i].ll = log(p[i].loss);
+    }
+    double *x = sl_xmalloc(3 * n * sizeof *x), *yn = x + n, *yd = x + 2 * n;
+    size_t m;
+    if (law == SL_LAW_APPROACH2) {
+        m = iso_minima(v, n, o->iso_tolerance, x, yn, yd);
+    } else {
+        m = envelope(v, n, o->bins_per_decade, env);
+        for (size_t i = 0; i < m; i++) {
+            x[i] = env[i].lc;
+            yn[i] = law == SL_LAW_CMIN ? env[i].ll : env[i].ln;
+            yd[i] = env[i].ld;
+        }
+    }
+    int rc = SL_OK;
+    size_t need = law == SL_LAW_APPROACH2 ? 2 : 3;
+    double k1, m1, k2 = 0, m2 = 0, r2, rms, r2d, rmsd;
+    if (m < need) {
+        rc = sl_fail(err, SL_EINPUT,
+                     law == SL_LAW_APPROACH2
+                         ? "%s: %zu compute budgets with an interior minimum (expected at least "
+                           "%zu; each budget needs 3 or more model sizes around its optimum)"
+                         : "%s: the compute frontier has %zu points (expected at least %zu; give "
+                           "points over a wider range of compute)",
+                     name, m, need);
+    } else if (line_fit(x, yn, m, &k1, &m1, &r2, &rms) != 0 ||
+               (law != SL_LAW_CMIN && line_fit(x, yd, m, &k2, &m2, &r2d, &rmsd) != 0)) {
+        rc = sl_fail(err, SL_EINPUT, "%s: the frontier points all have one compute value "
+                                     "(expected at least 2)",
+                     name);
+    }
+    free(x);
+    free(v);
+    if (rc != SL_OK)
+        return rc;
+    e->n_starts = 1;
+    e->r2 = r2;
+    e->rms_log = rms;
+    e->objective = rms * rms * (double)m;
+    if (law == SL_LAW_CMIN) {
+        /* ln L = alpha_C ln C_c - alpha_C ln C_min */
+        e->theta[0] = m1, e->theta[1] = k1;
+        e->value[0] = -m1;
+        e->value[1] = exp(k1 / -m1);
+    } else {
+        e->theta[0] = m1, e->theta[1] = k1, e->theta[2] = m2, e->theta[3] = k2;
+        e->value[0] = m1;
+        e->value[1] = exp(k1);
+        e->value[2] = m2;
+        e->value[3] = exp(k2);
+    }
+    e->converged = 1;
+    for (int j = 0; j < (law == SL_LAW_CMIN ? 2 : 4); j++)
+        e->converged &= isfinite(e->value[j]);
+    snprintf(e->reason, sizeof e->reason, "least squares on %zu %s from %zu points", m,
+             law == SL_LAW_APPROACH2 ? "IsoFLOP minima" : "frontier points", n);
+    if (!e->converged)
+        snprintf(e->reason, sizeof e->reason, "the frontier fit gave non-finite parameters");
+    return SL_OK;
+}

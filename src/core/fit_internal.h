@@ -1,0 +1,42 @@
+/* fit_internal: what the law fitters in src/core/fit_*.c share with the driver
+ * in fit.c. Not a public header: only the fit module includes it. Points given
+ * to a fitter are validated and prepared (D, C, S_min, C_min derived). */
+#ifndef SCALELAB_FIT_INTERNAL_H
+#define SCALELAB_FIT_INTERNAL_H
+
+#include "scalelab/fit.h"
+
+typedef struct {
+    double theta[SL_FIT_MAX_PARAMS]; /* solver parameterisation */
+    double value[SL_FIT_MAX_PARAMS]; /* reported parameters */
+    double objective, r2, rms_log;
+    int converged;
+    char reason[200];
+    size_t n_starts;
+} fit_est;
+
+/* start: NULL for a cold fit (closed form or multi-start), else theta to start at.
+ * Returns SL_EINPUT when these points cannot determine the law (the bootstrap
+ * counts such a resample as failed). */
+typedef int (*fit_fn)(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
+                      const double *start, fit_est *e, sl_error *err);
+
+int fit_power(sl_fit_law, const sl_fit_point *, size_t, const sl_fit_options *, const double *,
+              fit_est *, sl_error *);
+int fit_lsq(sl_fit_law, const sl_fit_point *, size_t, const sl_fit_options *, const double *,
+            fit_est *, sl_error *);
+int fit_chinchilla(sl_fit_law, const sl_fit_point *, size_t, const sl_fit_options *,
+                   const double *, fit_est *, sl_error *);
+int fit_frontier(sl_fit_law, const sl_fit_point *, size_t, const sl_fit_options *, const double *,
+                 fit_est *, sl_error *);
+
+/* The x variable of a single-variable law (N, D, C or S of the point). */
+double fit_x_of(sl_fit_law law, const sl_fit_point *p);
+/* A law's prediction from its reported parameters (see sl_fit_predict). */
+double fit_eval(sl_fit_law law, const double *v, sl_fit_quantity q, const sl_fit_point *x);
+/* R^2 and RMS of residuals r_i = pred_i - obs_i given sum of squares etc. */
+void fit_r2_rms(const double *pred, const double *obs, size_t n, double *r2, double *rms);
+/* Ordinary least squares y = k + m x; returns 0 or -1 when x has no spread. */
+int fit_ols(const double *x, const double *y, size_t n, double *k, double *m);
+
+#endif
