@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,9 @@ int main(int argc, char **argv)
 {
     /* Our own threads parallelise; BLAS runs single-threaded inside each. */
     openblas_set_num_threads(1);
+    /* A file-size limit or a full disk must surface as a write error (and a
+     * clean message), not kill the process. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         /* The lab does not exist yet: train the default model. */
         char *args[] = {"train", NULL};
