@@ -10,9 +10,11 @@
 /* exp(x) for x in [-87, 88]: x = n·ln2 + r, e^r by a degree-6 polynomial on
  * |r| <= ln2/2, 2^n through the exponent bits. Inputs are clamped, so the
  * loop bodies that call it stay branch-free and vectorise. */
-static inline float fast_expf(float x)
+static inline float fast_expf(float x0)
 {
-    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    /* NaN fails both comparisons and becomes -87 here; it comes back below */
+    float x = x0 > -87.0f ? x0 : -87.0f;
+    x = x < 88.0f ? x : 88.0f;
     /* round to nearest by the 1.5·2^23 trick: no call, so the loop vectorises */
     float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693145751953125f;
@@ -24,10 +26,11 @@ static inline float fast_expf(float x)
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    /* x0 - x0 is 0, or NaN when x0 is NaN or infinite: a diverged run stays visible */
+    return p * scale + (x0 - x0);
 }
 
 void sl_encoder_forward(float *out, const int32_t *inp, const float *wte, const float *wpe, int B,
@@ -223,7 +226,7 @@ void sl_attention_backward(float *dinp, float *scratch, const float *dout, const
 /* tanh(u) = 1 - 2/(1 + e^{2u}), with u clamped where tanh is ±1 in float. */
 static inline float fast_tanhf(float u)
 {
-    u = u < -9.0f ? -9.0f : (u > 9.0f ? 9.0f : u);
+    u = u > -9.0f ? (u < 9.0f ? u : 9.0f) : (u == u ? -9.0f : u);
     return 1.0f - 2.0f / (1.0f + fast_expf(2.0f * u));
 }
 
