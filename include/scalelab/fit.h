@@ -75,6 +75,7 @@ typedef struct {
     double bcrit_const, bcrit_star, bcrit_alpha;
     double bins_per_decade; /* approach 1 and cmin envelopes; 0 means 8 */
     double iso_tolerance;   /* approach 2: budgets within this factor group; 0 means 1.25 */
+    int max_iter;           /* iteration limit of the iterative solvers; 0: their default */
     /* A previous fit of the same law: start there instead of the cold multi-start
      * grid. The lab passes its last result when a new point arrives. */
     const struct sl_fit_result *warm;

@@ -45,6 +45,8 @@ static const char *fit_help_tail =
     "  --seed S          seeds the resampling (default 1)\n"
     "  --level P         interval level, 0 < P < 1 (default 0.95)\n"
     "  --delta X         Huber delta of chinchilla (default 1e-3)\n"
+    "  --max-iter K      iteration limit of the solvers (default 500 for least\n"
+    "                    squares; 400 per start and 5000 to polish for chinchilla)\n"
     "  --bcrit-const T   B_crit in tokens for every point without one (kaplan-ns, cmin)\n"
     "  --bcrit-star T    B_crit = T / L^(1/alpha_B) for points without one\n"
     "  --bcrit-alpha A   alpha_B of that law (default 0.21)\n"
@@ -275,6 +277,12 @@ static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_f
         NEED_VALUE("--bootstrap");
         *rc = cli_parse_int("--bootstrap", v, 0, 100000, &l, err);
         o->bootstrap = (int)l;
+        return 1;
+    }
+    if (FLAG("--max-iter")) {
+        NEED_VALUE("--max-iter");
+        *rc = cli_parse_int("--max-iter", v, 1, 1000000, &l, err);
+        o->max_iter = (int)l;
         return 1;
     }
     if (FLAG("--seed")) {

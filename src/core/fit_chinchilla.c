@@ -311,7 +311,8 @@ int fit_chinchilla(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit
     /* Each start stops when the objective is flat to 1e-10 of itself; the best
      * is then polished to the limit of double precision. */
     const double gtol = 1e-12, ftol_start = 1e-10, ftol_polish = 1e-15;
-    const int iter_start = 400, iter_polish = 5000;
+    const int iter_start = o->max_iter > 0 ? o->max_iter : 400;
+    const int iter_polish = o->max_iter > 0 ? o->max_iter : 5000;
 
     double best[NP], best_f = INFINITY, t[NP];
     lbfgs_info info = {0}, best_info = {0};

@@ -115,7 +115,7 @@ typedef struct {
 } lsq_run;
 
 static void solve(gsl_multifit_nlinear_workspace *w, gsl_multifit_nlinear_fdf *fdf,
-                  const double *t0, size_t p, lsq_run *out)
+                  const double *t0, size_t p, int max_iter, lsq_run *out)
 {
     gsl_vector_const_view x0 = gsl_vector_const_view_array(t0, p);
     out->cost = INFINITY;
@@ -125,7 +125,6 @@ static void solve(gsl_multifit_nlinear_workspace *w, gsl_multifit_nlinear_fdf *f
         return;
     }
     int info = 0;
-    const int max_iter = 500;
     int st = gsl_multifit_nlinear_driver(max_iter, 1e-12, 1e-12, 1e-14, NULL, NULL, &info, w);
     gsl_vector *x = gsl_multifit_nlinear_position(w);
     gsl_vector *f = gsl_multifit_nlinear_residual(w);
@@ -145,7 +144,7 @@ static void solve(gsl_multifit_nlinear_workspace *w, gsl_multifit_nlinear_fdf *f
             gmax = fabs(g);
     }
     size_t iters = gsl_multifit_nlinear_niter(w);
-    int small_grad = gmax <= 1e-7 * (1 + chisq);
+    int small_grad = st != GSL_EMAXITER && gmax <= 1e-7 * (1 + chisq);
     if (!isfinite(chisq)) {
         snprintf(out->reason, sizeof out->reason, "Levenberg-Marquardt diverged (non-finite cost)");
     } else if (st == GSL_SUCCESS || small_grad) {
@@ -168,7 +167,6 @@ static void solve(gsl_multifit_nlinear_workspace *w, gsl_multifit_nlinear_fdf *f
 int fit_lsq(sl_fit_law law, const sl_fit_point *pt, size_t n, const sl_fit_options *o,
             const double *start, fit_est *e, sl_error *err)
 {
-    (void)o;
     (void)err;
     size_t p = law == SL_LAW_KAPLAN_ND || law == SL_LAW_KAPLAN_NS ? 4 : 3;
     double *buf = sl_xmalloc(3 * n * sizeof *buf);
@@ -239,7 +237,7 @@ int fit_lsq(sl_fit_law law, const sl_fit_point *pt, size_t n, const sl_fit_optio
         gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, p);
     lsq_run best = {.cost = INFINITY}, run;
     for (int s = 0; s < n_starts; s++) {
-        solve(w, &fdf, starts[s], p, &run);
+        solve(w, &fdf, starts[s], p, o->max_iter > 0 ? o->max_iter : 500, &run);
         /* A converged run beats any that did not; then the lower cost wins. */
         if ((run.converged > best.converged) ||
             (run.converged == best.converged && run.cost < best.cost))
