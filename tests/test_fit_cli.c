@@ -1,0 +1,237 @@
+/* fit_cli: `scalelab fit` and `scalelab plan` through the built binary: bad
+ * points give one line on stderr and exit 2; good ones print and write CSVs. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "scalelab/csv.h"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+    strcpy(dir, "/tmp/sl_fit_cli_XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[8][256];
+    static int k;
+    char *p = path[k++ % 8];
+    snprintf(p, 256, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+static char out_text[65536], err_text[4096];
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = 0;
+    if (f)
+        fclose(f);
+}
+
+/* Runs the binary with args (NULL-terminated); returns its exit status. */
+static int run(const char *const *args)
+{
+    char out_path[256], err_path[256];
+    snprintf(out_path, sizeof out_path, "%s/stdout", dir);
+    snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(o, 1);
+        dup2(e, 2);
+        char *argv[32];
+        int n = 0;
+        argv[n++] = (char *)SL_TEST_BIN;
+        for (; args[n - 1]; n++)
+            argv[n] = (char *)args[n - 1];
+        argv[n] = NULL;
+        execv(SL_TEST_BIN, argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    slurp(out_path, out_text, sizeof out_text);
+    slurp(err_path, err_text, sizeof err_text);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Exit 2, nothing on stdout, and exactly one stderr line holding want. */
+static void expect_bad(const char *const *args, const char *want)
+{
+    int rc = run(args);
+    cr_assert_eq(rc, 2, "exit %d for %s; stderr: %s", rc, want, err_text);
+    cr_assert(strncmp(err_text, "scalelab: ", 10) == 0, "stderr: %s", err_text);
+    cr_assert(strstr(err_text, want), "stderr '%s' lacks '%s'", err_text, want);
+    char *nl = strchr(err_text, '\n');
+    cr_assert(nl && nl[1] == 0, "more than one line: %s", err_text);
+    cr_assert_str_eq(out_text, "", "stdout: %s", out_text);
+}
+
+static const char *good_table(void)
+{
+    static char buf[4096];
+    size_t k = 0;
+    k += (size_t)snprintf(buf + k, sizeof buf - k, "Model Size,Training FLOP,loss,note\n");
+    for (int i = 0; i < 20; i++) {
+        double n = 1e6 * pow(10, i / 5.0), c = 6 * n * 2e9;
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%.6g,%.6g,%.6g,\"x, %d\"\n", n, c,
+                              pow(8.8e13 / n, 0.076) * (1 + 0.003 * ((i * 7) % 5 - 2)), i);
+    }
+    return buf;
+}
+
+Test(fit_cli, fit_rejects_each_kind_of_bad_point_with_one_line_and_exit_2, .init = make_dir,
+     .fini = remove_dir)
+{
+    const char *head = "n,loss\n";
+    struct {
+        const char *rows, *want;
+    } cases[] = {
+        {"1e6,3\n0,2.9\n1e8,2.8\n", "line 3: n: 0 is not positive"},
+        {"1e6,3\n1e7,-2.9\n1e8,2.8\n", "line 3: loss: -2.9 is not positive"},
+        {"1e6,3\n1e7,nan\n1e8,2.8\n", "line 3: loss: nan is not finite"},
+        {"1e6,3\n1e7,2.9\ninf,2.8\n", "line 4: n: inf is not finite"},
+        {"1e6,3\n1e7,abc\n1e8,2.8\n", "line 3: loss: 'abc' is not a number"},
+        {"1e6,3\n1e7,\n1e8,2.8\n", "line 3: loss: empty"},
+        {"1e6,3\n", "1 points for 2 parameters"},
+        {"1e7,3\n1e7,2.9\n1e7,2.8\n", "all 3 points have the same N"},
+        {"1e6,3\n1e7,2.9,7\n1e8,2.8\n", "line 3: row has 3 fields (expected 2"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char text[256];
+        snprintf(text, sizeof text, "%s%s", head, cases[k].rows);
+        const char *path = write_file("bad.csv", text);
+        const char *args[] = {"fit", path, "--law", "power-n", NULL};
+        expect_bad(args, cases[k].want);
+    }
+}
+
+Test(fit_cli, fit_rejects_missing_columns_unknown_laws_and_run_stores, .init = make_dir,
+     .fini = remove_dir)
+{
+    const char *path = write_file("pts.csv", good_table());
+    const char *a1[] = {"fit", path, "--law", "chinchilla", "--n", "Model Size", NULL};
+    expect_bad(a1, "no column for d (law chinchilla needs it");
+    const char *a2[] = {"fit", path, "--law", "power-n", "--n", "Params", NULL};
+    expect_bad(a2, "--n: no column named 'Params'");
+    const char *a3[] = {"fit", path, "--law", "kaplan", "--n", "Model Size", NULL};
+    expect_bad(a3, "--law: 'kaplan' is not a law (expected one of power-n,");
+    const char *a4[] = {"fit", dir, "--law", "power-n", NULL};
+    expect_bad(a4, "fitting a run store is not supported yet");
+    const char *a5[] = {"fit", path, NULL};
+    expect_bad(a5, "--law: missing");
+    const char *a6[] = {"fit", path, "--law", "power-n", "--n", "Model Size", "--bootstrap",
+                        "-3", NULL};
+    expect_bad(a6, "--bootstrap: -3 is out of range");
+    const char *a7[] = {"plan", NULL};
+    expect_bad(a7, "--compute: missing");
+    const char *a8[] = {"plan", "--compute", "1e21", "--params", "1,2,3", NULL};
+    expect_bad(a8, "--params: '1,2,3' (expected five numbers");
+    const char *a9[] = {"fit", "/nonexistent/points.csv", "--law", "power-n", NULL};
+    int rc = run(a9);
+    cr_assert_neq(rc, 0);
+    cr_assert(strstr(err_text, "/nonexistent/points.csv"), "%s", err_text);
+}
+
+Test(fit_cli, fit_prints_parameters_and_writes_fits_and_predictions_csv, .init = make_dir,
+     .fini = remove_dir)
+{
+    const char *path = write_file("pts.csv", good_table());
+    char fits[256], preds[256];
+    snprintf(fits, sizeof fits, "%s/fits.csv", dir);
+    snprintf(preds, sizeof preds, "%s/pred.csv", dir);
+    const char *args[] = {"fit", path, "--law", "power-n", "--n", "Model Size", "--bootstrap",
+                          "100", "--drop-highest", "2", "--csv", fits, "--predictions", preds,
+                          NULL};
+    int rc = run(args);
+    cr_assert_eq(rc, 0, "stderr: %s", err_text);
+    cr_assert(strstr(out_text, "alpha"), "%s", out_text);
+    cr_assert(strstr(out_text, "18 (2 highest-loss dropped)"), "%s", out_text);
+    sl_csv t;
+    sl_error err = {{0}};
+    cr_assert_eq(sl_csv_read(fits, &t, &err), SL_OK, "%s", err.msg);
+    const char *cols[] = {"law", "param", "value", "ci_low", "ci_high",
+                          "n_points", "r2", "rms_log", "status"};
+    cr_assert_eq(t.n_cols, 9);
+    for (int j = 0; j < 9; j++)
+        cr_assert_str_eq(t.header[j], cols[j]);
+    cr_assert_eq(t.n_rows, 2);
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 1), "alpha");
+    double a = strtod(sl_csv_cell(&t, 0, 2), NULL);
+    cr_assert(fabs(a - 0.076) < 0.005, "alpha %g", a);
+    cr_assert(strtod(sl_csv_cell(&t, 0, 3), NULL) < a && strtod(sl_csv_cell(&t, 0, 4), NULL) > a);
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 5), "18");
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 8), "converged");
+    sl_csv_free(&t);
+    cr_assert_eq(sl_csv_read(preds, &t, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(t.n_rows, 18);
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 7), "loss");
+    sl_csv_free(&t);
+}
+
+Test(fit_cli, fit_that_does_not_converge_says_why_and_prints_no_numbers, .init = make_dir,
+     .fini = remove_dir)
+{
+    char text[8192];
+    size_t k = (size_t)snprintf(text, sizeof text, "n,d,loss\n");
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+            double n = 1e5 * pow(10, i * 0.8), d = 1e7 * pow(10, j * 0.8);
+            k += (size_t)snprintf(text + k, sizeof text - k, "%g,%g,%.6g\n", n, d,
+                                  pow(pow(6.4e13 / n, 0.738) + 1.8e13 / d, 0.103));
+        }
+    const char *path = write_file("nd.csv", text);
+    const char *args[] = {"fit", path, "--law", "kaplan-nd", "--max-iter", "1", NULL};
+    int rc = run(args);
+    cr_assert_eq(rc, 1, "exit %d; stderr: %s", rc, err_text);
+    cr_assert(strstr(err_text, "did not converge: ") && strstr(err_text, "iteration limit"),
+              "%s", err_text);
+    cr_assert_str_eq(out_text, "", "stdout: %s", out_text);
+    const char *ok[] = {"fit", path, "--law", "kaplan-nd", "--bootstrap", "20", NULL};
+    cr_assert_eq(run(ok), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "alpha_D"), "%s", out_text);
+    cr_assert(strstr(out_text, "overfit"), "%s", out_text);
+}
+
+Test(fit_cli, plan_prints_kaplan_and_chinchilla_side_by_side, .init = make_dir,
+     .fini = remove_dir)
+{
+    const char *args[] = {"plan", "--compute", "5.76e23", NULL};
+    cr_assert_eq(run(args), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "N_opt") && strstr(out_text, "kaplan") &&
+                  strstr(out_text, "chinchilla"),
+              "%s", out_text);
+    const char *help[] = {"fit", "--help", NULL};
+    cr_assert_eq(run(help), 0);
+    const char *flags[] = {"--law",       "--n",        "--d",      "--c",       "--s",
+                           "--b",         "--bcrit",    "--loss",   "--run",     "--bootstrap",
+                           "--seed",      "--csv",      "--predictions", "--drop-highest",
+                           "chinchilla-ml", "approach1", "approach2", "kaplan-nd", "cmin", "bcrit"};
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
+        cr_assert(strstr(out_text, flags[k]), "fit --help lacks %s", flags[k]);
+}
