@@ -353,9 +353,15 @@ int fit_chinchilla(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit
     to_values(best, mx, my, e->theta, e->value);
     e->objective = best_f;
     e->converged = best_info.converged && isfinite(best_f);
-    snprintf(e->reason, sizeof e->reason, "L-BFGS from %zu start%s: %s after %d iterations (gradient %.2g)",
-             n_starts, n_starts == 1 ? "" : "s", best_info.why, best_info.iters,
-             best_info.gnorm);
+    if (start)
+        snprintf(e->reason, sizeof e->reason,
+                 "L-BFGS warm-started from the last fit: %s after %d iterations (gradient %.2g)",
+                 best_info.why, best_info.iters, best_info.gnorm);
+    else
+        snprintf(e->reason, sizeof e->reason,
+                 "L-BFGS from %zu starts, best polished: %s after %d more iterations "
+                 "(gradient %.2g)",
+                 n_starts, best_info.why, best_info.iters, best_info.gnorm);
     double *pred = sl_xmalloc(n * sizeof *pred), ss = 0;
     for (size_t i = 0; i < n; i++) {
         double lp = log(fit_eval(law, e->value, SL_FIT_Q_LOSS, &p[i]));
