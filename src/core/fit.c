@@ -4,6 +4,7 @@
  * fit_chinchilla.c and fit_frontier.c. */
 #include <gsl/gsl_errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -389,6 +390,8 @@ static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_
     free(sorted);
 }
 
+static void quiet_gsl(void) { gsl_set_error_handler_off(); }
+
 int sl_fit(sl_fit_law law, const sl_fit_point *pts, size_t n, const sl_fit_options *opt,
            sl_fit_result *r, sl_error *err)
 {
@@ -398,8 +401,10 @@ int sl_fit(sl_fit_law law, const sl_fit_point *pts, size_t n, const sl_fit_optio
     if ((unsigned)law >= SL_LAW_COUNT)
         return sl_fail(err, SL_EINPUT, "law: %d is not a law (expected 0..%d)", (int)law,
                        SL_LAW_COUNT - 1);
-    /* GSL's default handler aborts the process; we check every status instead. */
-    gsl_set_error_handler_off();
+    /* GSL's default handler aborts the process; we check every status instead.
+     * Once, because the handler is process-wide and the lab fits from threads. */
+    static pthread_once_t gsl_quiet = PTHREAD_ONCE_INIT;
+    pthread_once(&gsl_quiet, quiet_gsl);
     sl_fit_options o;
     if (opt)
         o = *opt;
