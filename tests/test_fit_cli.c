@@ -194,6 +194,34 @@ Test(fit_cli, fit_prints_parameters_and_writes_fits_and_predictions_csv, .init =
     sl_csv_free(&t);
 }
 
+Test(fit_cli, fit_of_several_laws_writes_them_all_and_all_skips_what_the_table_cannot_serve,
+     .init = make_dir, .fini = remove_dir)
+{
+    const char *path = write_file("pts.csv", good_table());
+    char fits[256];
+    snprintf(fits, sizeof fits, "%s/fits.csv", dir);
+    const char *two[] = {"fit", path, "--law", "power-n,offset-n", "--n", "Model Size",
+                         "--bootstrap", "20", "--csv", fits, NULL};
+    cr_assert_eq(run(two), 0, "%s", err_text);
+    sl_csv t;
+    sl_error err = {{0}};
+    cr_assert_eq(sl_csv_read(fits, &t, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(t.n_rows, 5);
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 0), "power-n");
+    cr_assert_str_eq(sl_csv_cell(&t, 4, 0), "offset-n");
+    sl_csv_free(&t);
+    const char *all[] = {"fit", path, "--law", "all", "--n", "Model Size", "--c",
+                         "Training FLOP", "--bootstrap", "0", NULL};
+    /* D = C/(6N) is one value here, so the joint laws are ill-posed: they may
+     * fail to converge, which must be said on stderr and give exit 1. */
+    int rc = run(all);
+    cr_assert(rc == 0 || (rc == 1 && strstr(err_text, "did not converge")), "exit %d: %s", rc,
+              err_text);
+    cr_assert(strstr(out_text, "law       power-n"), "%s", out_text);
+    cr_assert(strstr(out_text, "skipped   power-s: "), "%s", out_text);
+    cr_assert(strstr(out_text, "skipped   bcrit: "), "%s", out_text);
+}
+
 Test(fit_cli, fit_that_does_not_converge_says_why_and_prints_no_numbers, .init = make_dir,
      .fini = remove_dir)
 {

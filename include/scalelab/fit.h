@@ -9,8 +9,8 @@
 
 #include "scalelab/util.h"
 
-/* One measurement. Fields a law does not use may be 0. When d is 0 and n, c are
- * known, D = C/(6N); when c is 0 and n, d are known, C = 6ND. */
+/* One measurement. Fields a law does not use may be 0. When d is 0, D = S*B if
+ * s, b are known, else C/(6N) if n, c are; when c is 0 and n, d are known, C = 6ND. */
 typedef struct {
     double n;     /* parameters N */
     double d;     /* training tokens D */

@@ -28,7 +28,7 @@ static const char *fit_help_tail =
     "columns (each flag names the CSV column holding that field; by default the\n"
     "column with the field's own name is used when the table has one):\n"
     "  --n COL           parameters N (default column n)\n"
-    "  --d COL           training tokens D (d); derived as C/(6N) when absent\n"
+    "  --d COL           training tokens D (d); derived as S*B, else C/(6N), when absent\n"
     "  --c COL           training compute C in FLOP (c); derived as 6ND when absent\n"
     "  --s COL           optimizer steps S (s)\n"
     "  --b COL           batch size B in tokens (b)\n"
@@ -38,7 +38,9 @@ static const char *fit_help_tail =
     "                    points of one learning curve stay together\n"
     "\n"
     "options:\n"
-    "  --law NAME        the law to fit (required; see above)\n"
+    "  --law NAME        the law to fit (required; see above), several separated by\n"
+    "                    commas, or all: every law the table's columns allow (laws\n"
+    "                    these points cannot serve are listed as skipped)\n"
     "  --drop-highest K  drop the K points of highest loss before fitting (Epoch\n"
     "                    dropped 5 of the 245 Chinchilla points); default 0\n"
     "  --bootstrap K     resamples for the intervals, 0..100000 (default 200; 0: none)\n"
@@ -197,11 +199,17 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
     int use[8] = {0};
     for (int f = 0; f < 7; f++)
         use[f] = (need & bit[f]) != 0;
-    /* D and C come from the other two of N, D, C when their column is absent. */
+    /* D and C come from the other two of N, D, C when their column is absent,
+     * and D = S*B from steps and batch size before that. */
+    int d_from_sb = col[COL_D] < 0 && col[COL_S] >= 0 && col[COL_B] >= 0;
+    if ((use[COL_D] || use[COL_C]) && d_from_sb)
+        use[COL_S] = use[COL_B] = 1;
+    if (use[COL_D] && col[COL_D] < 0 && d_from_sb)
+        use[COL_D] = 0;
     if (use[COL_D] && col[COL_D] < 0 && col[COL_N] >= 0 && col[COL_C] >= 0)
         use[COL_D] = 0, use[COL_N] = use[COL_C] = 1;
-    if (use[COL_C] && col[COL_C] < 0 && col[COL_N] >= 0 && col[COL_D] >= 0)
-        use[COL_C] = 0, use[COL_N] = use[COL_D] = 1;
+    if (use[COL_C] && col[COL_C] < 0 && col[COL_N] >= 0 && (col[COL_D] >= 0 || d_from_sb))
+        use[COL_C] = 0, use[COL_N] = 1, use[COL_D] = col[COL_D] >= 0;
     /* B is read when a B_crit correction applies. */
     if ((law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN) &&
         (col[COL_BCRIT] >= 0 || o->bcrit_const > 0 || o->bcrit_star > 0))
@@ -211,8 +219,8 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
             rc = sl_fail(err, SL_EINPUT,
                          "%s: no column for %s (law %s needs it; name the column with %s COL%s)",
                          ps->path, field_default[f], sl_fit_law_name(law), field_flag[f],
-                         f == COL_D   ? ", or give --n and --c"
-                         : f == COL_C ? ", or give --n and --d"
+                         f == COL_D   ? ", or give --n and --c, or --s and --b"
+                         : f == COL_C ? ", or give --n and --d (or --s and --b)"
                                       : "");
             goto done;
         }
@@ -327,42 +335,43 @@ static void print_value(double v, double lo, double hi)
         printf("%-12.6g [%.6g, %.6g]", v, lo, hi);
 }
 
-static int write_fits_csv(const char *path, const sl_fit_result *r, sl_error *err)
+static void fits_header(sl_csv_writer *w)
 {
-    sl_csv_writer w;
-    sl_csv_writer_init(&w);
     const char *head[] = {"law", "param", "value", "ci_low", "ci_high",
                           "n_points", "r2", "rms_log", "status"};
     for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
-        sl_csv_field(&w, head[k]);
-    sl_csv_end_row(&w);
-    for (int j = 0; j < r->n_params; j++) {
-        sl_csv_field(&w, sl_fit_law_name(r->law));
-        sl_csv_field(&w, r->names[j]);
-        sl_csv_field_double(&w, r->value[j]);
-        sl_csv_field_double(&w, r->ci_low[j]);
-        sl_csv_field_double(&w, r->ci_high[j]);
-        sl_csv_field_long(&w, (long)r->n_points);
-        sl_csv_field_double(&w, r->r2);
-        sl_csv_field_double(&w, r->rms_log);
-        sl_csv_field(&w, r->converged ? "converged" : "not_converged");
-        sl_csv_end_row(&w);
-    }
-    int rc = sl_csv_save(&w, path, err);
-    sl_csv_writer_free(&w);
-    return rc;
+        sl_csv_field(w, head[k]);
+    sl_csv_end_row(w);
 }
 
-static int write_predictions_csv(const char *path, const sl_fit_result *r,
-                                 const sl_fit_point *p, size_t n, sl_error *err)
+static void fits_rows(sl_csv_writer *w, const sl_fit_result *r)
 {
-    sl_csv_writer w;
-    sl_csv_writer_init(&w);
+    for (int j = 0; j < r->n_params; j++) {
+        sl_csv_field(w, sl_fit_law_name(r->law));
+        sl_csv_field(w, r->names[j]);
+        sl_csv_field_double(w, r->value[j]);
+        sl_csv_field_double(w, r->ci_low[j]);
+        sl_csv_field_double(w, r->ci_high[j]);
+        sl_csv_field_long(w, (long)r->n_points);
+        sl_csv_field_double(w, r->r2);
+        sl_csv_field_double(w, r->rms_log);
+        sl_csv_field(w, r->converged ? "converged" : "not_converged");
+        sl_csv_end_row(w);
+    }
+}
+
+static void predictions_header(sl_csv_writer *w)
+{
     const char *head[] = {"law", "point", "n",  "d",     "c",         "s",
                           "loss", "quantity", "value", "ci_low", "ci_high"};
     for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
-        sl_csv_field(&w, head[k]);
-    sl_csv_end_row(&w);
+        sl_csv_field(w, head[k]);
+    sl_csv_end_row(w);
+}
+
+static void predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_point *p,
+                             size_t n)
+{
     sl_fit_quantity q0 = sl_fit_law_quantity(r->law);
     int two = q0 == SL_FIT_Q_NOPT;
     static const char *qname[] = {"loss", "n_opt", "d_opt", "bcrit"};
@@ -376,23 +385,47 @@ static int write_predictions_csv(const char *path, const sl_fit_result *r,
             sl_fit_quantity q = k ? SL_FIT_Q_DOPT : q0;
             double v, lo, hi;
             sl_fit_predict(r, q, &x, &v, &lo, &hi);
-            sl_csv_field(&w, sl_fit_law_name(r->law));
-            sl_csv_field_long(&w, (long)i + 1);
-            sl_csv_field_double(&w, x.n);
-            sl_csv_field_double(&w, x.d);
-            sl_csv_field_double(&w, x.c);
-            sl_csv_field_double(&w, x.s);
-            sl_csv_field_double(&w, x.loss);
-            sl_csv_field(&w, qname[q]);
-            sl_csv_field_double(&w, v);
-            sl_csv_field_double(&w, lo);
-            sl_csv_field_double(&w, hi);
-            sl_csv_end_row(&w);
+            sl_csv_field(w, sl_fit_law_name(r->law));
+            sl_csv_field_long(w, (long)i + 1);
+            sl_csv_field_double(w, x.n);
+            sl_csv_field_double(w, x.d);
+            sl_csv_field_double(w, x.c);
+            sl_csv_field_double(w, x.s);
+            sl_csv_field_double(w, x.loss);
+            sl_csv_field(w, qname[q]);
+            sl_csv_field_double(w, v);
+            sl_csv_field_double(w, lo);
+            sl_csv_field_double(w, hi);
+            sl_csv_end_row(w);
         }
     }
-    int rc = sl_csv_save(&w, path, err);
-    sl_csv_writer_free(&w);
-    return rc;
+}
+
+static void print_fit(const sl_fit_result *r, size_t n, long dropped, const sl_fit_options *o,
+                      int show_time)
+{
+    sl_fit_law law = r->law;
+    printf("law       %s: %s\n", sl_fit_law_name(law), sl_fit_law_help(law));
+    printf("points    %zu", n);
+    if (dropped > 0)
+        printf(" (%ld highest-loss dropped)", dropped);
+    printf("\nstatus    converged: %s\n", r->reason);
+    if (o->bootstrap > 0)
+        printf("intervals %.0f%% bootstrap percentile, %d of %d resamples converged (seed %llu)\n",
+               100 * r->level, r->n_boot_ok, r->n_boot, (unsigned long long)o->seed);
+    for (int j = 0; j < r->n_params; j++) {
+        printf("  %-8s ", r->names[j]);
+        print_value(r->value[j], r->ci_low[j], r->ci_high[j]);
+        printf("\n");
+    }
+    printf("fit       R^2 %.4f, RMS log residual %.4g, objective %.6g\n", r->r2, r->rms_log,
+           r->objective);
+    if (law == SL_LAW_KAPLAN_ND)
+        printf("overfit   dL depends on N^%.3f/D; dL <= 0.02 needs D >= %.3g N^%.3f\n",
+               sl_fit_overfit_exponent(r), sl_fit_overfit_d_needed(r, 1, 0.02),
+               sl_fit_overfit_exponent(r));
+    if (show_time)
+        printf("time      %.3f s\n", r->seconds);
 }
 
 static void print_fit_help(void)
@@ -472,58 +505,86 @@ int cmd_fit(int argc, char **argv)
         return cli_report(sl_fail(&err, SL_EINPUT, "--law: missing (expected a law; see "
                                                    "scalelab fit --help)"),
                           &err);
-    int law = sl_fit_law_from_name(law_name);
-    if (law < 0)
-        return cli_report(unknown_law(law_name, &err), &err);
-
-    sl_fit_point *p = NULL;
-    size_t n = 0;
-    if ((rc = load_points(&ps, (sl_fit_law)law, &o, &p, &n, &err)) != SL_OK)
-        return cli_report(rc, &err);
-    sl_fit_result r;
-    rc = sl_fit((sl_fit_law)law, p, n, &o, &r, &err);
-    if (rc != SL_OK) {
-        free(p);
-        /* Name the file: the core's messages name only the point. */
-        sl_error e2;
-        sl_fail(&e2, rc, "%s: %s", ps.path, err.msg);
-        return cli_report(rc, &e2);
+    /* The laws: one name, a comma-separated list, or all. */
+    sl_fit_law list[SL_LAW_COUNT];
+    int n_laws = 0, all = !strcmp(law_name, "all");
+    if (all) {
+        for (int l = 0; l < SL_LAW_COUNT; l++)
+            list[n_laws++] = (sl_fit_law)l;
+    } else {
+        char names[256];
+        snprintf(names, sizeof names, "%s", law_name);
+        for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            int law = sl_fit_law_from_name(tok);
+            if (law < 0)
+                return cli_report(unknown_law(tok, &err), &err);
+            int dup = 0;
+            for (int k = 0; k < n_laws; k++)
+                dup |= list[k] == (sl_fit_law)law;
+            if (!dup)
+                list[n_laws++] = (sl_fit_law)law;
+        }
+        if (n_laws == 0)
+            return cli_report(unknown_law(law_name, &err), &err);
     }
-    if (!r.converged) {
-        sl_fail(&err, SL_ERUNTIME, "%s: %s did not converge: %s (no parameters reported)",
-                ps.path, law_name, r.reason);
+
+    sl_csv_writer fits, preds;
+    sl_csv_writer_init(&fits);
+    sl_csv_writer_init(&preds);
+    fits_header(&fits);
+    predictions_header(&preds);
+    int fitted = 0, failed = 0;
+    for (int k = 0; k < n_laws && rc == SL_OK; k++) {
+        sl_fit_law law = list[k];
+        sl_fit_point *p = NULL;
+        size_t n = 0;
+        sl_fit_result r;
+        rc = load_points(&ps, law, &o, &p, &n, &err);
+        if (rc == SL_OK) {
+            sl_error core;
+            rc = sl_fit(law, p, n, &o, &r, &core);
+            /* Name the file: the core's messages name only the point. */
+            if (rc != SL_OK)
+                sl_fail(&err, rc, "%s: %s", ps.path, core.msg);
+        }
+        if (rc != SL_OK) {
+            free(p);
+            /* With --law all, a law these points cannot serve is skipped. */
+            if (all && rc == SL_EINPUT) {
+                printf("skipped   %s: %s\n\n", sl_fit_law_name(law), err.msg);
+                rc = SL_OK;
+            }
+            continue;
+        }
+        if (!r.converged) {
+            fprintf(stderr, "scalelab: %s: %s did not converge: %s (no parameters reported)\n",
+                    ps.path, sl_fit_law_name(law), r.reason);
+            failed = 1;
+        } else {
+            print_fit(&r, n, ps.drop_highest, &o, show_time);
+            if (n_laws > 1)
+                printf("\n");
+            fits_rows(&fits, &r);
+            predictions_rows(&preds, &r, p, n);
+            fitted++;
+        }
         sl_fit_result_free(&r);
         free(p);
-        return cli_report(SL_ERUNTIME, &err);
     }
-    printf("law       %s: %s\n", law_name, sl_fit_law_help((sl_fit_law)law));
-    printf("points    %zu", n);
-    if (ps.drop_highest > 0)
-        printf(" (%ld highest-loss dropped)", ps.drop_highest);
-    printf("\nstatus    converged: %s\n", r.reason);
-    if (o.bootstrap > 0)
-        printf("intervals %.0f%% bootstrap percentile, %d of %d resamples converged (seed %llu)\n",
-               100 * r.level, r.n_boot_ok, r.n_boot, (unsigned long long)o.seed);
-    for (int j = 0; j < r.n_params; j++) {
-        printf("  %-8s ", r.names[j]);
-        print_value(r.value[j], r.ci_low[j], r.ci_high[j]);
-        printf("\n");
-    }
-    printf("fit       R^2 %.4f, RMS log residual %.4g, objective %.6g\n", r.r2, r.rms_log,
-           r.objective);
-    if (law == SL_LAW_KAPLAN_ND) {
-        printf("overfit   dL depends on N^%.3f/D; dL <= 0.02 needs D >= %.3g N^%.3f\n",
-               sl_fit_overfit_exponent(&r), sl_fit_overfit_d_needed(&r, 1, 0.02),
-               sl_fit_overfit_exponent(&r));
-    }
-    if (show_time)
-        printf("time      %.3f s\n", r.seconds);
-    if (csv_out && (rc = write_fits_csv(csv_out, &r, &err)) == SL_OK)
+    if (rc == SL_OK && fitted == 0 && !failed)
+        rc = sl_fail(&err, SL_EINPUT, "%s: no law could be fitted to these points (expected the "
+                                      "columns of at least one law; see scalelab fit --help)",
+                     ps.path);
+    if (rc == SL_OK && fitted > 0 && csv_out && (rc = sl_csv_save(&fits, csv_out, &err)) == SL_OK)
         printf("wrote     %s\n", csv_out);
-    if (rc == SL_OK && pred_out && (rc = write_predictions_csv(pred_out, &r, p, n, &err)) == SL_OK)
+    if (rc == SL_OK && fitted > 0 && pred_out &&
+        (rc = sl_csv_save(&preds, pred_out, &err)) == SL_OK)
         printf("wrote     %s\n", pred_out);
-    sl_fit_result_free(&r);
-    free(p);
+    sl_csv_writer_free(&fits);
+    sl_csv_writer_free(&preds);
+    if (rc == SL_OK && failed)
+        return 1;
     return cli_report(rc, &err);
 }
 
