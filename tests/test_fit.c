@@ -429,3 +429,47 @@ Test(fit_plan, fit_law_names_round_trip)
         cr_assert_eq(sl_fit_law_from_name(sl_fit_law_name((sl_fit_law)l)), l);
     cr_assert_eq(sl_fit_law_from_name("kaplan"), -1);
 }
+
+/* Kaplan's way from fitted laws: the plan's N_opt is the approach1 law at C,
+ * its loss the cmin law, B the bcrit law at that loss, S = D/B. */
+Test(fit_plan, fit_plan_from_fitted_frontier_laws_combines_them_with_intervals)
+{
+    size_t cap = 30 * 40, n = 0;
+    sl_fit_point *p = calloc(cap, sizeof *p);
+    for (int i = 0; i < 30; i++) {
+        double N = logspace(1e5, 1e10, i, 30);
+        for (int j = 0; j < 40; j++) {
+            double D = logspace(1e7, 1e11, j, 40);
+            if (6 * N * D > 1e20)
+                continue;
+            double L = 1.8 + 480 / pow(N, 0.35) + 2100 / pow(D, 0.37);
+            p[n++] = (sl_fit_point){.n = N, .d = D, .c = 6 * N * D, .b = 1e4, .loss = L,
+                                    .bcrit = 2e8 / pow(L, 1 / 0.21), .run = i};
+        }
+    }
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bootstrap = 30;
+    sl_fit_result a1 = fit_ok(SL_LAW_APPROACH1, p, n, &o);
+    sl_fit_result cm = fit_ok(SL_LAW_CMIN, p, n, &o);
+    sl_fit_result bc = fit_ok(SL_LAW_BCRIT, p, n, &o);
+    sl_fit_plan plan;
+    sl_error err = {{0}};
+    cr_assert_eq(sl_fit_plan_fitted(1e19, &a1, &cm, &bc, &plan, &err), SL_OK, "%s", err.msg);
+    sl_fit_point x = {.c = 1e19};
+    double v, lo, hi;
+    sl_fit_predict(&a1, SL_FIT_Q_NOPT, &x, &v, &lo, &hi);
+    assert_near(plan.n_opt[0] / v, 1, 1e-12, "N_opt / approach1");
+    sl_fit_predict(&cm, SL_FIT_Q_LOSS, &x, &v, &lo, &hi);
+    assert_near(plan.loss[0] / v, 1, 1e-12, "loss / cmin");
+    assert_near(plan.b[0] / (2e8 / pow(plan.loss[0], 1 / 0.21)), 1, 0.01, "B / B_crit(L)");
+    assert_near(plan.s[0] * plan.b[0] / plan.d_opt[0], 1, 1e-12, "S B / D");
+    for (int k = 0; k < 1; k++)
+        cr_assert(plan.n_opt[1] <= plan.n_opt[0] && plan.n_opt[0] <= plan.n_opt[2],
+                  "N_opt %g outside [%g, %g]", plan.n_opt[0], plan.n_opt[1], plan.n_opt[2]);
+    cr_assert_eq(sl_fit_plan_fitted(1e19, &cm, NULL, NULL, &plan, &err), SL_EINPUT);
+    sl_fit_result_free(&a1);
+    sl_fit_result_free(&cm);
+    sl_fit_result_free(&bc);
+    free(p);
+}

@@ -254,6 +254,21 @@ Test(fit_cli, plan_prints_kaplan_and_chinchilla_side_by_side, .init = make_dir,
     cr_assert(strstr(out_text, "N_opt") && strstr(out_text, "kaplan") &&
                   strstr(out_text, "chinchilla"),
               "%s", out_text);
+    char text[65536];
+    size_t len = (size_t)snprintf(text, sizeof text, "run,n,d,b,loss,bcrit\n");
+    for (int i = 0; i < 12; i++)
+        for (int j = 0; j < 25; j++) {
+            double n = 1e5 * pow(10, i * 0.4), d = 1e7 * pow(10, j * 0.15);
+            double l = 1.8 + 480 / pow(n, 0.35) + 2100 / pow(d, 0.37);
+            len += (size_t)snprintf(text + len, sizeof text - len, "r%d,%g,%g,1e4,%.8g,%g\n", i, n, d, l,
+                                  2e8 / pow(l, 1 / 0.21));
+        }
+    const char *path = write_file("curves.csv", text);
+    const char *fitted[] = {"plan", "--compute", "1e19", "--points", path, "--bootstrap", "20",
+                            NULL};
+    cr_assert_eq(run(fitted), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "kaplan (fitted frontier)") && strstr(out_text, "chinchilla (fitted)"),
+              "%s", out_text);
     const char *help[] = {"fit", "--help", NULL};
     cr_assert_eq(run(help), 0);
     const char *flags[] = {"--law",       "--n",        "--d",      "--c",       "--s",

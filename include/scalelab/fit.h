@@ -141,5 +141,12 @@ void sl_fit_plan_kaplan(double c, sl_fit_plan *p);
  * loss and S = D/B. */
 int sl_fit_plan_chinchilla(double c, const sl_fit_result *res, const double *params,
                            sl_fit_plan *p, sl_error *err);
+/* From fitted frontier laws, Kaplan's way: N_opt and D_opt from an approach1 (or
+ * approach2) fit, the loss from a cmin fit, B = B_crit at that loss from a bcrit
+ * fit (NULL: Kaplan's published B_crit(L)), S = D/B. cmin may be NULL (then the
+ * loss, B and S are NaN). With B_crit known when fitting, C here is C_min.
+ * Intervals pair the k-th bootstrap draws of the fits. */
+int sl_fit_plan_fitted(double c, const sl_fit_result *opt, const sl_fit_result *cmin,
+                       const sl_fit_result *bcrit, sl_fit_plan *p, sl_error *err);
 
 #endif

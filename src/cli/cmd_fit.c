@@ -66,24 +66,37 @@ static const char *plan_help =
     "usage: scalelab plan --compute FLOPS [options]\n"
     "\n"
     "Prints the compute-optimal allocation of a training budget C (FLOP): model\n"
-    "size N_opt, tokens D_opt, batch size B (tokens) and steps S, and the loss to\n"
-    "expect, from Kaplan et al.'s section 6 fits and from Chinchilla's\n"
-    "L = E + A/N^alpha + B/D^beta, side by side. Chinchilla's B is Kaplan's\n"
-    "B_crit(L) = 2e8/L^(1/0.21) tokens at the predicted loss and S = D/B.\n"
+    "size N_opt, tokens D_opt, batch size B (tokens), steps S, and the loss to\n"
+    "expect, side by side from Kaplan et al.'s laws and from Chinchilla's\n"
+    "L = E + A/N^alpha + B/D^beta (N_opt = G (C/6)^(beta/(alpha+beta)), D = C/(6N)).\n"
+    "Chinchilla has no batch law: its B is Kaplan's B_crit(L) = 2e8/L^(1/0.21)\n"
+    "tokens at the predicted loss, and S = D/B.\n"
+    "\n"
+    "columns:\n"
+    "  kaplan (published)        section 6: N = 1.3e9 C^0.73, D = 2e10 C^0.27,\n"
+    "                            B = 2e6 C^0.24, S_min = 5.4e3 C^0.03, C = C_min in\n"
+    "                            PF-days; L(C_min) = (3.1e8/C)^0.050\n"
+    "  kaplan (fitted frontier)  with --points holding learning curves: N_opt, D_opt\n"
+    "                            from approach1 (on C_min when B_crit is known), the\n"
+    "                            loss from cmin, B from bcrit (else the published\n"
+    "                            B_crit(L)), S = D/B\n"
+    "  chinchilla                from --params, a fit of --points, or Hoffmann et\n"
+    "                            al.'s published 1.69,406.4,410.7,0.34,0.28\n"
     "\n"
     "options:\n"
     "  --compute FLOPS   the budget C in FLOP (required; 1 PF-day = 8.64e19)\n"
     "  --law L           kaplan, chinchilla or both (default both)\n"
-    "  --params E,A,B,alpha,beta\n"
-    "                    Chinchilla's parameters (default Hoffmann et al.'s\n"
-    "                    published 1.69,406.4,410.7,0.34,0.28)\n"
-    "  --points CSV      fit chinchilla to this points table first and plan from\n"
-    "                    the fit, with bootstrap intervals; takes the column flags\n"
-    "                    and --drop-highest, --bootstrap, --seed of scalelab fit\n"
+    "  --params E,A,B,alpha,beta   Chinchilla's parameters\n"
+    "  --points CSV      fit the laws to this points table first (intervals from\n"
+    "                    the bootstrap); takes the column flags (--n, --d, --c, --s,\n"
+    "                    --b, --bcrit, --loss, --run) and --drop-highest,\n"
+    "                    --bootstrap (default 200), --seed, --level, --delta,\n"
+    "                    --bcrit-const, --bcrit-star, --bcrit-alpha,\n"
+    "                    --bins-per-decade, --max-iter of scalelab fit\n"
     "  --from DIR        a run store (not supported yet)\n"
     "  -h, --help        this help\n"
     "\n"
-    "Exit status: 0 ok, 1 the fit failed, 2 bad input.\n";
+    "Exit status: 0 ok, 1 a fit failed or did not converge, 2 bad input.\n";
 
 /* The value of `--flag VALUE` or `--flag=VALUE` at argv[*i], or NULL if
  * argv[*i] is not this flag; sets *missing when the value is absent. */
@@ -211,7 +224,7 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
     if (use[COL_C] && col[COL_C] < 0 && col[COL_N] >= 0 && (col[COL_D] >= 0 || d_from_sb))
         use[COL_C] = 0, use[COL_N] = 1, use[COL_D] = col[COL_D] >= 0;
     /* B is read when a B_crit correction applies. */
-    if ((law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN) &&
+    if ((law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN || law == SL_LAW_APPROACH1) &&
         (col[COL_BCRIT] >= 0 || o->bcrit_const > 0 || o->bcrit_star > 0))
         use[COL_B] = 1, use[COL_BCRIT] = col[COL_BCRIT] >= 0;
     for (int f = 0; f < 7; f++)
@@ -603,17 +616,60 @@ static int parse_params(const char *s, double *v, sl_error *err)
     return SL_OK;
 }
 
-static void plan_row(const char *name, const double *k, const double *c, int show_k, int show_c)
+typedef struct {
+    char title[48];
+    sl_fit_plan plan;
+} plan_column;
+
+static void plan_row(const char *name, const plan_column *col, int n_col, int which)
 {
     printf("%-10s", name);
-    if (show_k)
-        printf(" %-16.4g", k[0]);
-    if (show_c) {
-        printf(" %-12.4g", c[0]);
-        if (!isnan(c[1]))
-            printf(" [%.4g, %.4g]", c[1], c[2]);
+    for (int k = 0; k < n_col; k++) {
+        const sl_fit_plan *p = &col[k].plan;
+        const double *v = which == 0   ? p->n_opt
+                          : which == 1 ? p->d_opt
+                          : which == 2 ? p->b
+                          : which == 3 ? p->s
+                                       : p->loss;
+        char cell[80];
+        if (isnan(v[0]))
+            snprintf(cell, sizeof cell, "-");
+        else if (isnan(v[1]))
+            snprintf(cell, sizeof cell, "%.4g", v[0]);
+        else
+            snprintf(cell, sizeof cell, "%.4g [%.4g, %.4g]", v[0], v[1], v[2]);
+        printf(k + 1 < n_col ? " %-32s" : " %s", cell);
     }
     printf("\n");
+}
+
+/* Fits law to the --points table for the plan; 1 if it converged, 0 if the table
+ * cannot serve it (and optional), or a negative code after reporting in err. */
+static int plan_fit(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
+                    sl_fit_result *r, int optional, sl_error *err)
+{
+    sl_fit_point *p = NULL;
+    size_t n = 0;
+    sl_error e;
+    int rc = load_points(ps, law, o, &p, &n, &e);
+    if (rc == SL_OK) {
+        sl_error core;
+        rc = sl_fit(law, p, n, o, r, &core);
+        if (rc != SL_OK)
+            sl_fail(&e, rc, "%s: %s", ps->path, core.msg);
+        free(p);
+    }
+    if (rc != SL_OK) {
+        sl_fail(err, rc, "%s", e.msg);
+        return optional && rc == SL_EINPUT ? 0 : rc;
+    }
+    if (!r->converged) {
+        rc = sl_fail(err, SL_ERUNTIME, "%s: %s did not converge: %s (no plan)", ps->path,
+                     sl_fit_law_name(law), r->reason);
+        sl_fit_result_free(r);
+        return optional ? 0 : rc;
+    }
+    return 1;
 }
 
 int cmd_plan(int argc, char **argv)
@@ -630,7 +686,7 @@ int cmd_plan(int argc, char **argv)
     o.seed = 1;
     double compute = NAN, params[5] = {1.69, 406.4, 410.7, 0.34, 0.28};
     const char *law = "both", *params_src = "Hoffmann et al. published";
-    int rc = SL_OK;
+    int rc = SL_OK, params_given = 0;
     for (int i = 1; i < argc; i++) {
         int missing = 0;
         const char *v;
@@ -661,6 +717,7 @@ int cmd_plan(int argc, char **argv)
                                           : rc,
                                   &err);
             params_src = "--params";
+            params_given = 1;
         } else if ((v = flag_value(argc, argv, &i, "--points", &missing)) || missing) {
             if (missing)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--points: missing value"), &err);
@@ -681,61 +738,78 @@ int cmd_plan(int argc, char **argv)
     if (isnan(compute))
         return cli_report(sl_fail(&err, SL_EINPUT, "--compute: missing (expected a budget in FLOP)"),
                           &err);
-    int show_k = strcmp(law, "chinchilla") != 0, show_c = strcmp(law, "kaplan") != 0;
-    sl_fit_plan kp, cp;
-    sl_fit_plan_kaplan(compute, &kp);
-    sl_fit_result r;
-    int have_fit = 0;
-    if (show_c && ps.path) {
-        sl_fit_point *p = NULL;
-        size_t n = 0;
-        if ((rc = load_points(&ps, SL_LAW_CHINCHILLA, &o, &p, &n, &err)) != SL_OK)
-            return cli_report(rc, &err);
-        rc = sl_fit(SL_LAW_CHINCHILLA, p, n, &o, &r, &err);
-        free(p);
-        if (rc != SL_OK) {
-            sl_error e2;
-            sl_fail(&e2, rc, "%s: %s", ps.path, err.msg);
-            return cli_report(rc, &e2);
+    int want_k = strcmp(law, "chinchilla") != 0, want_c = strcmp(law, "kaplan") != 0;
+    plan_column col[3];
+    int n_col = 0;
+    if (want_k) {
+        snprintf(col[n_col].title, sizeof col[n_col].title, "kaplan (published)");
+        sl_fit_plan_kaplan(compute, &col[n_col++].plan);
+    }
+    /* From a points table: Kaplan's frontier laws where the table serves them
+     * (approach1 needs learning curves), and Chinchilla's approach 3. */
+    sl_fit_result fr[4];
+    int have[4] = {0};
+    char skipped[4][sizeof err.msg];
+    const sl_fit_law fit_laws[4] = {SL_LAW_APPROACH1, SL_LAW_CMIN, SL_LAW_BCRIT,
+                                    SL_LAW_CHINCHILLA};
+    if (ps.path) {
+        for (int k = 0; k < 4; k++) {
+            if ((k < 3 && !want_k) || (k == 3 && !want_c))
+                continue;
+            skipped[k][0] = 0;
+            int got = plan_fit(&ps, fit_laws[k], &o, &fr[k], k < 3, &err);
+            if (got == 0)
+                snprintf(skipped[k], sizeof skipped[k], "%s", err.msg);
+            if (got < 0) {
+                for (int j = 0; j < k; j++)
+                    if (have[j])
+                        sl_fit_result_free(&fr[j]);
+                return cli_report(got, &err);
+            }
+            have[k] = got;
         }
-        if (!r.converged) {
-            sl_fail(&err, SL_ERUNTIME, "%s: chinchilla did not converge: %s (no plan)", ps.path,
-                    r.reason);
-            sl_fit_result_free(&r);
-            return cli_report(SL_ERUNTIME, &err);
+        if (have[0]) {
+            snprintf(col[n_col].title, sizeof col[n_col].title, "kaplan (fitted frontier)");
+            rc = sl_fit_plan_fitted(compute, &fr[0], have[1] ? &fr[1] : NULL,
+                                    have[2] ? &fr[2] : NULL, &col[n_col++].plan, &err);
         }
-        have_fit = 1;
-        params_src = ps.path;
     }
-    if (show_c && (rc = sl_fit_plan_chinchilla(compute, have_fit ? &r : NULL, params, &cp,
-                                               &err)) != SL_OK) {
-        if (have_fit)
-            sl_fit_result_free(&r);
-        return cli_report(rc, &err);
+    if (rc == SL_OK && want_c) {
+        snprintf(col[n_col].title, sizeof col[n_col].title, "chinchilla (%s)",
+                 have[3] ? "fitted" : params_given ? "--params" : "published");
+        rc = sl_fit_plan_chinchilla(compute, have[3] ? &fr[3] : NULL, params,
+                                    &col[n_col++].plan, &err);
     }
-    printf("compute   %.4g FLOP (%.4g PF-days)\n", compute, compute / 8.64e19);
-    if (show_k)
-        printf("kaplan    section 6 fits, published (C taken as C_min; no intervals)\n");
-    if (show_c) {
-        const double *v = have_fit ? r.value : params;
-        printf("chinchilla E=%.4g A=%.4g B=%.4g alpha=%.4g beta=%.4g (%s)\n", v[0], v[1], v[2],
-               v[3], v[4], params_src);
-        if (have_fit && r.n_boot_ok > 1)
-            printf("          intervals: %.0f%% over %d bootstrap refits\n", 100 * r.level,
-                   r.n_boot_ok);
+    if (rc == SL_OK) {
+        printf("compute   %.4g FLOP (%.4g PF-days)\n", compute, compute / 8.64e19);
+        if (want_k)
+            printf("kaplan    published: section 6 fits, C taken as C_min, no intervals\n");
+        for (int k = 0; k < 3 && ps.path && want_k; k++)
+            if (!have[k])
+                printf("kaplan    no %s fit: %s\n", sl_fit_law_name(fit_laws[k]), skipped[k]);
+        if (have[0])
+            printf("kaplan    fitted: %s on %s%s%s\n", sl_fit_law_name(fit_laws[0]), ps.path,
+                   have[1] ? ", loss from cmin" : ", no cmin fit (no loss, B, S)",
+                   have[1] ? (have[2] ? ", B from bcrit" : ", B from published B_crit(L)") : "");
+        if (want_c) {
+            const double *v = have[3] ? fr[3].value : params;
+            printf("chinchilla E=%.4g A=%.4g B=%.4g alpha=%.4g beta=%.4g (%s)\n", v[0], v[1],
+                   v[2], v[3], v[4], have[3] ? ps.path : params_src);
+            printf("          B is Kaplan's B_crit(L) at the predicted loss, S = D/B\n");
+        }
+        if (ps.path && o.bootstrap > 0)
+            printf("intervals %.0f%% bootstrap percentile over %d resamples (seed %llu)\n",
+                   100 * o.level, o.bootstrap, (unsigned long long)o.seed);
+        printf("%-10s", "");
+        for (int k = 0; k < n_col; k++)
+            printf(k + 1 < n_col ? " %-32s" : " %s", col[k].title);
+        printf("\n");
+        const char *rows[5] = {"N_opt", "D_opt", "B tokens", "S steps", "loss"};
+        for (int j = 0; j < 5; j++)
+            plan_row(rows[j], col, n_col, j);
     }
-    printf("%-10s", "");
-    if (show_k)
-        printf(" %-16s", "kaplan");
-    if (show_c)
-        printf(" %s", "chinchilla");
-    printf("\n");
-    plan_row("N_opt", kp.n_opt, cp.n_opt, show_k, show_c);
-    plan_row("D_opt", kp.d_opt, cp.d_opt, show_k, show_c);
-    plan_row("B tokens", kp.b, cp.b, show_k, show_c);
-    plan_row("S steps", kp.s, cp.s, show_k, show_c);
-    plan_row("loss", kp.loss, cp.loss, show_k, show_c);
-    if (have_fit)
-        sl_fit_result_free(&r);
-    return 0;
+    for (int k = 0; k < 4; k++)
+        if (have[k])
+            sl_fit_result_free(&fr[k]);
+    return cli_report(rc, &err);
 }

@@ -256,7 +256,7 @@ static int prepare(sl_fit_law law, const sl_fit_point *in, size_t n, const sl_fi
     sl_fit_point *p = sl_xmalloc(n * sizeof *p);
     memcpy(p, in, n * sizeof *p);
     unsigned need = laws[law].need;
-    int uses_bcrit = law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN;
+    int uses_bcrit = law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN || law == SL_LAW_APPROACH1;
     for (size_t i = 0; i < n; i++) {
         sl_fit_point *q = &p[i];
         /* Zero is "unknown" for derivable fields; anything else must be valid. */
@@ -627,6 +627,71 @@ int sl_fit_plan_chinchilla(double c, const sl_fit_result *r, const double *param
         qsort(draw + j * m, m, sizeof *draw, cmp_double);
         q[j][1] = percentile(draw + j * m, m, 0.025);
         q[j][2] = percentile(draw + j * m, m, 0.975);
+    }
+    free(draw);
+    return SL_OK;
+}
+
+/* One draw of the fitted plan: k < 0 takes the point estimates. */
+static void fitted_alloc(double c, const sl_fit_result *opt, const sl_fit_result *cmin,
+                         const sl_fit_result *bc, int k, double *out)
+{
+    const double *v = k < 0 ? opt->value : opt->boot + (size_t)(k % opt->n_boot_ok) * 4;
+    sl_fit_point x = {.c = c};
+    out[0] = fit_eval(opt->law, v, SL_FIT_Q_NOPT, &x);
+    out[1] = fit_eval(opt->law, v, SL_FIT_Q_DOPT, &x);
+    out[2] = out[3] = out[4] = NAN;
+    if (!cmin)
+        return;
+    const double *w = k < 0 ? cmin->value : cmin->boot + (size_t)(k % cmin->n_boot_ok) * 2;
+    x.loss = out[4] = fit_eval(SL_LAW_CMIN, w, SL_FIT_Q_LOSS, &x);
+    if (bc) {
+        const double *u = k < 0 ? bc->value : bc->boot + (size_t)(k % bc->n_boot_ok) * 2;
+        out[2] = fit_eval(SL_LAW_BCRIT, u, SL_FIT_Q_BCRIT, &x);
+    } else {
+        out[2] = kaplan_bcrit(out[4]);
+    }
+    out[3] = out[1] / out[2];
+}
+
+int sl_fit_plan_fitted(double c, const sl_fit_result *opt, const sl_fit_result *cmin,
+                       const sl_fit_result *bc, sl_fit_plan *p, sl_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->c = c;
+    if (!(c > 0) || !isfinite(c))
+        return sl_fail(err, SL_EINPUT, "compute: %g FLOP (expected a positive finite number)", c);
+    if (!opt || (opt->law != SL_LAW_APPROACH1 && opt->law != SL_LAW_APPROACH2) ||
+        !opt->converged)
+        return sl_fail(err, SL_EINPUT,
+                       "plan: no converged approach1 or approach2 fit (expected one for N_opt)");
+    if (cmin && (cmin->law != SL_LAW_CMIN || !cmin->converged))
+        cmin = NULL;
+    if (bc && (bc->law != SL_LAW_BCRIT || !bc->converged))
+        bc = NULL;
+    double est[5];
+    fitted_alloc(c, opt, cmin, bc, -1, est);
+    double *q[5] = {p->n_opt, p->d_opt, p->b, p->s, p->loss};
+    for (int j = 0; j < 5; j++)
+        q[j][0] = est[j], q[j][1] = q[j][2] = NAN;
+    int m = opt->n_boot_ok;
+    if (m < 2 || (cmin && cmin->n_boot_ok < 2) || (bc && bc->n_boot_ok < 2))
+        return SL_OK;
+    double *draw = sl_xmalloc(5 * (size_t)m * sizeof *draw);
+    for (int k = 0; k < m; k++) {
+        double d[5];
+        fitted_alloc(c, opt, cmin, bc, k, d);
+        for (int j = 0; j < 5; j++)
+            draw[(size_t)j * m + k] = d[j];
+    }
+    double tail = (1 - (opt->level > 0 ? opt->level : 0.95)) / 2;
+    for (int j = 0; j < 5; j++) {
+        if (isnan(est[j]))
+            continue;
+        double *col = draw + (size_t)j * m;
+        qsort(col, (size_t)m, sizeof *col, cmp_double);
+        q[j][1] = percentile(col, (size_t)m, tail);
+        q[j][2] = percentile(col, (size_t)m, 1 - tail);
     }
     free(draw);
     return SL_OK;
