@@ -78,7 +78,8 @@ static const struct {
                               6, names_chin_ml, F_N | F_D | F_L, F_N | F_D, fit_chinchilla},
     [SL_LAW_APPROACH1] = {"approach1",
                           "N_opt = N_0 C^a, D_opt = D_0 C^b from the envelope of learning "
-                          "curves (Hoffmann approach 1); needs n, c, loss, run",
+                          "curves (Hoffmann approach 1; on C_min when B_crit is known); needs "
+                          "n, c, loss, and run to resample whole curves",
                           4, names_opt, F_N | F_C | F_D | F_L, F_C, fit_frontier},
     [SL_LAW_APPROACH2] = {"approach2",
                           "N_opt = N_0 C^a, D_opt = D_0 C^b from IsoFLOP parabolas of L in "
