@@ -167,7 +167,7 @@ Test(fit_cli, fit_prints_parameters_and_writes_fits_and_predictions_csv, .init =
     snprintf(preds, sizeof preds, "%s/pred.csv", dir);
     const char *args[] = {"fit", path, "--law", "power-n", "--n", "Model Size", "--bootstrap",
                           "100", "--drop-highest", "2", "--csv", fits, "--predictions", preds,
-                          NULL};
+                          "--at", "n=1e12", NULL};
     int rc = run(args);
     cr_assert_eq(rc, 0, "stderr: %s", err_text);
     cr_assert(strstr(out_text, "alpha"), "%s", out_text);
@@ -188,9 +188,15 @@ Test(fit_cli, fit_prints_parameters_and_writes_fits_and_predictions_csv, .init =
     cr_assert_str_eq(sl_csv_cell(&t, 0, 5), "18");
     cr_assert_str_eq(sl_csv_cell(&t, 0, 8), "converged");
     sl_csv_free(&t);
+    cr_assert(strstr(out_text, "predict   n=1e+12 "), "%s", out_text);
     cr_assert_eq(sl_csv_read(preds, &t, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(t.n_rows, 18);
+    cr_assert_eq(t.n_rows, 19);
     cr_assert_str_eq(sl_csv_cell(&t, 0, 7), "loss");
+    cr_assert_str_eq(sl_csv_cell(&t, 18, 1), "0");
+    double lo = strtod(sl_csv_cell(&t, 18, 9), NULL), hi = strtod(sl_csv_cell(&t, 18, 10), NULL);
+    double v = strtod(sl_csv_cell(&t, 18, 8), NULL);
+    cr_assert(lo < v && v < hi, "prediction %g outside [%g, %g]", v, lo, hi);
+    cr_assert(fabs(v / pow(8.8e13 / 1e12, 0.076) - 1) < 0.02, "L(1e12) = %g", v);
     sl_csv_free(&t);
 }
 

@@ -57,6 +57,10 @@ static const char *fit_help_tail =
     "  --iso-tolerance X    approach2 groups budgets within this factor (default 1.25)\n"
     "  --csv OUT         write the fits CSV (docs/FORMATS.md), atomically\n"
     "  --predictions OUT write the predictions CSV, one row per point, atomically\n"
+    "  --at POINT        also predict at POINT, e.g. n=7e10,d=1.4e12 (fields n, d,\n"
+    "                    c, s, b, loss as in the columns; D and C derived as for\n"
+    "                    the table); repeatable, up to 16; rows with point 0 in\n"
+    "                    the predictions CSV\n"
     "  --time            print the wall time of the fit\n"
     "  -h, --help        this help\n"
     "\n"
@@ -383,14 +387,18 @@ static void predictions_header(sl_csv_writer *w)
     sl_csv_end_row(w);
 }
 
+/* first is the number of the first point (1 for the table; 0 for --at points,
+ * which all carry 0). */
 static void predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_point *p,
-                             size_t n)
+                             size_t n, int first)
 {
     sl_fit_quantity q0 = sl_fit_law_quantity(r->law);
     int two = q0 == SL_FIT_Q_NOPT;
     static const char *qname[] = {"loss", "n_opt", "d_opt", "bcrit"};
     for (size_t i = 0; i < n; i++) {
         sl_fit_point x = p[i];
+        if (x.d == 0 && x.s > 0 && x.b > 0)
+            x.d = x.s * x.b;
         if (x.d == 0 && x.n > 0 && x.c > 0)
             x.d = x.c / (6 * x.n);
         if (x.c == 0 && x.n > 0 && x.d > 0)
@@ -400,7 +408,7 @@ static void predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_
             double v, lo, hi;
             sl_fit_predict(r, q, &x, &v, &lo, &hi);
             sl_csv_field(w, sl_fit_law_name(r->law));
-            sl_csv_field_long(w, (long)i + 1);
+            sl_csv_field_long(w, first ? (long)i + 1 : 0);
             sl_csv_field_double(w, x.n);
             sl_csv_field_double(w, x.d);
             sl_csv_field_double(w, x.c);
@@ -461,6 +469,70 @@ static int unknown_law(const char *name, sl_error *err)
     return sl_fail(err, SL_EINPUT, "--law: '%s' is not a law (expected one of %s)", name, list);
 }
 
+/* `--at n=7e10,d=1.4e12`: a point to predict at. */
+static int parse_at(const char *spec, sl_fit_point *x, sl_error *err)
+{
+    memset(x, 0, sizeof *x);
+    x->run = -1;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        double v = 0;
+        if (eq) {
+            *eq = 0;
+            char *end = NULL;
+            v = strtod(eq + 1, &end);
+            if (end == eq + 1 || *end != 0 || !isfinite(v) || !(v > 0))
+                eq = NULL;
+        }
+        double *dst = !eq                    ? NULL
+                      : !strcmp(tok, "n")    ? &x->n
+                      : !strcmp(tok, "d")    ? &x->d
+                      : !strcmp(tok, "c")    ? &x->c
+                      : !strcmp(tok, "s")    ? &x->s
+                      : !strcmp(tok, "b")    ? &x->b
+                      : !strcmp(tok, "loss") ? &x->loss
+                                             : NULL;
+        if (!dst)
+            return sl_fail(err, SL_EINPUT,
+                           "--at: '%s' (expected FIELD=VALUE pairs separated by commas, FIELD "
+                           "one of n, d, c, s, b, loss and VALUE a positive number)",
+                           spec);
+        *dst = v;
+    }
+    return SL_OK;
+}
+
+static void print_at(const sl_fit_result *r, const sl_fit_point *at, int n_at)
+{
+    static const char *qname[] = {"L", "N_opt", "D_opt", "B_crit"};
+    for (int k = 0; k < n_at; k++) {
+        sl_fit_point x = at[k];
+        if (x.d == 0 && x.s > 0 && x.b > 0)
+            x.d = x.s * x.b;
+        if (x.d == 0 && x.n > 0 && x.c > 0)
+            x.d = x.c / (6 * x.n);
+        if (x.c == 0 && x.n > 0 && x.d > 0)
+            x.c = 6 * x.n * x.d;
+        sl_fit_quantity q0 = sl_fit_law_quantity(r->law);
+        for (int j = 0; j <= (q0 == SL_FIT_Q_NOPT); j++) {
+            sl_fit_quantity q = j ? SL_FIT_Q_DOPT : q0;
+            double v, lo, hi;
+            sl_fit_predict(r, q, &x, &v, &lo, &hi);
+            printf("predict   n=%g d=%g c=%g s=%g loss=%g: %s = ", x.n, x.d, x.c, x.s, x.loss,
+                   qname[q]);
+            if (!isfinite(v))
+                printf("- (this law needs other fields)\n");
+            else if (isnan(lo))
+                printf("%.6g\n", v);
+            else
+                printf("%.6g [%.6g, %.6g]\n", v, lo, hi);
+        }
+    }
+}
+
 int cmd_fit(int argc, char **argv)
 {
     sl_error err = {{0}};
@@ -474,7 +546,8 @@ int cmd_fit(int argc, char **argv)
     o.bootstrap = 200;
     o.seed = 1;
     const char *law_name = NULL, *csv_out = NULL, *pred_out = NULL;
-    int show_time = 0, rc = SL_OK;
+    int show_time = 0, rc = SL_OK, n_at = 0;
+    sl_fit_point at[16];
     for (int i = 1; i < argc; i++) {
         int missing = 0;
         const char *v;
@@ -494,6 +567,13 @@ int cmd_fit(int argc, char **argv)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--predictions: missing value"),
                                   &err);
             pred_out = v;
+        } else if ((v = flag_value(argc, argv, &i, "--at", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--at: missing value"), &err);
+            if (n_at == 16)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--at: more than 16 points"), &err);
+            if ((rc = parse_at(v, &at[n_at++], &err)) != SL_OK)
+                return cli_report(rc, &err);
         } else if (!strcmp(argv[i], "--time")) {
             show_time = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != 0) {
@@ -577,10 +657,12 @@ int cmd_fit(int argc, char **argv)
             failed = 1;
         } else {
             print_fit(&r, n, ps.drop_highest, &o, show_time);
+            print_at(&r, at, n_at);
             if (n_laws > 1)
                 printf("\n");
             fits_rows(&fits, &r);
-            predictions_rows(&preds, &r, p, n);
+            predictions_rows(&preds, &r, p, n, 1);
+            predictions_rows(&preds, &r, at, (size_t)n_at, 0);
             fitted++;
         }
         sl_fit_result_free(&r);
