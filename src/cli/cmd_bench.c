@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,21 +14,25 @@
 #include "scalelab/train.h"
 
 static const char *help_text =
-    "usage: scalelab bench [--json] [--threads K] [--steps S] [--only NAME]\n"
+    "usage: scalelab bench [--json] [--threads K] [--blas-threads K] [--steps S] [--only NAME]\n"
     "\n"
     "Measures, in this process, for each reference configuration:\n"
     "  ceiling  the sgemm rate (GFLOP/s) of the model's own matrix products, run\n"
     "           on K threads at once, each on its share of the batch\n"
     "  step     the full training step (forward, backward, AdamW): tokens/s, the\n"
     "           GFLOP/s it achieves (every FLOP: 6N + attention + logits) and its\n"
-    "           ratio to the ceiling, peak resident memory\n"
+    "           ratio to the ceiling, peak resident memory (each configuration runs\n"
+    "           in a process of its own) and the memory budget: parameters,\n"
+    "           gradients (one buffer per thread), Adam moments, activations\n"
     "configurations (vocab 256): d64 (L2, ctx 64, batch 32, 2 heads), d128 (L4,\n"
     "ctx 128, batch 16, 4 heads), d256 (L4, ctx 128, batch 16, 4 heads).\n"
     "\n"
     "  --json       print {\"configs\":[{name, n_layer, d_model, n_ctx, batch, vocab,\n"
     "               threads, tokens_per_s, gflops, ceiling_gflops, ratio,\n"
-    "               peak_rss_mb}]}\n"
+    "               peak_rss_mb, budget_mb}]}\n"
     "  --threads K  threads (default: all cores)\n"
+    "  --blas-threads K  OpenBLAS threads inside each of ours (default 1; to compare\n"
+    "               with BLAS-level parallelism use --threads 1 --blas-threads 2)\n"
     "  --steps S    timed steps per configuration (default 20; the median is used)\n"
     "  --only NAME  one configuration (d64, d128 or d256)\n";
 
@@ -108,6 +113,60 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static int bench_one(const bench_cfg *bc, const sl_corpus *corpus, int threads, int blas, long steps,
+                     int json)
+{
+    sl_error err = {{0}};
+    openblas_set_num_threads(blas);
+    sl_train_opts o;
+    sl_train_defaults(&o);
+    o.model = bc->c;
+    o.batch = bc->batch;
+    o.steps = steps + 3;
+    o.eval_every = 0;
+    o.eval_tokens = (size_t)bc->c.n_ctx;
+    o.threads = threads;
+    sl_trainer *t;
+    int rc = sl_trainer_new(&t, &o, corpus, &err);
+    if (rc)
+        return cli_report(rc, &err);
+    double *dt = sl_xcalloc((size_t)steps, sizeof(double));
+    sl_metric_row row;
+    for (long s = 0; s < steps + 3; s++) {
+        double t0 = sl_now();
+        if (sl_trainer_step(t, &row, &err) < 0)
+            return cli_report(SL_ERUNTIME, &err);
+        if (s >= 3)
+            dt[s - 3] = sl_now() - t0;
+    }
+    qsort(dt, (size_t)steps, sizeof(double), cmp_double);
+    double med = dt[steps / 2];
+    free(dt);
+    sl_trainer_free(t);
+    double rss = sl_peak_rss_mb();
+    sl_counts k = sl_model_counts(&bc->c);
+    sl_tensor_info info[SL_NUM_PARAM_TENSORS];
+    double P = (double)sl_param_layout(&bc->c, info);
+    int nthr = threads < bc->batch ? threads : bc->batch;
+    int cap = (bc->batch + nthr - 1) / nthr;
+    double budget = 4.0 * (P * (3 + nthr) + nthr * (double)sl_acts_floats(&bc->c, cap)) / 1048576.0;
+    double tok = (double)bc->batch * bc->c.n_ctx;
+    double tps = tok / med;
+    double gflops = tps * (k.flops_per_token + k.flops_embed_per_token) / 1e9;
+    double ceil = measure_ceiling(&bc->c, bc->batch, nthr);
+    if (json)
+        printf("{\"name\":\"%s\",\"n_layer\":%d,\"d_model\":%d,\"n_ctx\":%d,\"batch\":%d,"
+               "\"vocab\":%d,\"threads\":%d,\"tokens_per_s\":%.1f,\"gflops\":%.2f,"
+               "\"ceiling_gflops\":%.2f,\"ratio\":%.3f,\"peak_rss_mb\":%.1f,\"budget_mb\":%.1f}",
+               bc->name, bc->c.n_layer, bc->c.d_model, bc->c.n_ctx, bc->batch, bc->c.vocab, threads,
+               tps, gflops, ceil, gflops / ceil, rss, budget);
+    else
+        printf("%-5s %7d %8.0f %11.0f %9.1f %9.1f %6.2f %8.1f %9.1f\n", bc->name, threads, tok, tps,
+               gflops, ceil, gflops / ceil, rss, budget);
+    fflush(stdout);
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -116,13 +175,16 @@ int cmd_bench(int argc, char **argv)
     }
     sl_error err = {{0}};
     int json = 0, rc;
-    long threads = sysconf(_SC_NPROCESSORS_ONLN), steps = 20;
+    long threads = sysconf(_SC_NPROCESSORS_ONLN), steps = 20, blas = 1;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             if ((rc = cli_parse_int("--threads", argv[++i], 1, 256, &threads, &err)))
+                return cli_report(rc, &err);
+        } else if (!strcmp(argv[i], "--blas-threads") && i + 1 < argc) {
+            if ((rc = cli_parse_int("--blas-threads", argv[++i], 1, 256, &blas, &err)))
                 return cli_report(rc, &err);
         } else if (!strcmp(argv[i], "--steps") && i + 1 < argc) {
             if ((rc = cli_parse_int("--steps", argv[++i], 1, 100000, &steps, &err)))
@@ -152,56 +214,26 @@ int cmd_bench(int argc, char **argv)
     if (json)
         printf("{\"configs\":[");
     else
-        printf("%-5s %7s %8s %11s %9s %9s %6s %8s\n", "name", "threads", "tokens", "tokens/s",
-               "GFLOP/s", "ceiling", "ratio", "RSS MB");
+        printf("%-5s %7s %8s %11s %9s %9s %6s %8s %9s\n", "name", "threads", "tokens", "tokens/s",
+               "GFLOP/s", "ceiling", "ratio", "RSS MB", "budget MB");
     int first = 1;
     for (size_t ci = 0; ci < sizeof configs / sizeof configs[0]; ci++) {
         const bench_cfg *bc = &configs[ci];
         if (only && strcmp(only, bc->name))
             continue;
-        sl_train_opts o;
-        sl_train_defaults(&o);
-        o.model = bc->c;
-        o.batch = bc->batch;
-        o.steps = steps + 3;
-        o.eval_every = 0;
-        o.eval_tokens = (size_t)bc->c.n_ctx;
-        o.threads = (int)threads;
-        sl_trainer *t;
-        if ((rc = sl_trainer_new(&t, &o, &corpus, &err))) {
-            free(corpus.tokens);
-            return cli_report(rc, &err);
-        }
-        double *dt = sl_xcalloc((size_t)steps, sizeof(double));
-        sl_metric_row row;
-        for (long s = 0; s < steps + 3; s++) {
-            double t0 = sl_now();
-            if (sl_trainer_step(t, &row, &err) < 0)
-                break;
-            if (s >= 3)
-                dt[s - 3] = sl_now() - t0;
-        }
-        qsort(dt, (size_t)steps, sizeof(double), cmp_double);
-        double med = dt[steps / 2];
-        free(dt);
-        sl_trainer_free(t);
-        sl_counts k = sl_model_counts(&bc->c);
-        double tok = (double)bc->batch * bc->c.n_ctx;
-        double tps = tok / med;
-        double gflops = tps * (k.flops_per_token + k.flops_embed_per_token) / 1e9;
-        double ceil = measure_ceiling(&bc->c, bc->batch, (int)threads);
-        double rss = sl_peak_rss_mb();
-        if (json)
-            printf("%s{\"name\":\"%s\",\"n_layer\":%d,\"d_model\":%d,\"n_ctx\":%d,\"batch\":%d,"
-                   "\"vocab\":%d,\"threads\":%ld,\"tokens_per_s\":%.1f,\"gflops\":%.2f,"
-                   "\"ceiling_gflops\":%.2f,\"ratio\":%.3f,\"peak_rss_mb\":%.1f}",
-                   first ? "" : ",", bc->name, bc->c.n_layer, bc->c.d_model, bc->c.n_ctx, bc->batch,
-                   bc->c.vocab, threads, tps, gflops, ceil, gflops / ceil, rss);
-        else
-            printf("%-5s %7ld %8.0f %11.0f %9.1f %9.1f %6.2f %8.1f\n", bc->name, threads, tok, tps,
-                   gflops, ceil, gflops / ceil, rss);
+        if (json && !first)
+            printf(",");
         fflush(stdout);
         first = 0;
+        /* a process per configuration, so that peak RSS is this one's own */
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(bench_one(bc, &corpus, (int)threads, (int)blas, steps, json));
+        int status = 0;
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+            free(corpus.tokens);
+            return cli_report(sl_fail(&err, SL_ERUNTIME, "bench: configuration %s failed", bc->name), &err);
+        }
     }
     if (json)
         printf("]}\n");

@@ -126,7 +126,9 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     t->inp = sl_xcalloc(bt, sizeof(int32_t));
     t->tgt = sl_xcalloc(bt, sizeof(int32_t));
     sl_sampler_init(&t->sampler, o->seed ^ 0x5ca1ab1e5ca1ab1eULL, c, o->data_limit);
-    t->eval_seqs = sl_eval_sequences(c, o->model.n_ctx, o->eval_tokens);
+    /* at least one window, however few eval tokens were asked for */
+    size_t et = o->eval_tokens > (size_t)o->model.n_ctx + 1 ? o->eval_tokens : (size_t)o->model.n_ctx + 1;
+    t->eval_seqs = sl_eval_sequences(c, o->model.n_ctx, et);
     t->ema_g2 = t->ema_tr = NAN;
     t->last_loss = t->last_grad_norm = NAN;
     t->last_lr = sl_lr_at(&t->oo, 0);
