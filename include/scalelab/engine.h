@@ -1,0 +1,204 @@
+/* engine: a sweep of training runs in background threads. It plans the runs of
+ * a preset into the run store (or reopens a store), schedules them over the cores,
+ * and publishes their state and metrics as snapshots. Called by the CLI and the TUI.
+ *
+ * Threads. The engine owns a scheduler thread and one worker thread per running
+ * run (each run may use several threads of its own, see sl_trainer). Every
+ * function below is safe to call from any one thread at a time that is not an
+ * engine thread (the UI thread, or main); none blocks on training except
+ * sl_engine_wait and sl_engine_stop. Engine threads block every signal: the
+ * caller handles SIGINT/SIGTERM/SIGWINCH and calls sl_engine_stop.
+ *
+ * Run states (also the `state` of status.json, docs/FORMATS.md):
+ *   queued   waiting for cores (never started, or resumable and not running)
+ *   running  a worker trains it now
+ *   paused   the user paused it: checkpointed, holds no cores, waits for resume
+ *   done     trained to the end, or early-stopped (reason says which)
+ *   failed   diverged or an I/O error (reason says which); not retried by resume
+ *   stopped  the sweep was stopped (Ctrl-C, SIGTERM, sl_engine_stop) or the
+ *            user cancelled the run (reason "cancelled"); checkpointed.
+ *            `scalelab resume` continues stopped runs, but not cancelled ones.
+ */
+#ifndef SCALELAB_ENGINE_H
+#define SCALELAB_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scalelab/model.h"
+#include "scalelab/preset.h"
+#include "scalelab/train.h"
+#include "scalelab/util.h"
+
+typedef enum {
+    SL_RUN_QUEUED,
+    SL_RUN_RUNNING,
+    SL_RUN_PAUSED,
+    SL_RUN_DONE,
+    SL_RUN_FAILED,
+    SL_RUN_STOPPED,
+} sl_run_state;
+
+/* "queued", "running", ... as in status.json; and back (-1 if unknown). */
+const char *sl_run_state_name(sl_run_state s);
+int sl_run_state_parse(const char *s);
+
+typedef struct sl_engine sl_engine;
+
+typedef struct {
+    const char *runs_dir;  /* parent of the sweep directories; NULL = "runs" */
+    const char *data_dir;  /* prepared corpora (sl_corpus_opts.data_dir); NULL = default */
+    int cores;             /* cores to keep busy; 0 = online processors */
+    int jobs;              /* most runs training at once; 0 = as many as cores */
+    /* Which planned runs this process trains: a run of index i is trained when
+     * only < 0 (all) or i == only, and i % shard_count == shard_index (MPI
+     * ranks; shard_count 0 or 1 = no sharding). Other runs are shown in the
+     * snapshot with the state their status.json has and are never touched. */
+    int only;
+    int shard_index, shard_count;
+    /* Called from an engine thread (no engine lock held) each time the
+     * generation moves; keep it short and thread-safe (e.g. write to a pipe).
+     * May be NULL: the wake-up descriptor below works regardless. */
+    void (*on_change)(void *user);
+    void *user;
+    /* 1: sl_engine_wait returns only after sl_engine_stop (a live lab that can
+     * receive new runs); 0: it returns once no run can make progress
+     * (every selected run done, failed, paused, or stopped). */
+    int keep_alive;
+} sl_engine_opts;
+
+/* Zeroes o, then only = -1. */
+void sl_engine_opts_default(sl_engine_opts *o);
+
+/* Opens the sweep of a preset (sl_preset_load'ed, not yet planned): loads the
+ * corpus (and the eval corpus), plans the runs, and creates RUNS/<name>/ with
+ * sweep.json, and per run config.json and status.json (queued). If that store
+ * already exists and its sweep.json equals this preset's resolved JSON, it is
+ * reopened as by sl_engine_open_store; if it differs, SL_EINPUT naming the
+ * directory. Bad presets fail here with nothing written under runs_dir.
+ * Nothing trains before sl_engine_start. *out is NULL on failure. */
+int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, sl_error *err);
+
+/* Reopens an existing store (DIR = RUNS/<sweep>): reads sweep.json (refusing a
+ * newer format_version, SL_EINPUT, without writing), every <run>/config.json and
+ * status.json, and the metric rows up to each run's checkpoint. Runs that were
+ * running or stopped become queued; done, failed and cancelled runs stay. */
+int sl_engine_open_store(sl_engine **out, const char *dir, const sl_engine_opts *o, sl_error *err);
+
+/* Starts the scheduler. Returns at once. */
+int sl_engine_start(sl_engine *e, sl_error *err);
+
+/* Asks every running run to checkpoint and stop (state stopped, reason
+ * "stopped"), queued runs stay queued, and waits until the workers have exited.
+ * Safe to call more than once, and before start. Async-signal-unsafe: call it
+ * from the thread that noticed the signal, not from a handler. */
+void sl_engine_stop(sl_engine *e);
+
+/* Blocks until the sweep cannot make progress (see keep_alive) or until stop.
+ * Returns SL_OK when every selected run is done, SL_ERUNTIME if any failed
+ * (err names the first), 1 if it was stopped or runs are paused/cancelled. */
+int sl_engine_wait(sl_engine *e, sl_error *err);
+
+/* Stops (if needed) and frees everything. The store stays on disk. */
+void sl_engine_free(sl_engine *e);
+
+/* A descriptor (non-blocking pipe, read end) that becomes readable when the
+ * generation moves; drain it with read() before taking a snapshot. Owned by
+ * the engine: do not close it. Bytes are coalesced (at most one pending). */
+int sl_engine_wake_fd(const sl_engine *e);
+
+/* The sweep directory (RUNS/<name>), the preset as resolved. Valid until free. */
+const char *sl_engine_dir(const sl_engine *e);
+const sl_preset *sl_engine_preset(const sl_engine *e);
+
+/* ---- control of single runs ----------------------------------------------
+ * `id` is the run's id (its directory name). Each returns SL_OK, or SL_EINPUT
+ * with err naming the id when there is no such run or the action does not
+ * apply to its state. The effect is asynchronous: a running run reacts
+ * after its current step (a pause or cancel checkpoints first); watch the
+ * snapshot for the new state. */
+
+/* running|queued -> paused (releases its cores). */
+int sl_engine_pause(sl_engine *e, const char *id, sl_error *err);
+/* paused|stopped (also cancelled)|failed -> queued; a failed run restarts from
+ * its last checkpoint. */
+int sl_engine_resume_run(sl_engine *e, const char *id, sl_error *err);
+/* queued|running|paused -> stopped with reason "cancelled". */
+int sl_engine_cancel(sl_engine *e, const char *id, sl_error *err);
+/* Lower priorities start first (default 0; ties by planned index). Applies to
+ * the next scheduling decision; a running run keeps running. */
+int sl_engine_set_priority(sl_engine *e, const char *id, int priority, sl_error *err);
+/* A copy of run id with another seed, queued; its new id goes to new_id
+ * (SL_RUN_ID_MAX bytes, may be NULL). */
+int sl_engine_duplicate(sl_engine *e, const char *id, uint64_t seed, char *new_id,
+                        sl_error *err);
+/* Adds a run to the live sweep (writes its config.json, queued). spec->id may
+ * be empty (one is made up); spec->index is assigned. Its shape must match the
+ * corpus vocabulary (spec->train.model.vocab 0 = the corpus's). */
+int sl_engine_add_run(sl_engine *e, const sl_run_spec *spec, char *new_id, sl_error *err);
+/* Removes a run that is not running from the sweep and deletes its directory. */
+int sl_engine_drop(sl_engine *e, const char *id, sl_error *err);
+
+/* ---- snapshots -------------------------------------------------------------
+ * A copy of the whole engine state taken under the engine's lock. Workers hold
+ * that lock only to publish (a few microseconds per evaluation), so a front end
+ * can take snapshots at frame rate. */
+
+typedef struct {
+    char id[SL_RUN_ID_MAX];
+    int index;                 /* planned index (--only); added runs continue the count */
+    sl_config shape;           /* layers, d_model, heads, d_ff, n_ctx, vocab */
+    double n, n_total;         /* Kaplan's N (non-embedding) and all parameters */
+    double d;                  /* data limit D in tokens; 0 = the whole train split */
+    double flops_per_token;    /* 6N + attention (Kaplan's C per token) */
+    long planned_steps, done_steps;
+    double planned_tokens, done_tokens;
+    sl_run_state state;
+    int cancelled;             /* stopped by the user (state stopped) */
+    int early_stopped;         /* done because the test loss stopped improving */
+    char reason[256];          /* why it is failed/stopped/done early; "" otherwise */
+    double tokens_per_s;       /* recent training throughput; 0 when not running */
+    double eta_s;              /* seconds to the planned end; NaN when unknown */
+    int threads;               /* fixed for the run's life; 0 = not yet started */
+    uint64_t seed;
+    int priority;
+    int batch;
+    double lr;                 /* peak learning rate (auto resolved) */
+    double best_test_loss;     /* NaN until the first evaluation */
+    double transfer_loss;      /* latest loss on the eval corpus; NaN if none */
+    int has_last;              /* last holds a row */
+    sl_metric_row last;        /* the latest metric row */
+    /* Every metric row so far, in step order (rows after the last checkpoint
+     * are dropped when a run resumes, so n_rows can shrink by a few). Owned by
+     * the snapshot. */
+    sl_metric_row *rows;
+    size_t n_rows;
+    double *transfer;          /* n_rows losses on the eval corpus, or NULL */
+} sl_run_view;
+
+typedef struct {
+    uint64_t generation;      /* moves on every change; 0 = never filled */
+    char dir[1024];           /* the sweep directory */
+    char name[64];
+    int n_runs;
+    sl_run_view *runs;        /* in planned-index order */
+    int n_queued, n_running, n_paused, n_done, n_failed, n_stopped;
+    int workers;              /* runs training now */
+    int threads_busy;         /* sum of their threads */
+    int cores;                /* what the scheduler keeps busy */
+    double tokens_per_s;      /* all running runs together */
+    double gflops;            /* achieved training GFLOP/s (6N+attention per token) */
+    double elapsed_s;         /* since sl_engine_start */
+    int finished;             /* the sweep cannot make progress any more */
+    int stopping;             /* sl_engine_stop was called */
+    char error[1024];         /* the latest run failure, "" if none */
+} sl_snapshot;
+
+/* Brings *s up to date. s must be zeroed before its first use. Returns 0 and
+ * touches nothing when s->generation already equals the engine's (cheap: one
+ * lock and a compare); returns 1 after copying. Only rows that are new since
+ * the previous call are copied when the run list is unchanged. */
+int sl_engine_snapshot(sl_engine *e, sl_snapshot *s);
+void sl_snapshot_free(sl_snapshot *s);
+
+#endif

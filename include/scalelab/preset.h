@@ -1,0 +1,103 @@
+/* preset: experiment presets (JSON) parsed, validated and planned into the list
+ * of runs of a sweep. Every key is documented in docs/PRESETS.md and in
+ * src/core/preset.c where it is parsed. Called by the engine and the CLI; never prints. */
+#ifndef SCALELAB_PRESET_H
+#define SCALELAB_PRESET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scalelab/data.h"
+#include "scalelab/train.h"
+
+#define SL_PRESET_MAX_LAWS 16
+#define SL_RUN_ID_MAX 64
+
+typedef enum {
+    SL_SWEEP_N,       /* "n": one run per N (shape from sl_model_for_n) */
+    SL_SWEEP_ND,      /* "nd": every N x every D (data-limited runs) */
+    SL_SWEEP_ISOFLOP, /* "isoflop": every compute budget x every N; tokens = C / flops per token */
+    SL_SWEEP_SHAPE,   /* "shape": fixed N, one run per aspect ratio (or model.shapes) */
+    SL_SWEEP_BATCH,   /* "batch": every N x every batch size */
+} sl_sweep_kind;
+
+/* One planned run: everything needed to train it (with the sweep's corpus).
+ * It is also what <run>/config.json holds (sl_run_spec_to_json/from_json). */
+typedef struct {
+    char id[SL_RUN_ID_MAX]; /* directory name, unique in the sweep: "r003-L2-d64-s1" */
+    int index;              /* position in the planned sweep (0-based); --only uses it */
+    double n_target;        /* the N asked for (0 for explicit shapes) */
+    double budget;          /* isoflop: the compute budget C in FLOPs (0 otherwise) */
+    sl_train_opts train;    /* model shape, batch, steps, lr, seed, data_limit (D), ...;
+                               train.threads 0 = chosen by the scheduler at first start */
+    int patience;           /* early stopping: evaluations without a new best; 0 = off */
+    double min_delta;       /* early stopping: an improvement smaller than this is none */
+    int priority;           /* lower runs first; ties by index */
+} sl_run_spec;
+
+typedef struct {
+    char path[1024];        /* the file it came from, for messages */
+    char name[64];          /* sweep name: the store directory is RUNS/<name> */
+    char description[256];  /* one line */
+    char figure[256];       /* the paper figure it mirrors */
+    /* data */
+    char corpus[1024];      /* "kjv" (default), a text file, folder or .bin shard(s) */
+    char tokenizer[32];     /* "byte" (default) or "bpe:VOCAB" */
+    double test_frac;       /* default 0.05 */
+    char eval_corpus[1024]; /* second evaluation corpus (transfer); "" = none */
+    /* model */
+    int n_ctx, head_size, ff_mult;
+    double aspect;          /* d_model / n_layer */
+    /* sweep */
+    sl_sweep_kind kind;
+    /* train (copied into every run; per-kind values override) */
+    sl_train_opts train;
+    double tokens;          /* > 0: train this many tokens (steps = tokens / (batch*n_ctx)) */
+    int patience;
+    double min_delta;
+    int context_losses;     /* write per-position test loss at the end of each run */
+    /* laws to fit (names as scalelab fit --law) */
+    int n_laws;
+    char laws[SL_PRESET_MAX_LAWS][32];
+    /* the planned runs (after sl_preset_plan) */
+    sl_run_spec *runs;
+    int n_runs;
+    /* internal: the parsed JSON, kept for planning and for sl_preset_resolved_json */
+    void *json;
+} sl_preset;
+
+/* Parses and validates a preset file (or the text of one: `path` is then only
+ * used in messages). Errors are one line, `PATH:FIELD: what is wrong (expected
+ * ...)`: invalid JSON with line and column, unknown keys (with the closest
+ * known key when it is a likely misspelling), wrong types, values out of range,
+ * an empty sweep. All SL_EINPUT. Nothing is written anywhere. */
+int sl_preset_load(sl_preset *p, const char *path, sl_error *err);
+int sl_preset_parse(sl_preset *p, const char *text, const char *path, sl_error *err);
+
+/* Finds a preset by name: PATH if it names a file, else presets/NAME.json next
+ * to the working directory, then $SCALELAB_PRESETS/NAME.json, then the installed
+ * share/scalelab/presets. Fills out (size len); SL_EINPUT if none exists. */
+int sl_preset_find(const char *name, char *out, size_t len, sl_error *err);
+
+/* Plans the runs against the loaded corpus: shapes for each N (an N below the
+ * smallest model is an error naming sweep.n[i]), D within the train split,
+ * steps from tokens or budgets, vocab from the corpus. Fills p->runs. */
+int sl_preset_plan(sl_preset *p, const sl_corpus *c, sl_error *err);
+
+/* The resolved preset (every default filled in, with "format_version") as a
+ * malloc'd JSON text: what sweep.json holds; sl_preset_parse reads it back. */
+char *sl_preset_resolved_json(const sl_preset *p);
+
+void sl_preset_free(sl_preset *p);
+
+/* config.json of a run: malloc'd JSON text, and back (names the file and field
+ * on error). */
+char *sl_run_spec_to_json(const sl_run_spec *r);
+int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl_error *err);
+
+const char *sl_sweep_kind_name(sl_sweep_kind k);
+
+/* Levenshtein distance (for "did you mean" suggestions; also used by themes). */
+int sl_edit_distance(const char *a, const char *b);
+
+#endif
