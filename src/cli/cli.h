@@ -18,6 +18,11 @@ int cli_report(int rc, const sl_error *err);
 int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, sl_error *err);
 int cli_parse_double(const char *flag, const char *s, double *out, sl_error *err);
 
+/* The value of `--flag VALUE` or `--flag=VALUE` at argv[*i] (advancing *i past
+ * a separate value), or NULL if argv[*i] is not this flag; sets *missing when
+ * the value is absent. */
+const char *cli_flag_value(int argc, char **argv, int *i, const char *flag, int *missing);
+
 /* Does argv hold --help or -h? */
 int cli_wants_help(int argc, char **argv);
 

@@ -35,24 +35,6 @@ static const char *help_text =
     "\n"
     "Exit status: 0 ok, 1 runtime failure, 2 bad input.\n";
 
-/* The value of `--flag VALUE` or `--flag=VALUE` at argv[*i], or NULL if
- * argv[*i] is not this flag; sets *missing when the value is absent. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
-{
-    size_t n = strlen(flag);
-    if (strncmp(argv[*i], flag, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != 0)
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 static int check_tokenizer(const char *s, sl_error *err)
 {
     if (!strcmp(s, "byte") || !strcmp(s, "bytes"))
@@ -167,18 +149,18 @@ int cmd_data(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         int missing = 0;
         const char *v;
-        if ((v = flag_value(argc, argv, &i, "--data", &missing)) ||
-            (!missing && (v = flag_value(argc, argv, &i, "--text", &missing)))) {
+        if ((v = cli_flag_value(argc, argv, &i, "--data", &missing)) ||
+            (!missing && (v = cli_flag_value(argc, argv, &i, "--text", &missing)))) {
             if (!*v)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--data: empty path (expected a corpus path or kjv)"),
                                   &err);
             o.path = v;
-        } else if (!missing && (v = flag_value(argc, argv, &i, "--tokenizer", &missing))) {
+        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--tokenizer", &missing))) {
             int rc = check_tokenizer(v, &err);
             if (rc)
                 return cli_report(rc, &err);
             o.tokenizer = v;
-        } else if (!missing && (v = flag_value(argc, argv, &i, "--test-frac", &missing))) {
+        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--test-frac", &missing))) {
             double f;
             int rc = cli_parse_double("--test-frac", v, &f, &err);
             if (rc)
@@ -187,7 +169,7 @@ int cmd_data(int argc, char **argv)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--test-frac: %s is out of range (expected 0 < F < 1)", v),
                                   &err);
             o.test_frac = f;
-        } else if (!missing && (v = flag_value(argc, argv, &i, "--data-dir", &missing))) {
+        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--data-dir", &missing))) {
             if (!*v)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--data-dir: empty path (expected a directory)"), &err);
             o.data_dir = v;

@@ -103,24 +103,6 @@ static const char *plan_help =
     "\n"
     "Exit status: 0 ok, 1 a fit failed or did not converge, 2 bad input.\n";
 
-/* The value of `--flag VALUE` or `--flag=VALUE` at argv[*i], or NULL if
- * argv[*i] is not this flag; sets *missing when the value is absent. */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
-{
-    size_t n = strlen(flag);
-    if (strncmp(argv[*i], flag, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != 0)
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 /* Everything that says how to read a points table. */
 typedef struct {
     const char *path;
@@ -138,7 +120,7 @@ static int parse_column_flag(int argc, char **argv, int *i, points_spec *ps, sl_
 {
     for (int f = 0; f < 8; f++) {
         int missing = 0;
-        const char *v = flag_value(argc, argv, i, field_flag[f], &missing);
+        const char *v = cli_flag_value(argc, argv, i, field_flag[f], &missing);
         if (missing) {
             sl_fail(err, SL_EINPUT, "%s: missing value (expected a column name)", field_flag[f]);
             return -1;
@@ -288,7 +270,7 @@ static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_f
         *rc = m < 0 ? SL_EINPUT : SL_OK;
         return 1;
     }
-#define FLAG(name) ((v = flag_value(argc, argv, i, name, &missing)) != NULL || missing)
+#define FLAG(name) ((v = cli_flag_value(argc, argv, i, name, &missing)) != NULL || missing)
 #define NEED_VALUE(name)                                                                        \
     if (missing) {                                                                              \
         *rc = sl_fail(err, SL_EINPUT, "%s: missing value", name);                               \
@@ -554,20 +536,20 @@ int cmd_fit(int argc, char **argv)
         if (parse_fit_option(argc, argv, &i, &ps, &o, &err, &rc)) {
             if (rc != SL_OK)
                 return cli_report(rc, &err);
-        } else if ((v = flag_value(argc, argv, &i, "--law", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--law", &missing)) || missing) {
             if (missing)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--law: missing value"), &err);
             law_name = v;
-        } else if ((v = flag_value(argc, argv, &i, "--csv", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--csv", &missing)) || missing) {
             if (missing)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--csv: missing value"), &err);
             csv_out = v;
-        } else if ((v = flag_value(argc, argv, &i, "--predictions", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--predictions", &missing)) || missing) {
             if (missing)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--predictions: missing value"),
                                   &err);
             pred_out = v;
-        } else if ((v = flag_value(argc, argv, &i, "--at", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--at", &missing)) || missing) {
             if (missing)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--at: missing value"), &err);
             if (n_at == 16)
@@ -776,7 +758,7 @@ int cmd_plan(int argc, char **argv)
         if (parse_fit_option(argc, argv, &i, &ps, &o, &err, &rc)) {
             if (rc != SL_OK)
                 return cli_report(rc, &err);
-        } else if ((v = flag_value(argc, argv, &i, "--compute", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--compute", &missing)) || missing) {
             if (missing || (rc = cli_parse_double("--compute", v, &compute, &err)) != SL_OK)
                 return cli_report(missing ? sl_fail(&err, SL_EINPUT, "--compute: missing value")
                                           : rc,
@@ -786,7 +768,7 @@ int cmd_plan(int argc, char **argv)
                                           "--compute: %s (expected a positive number of FLOP)",
                                           v),
                                   &err);
-        } else if ((v = flag_value(argc, argv, &i, "--law", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--law", &missing)) || missing) {
             if (missing)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--law: missing value"), &err);
             if (strcmp(v, "kaplan") && strcmp(v, "chinchilla") && strcmp(v, "both"))
@@ -794,18 +776,18 @@ int cmd_plan(int argc, char **argv)
                                           "--law: '%s' (expected kaplan, chinchilla or both)", v),
                                   &err);
             law = v;
-        } else if ((v = flag_value(argc, argv, &i, "--params", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--params", &missing)) || missing) {
             if (missing || (rc = parse_params(v, params, &err)) != SL_OK)
                 return cli_report(missing ? sl_fail(&err, SL_EINPUT, "--params: missing value")
                                           : rc,
                                   &err);
             params_src = "--params";
             params_given = 1;
-        } else if ((v = flag_value(argc, argv, &i, "--points", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--points", &missing)) || missing) {
             if (missing)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--points: missing value"), &err);
             ps.path = v;
-        } else if ((v = flag_value(argc, argv, &i, "--from", &missing)) || missing) {
+        } else if ((v = cli_flag_value(argc, argv, &i, "--from", &missing)) || missing) {
             return cli_report(sl_fail(&err, SL_EINPUT,
                                       "--from: run stores are not supported yet (expected "
                                       "--points CSV or --params)"),
