@@ -36,7 +36,10 @@ WARN    := -Wall -Wextra -Wstrict-prototypes -Wshadow -pedantic
 ifeq ($(CI),true)
 WARN    += -Werror
 endif
-CPPFLAGS := -Iinclude $(shell pkg-config --cflags openblas 2>/dev/null) -D_POSIX_C_SOURCE=200809L
+# SL_SHARE_DIR: where an installed binary finds presets/ and themes/ when the
+# working directory has none.
+CPPFLAGS := -Iinclude $(shell pkg-config --cflags openblas 2>/dev/null) -D_POSIX_C_SOURCE=200809L \
+            -DSL_SHARE_DIR='"$(PREFIX)/share/scalelab"'
 ifeq ($(MPI),1)
 CPPFLAGS += -DSL_WITH_MPI=1
 endif
@@ -59,7 +62,7 @@ TESTS := $(BUILD)/unit_tests
 all: scalelab
 
 scalelab: $(BIN)
-	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab; fi
+	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab.tmp && mv -f scalelab.tmp scalelab; fi
 
 $(BUILD)/libscalelab.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -95,7 +98,7 @@ check: deps
 else
 check: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTS)
-	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab; fi
+	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab.tmp && mv -f scalelab.tmp scalelab; fi
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(TESTS) --jobs=2
 endif
 
@@ -106,9 +109,9 @@ install: scalelab
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/scalelab/presets \
 	  $(DESTDIR)$(PREFIX)/share/scalelab/themes $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 scalelab $(DESTDIR)$(PREFIX)/bin/scalelab
-	-install -m 644 presets/*.json $(DESTDIR)$(PREFIX)/share/scalelab/presets/ 2>/dev/null
-	-install -m 644 themes/*.json $(DESTDIR)$(PREFIX)/share/scalelab/themes/ 2>/dev/null
-	-install -m 644 docs/scalelab.1 $(DESTDIR)$(PREFIX)/share/man/man1/ 2>/dev/null
+	for f in presets/*.json; do [ ! -e "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/scalelab/presets/; done
+	for f in themes/*.json; do [ ! -e "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/scalelab/themes/; done
+	[ ! -e docs/scalelab.1 ] || install -m 644 docs/scalelab.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
 	rm -rf build build-* scalelab
