@@ -81,8 +81,8 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
 
 /* Reopens an existing store (DIR = RUNS/<sweep>): reads sweep.json (refusing a
  * newer format_version, SL_EINPUT, without writing), every <run>/config.json and
- * status.json, and the metric rows up to each run's checkpoint. Runs that were
- * running or stopped become queued; done, failed and cancelled runs stay. */
+ * status.json, and their metric rows. Runs that were running, paused or
+ * stopped become queued; done, failed and cancelled runs stay as they are. */
 int sl_engine_open_store(sl_engine **out, const char *dir, const sl_engine_opts *o, sl_error *err);
 
 /* Starts the scheduler. Returns at once. */

@@ -1,0 +1,595 @@
+/* scalelab run | resume | status | export: sweeps without the TUI. run and
+ * resume drive the engine and show progress on stderr (live lines on a
+ * terminal, plain lines otherwise); status and export read the store only.
+ * Under MPI (make MPI=1, --mpi) every rank trains its share of the runs. */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef SL_WITH_MPI
+#include <mpi.h>
+#endif
+
+#include "cli.h"
+#include "scalelab/engine.h"
+#include "scalelab/preset.h"
+#include "scalelab/store.h"
+
+static const char *run_help =
+    "usage: scalelab run PRESET [--runs DIR] [--jobs K] [--only I] [--cores C] [--mpi]\n"
+    "\n"
+    "Trains the sweep of a preset (a name in presets/, e.g. quickstart, or a .json\n"
+    "file) into the run store DIR/<name> (default runs/<name>). Running it again\n"
+    "continues the same sweep.\n"
+    "\n"
+    "  --runs DIR   parent directory of run stores (default runs)\n"
+    "  --jobs K     at most K runs train at once (default: one per core)\n"
+    "  --cores C    cores to keep busy (default: all online processors)\n"
+    "  --only I     train only run I (0-based planned index; e.g. a Slurm array task:\n"
+    "               --only $SLURM_ARRAY_TASK_ID)\n"
+    "  --mpi        spread the runs over MPI ranks (mpirun -np K scalelab run P --mpi;\n"
+    "               needs a build with make MPI=1)\n"
+    "  --quiet      no progress\n"
+    "\n"
+    "Progress goes to stderr. Ctrl-C or SIGTERM stops cleanly: running runs\n"
+    "checkpoint and `scalelab resume DIR/<name>` continues. Exit status 0 when every\n"
+    "run is done, 1 if a run failed, 2 for bad input, 130 when stopped.\n";
+
+static const char *resume_help =
+    "usage: scalelab resume DIR [--jobs K] [--cores C] [--only I] [--quiet]\n"
+    "\n"
+    "Continues the sweep in run store DIR (runs/<name>) from each run's last\n"
+    "checkpoint: running, paused and stopped runs go on, done and failed runs\n"
+    "stay. A resumed run trains bit for bit as if it had never stopped.\n";
+
+static const char *status_help =
+    "usage: scalelab status DIR\n"
+    "\n"
+    "Prints a table of the runs in run store DIR: state, steps, N, D, best and\n"
+    "final test loss, threads and why a run stopped or failed.\n";
+
+static const char *export_help =
+    "usage: scalelab export DIR [--csv OUTDIR]\n"
+    "\n"
+    "Writes OUTDIR/runs.csv (one row per run) and OUTDIR/curves.csv (every\n"
+    "metric row with its run id); without --csv prints runs.csv to stdout.\n"
+    "Schemas: docs/FORMATS.md.\n";
+
+/* ---- signals -------------------------------------------------------------- */
+
+static volatile sig_atomic_t got_signal;
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+    if (sig_pipe[1] >= 0) {
+        char b = 1;
+        ssize_t w = write(sig_pipe[1], &b, 1);
+        (void)w;
+    }
+}
+
+static void install_signals(void)
+{
+    if (pipe(sig_pipe) != 0)
+        sig_pipe[0] = sig_pipe[1] = -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- progress ------------------------------------------------------------------ */
+
+static void fmt_duration(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, n, "--");
+    else if (s < 60)
+        snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
+}
+
+typedef struct {
+    int tty, quiet;
+    int lines;          /* live lines drawn last time */
+    sl_run_state *seen; /* last state printed per run (plain mode) */
+    double *seen_t;
+    int n_seen;
+} progress;
+
+static void draw_live(progress *pg, const sl_snapshot *s)
+{
+    if (pg->lines > 0)
+        fprintf(stderr, "\033[%dA", pg->lines);
+    int lines = 0;
+    for (int i = 0; i < s->n_runs; i++) {
+        const sl_run_view *v = &s->runs[i];
+        if (v->state != SL_RUN_RUNNING)
+            continue;
+        double frac = v->planned_steps > 0 ? (double)v->done_steps / v->planned_steps : 0;
+        int width = 20, fill = (int)(width * frac);
+        char bar[32], eta[32];
+        for (int k = 0; k < width; k++)
+            bar[k] = k < fill ? '#' : '-';
+        bar[width] = 0;
+        fmt_duration(eta, sizeof eta, v->eta_s);
+        fprintf(stderr, "\033[K%-24s [%s] %3.0f%% loss %.3f test %.3f %6.1fk tok/s ETA %s\n", v->id,
+                bar, 100 * frac, v->has_last ? v->last.train_loss : NAN,
+                v->has_last ? v->last.test_loss : NAN, v->tokens_per_s / 1e3, eta);
+        lines++;
+    }
+    char el[32];
+    fmt_duration(el, sizeof el, s->elapsed_s);
+    fprintf(stderr, "\033[K%s: %d/%d done, %d running, %d queued, %d failed; %.1fk tok/s, %.2f GFLOP/s, %s\n",
+            s->name, s->n_done, s->n_runs, s->n_running, s->n_queued, s->n_failed,
+            s->tokens_per_s / 1e3, s->gflops, el);
+    lines++;
+    for (int k = lines; k < pg->lines; k++)
+        fprintf(stderr, "\033[K\n");
+    if (pg->lines > lines)
+        fprintf(stderr, "\033[%dA", pg->lines - lines);
+    pg->lines = lines;
+    fflush(stderr);
+}
+
+static void draw_plain(progress *pg, const sl_snapshot *s)
+{
+    if (pg->n_seen != s->n_runs) {
+        free(pg->seen);
+        free(pg->seen_t);
+        pg->seen = calloc((size_t)s->n_runs + 1, sizeof *pg->seen);
+        pg->seen_t = calloc((size_t)s->n_runs + 1, sizeof *pg->seen_t);
+        for (int i = 0; i < s->n_runs; i++)
+            pg->seen[i] = (sl_run_state)-1;
+        pg->n_seen = s->n_runs;
+    }
+    double now = sl_now();
+    for (int i = 0; i < s->n_runs; i++) {
+        const sl_run_view *v = &s->runs[i];
+        int changed = pg->seen[i] != v->state;
+        int periodic = v->state == SL_RUN_RUNNING && now - pg->seen_t[i] >= 10;
+        if (!changed && !periodic)
+            continue;
+        if (changed && pg->seen[i] == (sl_run_state)-1 && v->state == SL_RUN_QUEUED) {
+            pg->seen[i] = v->state;
+            continue;
+        }
+        pg->seen[i] = v->state;
+        pg->seen_t[i] = now;
+        char eta[32];
+        fmt_duration(eta, sizeof eta, v->eta_s);
+        if (v->state == SL_RUN_RUNNING)
+            fprintf(stderr, "%s: running step %ld/%ld test %.4f %.0f tok/s ETA %s (%d threads)\n",
+                    v->id, v->done_steps, v->planned_steps, v->has_last ? v->last.test_loss : NAN,
+                    v->tokens_per_s, eta, v->threads);
+        else
+            fprintf(stderr, "%s: %s at step %ld best test %.4f%s%s\n", v->id,
+                    sl_run_state_name(v->state), v->done_steps, v->best_test_loss,
+                    v->reason[0] ? "; " : "", v->reason);
+    }
+}
+
+/* Drives an engine to the end or to a signal; returns the exit status. */
+static int drive(sl_engine *e, int quiet, int report)
+{
+    sl_error err = {{0}};
+    progress pg = {0};
+    pg.quiet = quiet || !report;
+    pg.tty = isatty(2) && !pg.quiet;
+    sl_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    int rc = sl_engine_start(e, &err);
+    if (rc)
+        return cli_report(rc, &err);
+    double last_draw = 0;
+    for (;;) {
+        struct pollfd fds[2] = {{sl_engine_wake_fd(e), POLLIN, 0}, {sig_pipe[0], POLLIN, 0}};
+        poll(fds, sig_pipe[0] >= 0 ? 2 : 1, pg.tty ? 250 : 1000);
+        char buf[64];
+        while (read(fds[0].fd, buf, sizeof buf) > 0) {
+        }
+        if (got_signal)
+            break;
+        int changed = sl_engine_snapshot(e, &snap);
+        if (!pg.quiet && (changed || sl_now() - last_draw > 1)) {
+            if (pg.tty)
+                draw_live(&pg, &snap);
+            else
+                draw_plain(&pg, &snap);
+            last_draw = sl_now();
+        }
+        if (snap.finished)
+            break;
+    }
+    int sig = got_signal;
+    if (sig) {
+        if (!pg.quiet)
+            fprintf(stderr, "\nscalelab: %s: stopping; running runs checkpoint\n",
+                    sig == SIGTERM ? "SIGTERM" : "interrupted");
+        sl_engine_stop(e);
+    }
+    rc = sl_engine_wait(e, &err);
+    sl_engine_snapshot(e, &snap);
+    if (!pg.quiet) {
+        if (pg.tty)
+            draw_live(&pg, &snap);
+        else
+            draw_plain(&pg, &snap);
+    }
+    if (report && !quiet) {
+        if (sig)
+            fprintf(stderr, "scalelab: stopped; continue with: scalelab resume %s\n", snap.dir);
+        else
+            fprintf(stderr, "scalelab: %s: %d done, %d failed, %d other; store %s\n", snap.name,
+                    snap.n_done, snap.n_failed, snap.n_runs - snap.n_done - snap.n_failed, snap.dir);
+    }
+    sl_snapshot_free(&snap);
+    free(pg.seen);
+    free(pg.seen_t);
+    if (sig)
+        return 130;
+    if (rc == SL_ERUNTIME)
+        return cli_report(rc, &err);
+    return rc == SL_OK ? 0 : 1;
+}
+
+/* ---- run / resume ----------------------------------------------------------------- */
+
+typedef struct {
+    const char *target, *runs_dir;
+    long jobs, cores, only;
+    int mpi, quiet;
+} sweep_args;
+
+static int parse_sweep_args(int argc, char **argv, const char *cmd, sweep_args *a, sl_error *err)
+{
+    memset(a, 0, sizeof *a);
+    a->only = -1;
+    int rc;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--mpi") && !strcmp(cmd, "run")) {
+            a->mpi = 1;
+            continue;
+        }
+        if (!strcmp(s, "--quiet")) {
+            a->quiet = 1;
+            continue;
+        }
+        if (!strncmp(s, "--", 2)) {
+            if (i + 1 >= argc)
+                return sl_fail(err, SL_EINPUT, "%s: missing value (see scalelab %s --help)", s, cmd);
+            const char *v = argv[++i];
+            if (!strcmp(s, "--runs") && !strcmp(cmd, "run"))
+                a->runs_dir = v;
+            else if (!strcmp(s, "--jobs")) {
+                if ((rc = cli_parse_int(s, v, 1, 4096, &a->jobs, err)))
+                    return rc;
+            } else if (!strcmp(s, "--cores")) {
+                if ((rc = cli_parse_int(s, v, 1, 4096, &a->cores, err)))
+                    return rc;
+            } else if (!strcmp(s, "--only")) {
+                if ((rc = cli_parse_int(s, v, 0, 1000000, &a->only, err)))
+                    return rc;
+            } else
+                return sl_fail(err, SL_EINPUT, "%s: unknown option (see scalelab %s --help)", s, cmd);
+            continue;
+        }
+        if (a->target)
+            return sl_fail(err, SL_EINPUT, "%s: unexpected argument (see scalelab %s --help)", s, cmd);
+        a->target = s;
+    }
+    if (!a->target)
+        return sl_fail(err, SL_EINPUT, "%s: missing (see scalelab %s --help)",
+                       !strcmp(cmd, "run") ? "PRESET" : "DIR", cmd);
+    return SL_OK;
+}
+
+static void engine_opts_from(const sweep_args *a, sl_engine_opts *o)
+{
+    sl_engine_opts_default(o);
+    o->runs_dir = a->runs_dir;
+    o->jobs = (int)a->jobs;
+    o->cores = (int)a->cores;
+    o->only = (int)a->only;
+}
+
+static int check_only(const sl_engine *e, long only, sl_error *err)
+{
+    if (only < 0)
+        return SL_OK;
+    sl_snapshot s;
+    memset(&s, 0, sizeof s);
+    sl_engine_snapshot((sl_engine *)e, &s);
+    int found = 0;
+    for (int i = 0; i < s.n_runs; i++)
+        found |= s.runs[i].index == only;
+    int n = s.n_runs;
+    sl_snapshot_free(&s);
+    if (!found)
+        return sl_fail(err, SL_EINPUT, "--only: %ld is not a run of the sweep (expected 0..%d)", only,
+                       n - 1);
+    return SL_OK;
+}
+
+#ifdef SL_WITH_MPI
+static int run_mpi(const sl_preset *p, sweep_args *a)
+{
+    int provided, rank, size;
+    MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    sl_engine_opts o;
+    engine_opts_from(a, &o);
+    o.shard_index = rank;
+    o.shard_count = size;
+    sl_error err = {{0}};
+    sl_engine *e = NULL;
+    /* rank 0 creates the store; the others open it once it is complete */
+    int rc = SL_OK;
+    if (rank == 0)
+        rc = sl_engine_new(&e, p, &o, &err);
+    int ok = rc == SL_OK;
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!ok) {
+        if (rank == 0)
+            cli_report(rc, &err);
+        MPI_Finalize();
+        return sl_exit_code(rc ? rc : SL_ERUNTIME);
+    }
+    if (rank != 0 && (rc = sl_engine_new(&e, p, &o, &err))) {
+        cli_report(rc, &err);
+        MPI_Abort(MPI_COMM_WORLD, sl_exit_code(rc));
+    }
+    int status = drive(e, a->quiet, rank == 0);
+    int worst = status;
+    MPI_Reduce(&status, &worst, 1, MPI_INT, MPI_MAX, 0, MPI_COMM_WORLD);
+    if (rank == 0 && !a->quiet)
+        fprintf(stderr, "scalelab: %d ranks finished; scalelab status %s\n", size,
+                sl_engine_dir(e));
+    sl_engine_free(e);
+    MPI_Finalize();
+    return rank == 0 ? worst : status;
+}
+#endif
+
+int cmd_run(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(run_help, stdout);
+        return 0;
+    }
+    sl_error err = {{0}};
+    sweep_args a;
+    int rc = parse_sweep_args(argc, argv, "run", &a, &err);
+    if (rc)
+        return cli_report(rc, &err);
+#ifndef SL_WITH_MPI
+    if (a.mpi)
+        return cli_report(sl_fail(&err, SL_EINPUT, "--mpi: this scalelab was built without MPI "
+                                                   "(expected a build with make MPI=1)"),
+                          &err);
+#endif
+    char path[1024];
+    sl_preset p;
+    if ((rc = sl_preset_find(a.target, path, sizeof path, &err)) ||
+        (rc = sl_preset_load(&p, path, &err)))
+        return cli_report(rc, &err);
+#ifdef SL_WITH_MPI
+    if (a.mpi) {
+        install_signals();
+        rc = run_mpi(&p, &a);
+        sl_preset_free(&p);
+        return rc;
+    }
+#endif
+    sl_engine_opts o;
+    engine_opts_from(&a, &o);
+    sl_engine *e;
+    rc = sl_engine_new(&e, &p, &o, &err);
+    sl_preset_free(&p);
+    if (rc == SL_OK)
+        rc = check_only(e, a.only, &err);
+    if (rc) {
+        sl_engine_free(e);
+        return cli_report(rc, &err);
+    }
+    install_signals();
+    if (!a.quiet)
+        fprintf(stderr, "scalelab: sweep %s (%s), store %s\n", sl_engine_preset(e)->name,
+                sl_engine_preset(e)->description, sl_engine_dir(e));
+    int status = drive(e, a.quiet, 1);
+    sl_engine_free(e);
+    return status;
+}
+
+int cmd_resume(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(resume_help, stdout);
+        return 0;
+    }
+    sl_error err = {{0}};
+    sweep_args a;
+    int rc = parse_sweep_args(argc, argv, "resume", &a, &err);
+    if (rc)
+        return cli_report(rc, &err);
+    sl_engine_opts o;
+    engine_opts_from(&a, &o);
+    sl_engine *e;
+    if ((rc = sl_engine_open_store(&e, a.target, &o, &err)) == SL_OK)
+        rc = check_only(e, a.only, &err);
+    if (rc) {
+        sl_engine_free(e);
+        return cli_report(rc, &err);
+    }
+    install_signals();
+    if (!a.quiet)
+        fprintf(stderr, "scalelab: resuming %s\n", sl_engine_dir(e));
+    int status = drive(e, a.quiet, 1);
+    sl_engine_free(e);
+    return status;
+}
+
+/* ---- status / export --------------------------------------------------------------- */
+
+static int one_dir_arg(int argc, char **argv, const char *cmd, const char **dir, const char **csv,
+                       sl_error *err)
+{
+    *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (csv && !strcmp(argv[i], "--csv")) {
+            if (i + 1 >= argc)
+                return sl_fail(err, SL_EINPUT, "--csv: missing value (see scalelab %s --help)", cmd);
+            *csv = argv[++i];
+        } else if (!strncmp(argv[i], "--", 2))
+            return sl_fail(err, SL_EINPUT, "%s: unknown option (see scalelab %s --help)", argv[i], cmd);
+        else if (*dir)
+            return sl_fail(err, SL_EINPUT, "%s: unexpected argument (see scalelab %s --help)", argv[i],
+                           cmd);
+        else
+            *dir = argv[i];
+    }
+    if (!*dir)
+        return sl_fail(err, SL_EINPUT, "DIR: missing (see scalelab %s --help)", cmd);
+    return SL_OK;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(status_help, stdout);
+        return 0;
+    }
+    sl_error err = {{0}};
+    const char *dir;
+    int rc = one_dir_arg(argc, argv, "status", &dir, NULL, &err);
+    sl_store_run *runs;
+    int n;
+    if (rc || (rc = sl_store_load(dir, &runs, &n, &err)))
+        return cli_report(rc, &err);
+    printf("%-28s %-8s %13s %10s %10s %8s %8s %3s  %s\n", "run", "state", "steps", "N", "D",
+           "best", "final", "thr", "reason");
+    int counts[6] = {0};
+    for (int i = 0; i < n; i++) {
+        const sl_store_run *r = &runs[i];
+        sl_counts k = sl_model_counts(&r->spec.train.model);
+        char steps[32];
+        snprintf(steps, sizeof steps, "%ld/%ld", r->status.step, r->spec.train.steps);
+        char d[32] = "all";
+        if (r->spec.train.data_limit)
+            snprintf(d, sizeof d, "%.3g", (double)r->spec.train.data_limit);
+        printf("%-28s %-8s %13s %10.3g %10s %8.4f %8.4f %3d  %s\n", r->spec.id, r->status.state,
+               steps, k.n_kaplan, d, r->status.best_test_loss, r->status.final_test_loss,
+               r->spec.train.threads, r->status.reason);
+        int s = sl_run_state_parse(r->status.state);
+        if (s >= 0)
+            counts[s]++;
+    }
+    printf("%d runs: %d done, %d running, %d queued, %d paused, %d stopped, %d failed\n", n,
+           counts[SL_RUN_DONE], counts[SL_RUN_RUNNING], counts[SL_RUN_QUEUED], counts[SL_RUN_PAUSED],
+           counts[SL_RUN_STOPPED], counts[SL_RUN_FAILED]);
+    sl_store_free_runs(runs, n);
+    return 0;
+}
+
+static void runs_csv(FILE *f, const sl_store_run *runs, int n)
+{
+    fprintf(f, "id,index,layers,d_model,heads,d_ff,n_ctx,vocab,N,N_total,D,batch,seed,threads,lr,"
+               "steps,tokens,flops,best_test_loss,final_test_loss,status,reason\n");
+    for (int i = 0; i < n; i++) {
+        const sl_store_run *r = &runs[i];
+        const sl_config *c = &r->spec.train.model;
+        sl_counts k = sl_model_counts(c);
+        const sl_metric_row *last = r->n_rows ? &r->rows[r->n_rows - 1] : NULL;
+        double best = NAN;
+        for (size_t j = 0; j < r->n_rows; j++)
+            if (!(best <= r->rows[j].test_loss))
+                best = r->rows[j].test_loss;
+        /* the reason may hold commas and quotes: RFC 4180 quoting */
+        char reason[600];
+        size_t o = 0;
+        reason[o++] = '"';
+        for (const char *p = r->status.reason; *p && o < sizeof reason - 3; p++) {
+            if (*p == '"')
+                reason[o++] = '"';
+            reason[o++] = *p;
+        }
+        reason[o++] = '"';
+        reason[o] = 0;
+        fprintf(f, "%s,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%zu,%d,%llu,%d,%.6g,%ld,%.0f,%.6e,%.6f,%.6f,%s,%s\n",
+                r->spec.id, r->spec.index, c->n_layer, c->d_model, c->n_head, c->d_ff, c->n_ctx,
+                c->vocab, k.n_kaplan, k.n_total, r->spec.train.data_limit, r->spec.train.batch,
+                (unsigned long long)r->spec.train.seed, r->spec.train.threads, r->spec.train.lr,
+                last ? last->step : 0, last ? last->tokens : 0, last ? last->flops : 0, best,
+                last ? last->test_loss : NAN, r->status.state, reason);
+    }
+}
+
+static void curves_csv(FILE *f, const sl_store_run *runs, int n)
+{
+    int extra = 0;
+    for (int i = 0; i < n; i++)
+        extra |= runs[i].extra != NULL;
+    fprintf(f, "run,step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s%s\n",
+            extra ? ",transfer_loss" : "");
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            const sl_metric_row *m = &runs[i].rows[j];
+            fprintf(f, "%s,", runs[i].spec.id);
+            sl_metrics_write_row(f, m, extra, runs[i].extra ? runs[i].extra[j] : NAN);
+        }
+}
+
+static int save_csv(const char *dir, const char *name, void (*fn)(FILE *, const sl_store_run *, int),
+                    const sl_store_run *runs, int n, sl_error *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return sl_fail(err, SL_ERUNTIME, "%s: out of memory", path);
+    fn(f, runs, n);
+    fclose(f);
+    int rc = sl_write_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(export_help, stdout);
+        return 0;
+    }
+    sl_error err = {{0}};
+    const char *dir, *out = NULL;
+    int rc = one_dir_arg(argc, argv, "export", &dir, &out, &err);
+    sl_store_run *runs;
+    int n;
+    if (rc || (rc = sl_store_load(dir, &runs, &n, &err)))
+        return cli_report(rc, &err);
+    if (!out)
+        runs_csv(stdout, runs, n);
+    else if ((rc = sl_mkdirs(out, &err)) == SL_OK &&
+             (rc = save_csv(out, "runs.csv", runs_csv, runs, n, &err)) == SL_OK)
+        rc = save_csv(out, "curves.csv", curves_csv, runs, n, &err);
+    if (rc == SL_OK && out)
+        fprintf(stderr, "scalelab: wrote %s/runs.csv (%d runs) and %s/curves.csv\n", out, n, out);
+    sl_store_free_runs(runs, n);
+    return cli_report(rc, &err);
+}

