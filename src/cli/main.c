@@ -18,6 +18,10 @@ static const char *usage_text =
     "\n"
     "commands:\n"
     "  train          train one model (scalelab train --help)\n"
+    "  run            train the sweep of a preset into a run store\n"
+    "  resume         continue a sweep from its run store\n"
+    "  status         a table of the runs in a run store\n"
+    "  export         runs.csv and curves.csv from a run store\n"
     "  data prepare   prepare a corpus and print its n-gram baselines\n"
     "  fit            fit a scaling law to a table of points or a run store\n"
     "  plan           compute-optimal model size and data for a compute budget\n"
@@ -30,7 +34,8 @@ static const struct {
     int (*fn)(int, char **);
 } commands[] = {
     {"train", cmd_train}, {"data", cmd_data}, {"bench", cmd_bench},
-    {"fit", cmd_fit},     {"plan", cmd_plan},
+    {"fit", cmd_fit},     {"plan", cmd_plan},     {"run", cmd_run},
+    {"resume", cmd_resume}, {"status", cmd_status}, {"export", cmd_export},
 };
 
 int cli_report(int rc, const sl_error *err)
@@ -109,6 +114,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "scalelab: %s: unknown command (expected one of train, data, fit, plan, bench; see scalelab --help)\n", argv[1]);
+    fprintf(stderr, "scalelab: %s: unknown command (expected one of train, run, resume, status, export, data, fit, plan, bench; see scalelab --help)\n", argv[1]);
     return 2;
 }
