@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "scalelab/data.h"
+#include "scalelab/store.h"
 #include "scalelab/train.h"
 
 static const char *help_text =
@@ -200,47 +201,6 @@ static void draw_bar(progress *p, long step, double loss)
     fflush(stderr);
 }
 
-static int write_row(FILE *f, const sl_metric_row *r)
-{
-    fprintf(f, "%ld,%.0f,%.6e,%.6f,%.6f,%.6e,%.6f,%.6e,%.3f\n", r->step, r->tokens, r->flops,
-            r->train_loss, r->test_loss, r->lr, r->grad_norm, r->noise_scale, r->wall_s);
-    if (fflush(f) != 0 || ferror(f))
-        return -1;
-    return 0;
-}
-
-static const char *csv_header =
-    "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s\n";
-
-/* Keeps the rows at or before `step` (a resumed run writes the rest again) and
- * drops a torn last line. */
-static int trim_metrics(const char *path, long step, sl_error *err)
-{
-    char *data;
-    size_t len;
-    if (access(path, F_OK) != 0)
-        return SL_OK;
-    int rc = sl_read_file(path, &data, &len, err);
-    if (rc)
-        return rc;
-    size_t keep = 0;
-    char *line = data;
-    while (line < data + len) {
-        char *nl = memchr(line, '\n', (size_t)(data + len - line));
-        if (!nl)
-            break; /* torn */
-        long s;
-        if (line == data || (sscanf(line, "%ld,", &s) == 1 && s <= step))
-            keep = (size_t)(nl + 1 - data);
-        else
-            break;
-        line = nl + 1;
-    }
-    rc = sl_write_atomic(path, data, keep, err);
-    free(data);
-    return rc;
-}
-
 int cmd_train(int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -294,7 +254,9 @@ int cmd_train(int argc, char **argv)
                 fprintf(stderr, "scalelab: resuming %s at step %ld\n", ckpt,
                         sl_trainer_steps_done(t));
         }
-        if ((rc = trim_metrics(mpath, sl_trainer_steps_done(t), &err)))
+        /* without a checkpoint the run starts over and writes step 0 again */
+        if ((rc = sl_metrics_trim(mpath, access(ckpt, F_OK) == 0 ? sl_trainer_steps_done(t) : -1,
+                                  &err)))
             goto done;
         int fresh = access(mpath, F_OK) != 0;
         pr.csv = fopen(mpath, "a");
@@ -303,7 +265,7 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         if (fresh)
-            fputs(csv_header, pr.csv);
+            sl_metrics_header(pr.csv, NULL);
     }
 
     sl_counts k = sl_model_counts(&o.model);
@@ -327,7 +289,7 @@ int cmd_train(int argc, char **argv)
     if (sl_trainer_steps_done(t) == 0) {
         sl_trainer_row(t, &row);
         pr.last_test = row.test_loss;
-        if (pr.csv && write_row(pr.csv, &row) != 0) {
+        if (pr.csv && sl_metrics_write_row(pr.csv, &row, 0, 0) != 0) {
             rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
             goto done;
         }
@@ -342,7 +304,7 @@ int cmd_train(int argc, char **argv)
         long step = sl_trainer_steps_done(t);
         if (r == 1) {
             pr.last_test = row.test_loss;
-            if (pr.csv && write_row(pr.csv, &row) != 0) {
+            if (pr.csv && sl_metrics_write_row(pr.csv, &row, 0, 0) != 0) {
                 rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
                 break;
             }
