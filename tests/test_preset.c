@@ -1,0 +1,189 @@
+/* Presets: parsing, defaults, every kind of bad preset through the binary (one
+ * line naming file, field and expectation, exit 2, nothing under runs/), and
+ * the shipped presets. */
+#include <glob.h>
+
+#include "scalelab/preset.h"
+#include "sweeputil.h"
+
+TestSuite(preset, .init = tu_make_dir, .fini = tu_remove_dir);
+
+/* scalelab run PRESET --runs tu_dir/runs must fail with `want` and create nothing. */
+static void assert_bad_preset(const char *preset, const char *want)
+{
+    char runs[512];
+    tu_path(runs, sizeof runs, "runs");
+    const char *args[] = {"run", preset, "--runs", runs, NULL};
+    tu_assert_bad_input(want, args);
+    struct stat st;
+    cr_assert_neq(stat(runs, &st), 0, "%s was created", runs);
+}
+
+static const char *write_text(char *buf, size_t len, const char *name, const char *text)
+{
+    tu_path(buf, len, name);
+    tu_write(buf, text, strlen(text));
+    return buf;
+}
+
+Test(preset, invalid_json_names_line_and_column)
+{
+    char p[512];
+    write_text(p, sizeof p, "bad.json", "{\n  \"name\": \"x\",\n  \"sweep\": {\"n\": [1e4,]}\n}\n");
+    assert_bad_preset(p, "bad.json:3:");
+    assert_bad_preset(p, "invalid JSON");
+}
+
+Test(preset, unknown_key_suggests_the_misspelt_one)
+{
+    char p[512];
+    su_preset(p, sizeof p, "typo", "\"n\": [3000]", "\"bacth\": 8");
+    assert_bad_preset(p, "typo.json:train.bacth: unknown key (did you mean 'batch'?");
+}
+
+Test(preset, unknown_key_without_a_near_one)
+{
+    char p[512];
+    su_preset(p, sizeof p, "odd", "\"n\": [3000]", "\"zzzzzzzz\": 8");
+    assert_bad_preset(p, "odd.json:train.zzzzzzzz: unknown key (expected one of batch");
+}
+
+Test(preset, wrong_type_names_the_type)
+{
+    char p[512];
+    su_preset(p, sizeof p, "type", "\"n\": [3000]", "\"batch\": \"eight\"");
+    assert_bad_preset(p, "type.json:train.batch: is a string (expected an integer");
+}
+
+Test(preset, out_of_range_batch)
+{
+    char p[512];
+    su_preset(p, sizeof p, "range", "\"n\": [3000]", "\"batch\": 0");
+    assert_bad_preset(p, "range.json:train.batch: 0 is out of range (expected 1..65536)");
+}
+
+Test(preset, n_below_the_smallest_model)
+{
+    char p[512];
+    su_preset(p, sizeof p, "small", "\"n\": [3000, 10]", "\"steps\": 5");
+    assert_bad_preset(p, "small.json:sweep.n[1]: 10 is below the smallest model");
+}
+
+Test(preset, d_beyond_the_train_split)
+{
+    char p[512];
+    su_preset(p, sizeof p, "big", "\"kind\": \"nd\", \"n\": [3000], \"d\": [1000, 1e9]", "\"steps\": 5");
+    assert_bad_preset(p, "big.json:sweep.d[1]: 1000000000 tokens is beyond the train split (expected <=");
+}
+
+Test(preset, negative_budget)
+{
+    char p[512];
+    su_preset(p, sizeof p, "neg", "\"kind\": \"isoflop\", \"n\": [3000], \"budgets\": [1e12, -5]",
+              "\"steps\": 5");
+    assert_bad_preset(p, "neg.json:sweep.budgets[1]: -5 is out of range (expected compute budgets C > 0");
+}
+
+Test(preset, empty_sweep)
+{
+    char p[512];
+    su_preset(p, sizeof p, "empty", "\"n\": []", "\"steps\": 5");
+    assert_bad_preset(p, "empty.json:sweep.n: is empty (expected at least one");
+}
+
+Test(preset, missing_preset_is_bad_input)
+{
+    assert_bad_preset("no-such-preset", "no-such-preset: no such preset");
+}
+
+Test(preset, mpi_without_the_mpi_build_says_how_to_rebuild)
+{
+#ifndef SL_WITH_MPI
+    char p[512], runs[512];
+    su_preset(p, sizeof p, "m", "\"n\": [3000]", "\"steps\": 5");
+    const char *args[] = {"run", p, "--mpi", "--runs", tu_path(runs, sizeof runs, "runs"), NULL};
+    tu_assert_bad_input("make MPI=1", args);
+#endif
+}
+
+Test(preset, defaults_are_filled_and_the_resolved_json_parses_to_the_same)
+{
+    const char *text = "{\"sweep\": {\"n\": [3000, 12000]}, \"train\": {\"seeds\": [1, 2]}}";
+    sl_preset p, q;
+    sl_error err;
+    cr_assert_eq(sl_preset_parse(&p, text, "dir/mine.json", &err), SL_OK, "%s", err.msg);
+    cr_assert_str_eq(p.name, "mine");
+    cr_assert_str_eq(p.corpus, "kjv");
+    cr_assert_eq(p.train.batch, 16);
+    cr_assert_eq(p.train.lr, 0.0);
+    cr_assert_eq(p.n_ctx, 64);
+    cr_assert_eq(p.n_laws, 1);
+    cr_assert_str_eq(p.laws[0], "power-n");
+    char *j = sl_preset_resolved_json(&p);
+    cr_assert_not_null(strstr(j, "\"format_version\""));
+    cr_assert_eq(sl_preset_parse(&q, j, "sweep.json", &err), SL_OK, "%s", err.msg);
+    char *k = sl_preset_resolved_json(&q);
+    cr_assert_str_eq(j, k);
+    free(j);
+    free(k);
+    sl_preset_free(&p);
+    sl_preset_free(&q);
+}
+
+Test(preset, newer_format_version_is_refused)
+{
+    sl_preset p;
+    sl_error err;
+    cr_assert_eq(sl_preset_parse(&p, "{\"format_version\": 99, \"sweep\": {\"n\": [3000]}}", "s.json", &err),
+                 SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "s.json:format_version: 99 is newer"), "%s", err.msg);
+}
+
+Test(preset, edit_distance)
+{
+    cr_assert_eq(sl_edit_distance("batch", "bacth"), 2);
+    cr_assert_eq(sl_edit_distance("", "abc"), 3);
+    cr_assert_eq(sl_edit_distance("steps", "steps"), 0);
+}
+
+Test(preset, run_spec_round_trips_through_config_json)
+{
+    sl_run_spec r, s;
+    memset(&r, 0, sizeof r);
+    sl_train_defaults(&r.train);
+    r.train.model = (sl_config){2, 32, 2, 128, 32, 256};
+    snprintf(r.id, sizeof r.id, "r001-x");
+    r.index = 1;
+    r.train.seed = 123456789;
+    r.train.threads = 2;
+    r.train.data_limit = 5000;
+    r.patience = 3;
+    r.min_delta = 0.01;
+    char *j = sl_run_spec_to_json(&r);
+    sl_error err;
+    cr_assert_eq(sl_run_spec_from_json(&s, j, "config.json", &err), SL_OK, "%s", err.msg);
+    free(j);
+    cr_assert_str_eq(s.id, "r001-x");
+    cr_assert_eq(s.train.seed, 123456789u);
+    cr_assert_eq(s.train.threads, 2);
+    cr_assert_eq(s.train.data_limit, 5000u);
+    cr_assert_eq(s.patience, 3);
+    cr_assert_eq(s.train.model.d_ff, 128);
+    cr_assert_eq(s.train.lr, sl_lr_auto(sl_model_counts(&r.train.model).n_kaplan));
+}
+
+Test(preset, shipped_presets_parse_and_have_a_description_and_figure)
+{
+    glob_t g;
+    cr_assert_eq(glob(SL_SOURCE_DIR "/presets/*.json", 0, NULL, &g), 0);
+    cr_assert_geq(g.gl_pathc, 11u, "expected the shipped presets, found %zu", g.gl_pathc);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        sl_preset p;
+        sl_error err;
+        cr_assert_eq(sl_preset_load(&p, g.gl_pathv[i], &err), SL_OK, "%s", err.msg);
+        cr_assert(p.description[0] && p.figure[0], "%s: description or figure missing",
+                  g.gl_pathv[i]);
+        sl_preset_free(&p);
+    }
+    globfree(&g);
+}

@@ -1,0 +1,134 @@
+/* The run store: metrics trimming (torn lines, rows past the checkpoint),
+ * status round trips, refusing a store of a newer format, status and export. */
+#include <math.h>
+
+#include "scalelab/store.h"
+#include "sweeputil.h"
+
+TestSuite(store, .init = tu_make_dir, .fini = tu_remove_dir);
+
+static const char *hdr = "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s\n";
+
+Test(store, trim_keeps_rows_up_to_the_checkpoint_and_drops_a_torn_line)
+{
+    char p[512];
+    tu_path(p, sizeof p, "metrics.csv");
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%s0,0,0,nan,5.5,0,nan,nan,0\n10,1,1,5,5,0,1,nan,1\n20,2,2,4,4,0,1,nan,2\n30,3,3,3,3,0,1,n",
+             hdr);
+    tu_write(p, text, strlen(text));
+    sl_error err;
+    cr_assert_eq(sl_metrics_trim(p, 20, &err), SL_OK);
+    sl_metric_row *rows;
+    size_t n;
+    double *extra;
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, &extra, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(n, 3u);
+    cr_assert_eq(rows[2].step, 20);
+    cr_assert_eq(rows[2].test_loss, 4.0);
+    cr_assert(isnan(rows[0].train_loss));
+    cr_assert_null(extra);
+    free(rows);
+    cr_assert_eq(sl_metrics_trim(p, -1, &err), SL_OK);
+    char *d = su_read(p);
+    cr_assert_str_eq(d, hdr);
+    free(d);
+}
+
+Test(store, read_ignores_a_torn_last_line)
+{
+    char p[512];
+    tu_path(p, sizeof p, "metrics.csv");
+    char text[512];
+    snprintf(text, sizeof text, "%s0,0,0,nan,5.5,0,nan,nan,0\n10,1,1,5,4.", hdr);
+    tu_write(p, text, strlen(text));
+    sl_metric_row *rows;
+    size_t n;
+    sl_error err;
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, NULL, &err), SL_OK);
+    cr_assert_eq(n, 1u);
+    free(rows);
+}
+
+Test(store, status_round_trips_with_bitwise_losses)
+{
+    sl_run_status s = {0}, t;
+    snprintf(s.state, sizeof s.state, "done");
+    snprintf(s.reason, sizeof s.reason, "early stopping, \"quoted\"");
+    s.step = 120;
+    s.best_test_loss = 1.0 / 3.0;
+    s.final_test_loss = NAN;
+    s.threads = 2;
+    sl_error err;
+    cr_assert_eq(sl_status_write(tu_dir, &s, &err), SL_OK);
+    cr_assert_eq(sl_status_read(tu_dir, &t, &err), SL_OK);
+    cr_assert_str_eq(t.state, "done");
+    cr_assert_str_eq(t.reason, s.reason);
+    cr_assert_eq(t.step, 120);
+    cr_assert_eq(t.best_test_loss, 1.0 / 3.0);
+    cr_assert(isnan(t.final_test_loss));
+    cr_assert_eq(t.threads, 2);
+}
+
+Test(store, a_newer_store_is_refused_and_left_alone)
+{
+    char p[512], dir[600];
+    su_preset(p, sizeof p, "tiny", "\"n\": [3000]", "\"steps\": 10, \"eval_every\": 5, \"threads\": 1");
+    char runs[512];
+    tu_path(runs, sizeof runs, "runs");
+    const char *args[] = {"run", p, "--runs", runs, "--quiet", NULL};
+    char out[4096], errb[4096];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0, "%s", errb);
+    snprintf(dir, sizeof dir, "%s/tiny", runs);
+    char sweep[700];
+    snprintf(sweep, sizeof sweep, "%s/sweep.json", dir);
+    const char *newer = "{\"format_version\": 7, \"name\": \"tiny\"}";
+    tu_write(sweep, newer, strlen(newer));
+    const char *r1[] = {"resume", dir, NULL};
+    tu_assert_bad_input("sweep.json:format_version: 7 is newer", r1);
+    const char *r2[] = {"run", p, "--runs", runs, NULL};
+    tu_assert_bad_input("sweep.json:format_version: 7 is newer", r2);
+    const char *r3[] = {"status", dir, NULL};
+    tu_assert_bad_input("format_version", r3);
+    char *d = su_read(sweep);
+    cr_assert_str_eq(d, newer);
+    free(d);
+}
+
+Test(store, status_and_export_describe_a_finished_sweep)
+{
+    char p[512], runs[512], dir[600], outd[600], path[700];
+    su_preset(p, sizeof p, "two", "\"n\": [3000, 12000]",
+              "\"steps\": 20, \"eval_every\": 5, \"threads\": 1");
+    tu_path(runs, sizeof runs, "runs");
+    const char *args[] = {"run", p, "--runs", runs, NULL};
+    char out[8192], errb[8192];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0, "%s", errb);
+    snprintf(dir, sizeof dir, "%s/two", runs);
+    const char *st[] = {"status", dir, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, st), 0, "%s", errb);
+    cr_assert_not_null(strstr(out, "2 runs: 2 done"), "%s", out);
+    cr_assert_not_null(strstr(out, "r000-L1-d16-s1"), "%s", out);
+    snprintf(outd, sizeof outd, "%s/export", tu_dir);
+    const char *ex[] = {"export", dir, "--csv", outd, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex), 0, "%s", errb);
+    snprintf(path, sizeof path, "%s/runs.csv", outd);
+    char *d = su_read(path);
+    cr_assert_not_null(d);
+    cr_assert(!strncmp(d, "id,index,layers,d_model,heads,d_ff,n_ctx,vocab,N,N_total,D,", 58), "%s", d);
+    cr_assert_not_null(strstr(d, ",done,"), "%s", d);
+    free(d);
+    cr_assert_eq(su_count_lines(path), 3);
+    snprintf(path, sizeof path, "%s/curves.csv", outd);
+    /* header + 5 rows (steps 0, 5, 10, 15, 20) per run */
+    cr_assert_eq(su_count_lines(path), 11);
+}
+
+Test(store, status_of_a_missing_store_is_bad_input)
+{
+    char dir[512];
+    tu_path(dir, sizeof dir, "nothing");
+    const char *args[] = {"status", dir, NULL};
+    tu_assert_bad_input("no sweep.json", args);
+}
