@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "scalelab/csv.h"
 #include "scalelab/fit.h"
+#include "scalelab/store.h"
 
 static const char *fit_help_head =
     "usage: scalelab fit POINTS.csv --law NAME [options]\n"
@@ -64,7 +65,9 @@ static const char *fit_help_tail =
     "  --time            print the wall time of the fit\n"
     "  -h, --help        this help\n"
     "\n"
-    "A run store directory (scalelab fit DIR) is not supported yet.\n"
+    "DIR, a run store (scalelab run), gives one point per finished run (N, D =\n"
+    "the data limit or the tokens seen, C, S, B, its best test loss); approach1,\n"
+    "cmin, kaplan-ns, power-s and offset-s take every metric row instead.\n"
     "Exit status: 0 ok, 1 the fit failed or did not converge, 2 bad input.\n";
 
 static const char *plan_help =
@@ -175,13 +178,25 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
                        sl_fit_point **out, size_t *n_out, sl_error *err)
 {
     struct stat st;
-    if (stat(ps->path, &st) == 0 && S_ISDIR(st.st_mode))
-        return sl_fail(err, SL_EINPUT,
-                       "%s: is a directory; fitting a run store is not supported yet (expected "
-                       "a points CSV)",
-                       ps->path);
     sl_csv t;
-    int rc = sl_csv_read(ps->path, &t, err);
+    int rc;
+    if (stat(ps->path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (!sl_store_is_sweep(ps->path))
+            return sl_fail(err, SL_EINPUT,
+                           "%s: is a directory without sweep.json (expected a run store or a "
+                           "points CSV)",
+                           ps->path);
+        /* A run store gives one point per finished run, or every metric row
+         * for the laws read off learning curves (docs/FORMATS.md). */
+        int curves = law == SL_LAW_APPROACH1 || law == SL_LAW_CMIN || law == SL_LAW_KAPLAN_NS ||
+                     law == SL_LAW_POWER_S || law == SL_LAW_OFFSET_S;
+        char *text;
+        if ((rc = sl_store_points_csv(ps->path, curves, &text, err)) != SL_OK)
+            return rc;
+        rc = sl_csv_parse(text, strlen(text), ps->path, &t, err);
+        free(text);
+    } else
+        rc = sl_csv_read(ps->path, &t, err);
     if (rc != SL_OK)
         return rc;
     int col[8];
