@@ -142,7 +142,7 @@ Test(fit_cli, fit_rejects_missing_columns_unknown_laws_and_run_stores, .init = m
     const char *a3[] = {"fit", path, "--law", "kaplan", "--n", "Model Size", NULL};
     expect_bad(a3, "--law: 'kaplan' is not a law (expected one of power-n,");
     const char *a4[] = {"fit", dir, "--law", "power-n", NULL};
-    expect_bad(a4, "fitting a run store is not supported yet");
+    expect_bad(a4, "is a directory without sweep.json (expected a run store or a points CSV)");
     const char *a5[] = {"fit", path, NULL};
     expect_bad(a5, "--law: missing");
     const char *a6[] = {"fit", path, "--law", "power-n", "--n", "Model Size", "--bootstrap",
