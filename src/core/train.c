@@ -476,6 +476,11 @@ int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
         return sl_fail(err, SL_EINPUT, "%s: batch: checkpoint has %d (expected %d)", path, h.batch,
                        t->o.batch);
     }
+    if (h.data_limit != (uint64_t)t->sampler.limit) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: data_limit: checkpoint trained on %llu tokens (expected %zu)",
+                       path, (unsigned long long)h.data_limit, t->sampler.limit);
+    }
     size_t want = sizeof h + 3 * P * sizeof(float) + sizeof(uint64_t);
     if ((size_t)h.n_params != P || len != want) {
         free(buf);
