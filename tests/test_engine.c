@@ -229,7 +229,8 @@ Test(engine, pause_resume_cancel_duplicate_priority_and_drop)
     sl_snapshot s;
     memset(&s, 0, sizeof s);
     sl_engine_snapshot(e, &s);
-    const char *a = "r000-L1-d16-s1", *b = "r001-L1-d32-s1", *c = "r002-L2-d32-s1";
+    /* b is the smallest run: among equal priorities the costliest starts first */
+    const char *a = "r001-L1-d32-s1", *b = "r000-L1-d16-s1", *c = "r002-L2-d32-s1";
     cr_assert_not_null(view(&s, c), "planned ids changed");
     cr_assert_eq(sl_engine_set_priority(e, c, -1, &err), SL_OK);
     cr_assert_eq(sl_engine_start(e, &err), SL_OK);

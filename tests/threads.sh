@@ -32,5 +32,34 @@ check "train on two threads with checkpoints" $BIN train $TINY --steps 30 --out 
 check "resume on two threads" $BIN train $TINY --steps 40 --out "$tmp/run"
 check "bench on two threads" $BIN bench --only d64 --steps 2 --threads 2
 
+# Sweeps: the scheduler, workers with pools of their own, snapshots, signals.
+cat >"$tmp/sweep.json" <<EOF
+{"name": "tsan", "data": {"corpus": "$tmp/text.txt"},
+ "model": {"n_ctx": 32, "head_size": 16, "aspect": 16},
+ "sweep": {"n": [3000, 12000, 25000]},
+ "train": {"batch": 8, "steps": 40, "eval_every": 10, "eval_tokens": 1024}}
+EOF
+check "sweep of three runs, two at once on two threads each" \
+    $BIN run "$tmp/sweep.json" --runs "$tmp/runs" --cores 4 --jobs 2
+sed 's/"tsan"/"tsan-stop"/; s/"steps": 40/"steps": 100000/' "$tmp/sweep.json" >"$tmp/stop.json"
+interrupt() { # seconds, command...: SIGINT after that long; exit 130 expected
+    secs=$1; shift
+    "$@" &
+    pid=$!
+    sleep "$secs"
+    kill -INT $pid
+    wait $pid
+    [ $? -eq 130 ]
+}
+stop_and_resume() {
+    interrupt 2 $BIN run "$tmp/stop.json" --runs "$tmp/runs" --cores 4 --jobs 2 --quiet || return 1
+    grep -q '"stopped"' "$tmp"/runs/tsan-stop/*/status.json || return 1
+    interrupt 2 $BIN resume "$tmp/runs/tsan-stop" --cores 4 --jobs 2 --quiet || return 1
+    ! grep -q '"running"' "$tmp"/runs/tsan-stop/*/status.json
+}
+check "sweep stopped by SIGINT, resumed, stopped again" stop_and_resume
+check "export" $BIN export "$tmp/runs/tsan" --csv "$tmp/export"
+check "status" $BIN status "$tmp/runs/tsan"
+
 echo "threads: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -345,6 +345,11 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
     if (rc)
         goto fail;
     snprintf(e->dir, sizeof e->dir, "%.900s/%.63s", e->runs_dir, e->p.name);
+    if (e->o.only >= e->p.n_runs && !sl_store_is_sweep(e->dir)) {
+        rc = sl_fail(err, SL_EINPUT, "--only: %d is not a run of the sweep (expected 0..%d)",
+                     e->o.only, e->p.n_runs - 1);
+        goto fail;
+    }
     if (sl_store_is_sweep(e->dir)) {
         char *old;
         if ((rc = sl_sweep_read(e->dir, &old, err)))
@@ -366,6 +371,12 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
             r.spec = e->p.runs[i];
             r.best = NAN;
             snprintf(r.dir, sizeof r.dir, "%s/%s", e->dir, r.spec.id);
+            /* another process creating the same sweep (Slurm array tasks
+             * starting together) may already train this run: leave it be */
+            char cfg[1300];
+            snprintf(cfg, sizeof cfg, "%s/config.json", r.dir);
+            if (access(cfg, F_OK) == 0)
+                continue;
             if ((rc = sl_mkdirs(r.dir, err)) == SL_OK && (rc = write_config(&r, err)) == SL_OK)
                 rc = write_status(&r, err);
         }
@@ -697,18 +708,36 @@ static int threads_busy(const sl_engine *e, int *workers)
     return busy;
 }
 
+/* Training cost of what is left of a run, in FLOPs (logits included, as they
+ * dominate the time of small models). */
+static double cost(const run *r)
+{
+    sl_counts k = sl_model_counts(&r->spec.train.model);
+    double left = (double)(r->spec.train.steps - r->done_steps);
+    return left * r->spec.train.batch * r->spec.train.model.n_ctx *
+           (k.flops_per_token + k.flops_embed_per_token);
+}
+
+/* The next run to start: lowest priority first; among equals the costliest
+ * first (longest-processing-time order keeps every core busy to the end of a
+ * sweep, as the short runs fill the gaps), then the planned index. */
 static run *next_queued(const sl_engine *e, int *n_queued)
 {
     run *best = NULL;
+    double best_cost = 0;
     int n = 0;
     for (int i = 0; i < e->n_runs; i++) {
         run *r = e->runs[i];
         if (r->state != SL_RUN_QUEUED || !r->selected)
             continue;
         n++;
+        double c = cost(r);
         if (!best || r->spec.priority < best->spec.priority ||
-            (r->spec.priority == best->spec.priority && r->spec.index < best->spec.index))
+            (r->spec.priority == best->spec.priority &&
+             (c > best_cost || (c == best_cost && r->spec.index < best->spec.index)))) {
             best = r;
+            best_cost = c;
+        }
     }
     *n_queued = n;
     return best;
