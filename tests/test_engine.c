@@ -8,7 +8,7 @@
 #include "scalelab/store.h"
 #include "sweeputil.h"
 
-TestSuite(engine, .init = tu_make_dir, .fini = tu_remove_dir, .timeout = 120);
+TestSuite(engine, .init = tu_make_dir, .fini = tu_remove_dir);
 
 /* Four runs of a few hundred steps, checkpointed every 10 steps. */
 static const char *crash_sweep = "\"n\": [3000, 12000], \"kind\": \"n\"";
@@ -190,15 +190,19 @@ Test(engine, a_sweep_trains_every_run_once_with_its_rows_in_the_snapshot)
     cr_assert_eq(s.n_runs, 4);
     cr_assert_eq(s.n_done, 4);
     cr_assert(s.finished);
+    int wide = 0;
     for (int i = 0; i < s.n_runs; i++) {
         const sl_run_view *v = &s.runs[i];
         cr_assert_eq(v->n_rows, 4u, "%s has %zu rows", v->id, v->n_rows);
         cr_assert_eq(v->rows[3].step, 30);
         cr_assert_eq(v->done_steps, 30);
-        cr_assert_eq(v->threads, 1, "four runs on two cores take one thread each");
+        /* one thread each while others wait; the last to start may get both cores */
+        cr_assert(v->threads == 1 || v->threads == 2, "%s: %d threads", v->id, v->threads);
+        wide += v->threads == 2;
         cr_assert(v->has_last && v->last.test_loss == v->rows[3].test_loss);
         cr_assert(v->n > 0 && v->n_total > v->n);
     }
+    cr_assert_leq(wide, 1, "%d runs got two threads", wide);
     sl_snapshot_free(&s);
     sl_engine_free(e);
 }
@@ -344,7 +348,7 @@ Test(engine, transfer_and_context_losses_are_written)
     free(x);
 }
 
-Test(engine, mpi_ranks_train_each_run_exactly_once, .timeout = 300)
+Test(engine, mpi_ranks_train_each_run_exactly_once)
 {
     if (system("command -v mpicc >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1") != 0) {
         cr_log_warn("skipped: mpicc or mpirun missing (install openmpi-bin libopenmpi-dev)");
