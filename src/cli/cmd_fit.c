@@ -375,6 +375,18 @@ static void fits_rows(sl_csv_writer *w, const sl_fit_result *r)
     }
 }
 
+int cli_fits_csv_save(const sl_fit_result *res, int n, const char *path, sl_error *err)
+{
+    sl_csv_writer w;
+    sl_csv_writer_init(&w);
+    fits_header(&w);
+    for (int i = 0; i < n; i++)
+        fits_rows(&w, &res[i]);
+    int rc = sl_csv_save(&w, path, err);
+    sl_csv_writer_free(&w);
+    return rc;
+}
+
 static void predictions_header(sl_csv_writer *w)
 {
     const char *head[] = {"law", "point", "n",  "d",     "c",         "s",

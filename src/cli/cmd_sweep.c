@@ -579,17 +579,35 @@ int cmd_export(int argc, char **argv)
     sl_error err = {{0}};
     const char *dir, *out = NULL;
     int rc = one_dir_arg(argc, argv, "export", &dir, &out, &err);
+    if (rc)
+        return cli_report(rc, &err);
+    if (out) {
+        int n = 0;
+        rc = cli_export_store(dir, out, &n, &err);
+        if (rc == SL_OK)
+            fprintf(stderr, "scalelab: wrote %s/runs.csv (%d runs) and %s/curves.csv\n", out, n, out);
+        return cli_report(rc, &err);
+    }
     sl_store_run *runs;
     int n;
-    if (rc || (rc = sl_store_load(dir, &runs, &n, &err)))
+    if ((rc = sl_store_load(dir, &runs, &n, &err)))
         return cli_report(rc, &err);
-    if (!out)
-        runs_csv(stdout, runs, n);
-    else if ((rc = sl_mkdirs(out, &err)) == SL_OK &&
-             (rc = save_csv(out, "runs.csv", runs_csv, runs, n, &err)) == SL_OK)
-        rc = save_csv(out, "curves.csv", curves_csv, runs, n, &err);
-    if (rc == SL_OK && out)
-        fprintf(stderr, "scalelab: wrote %s/runs.csv (%d runs) and %s/curves.csv\n", out, n, out);
+    runs_csv(stdout, runs, n);
     sl_store_free_runs(runs, n);
-    return cli_report(rc, &err);
+    return 0;
+}
+
+int cli_export_store(const char *dir, const char *out, int *n_runs, sl_error *err)
+{
+    sl_store_run *runs;
+    int n;
+    int rc = sl_store_load(dir, &runs, &n, err);
+    if (rc)
+        return rc;
+    if ((rc = sl_mkdirs(out, err)) == SL_OK &&
+        (rc = save_csv(out, "runs.csv", runs_csv, runs, n, err)) == SL_OK)
+        rc = save_csv(out, "curves.csv", curves_csv, runs, n, err);
+    sl_store_free_runs(runs, n);
+    *n_runs = n;
+    return rc;
 }
