@@ -1,0 +1,42 @@
+/* fitter: the lab's background refits. The UI thread hands it the points of a
+ * snapshot (debounced); its thread refits every law with warm starts, then
+ * bootstraps the intervals, and publishes each result set with a generation. */
+#ifndef SL_TUI_FITTER_H
+#define SL_TUI_FITTER_H
+
+#include <stdint.h>
+
+#include "scalelab/engine.h"
+#include "scalelab/fit.h"
+
+typedef struct {
+    int n;
+    sl_fit_law law[SL_LAW_COUNT];
+    int ok[SL_LAW_COUNT];           /* result holds a fit */
+    sl_fit_result res[SL_LAW_COUNT]; /* boot draws owned by the set */
+    char why[SL_LAW_COUNT][160];    /* when not ok: why not (too few points ...) */
+    int boot_done[SL_LAW_COUNT];    /* intervals from a bootstrap on these points */
+    double seconds;                 /* of the last refit of all laws */
+} FitSet;
+
+typedef struct Fitter Fitter;
+
+/* laws: the preset's law names (n 0: the lab's default set). Starts the thread;
+ * call with SIGINT/SIGTERM/SIGWINCH blocked (it inherits the mask). */
+Fitter *Fitter_new(const char (*laws)[32], int n);
+/* Builds points from the snapshot and wakes the thread (latest wins). */
+void Fitter_submit(Fitter *f, const sl_snapshot *s);
+/* Copies the newest published set into out when its generation differs from
+ * *gen; returns 1 then. */
+int Fitter_take(Fitter *f, FitSet *out, uint64_t *gen);
+void Fitter_free(Fitter *f);
+
+void FitSet_free(FitSet *s);
+void FitSet_copy(FitSet *dst, const FitSet *src);
+/* The set's result for law, or NULL when absent or not fitted. */
+const sl_fit_result *FitSet_get(const FitSet *s, sl_fit_law law);
+
+/* The points the lab fits: per run (its best test loss) and per curve row. */
+int Fitter_points(const sl_snapshot *s, int curves, sl_fit_point **pts, size_t *n);
+
+#endif

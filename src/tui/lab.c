@@ -1,0 +1,121 @@
+/* lab: the helpers every panel shares, the status bar, exports and the sgemm
+ * ceiling measured once at start. */
+#include "lab.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void Lab_message(Lab *lab, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(lab->msg, sizeof lab->msg, fmt, ap);
+    va_end(ap);
+    lab->msg_until = sl_now() + 4;
+}
+
+ColorId Lab_series(int index) { return (ColorId)(COL_SERIES1 + (index < 0 ? 0 : index) % THEME_SERIES); }
+
+void Lab_num(char *buf, size_t n, double v)
+{
+    if (!isfinite(v))
+        snprintf(buf, n, "-");
+    else if (fabs(v) < 1000)
+        snprintf(buf, n, "%.3g", v);
+    else
+        snprintf(buf, n, "%.2g", v);
+    /* 1.2e+05 -> 1.2e5: columns are narrow */
+    char *e = strstr(buf, "e+");
+    if (e) {
+        char *d = e + 2;
+        while (*d == '0' && d[1])
+            d++;
+        memmove(e + 1, d, strlen(d) + 1);
+    }
+}
+
+void Lab_duration(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, n, "-");
+    else if (s < 60)
+        snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else if (s < 86400 * 3)
+        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else
+        snprintf(buf, n, "%.0fd", s / 86400);
+}
+
+void Panel_frame(Panel *p, const char *title)
+{
+    werase(p->win);
+    CRT_box(p->win, p->focused ? COL_FOCUS : COL_BORDER, title);
+}
+
+void StatusBar_draw(WINDOW *w, Lab *lab)
+{
+    int wd = getmaxx(w);
+    werase(w);
+    CRT_color(w, COL_SELECTION);
+    mvwhline(w, 0, 0, ' ', wd);
+    char buf[512], tps[16], el[16];
+    if (lab->msg[0] && lab->now < lab->msg_until) {
+        CRT_text(w, 0, 1, wd - 2, lab->msg);
+        return;
+    }
+    const sl_snapshot *s = &lab->snap;
+    Lab_num(tps, sizeof tps, s->tokens_per_s);
+    Lab_duration(el, sizeof el, s->elapsed_s);
+    double pct = lab->ceiling_gflops > 0 ? 100 * s->gflops / lab->ceiling_gflops : NAN;
+    snprintf(buf, sizeof buf,
+             " %s | %s | %s%d/%d workers | %s tok/s | %.2f GFLOP/s, %.0f%% of %.0f sgemm | %s | "
+             "%d done %d running %d queued%s",
+             lab->preset_name, lab->corpus, lab->engine ? "" : "watching | ", s->workers, s->cores,
+             tps, s->gflops, pct, lab->ceiling_gflops, el, s->n_done, s->n_running, s->n_queued,
+             s->n_paused ? " (some paused)" : "");
+    static const char hint[] = " ? help  q quit ";
+    int hl = (int)sizeof hint - 1;
+    CRT_text(w, 0, 0, wd - hl, buf);
+    CRT_color(w, COL_TITLE);
+    CRT_text(w, 0, wd - hl, hl, hint);
+}
+
+int Export_write(Lab *lab, const char *dir, sl_error *err)
+{
+    if (!lab->opts->export_csv)
+        return sl_fail(err, SL_ERUNTIME, "this build cannot export");
+    sl_fit_result res[SL_LAW_COUNT];
+    int n = 0;
+    for (int i = 0; i < lab->fits.n; i++)
+        if (lab->fits.ok[i])
+            res[n++] = lab->fits.res[i];
+    return lab->opts->export_csv(lab->snap.dir, dir, res, n, err);
+}
+
+/* One thread's sgemm rate on a shape like the models' own products. */
+double Ceiling_measure(int cores)
+{
+    const int M = 256, N = 256, K = 256;
+    float *a = sl_alloc_floats((size_t)M * K), *b = sl_alloc_floats((size_t)K * N),
+          *c = sl_alloc_floats((size_t)M * N);
+    for (int i = 0; i < M * K; i++)
+        a[i] = b[i] = (float)(i % 7) * 0.01f;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, a, K, b, N, 0, c, N);
+    int reps = 0;
+    double t0 = sl_now(), t;
+    do {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, a, K, b, N, 0, c, N);
+        reps++;
+        t = sl_now() - t0;
+    } while (t < 0.04);
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * M * N * K * reps / t / 1e9 * (cores > 0 ? cores : 1);
+}

@@ -1,0 +1,151 @@
+/* panel_fits: every law's parameters with their intervals, R² and point count,
+ * beside the values Kaplan et al. 2020 and Hoffmann et al. 2022 published; a
+ * mark on values that moved in the last refits. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab.h"
+
+#define MOVED_SHOW 2.0 /* seconds a moved value keeps its mark */
+
+/* Published values (SCALING_FACTS.md); C in FLOP (1 PF-day = 8.64e19 FLOP). */
+static const struct {
+    sl_fit_law law;
+    const char *param;
+    double value;
+} published[] = {
+    {SL_LAW_POWER_N, "alpha", 0.076},    {SL_LAW_POWER_N, "N_c", 8.8e13},
+    {SL_LAW_OFFSET_N, "alpha", 0.076},   {SL_LAW_POWER_D, "alpha", 0.095},
+    {SL_LAW_POWER_D, "D_c", 5.4e13},     {SL_LAW_OFFSET_D, "alpha", 0.095},
+    {SL_LAW_POWER_C, "alpha", 0.057},    {SL_LAW_POWER_C, "C_c", 1.6e7 * 8.64e19},
+    {SL_LAW_OFFSET_C, "alpha", 0.057},   {SL_LAW_CMIN, "alpha_C", 0.050},
+    {SL_LAW_CMIN, "C_c", 3.1e8 * 8.64e19}, {SL_LAW_KAPLAN_ND, "alpha_N", 0.076},
+    {SL_LAW_KAPLAN_ND, "alpha_D", 0.103}, {SL_LAW_KAPLAN_ND, "N_c", 6.4e13},
+    {SL_LAW_KAPLAN_ND, "D_c", 1.8e13},   {SL_LAW_KAPLAN_NS, "alpha_N", 0.077},
+    {SL_LAW_KAPLAN_NS, "N_c", 6.5e13},   {SL_LAW_KAPLAN_NS, "alpha_S", 0.76},
+    {SL_LAW_KAPLAN_NS, "S_c", 2.1e3},    {SL_LAW_CHINCHILLA, "E", 1.69},
+    {SL_LAW_CHINCHILLA, "A", 406.4},     {SL_LAW_CHINCHILLA, "B", 410.7},
+    {SL_LAW_CHINCHILLA, "alpha", 0.34},  {SL_LAW_CHINCHILLA, "beta", 0.28},
+    {SL_LAW_CHINCHILLA_ML, "E", 1.69},   {SL_LAW_CHINCHILLA_ML, "A", 406.4},
+    {SL_LAW_CHINCHILLA_ML, "B", 410.7},  {SL_LAW_CHINCHILLA_ML, "alpha", 0.34},
+    {SL_LAW_CHINCHILLA_ML, "beta", 0.28}, {SL_LAW_APPROACH1, "a", 0.50},
+    {SL_LAW_APPROACH1, "b", 0.50},       {SL_LAW_APPROACH2, "a", 0.49},
+    {SL_LAW_APPROACH2, "b", 0.51},       {SL_LAW_BCRIT, "B_star", 2e8},
+    {SL_LAW_BCRIT, "alpha_B", 0.21},
+};
+
+static double published_value(sl_fit_law law, const char *param)
+{
+    for (size_t i = 0; i < sizeof published / sizeof published[0]; i++)
+        if (published[i].law == law && !strcmp(published[i].param, param))
+            return published[i].value;
+    return NAN;
+}
+
+static void fmt(char *b, size_t n, double v)
+{
+    if (!isfinite(v))
+        snprintf(b, n, "-");
+    else if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-3))
+        snprintf(b, n, "%.3g", v);
+    else
+        snprintf(b, n, "%.4g", v);
+}
+
+/* Notes which values moved since the previous set (called when fits arrive). */
+
+void FitsPanel_track(Lab *lab)
+{
+    for (int i = 0; i < lab->fits.n; i++) {
+        sl_fit_law law = lab->fits.law[i];
+        const sl_fit_result *r = lab->fits.ok[i] ? &lab->fits.res[i] : NULL;
+        for (int j = 0; j < SL_FIT_MAX_PARAMS; j++) {
+            double v = r && j < r->n_params ? r->value[j] : NAN;
+            double old = lab->fit_prev[law][j];
+            if (isfinite(v) && (!isfinite(old) || fabs(v - old) > 1e-6 * fabs(old)))
+                lab->fit_moved[law][j] = lab->now;
+            lab->fit_prev[law][j] = v;
+        }
+    }
+}
+
+static void draw(Panel *p, Lab *lab)
+{
+    Panel_frame(p, "Fits (vs published)");
+    int iw = p->w - 2, ih = p->h - 2;
+    /* lines: one per law and one per parameter */
+    int line = 0, y = 1;
+    CRT_color(p->win, COL_HEADER);
+    char buf[256];
+    snprintf(buf, sizeof buf, " %-8s %-9s %-21s %s", "param", "value", "95% interval", "published");
+    CRT_text(p->win, y++, 1, iw, buf);
+    for (int i = 0; i < lab->fits.n; i++) {
+        sl_fit_law law = lab->fits.law[i];
+        const sl_fit_result *r = lab->fits.ok[i] ? &lab->fits.res[i] : NULL;
+        if (line >= p->scroll && y < 1 + ih) {
+            CRT_color(p->win, COL_TITLE);
+            const char *name = sl_fit_law_name(law);
+            CRT_text(p->win, y, 1, iw, name);
+            CRT_color(p->win, r ? COL_DIM : COL_WARN);
+            if (r)
+                snprintf(buf, sizeof buf, "R2 %.3f, %zu points%s%s", r->r2, r->n_points,
+                         r->converged ? "" : ", not converged", r->boot ? "" : ", intervals pending");
+            else
+                snprintf(buf, sizeof buf, "%s", lab->fits.why[i]);
+            int nx = 2 + (int)strlen(name);
+            CRT_text(p->win, y, nx, iw + 1 - nx, buf);
+            y++;
+        }
+        line++;
+        if (!r)
+            continue;
+        for (int j = 0; j < r->n_params; j++, line++) {
+            if (line < p->scroll || y >= 1 + ih)
+                continue;
+            char v[16], lo[16], hi[16], pub[16], ci[40];
+            fmt(v, sizeof v, r->value[j]);
+            fmt(lo, sizeof lo, r->ci_low[j]);
+            fmt(hi, sizeof hi, r->ci_high[j]);
+            fmt(pub, sizeof pub, published_value(law, r->names[j]));
+            if (isfinite(r->ci_low[j]))
+                snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
+            else
+                snprintf(ci, sizeof ci, "[pending]");
+            int moved = lab->now - lab->fit_moved[law][j] < MOVED_SHOW;
+            CRT_color(p->win, COL_TEXT);
+            snprintf(buf, sizeof buf, "%-8s %-9s", r->names[j], v);
+            CRT_text(p->win, y, 2, iw - 1, buf);
+            if (moved) {
+                CRT_color(p->win, COL_WARN);
+                CRT_glyph(p->win, y, 1, L'▲', '*');
+            }
+            CRT_color(p->win, COL_DIM);
+            CRT_text(p->win, y, 21, iw - 20, ci);
+            CRT_color(p->win, COL_FIT);
+            CRT_text(p->win, y, 43, iw - 42, pub);
+            y++;
+        }
+    }
+    if (lab->fits.seconds > 0 && p->h > 4) {
+        CRT_color(p->win, COL_DIM);
+        snprintf(buf, sizeof buf, " refit %.1f ms ", lab->fits.seconds * 1e3);
+        CRT_text(p->win, p->h - 1, p->w - 2 - (int)strlen(buf), (int)strlen(buf), buf);
+    }
+}
+
+static int key(Panel *p, Lab *lab, int ch)
+{
+    (void)lab;
+    if (ch == KEY_DOWN || ch == 'j') {
+        p->scroll++;
+        return H_REDRAW;
+    }
+    if ((ch == KEY_UP || ch == 'k') && p->scroll > 0) {
+        p->scroll--;
+        return H_REDRAW;
+    }
+    return H_IGNORED;
+}
+
+const PanelClass FitsPanel_class = {"fits", draw, key, NULL};

@@ -1,0 +1,173 @@
+/* panel_law: the best loss of every run against N, D or C (the selector's axis),
+ * each point marked by its run's state, with the fitted law and its interval band. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab.h"
+
+static const char *const axis_names[AXIS_COUNT] = {"N (parameters)", "D (tokens)", "C (FLOP)"};
+
+/* The x of a run on the axis, and its best loss; 0 when it has none yet. */
+static int run_point(const Lab *lab, const sl_run_view *v, double *x, double *y)
+{
+    const sl_metric_row *best = NULL;
+    for (size_t k = 0; k < v->n_rows; k++) {
+        const sl_metric_row *r = &v->rows[k];
+        if (r->step > 0 && isfinite(r->test_loss) && (!best || r->test_loss < best->test_loss))
+            best = r;
+    }
+    if (!best)
+        return 0;
+    *y = best->test_loss;
+    switch (lab->axis) {
+    case AXIS_N: *x = v->n; break;
+    case AXIS_D: *x = v->d > 0 ? v->d : best->tokens; break;
+    default: *x = best->flops; break;
+    }
+    return *x > 0;
+}
+
+/* The law drawn for the axis: the first one fitted of a list. */
+static const sl_fit_result *law_for(const Lab *lab, const char **label)
+{
+    static const sl_fit_law by_axis[AXIS_COUNT][4] = {
+        {SL_LAW_POWER_N, SL_LAW_OFFSET_N, SL_LAW_KAPLAN_ND, SL_LAW_COUNT},
+        {SL_LAW_POWER_D, SL_LAW_OFFSET_D, SL_LAW_KAPLAN_ND, SL_LAW_COUNT},
+        {SL_LAW_CMIN, SL_LAW_POWER_C, SL_LAW_OFFSET_C, SL_LAW_COUNT},
+    };
+    for (int i = 0; by_axis[lab->axis][i] != SL_LAW_COUNT; i++) {
+        const sl_fit_result *r = FitSet_get(&lab->fits, by_axis[lab->axis][i]);
+        if (r) {
+            *label = sl_fit_law_name(by_axis[lab->axis][i]);
+            return r;
+        }
+    }
+    *label = NULL;
+    return NULL;
+}
+
+/* The law at x; kaplan-nd is drawn at its limit in the other variable. */
+static void eval(const Lab *lab, const sl_fit_result *r, double x, double *v, double *lo, double *hi)
+{
+    sl_fit_point p = {0};
+    if (lab->axis == AXIS_N) {
+        p.n = x;
+        p.d = 1e30;
+    } else if (lab->axis == AXIS_D) {
+        p.d = x;
+        p.n = 1e30;
+    } else {
+        p.c = x;
+    }
+    sl_fit_predict(r, SL_FIT_Q_LOSS, &p, v, lo, hi);
+}
+
+static void draw(Panel *p, Lab *lab)
+{
+    char title[96];
+    snprintf(title, sizeof title, "Law: loss vs %s [a]", axis_names[lab->axis]);
+    Panel_frame(p, title);
+    int ih = p->h - 2, iw = p->w - 2;
+    int top = 1, left = 1 + 7, cw = iw - 7, ch = ih - 3;
+    if (cw < 8 || ch < 3)
+        return;
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY, x, y;
+    int n = 0;
+    for (int i = 0; i < lab->snap.n_runs; i++)
+        if (run_point(lab, &lab->snap.runs[i], &x, &y)) {
+            xmin = fmin(xmin, x);
+            xmax = fmax(xmax, x);
+            ymin = fmin(ymin, y);
+            ymax = fmax(ymax, y);
+            n++;
+        }
+    if (!n) {
+        CRT_color(p->win, COL_DIM);
+        CRT_text(p->win, 1 + ih / 2, 3, iw - 4, "no run has a test loss yet");
+        return;
+    }
+    const char *label;
+    const sl_fit_result *fit = law_for(lab, &label);
+    double x0 = xmin / 2, x1 = xmax * 2;
+    if (fit)
+        for (int k = 0; k <= 16; k++) {
+            double xx = x0 * pow(x1 / x0, k / 16.0), v, lo, hi;
+            eval(lab, fit, xx, &v, &lo, &hi);
+            if (isfinite(v) && v > 0 && v < ymax * 3 && v > ymin / 3) {
+                ymin = fmin(ymin, v);
+                ymax = fmax(ymax, v);
+            }
+        }
+    double pad = pow(ymax / ymin, 0.08) * 1.01;
+    Plot_resize(&p->plot, cw, ch, lab->plot_mode);
+    Plot_begin(&p->plot, x0, x1, ymin / pad, ymax * pad, 1, 1);
+    if (fit) {
+        int cols = cw * 2;
+        double pvx = NAN, pvy = NAN;
+        for (int k = 0; k < cols; k++) {
+            double xx = x0 * pow(x1 / x0, (double)k / (cols - 1)), v, lo, hi;
+            eval(lab, fit, xx, &v, &lo, &hi);
+            if (isfinite(lo) && isfinite(hi))
+                Plot_span(&p->plot, xx, lo, hi, COL_BAND);
+        }
+        for (int k = 0; k < cols; k++) {
+            double xx = x0 * pow(x1 / x0, (double)k / (cols - 1)), v, lo, hi;
+            eval(lab, fit, xx, &v, &lo, &hi);
+            if (!isnan(pvx) && isfinite(v) && isfinite(pvy))
+                Plot_line(&p->plot, pvx, pvy, xx, v, COL_FIT);
+            pvx = xx;
+            pvy = v;
+        }
+    }
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        if (!run_point(lab, v, &x, &y))
+            continue;
+        switch (v->state) {
+        case SL_RUN_DONE: Plot_mark(&p->plot, x, y, L'■', '#', COL_GOOD); break;
+        case SL_RUN_RUNNING: Plot_mark(&p->plot, x, y, L'●', 'o', COL_WARN); break;
+        case SL_RUN_FAILED: Plot_mark(&p->plot, x, y, L'✗', 'x', COL_BAD); break;
+        default: Plot_mark(&p->plot, x, y, L'○', '.', COL_DIM); break;
+        }
+    }
+    Plot_draw(&p->plot, p->win, top, left);
+    int ly = top + ch + 2;
+    wmove(p->win, ly, 2);
+    CRT_color(p->win, COL_GOOD);
+    CRT_glyph(p->win, ly, 2, L'■', '#');
+    CRT_color(p->win, COL_TEXT);
+    mvwprintw(p->win, ly, 3, " done ");
+    CRT_color(p->win, COL_WARN);
+    CRT_glyph(p->win, ly, 9, L'●', 'o');
+    CRT_color(p->win, COL_TEXT);
+    mvwprintw(p->win, ly, 10, " running ");
+    CRT_color(p->win, COL_DIM);
+    CRT_glyph(p->win, ly, 19, L'○', '.');
+    CRT_color(p->win, COL_TEXT);
+    mvwprintw(p->win, ly, 20, " other  ");
+    CRT_color(p->win, COL_FIT);
+    char buf[128];
+    if (fit) {
+        snprintf(buf, sizeof buf, "fit %s (%s band)", label, fit->boot ? "95%" : "no");
+    } else {
+        snprintf(buf, sizeof buf, "no law on this axis fitted yet");
+    }
+    CRT_text(p->win, ly, 28, iw - 28, buf);
+}
+
+static int key(Panel *p, Lab *lab, int ch)
+{
+    (void)p;
+    if (ch == KEY_LEFT || ch == 'h') {
+        lab->axis = (Axis)((lab->axis + AXIS_COUNT - 1) % AXIS_COUNT);
+        return H_REDRAW_ALL;
+    }
+    if (ch == KEY_RIGHT || ch == 'l') {
+        lab->axis = (Axis)((lab->axis + 1) % AXIS_COUNT);
+        return H_REDRAW_ALL;
+    }
+    return H_IGNORED;
+}
+
+const PanelClass LawPanel_class = {"law", draw, key, NULL};

@@ -1,0 +1,338 @@
+/* panel_select: the N / D / C selectors. Each is a range (min, max, points per
+ * decade) over one axis of the sweep; changing one previews the runs that
+ * would be added or dropped and what they cost, and Enter applies it to the
+ * live sweep. The selected axis is also the law plot's x. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lab.h"
+#include "scalelab/model.h"
+
+static const char *const axis_short[AXIS_COUNT] = {"N", "D", "C"};
+static const char *const field_names[3] = {"min", "max", "/decade"};
+
+/* A run's coordinate on an axis (C: its planned compute). */
+static double run_coord(const sl_run_view *v, Axis a)
+{
+    switch (a) {
+    case AXIS_N: return v->n;
+    case AXIS_D: return v->d;
+    default: return v->flops_per_token * v->planned_tokens;
+    }
+}
+
+static int axis_swept(const sl_preset *p, Axis a)
+{
+    if (!p)
+        return 0;
+    switch (a) {
+    case AXIS_N: return p->kind == SL_SWEEP_N || p->kind == SL_SWEEP_ND || p->kind == SL_SWEEP_ISOFLOP;
+    case AXIS_D: return p->kind == SL_SWEEP_ND;
+    default: return p->kind == SL_SWEEP_ISOFLOP;
+    }
+}
+
+void Select_init(Lab *lab)
+{
+    for (int a = 0; a < AXIS_COUNT; a++) {
+        Range *r = &lab->range[a];
+        double mn = INFINITY, mx = -INFINITY, vals[256];
+        int nv = 0;
+        for (int i = 0; i < lab->snap.n_runs; i++) {
+            double c = run_coord(&lab->snap.runs[i], (Axis)a);
+            if (!(c > 0))
+                continue;
+            mn = fmin(mn, c);
+            mx = fmax(mx, c);
+            int dup = 0;
+            for (int k = 0; k < nv; k++)
+                dup |= fabs(log10(vals[k] / c)) < 0.02;
+            if (!dup && nv < 256)
+                vals[nv++] = c;
+        }
+        r->editable = axis_swept(lab->preset, (Axis)a) && lab->engine && nv > 0;
+        r->min = nv ? mn : NAN;
+        r->max = nv ? mx : NAN;
+        double dec = nv > 1 ? log10(mx / mn) : 0;
+        r->per_decade = dec > 0 ? (int)lround((nv - 1) / dec) : 2;
+        if (r->per_decade < 1)
+            r->per_decade = 1;
+        if (r->per_decade > 8)
+            r->per_decade = 8;
+    }
+    lab->range_init = 1;
+}
+
+static int grid(const Range *r, double *out, int max)
+{
+    int n = 0;
+    if (!(r->min > 0) || !(r->max >= r->min))
+        return 0;
+    for (int k = 0; n < max; k++) {
+        double v = r->min * pow(10, (double)k / r->per_decade);
+        if (v > r->max * 1.0001)
+            break;
+        out[n++] = v;
+    }
+    return n;
+}
+
+typedef struct {
+    double n, d, c;
+} Point;
+
+/* The sweep the selectors describe, as points (n, d, c) of the preset's kind. */
+static int desired(const Lab *lab, Point *pts, int max)
+{
+    double gn[64], gd[64], gc[64];
+    int nn = grid(&lab->range[AXIS_N], gn, 64), nd = grid(&lab->range[AXIS_D], gd, 64),
+        nc = grid(&lab->range[AXIS_C], gc, 64), m = 0;
+    switch (lab->preset->kind) {
+    case SL_SWEEP_N:
+        for (int i = 0; i < nn && m < max; i++)
+            pts[m++] = (Point){gn[i], 0, 0};
+        break;
+    case SL_SWEEP_ND:
+        for (int i = 0; i < nn; i++)
+            for (int j = 0; j < nd && m < max; j++)
+                pts[m++] = (Point){gn[i], gd[j], 0};
+        break;
+    case SL_SWEEP_ISOFLOP:
+        for (int i = 0; i < nn; i++)
+            for (int j = 0; j < nc && m < max; j++)
+                pts[m++] = (Point){gn[i], 0, gc[j]};
+        break;
+    default: break;
+    }
+    return m;
+}
+
+static int near(double a, double b, int per_decade)
+{
+    if (!(a > 0) || !(b > 0))
+        return a == b || (!(a > 0) && !(b > 0));
+    return fabs(log10(a / b)) < 0.5 / per_decade;
+}
+
+static int matches(const Lab *lab, const sl_run_view *v, const Point *p)
+{
+    if (!near(v->n, p->n, lab->range[AXIS_N].per_decade))
+        return 0;
+    if (lab->preset->kind == SL_SWEEP_ND && !near(v->d, p->d, lab->range[AXIS_D].per_decade))
+        return 0;
+    if (lab->preset->kind == SL_SWEEP_ISOFLOP &&
+        !near(run_coord(v, AXIS_C), p->c, lab->range[AXIS_C].per_decade))
+        return 0;
+    return 1;
+}
+
+/* The spec of a new run at p, from the preset's first run. */
+static int spec_for(const Lab *lab, const Point *p, sl_run_spec *s, sl_error *err)
+{
+    const sl_preset *pr = lab->preset;
+    if (pr->n_runs < 1)
+        return sl_fail(err, SL_EINPUT, "the preset plans no run to copy");
+    *s = pr->runs[0];
+    s->id[0] = 0;
+    s->n_target = p->n;
+    const sl_config *t = &pr->runs[0].train.model;
+    int rc = sl_model_for_n(p->n, pr->aspect, pr->head_size, pr->ff_mult, t->n_ctx, t->vocab,
+                            &s->train.model, err);
+    if (rc != SL_OK)
+        return rc;
+    if (pr->kind == SL_SWEEP_ND)
+        s->train.data_limit = (size_t)p->d;
+    if (pr->kind == SL_SWEEP_ISOFLOP) {
+        sl_counts k = sl_model_counts(&s->train.model);
+        double per_step = (double)s->train.batch * t->n_ctx;
+        s->budget = p->c;
+        s->train.steps = (long)fmax(1, round(p->c / k.flops_per_token / per_step));
+    }
+    return SL_OK;
+}
+
+void Select_preview(Lab *lab, SelectPreview *pv)
+{
+    memset(pv, 0, sizeof *pv);
+    if (!lab->preset || !lab->range_init)
+        return;
+    Point pts[512];
+    int m = desired(lab, pts, 512);
+    if (m == 0)
+        return;
+    for (int k = 0; k < m; k++) {
+        int found = 0;
+        for (int i = 0; i < lab->snap.n_runs && !found; i++)
+            found = !lab->snap.runs[i].cancelled && matches(lab, &lab->snap.runs[i], &pts[k]);
+        if (found)
+            continue;
+        sl_run_spec s;
+        sl_error err;
+        if (spec_for(lab, &pts[k], &s, &err) != SL_OK)
+            continue;
+        sl_counts c = sl_model_counts(&s.train.model);
+        pv->add++;
+        pv->flops += c.flops_per_token * (double)s.train.batch * s.train.model.n_ctx * (double)s.train.steps;
+    }
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        int found = 0;
+        for (int k = 0; k < m && !found; k++)
+            found = matches(lab, v, &pts[k]);
+        if (found || v->cancelled)
+            continue;
+        if (v->state == SL_RUN_QUEUED && v->done_steps == 0)
+            pv->drop++;
+        else
+            pv->keep_trained++;
+    }
+    double rate = lab->snap.gflops > 0 ? lab->snap.gflops : lab->ceiling_gflops * 0.3;
+    pv->seconds = rate > 0 ? pv->flops / (rate * 1e9) : NAN;
+}
+
+int Select_apply(Lab *lab)
+{
+    if (!lab->engine || !lab->preset)
+        return 0;
+    Point pts[512];
+    int m = desired(lab, pts, 512), added = 0, dropped = 0;
+    sl_error err;
+    for (int k = 0; k < m; k++) {
+        int found = 0;
+        for (int i = 0; i < lab->snap.n_runs && !found; i++)
+            found = !lab->snap.runs[i].cancelled && matches(lab, &lab->snap.runs[i], &pts[k]);
+        if (found)
+            continue;
+        sl_run_spec s;
+        char id[SL_RUN_ID_MAX];
+        if (spec_for(lab, &pts[k], &s, &err) != SL_OK || sl_engine_add_run(lab->engine, &s, id, &err) != SL_OK) {
+            Lab_message(lab, "%s", err.msg);
+            return -1;
+        }
+        added++;
+    }
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        int found = 0;
+        for (int k = 0; k < m && !found; k++)
+            found = matches(lab, v, &pts[k]);
+        if (found || v->cancelled || v->state != SL_RUN_QUEUED || v->done_steps != 0)
+            continue;
+        if (sl_engine_drop(lab->engine, v->id, &err) == SL_OK)
+            dropped++;
+    }
+    Lab_message(lab, "sweep changed: %d runs added, %d dropped", added, dropped);
+    return 0;
+}
+
+static void draw(Panel *p, Lab *lab)
+{
+    Panel_frame(p, "Sweep N / D / C [arrows, +/-, Enter]");
+    int iw = p->w - 2;
+    if (!lab->range_init && lab->snap.n_runs)
+        Select_init(lab);
+    char buf[256], a[16], b[16];
+    for (int ax = 0; ax < AXIS_COUNT && ax + 1 < p->h - 1; ax++) {
+        const Range *r = &lab->range[ax];
+        int y = 1 + ax, on = ax == (int)lab->axis;
+        CRT_color(p->win, on ? COL_FOCUS : COL_TEXT);
+        CRT_glyph(p->win, y, 1, on ? L'▶' : L' ', on ? '>' : ' ');
+        mvwprintw(p->win, y, 3, "%s", axis_short[ax]);
+        if (!r->editable) {
+            CRT_color(p->win, COL_DIM);
+            if (r->min > 0) {
+                Lab_num(a, sizeof a, r->min);
+                Lab_num(b, sizeof b, r->max);
+                snprintf(buf, sizeof buf, "%s..%s (fixed by this %s sweep)", a, b,
+                         lab->preset ? sl_sweep_kind_name(lab->preset->kind) : "");
+            } else {
+                snprintf(buf, sizeof buf, "not swept (%s sweep)",
+                         lab->preset ? sl_sweep_kind_name(lab->preset->kind) : "");
+            }
+            CRT_text(p->win, y, 5, iw - 4, buf);
+            continue;
+        }
+        int x = 5;
+        for (int f = 0; f < 3; f++) {
+            if (f == 2)
+                snprintf(buf, sizeof buf, "%d%s", r->per_decade, field_names[f]);
+            else {
+                Lab_num(a, sizeof a, f ? r->max : r->min);
+                snprintf(buf, sizeof buf, "%s %s", field_names[f], a);
+            }
+            CRT_color(p->win, on && f == lab->sel_field && p->focused ? COL_SELECTION : COL_TEXT);
+            CRT_text(p->win, y, x, iw - x, buf);
+            x += (int)strlen(buf) + 2;
+        }
+    }
+    if (p->h < 6)
+        return;
+    SelectPreview pv;
+    Select_preview(lab, &pv);
+    CRT_color(p->win, pv.add || pv.drop ? COL_WARN : COL_DIM);
+    if (pv.add || pv.drop) {
+        char fl[16], dur[16];
+        Lab_num(fl, sizeof fl, pv.flops);
+        Lab_duration(dur, sizeof dur, pv.seconds);
+        snprintf(buf, sizeof buf, "preview: +%d -%d runs%s, %s FLOP = %.2g PF-days, ~%s here; Enter applies",
+                 pv.add, pv.drop, pv.keep_trained ? " (trained ones kept)" : "", fl, pv.flops / 8.64e19, dur);
+    } else {
+        snprintf(buf, sizeof buf, "preview: the sweep matches these ranges");
+    }
+    CRT_text(p->win, p->h - 2, 1, iw, buf);
+}
+
+static int key(Panel *p, Lab *lab, int ch)
+{
+    (void)p;
+    Range *r = &lab->range[lab->axis];
+    switch (ch) {
+    case KEY_UP: case 'k':
+        lab->axis = (Axis)((lab->axis + AXIS_COUNT - 1) % AXIS_COUNT);
+        return H_REDRAW_ALL;
+    case KEY_DOWN: case 'j':
+        lab->axis = (Axis)((lab->axis + 1) % AXIS_COUNT);
+        return H_REDRAW_ALL;
+    case KEY_LEFT: case 'h':
+        lab->sel_field = (lab->sel_field + 2) % 3;
+        return H_REDRAW;
+    case KEY_RIGHT: case 'l':
+        lab->sel_field = (lab->sel_field + 1) % 3;
+        return H_REDRAW;
+    case '+': case '=': case '-': case '_': {
+        if (!r->editable) {
+            Lab_message(lab, "%s is not an axis of this sweep%s", axis_short[lab->axis],
+                        lab->engine ? "" : " (watching: read-only)");
+            return H_REDRAW_ALL;
+        }
+        int up = ch == '+' || ch == '=';
+        double step = pow(10, 1.0 / r->per_decade);
+        if (lab->sel_field == 0)
+            r->min = up ? fmin(r->min * step, r->max) : r->min / step;
+        else if (lab->sel_field == 1)
+            r->max = up ? r->max * step : fmax(r->max / step, r->min);
+        else
+            r->per_decade = up ? (r->per_decade < 8 ? r->per_decade + 1 : 8)
+                               : (r->per_decade > 1 ? r->per_decade - 1 : 1);
+        return H_REDRAW;
+    }
+    case '\n': case '\r': case KEY_ENTER:
+        Select_apply(lab);
+        return H_REDRAW_ALL;
+    }
+    return H_IGNORED;
+}
+
+static int click(Panel *p, Lab *lab, int y, int x)
+{
+    (void)p;
+    (void)x;
+    if (y >= 1 && y <= AXIS_COUNT) {
+        lab->axis = (Axis)(y - 1);
+        return H_REDRAW_ALL;
+    }
+    return H_HANDLED;
+}
+
+const PanelClass SelectPanel_class = {"select", draw, key, click};

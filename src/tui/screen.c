@@ -1,0 +1,1031 @@
+/* screen: see screen.h. One UI thread owns curses: it polls stdin, a self-pipe
+ * that the SIGINT, SIGTERM, SIGHUP and SIGWINCH handlers write to, and the
+ * engine's wake-up pipe, takes a snapshot at most every FRAME seconds, and
+ * redraws only the panels whose data moved, with one doupdate per frame. */
+#include "screen.h"
+
+#include "scalelab/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef SL_SHARE_DIR
+#define SL_SHARE_DIR "/usr/local/share/scalelab"
+#endif
+
+#define FRAME 0.05      /* seconds: at most 20 frames a second */
+#define SUBMIT_GAP 1.0  /* seconds between hand-overs to the fitter */
+#define MIN_W 80
+#define MIN_H 24
+
+enum { P_CURVES, P_LAW, P_FITS, P_RUNS, P_SELECT, P_GAUGE, P_COUNT };
+typedef enum { OV_NONE, OV_HELP, OV_PICKER, OV_EXPORT, OV_QUIT } Overlay;
+
+#define MAX_PRESETS 64
+
+typedef struct {
+    Lab lab;
+    Panel panels[P_COUNT];
+    WINDOW *status;
+    int focus;
+    int too_small;
+    Overlay ov;
+    WINDOW *ovwin;
+    int all_dirty;
+    /* preset picker */
+    char pr_path[MAX_PRESETS][1024];
+    char pr_name[MAX_PRESETS][64];
+    char pr_desc[MAX_PRESETS][256];
+    int n_presets, pick;
+    /* export prompt */
+    char export_dir[512];
+    /* themes */
+    char themes[32][64];
+    int n_themes;
+    int quit;
+    double t_start, last_frame, last_submit, last_tick;
+    uint64_t submitted_gen;
+} Screen;
+
+const KeyHelp Screen_keys[] = {
+    {"? F1", "this help (any key closes it)"},
+    {"q", "quit (asks while runs train; they checkpoint)"},
+    {"Tab S-Tab", "next / previous panel (or click a panel)"},
+    {"arrows hjkl", "move in the focused panel"},
+    {"space", "pause every run / resume them"},
+    {"P R X", "pause, resume, cancel the selected run"},
+    {"D", "duplicate the selected run with another seed"},
+    {"+ -", "runs: raise / lower priority; selectors: change"},
+    {"Enter", "selectors: apply the previewed sweep"},
+    {"a", "law plot axis: N, D, C"},
+    {"c", "learning curves against tokens, compute, steps"},
+    {"p", "preset picker"},
+    {"e", "export fits.csv, runs.csv, curves.csv"},
+    {"t", "next theme"},
+    {"b", "plot dots: braille, blocks, ASCII"},
+    {"Ctrl-L", "redraw the screen"},
+    {NULL, NULL},
+};
+
+static const PanelClass *const classes[P_COUNT] = {&CurvesPanel_class, &LawPanel_class,
+                                                   &FitsPanel_class,   &RunsPanel_class,
+                                                   &SelectPanel_class, &GaugePanel_class};
+
+/* ---- signals ------------------------------------------------------------------
+ * A handler that writes the signal's number to a pipe: OpenBLAS starts its
+ * threads before main with every signal unblocked, so a signal may land on any
+ * thread; the handler is async-signal-safe and the UI thread acts on the byte.
+ * Installing handlers also keeps curses from installing its own (it only
+ * replaces default dispositions), which would exit from a foreign thread. */
+
+static int sig_pipe[2] = {-1, -1};
+static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
+#define N_CAUGHT (int)(sizeof caught / sizeof caught[0])
+static struct sigaction saved[N_CAUGHT];
+
+static void on_signal(int sig)
+{
+    int e = errno;
+    unsigned char c = (unsigned char)sig;
+    if (write(sig_pipe[1], &c, 1) < 0) {
+        /* the pipe is full: a signal of each kind is pending already */
+    }
+    errno = e;
+}
+
+static int signals_install(void)
+{
+    if (pipe(sig_pipe) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int i = 0; i < N_CAUGHT; i++)
+        sigaction(caught[i], &sa, &saved[i]);
+    return 0;
+}
+
+static void signals_restore(void)
+{
+    for (int i = 0; i < N_CAUGHT; i++)
+        sigaction(caught[i], &saved[i], NULL);
+    for (int i = 0; i < 2; i++)
+        if (sig_pipe[i] >= 0) {
+            close(sig_pipe[i]);
+            sig_pipe[i] = -1;
+        }
+}
+
+/* ---- layout ------------------------------------------------------------------ */
+
+static void place(Panel *p, int y, int x, int h, int w)
+{
+    if (p->win)
+        delwin(p->win);
+    p->y = y;
+    p->x = x;
+    p->h = h;
+    p->w = w;
+    p->win = newwin(h, w, y, x);
+    CRT_background(p->win);
+    p->dirty = 1;
+}
+
+static void layout(Screen *s)
+{
+    int H = LINES, W = COLS;
+    s->too_small = W < MIN_W || H < MIN_H;
+    if (s->status)
+        delwin(s->status);
+    s->status = newwin(1, W, H - 1, 0);
+    CRT_background(s->status);
+    werase(stdscr);
+    wnoutrefresh(stdscr);
+    if (s->too_small) {
+        for (int i = 0; i < P_COUNT; i++)
+            if (s->panels[i].win) {
+                delwin(s->panels[i].win);
+                s->panels[i].win = NULL;
+            }
+        return;
+    }
+    int main_h = H - 1, lw = W * 56 / 100, rw = W - lw;
+    int ch = main_h * 55 / 100;
+    place(&s->panels[P_CURVES], 0, 0, ch, lw);
+    place(&s->panels[P_LAW], ch, 0, main_h - ch, lw);
+    int sel_h = 6, fits_h = (main_h - sel_h) * 45 / 100;
+    int runs_h = (main_h - sel_h - fits_h) * 55 / 100;
+    if (runs_h < 5)
+        runs_h = 5;
+    int gauge_h = main_h - sel_h - fits_h - runs_h;
+    place(&s->panels[P_FITS], 0, lw, fits_h, rw);
+    place(&s->panels[P_RUNS], fits_h, lw, runs_h, rw);
+    place(&s->panels[P_SELECT], fits_h + runs_h, lw, sel_h, rw);
+    place(&s->panels[P_GAUGE], fits_h + runs_h + sel_h, lw, gauge_h, rw);
+    for (int i = 0; i < P_COUNT; i++)
+        s->panels[i].focused = i == s->focus;
+    s->all_dirty = 1;
+}
+
+/* Windows go before the terminal is resized (curses would otherwise clip and
+ * move them) and come back laid out for the new size. */
+static void drop_windows(Screen *s)
+{
+    for (int i = 0; i < P_COUNT; i++)
+        if (s->panels[i].win) {
+            delwin(s->panels[i].win);
+            s->panels[i].win = NULL;
+        }
+    if (s->status) {
+        delwin(s->status);
+        s->status = NULL;
+    }
+    if (s->ovwin) {
+        delwin(s->ovwin);
+        s->ovwin = NULL;
+    }
+}
+
+static void resize(Screen *s)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0)
+        return;
+    drop_windows(s);
+    resize_term(ws.ws_row, ws.ws_col);
+    clearok(curscr, TRUE);
+    layout(s);
+}
+
+/* ---- overlays ---------------------------------------------------------------- */
+
+static WINDOW *overlay_win(Screen *s, int h, int w)
+{
+    if (h > LINES - 2)
+        h = LINES - 2;
+    if (w > COLS - 2)
+        w = COLS - 2;
+    if (s->ovwin)
+        delwin(s->ovwin);
+    s->ovwin = newwin(h, w, (LINES - h) / 2, (COLS - w) / 2);
+    CRT_background(s->ovwin);
+    werase(s->ovwin);
+    return s->ovwin;
+}
+
+static void draw_help(Screen *s)
+{
+    int n = 0;
+    while (Screen_keys[n].keys)
+        n++;
+    WINDOW *w = overlay_win(s, n + 4, 66);
+    CRT_box(w, COL_FOCUS, "Keys");
+    for (int i = 0; i < n && i + 2 < getmaxy(w) - 1; i++) {
+        CRT_color(w, COL_TITLE);
+        mvwprintw(w, 2 + i, 2, "%-12s", Screen_keys[i].keys);
+        CRT_color(w, COL_TEXT);
+        CRT_text(w, 2 + i, 15, getmaxx(w) - 17, Screen_keys[i].what);
+    }
+}
+
+static void scan_presets(Screen *s)
+{
+    const char *dirs[] = {"presets", getenv("SCALELAB_PRESETS"), SL_SHARE_DIR "/presets"};
+    s->n_presets = 0;
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        if (!dirs[d])
+            continue;
+        DIR *dir = opendir(dirs[d]);
+        if (!dir)
+            continue;
+        struct dirent *de;
+        while ((de = readdir(dir)) && s->n_presets < MAX_PRESETS) {
+            size_t l = strlen(de->d_name);
+            if (l < 6 || strcmp(de->d_name + l - 5, ".json"))
+                continue;
+            int i = s->n_presets;
+            snprintf(s->pr_path[i], sizeof s->pr_path[i], "%.500s/%.500s", dirs[d], de->d_name);
+            sl_preset p;
+            sl_error err;
+            memset(&p, 0, sizeof p);
+            if (sl_preset_load(&p, s->pr_path[i], &err) != SL_OK)
+                continue;
+            int dup = 0;
+            for (int k = 0; k < i; k++)
+                dup |= !strcmp(s->pr_name[k], p.name);
+            if (!dup) {
+                snprintf(s->pr_name[i], sizeof s->pr_name[i], "%s", p.name);
+                snprintf(s->pr_desc[i], sizeof s->pr_desc[i], "%s", p.description);
+                s->n_presets++;
+            }
+            sl_preset_free(&p);
+        }
+        closedir(dir);
+    }
+    /* sorted by name */
+    for (int i = 1; i < s->n_presets; i++)
+        for (int k = i; k > 0 && strcmp(s->pr_name[k - 1], s->pr_name[k]) > 0; k--) {
+            char t[1024];
+            memcpy(t, s->pr_path[k], sizeof t);
+            memcpy(s->pr_path[k], s->pr_path[k - 1], sizeof t);
+            memcpy(s->pr_path[k - 1], t, sizeof t);
+            char n[64];
+            memcpy(n, s->pr_name[k], sizeof n);
+            memcpy(s->pr_name[k], s->pr_name[k - 1], sizeof n);
+            memcpy(s->pr_name[k - 1], n, sizeof n);
+            char d[256];
+            memcpy(d, s->pr_desc[k], sizeof d);
+            memcpy(s->pr_desc[k], s->pr_desc[k - 1], sizeof d);
+            memcpy(s->pr_desc[k - 1], d, sizeof d);
+        }
+}
+
+static void draw_picker(Screen *s)
+{
+    WINDOW *w = overlay_win(s, s->n_presets + 5, COLS - 8);
+    CRT_box(w, COL_FOCUS, "Presets: Enter opens one (the current sweep checkpoints), Esc closes");
+    int iw = getmaxx(w) - 4;
+    if (s->n_presets == 0) {
+        CRT_color(w, COL_WARN);
+        CRT_text(w, 2, 2, iw, "no presets found in presets/ or $SCALELAB_PRESETS");
+    }
+    for (int i = 0; i < s->n_presets && i + 2 < getmaxy(w) - 1; i++) {
+        int on = i == s->pick;
+        CRT_color(w, on ? COL_SELECTION : COL_TITLE);
+        if (on)
+            mvwhline(w, 2 + i, 1, ' ', getmaxx(w) - 2);
+        CRT_text(w, 2 + i, 2, 14, s->pr_name[i]);
+        if (!on)
+            CRT_color(w, COL_TEXT);
+        CRT_text(w, 2 + i, 17, iw - 15, s->pr_desc[i]);
+    }
+}
+
+static void draw_export(Screen *s)
+{
+    WINDOW *w = overlay_win(s, 7, 70);
+    CRT_box(w, COL_FOCUS, "Export fits.csv, runs.csv, curves.csv");
+    CRT_color(w, COL_TEXT);
+    CRT_text(w, 2, 2, 66, "Into folder (Enter writes, Esc cancels):");
+    CRT_color(w, COL_SELECTION);
+    mvwhline(w, 3, 2, ' ', getmaxx(w) - 4);
+    CRT_text(w, 3, 2, getmaxx(w) - 4, s->export_dir);
+}
+
+static void draw_quit(Screen *s)
+{
+    WINDOW *w = overlay_win(s, 7, 66);
+    CRT_box(w, COL_WARN, "Quit?");
+    CRT_color(w, COL_TEXT);
+    CRT_text(w, 2, 2, 62, "Runs are training. They checkpoint and stop;");
+    char buf[160];
+    snprintf(buf, sizeof buf, "`scalelab resume %.100s` continues them.", s->lab.snap.dir);
+    CRT_text(w, 3, 2, 62, buf);
+    CRT_color(w, COL_TITLE);
+    CRT_text(w, 5, 2, 62, "Quit now? [y/n]");
+}
+
+static void draw_overlay(Screen *s)
+{
+    switch (s->ov) {
+    case OV_HELP: draw_help(s); break;
+    case OV_PICKER: draw_picker(s); break;
+    case OV_EXPORT: draw_export(s); break;
+    case OV_QUIT: draw_quit(s); break;
+    default: return;
+    }
+    wnoutrefresh(s->ovwin);
+}
+
+static void close_overlay(Screen *s)
+{
+    s->ov = OV_NONE;
+    if (s->ovwin) {
+        delwin(s->ovwin);
+        s->ovwin = NULL;
+    }
+    s->all_dirty = 1;
+}
+
+/* ---- the sources: engine or store ---------------------------------------------- */
+
+static void corpus_label(Lab *lab)
+{
+    const char *c = lab->preset ? lab->preset->corpus : "";
+    const char *b = strrchr(c, '/');
+    snprintf(lab->corpus, sizeof lab->corpus, "%.63s", b && b[1] ? b + 1 : c[0] ? c : "kjv");
+}
+
+static void begin_fits(Screen *s)
+{
+    Lab *lab = &s->lab;
+    const sl_preset *p = lab->preset;
+    lab->fitter = Fitter_new(p ? (const char (*)[32])p->laws : NULL, p ? p->n_laws : 0);
+    lab->fits_gen = 0;
+    FitSet_free(&lab->fits);
+    for (int l = 0; l < SL_LAW_COUNT; l++)
+        for (int j = 0; j < SL_FIT_MAX_PARAMS; j++) {
+            lab->fit_prev[l][j] = NAN;
+            lab->fit_moved[l][j] = -1e9;
+        }
+    s->submitted_gen = 0;
+    lab->range_init = 0;
+}
+
+static void end_source(Screen *s)
+{
+    Lab *lab = &s->lab;
+    Fitter_free(lab->fitter);
+    lab->fitter = NULL;
+    if (lab->engine) {
+        sl_engine_stop(lab->engine);
+        sl_engine_free(lab->engine);
+        lab->engine = NULL;
+    }
+    Watch_free(lab->watch);
+    lab->watch = NULL;
+    sl_snapshot_free(&lab->snap);
+    FitSet_free(&lab->fits);
+}
+
+/* Opens the engine on a preset file, or on a store to continue. */
+static int open_engine(Screen *s, const char *preset_path, const char *store, sl_error *err)
+{
+    Lab *lab = &s->lab;
+    sl_engine_opts eo;
+    sl_engine_opts_default(&eo);
+    eo.runs_dir = lab->opts->runs;
+    eo.data_dir = lab->opts->data_dir;
+    eo.keep_alive = 1;
+    int rc;
+    if (store) {
+        eo.runs_dir = NULL;
+        rc = sl_engine_open_store(&lab->engine, store, &eo, err);
+    } else {
+        sl_preset p;
+        memset(&p, 0, sizeof p);
+        rc = sl_preset_load(&p, preset_path, err);
+        if (rc == SL_OK)
+            rc = sl_engine_new(&lab->engine, &p, &eo, err);
+        sl_preset_free(&p);
+    }
+    if (rc != SL_OK)
+        return rc;
+    lab->preset = sl_engine_preset(lab->engine);
+    snprintf(lab->preset_name, sizeof lab->preset_name, "%s", lab->preset->name);
+    corpus_label(lab);
+    return SL_OK;
+}
+
+static int start_engine(Screen *s, sl_error *err)
+{
+    begin_fits(s);
+    return sl_engine_start(s->lab.engine, err);
+}
+
+static int switch_preset(Screen *s, const char *path)
+{
+    sl_error err;
+    Lab_message(&s->lab, "stopping the sweep (runs checkpoint) ...");
+    StatusBar_draw(s->status, &s->lab);
+    wnoutrefresh(s->status);
+    doupdate();
+    end_source(s);
+    int rc = open_engine(s, path, NULL, &err);
+    if (rc == SL_OK)
+        rc = start_engine(s, &err);
+    if (rc != SL_OK) {
+        /* keep the lab alive on the previous preset's store is not possible once
+         * it is stopped; report and quit cleanly */
+        Lab_message(&s->lab, "%s", err.msg);
+        return rc;
+    }
+    Lab_message(&s->lab, "preset %s: %d runs in %s", s->lab.preset_name, s->lab.preset->n_runs,
+                sl_engine_dir(s->lab.engine));
+    s->all_dirty = 1;
+    return SL_OK;
+}
+
+/* ---- keys ---------------------------------------------------------------------- */
+
+static void pause_all(Lab *lab)
+{
+    if (!lab->engine) {
+        Lab_message(lab, "watching a store: nothing to pause here");
+        return;
+    }
+    int active = lab->snap.n_running + lab->snap.n_queued, n = 0;
+    sl_error err;
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        if (active && (v->state == SL_RUN_RUNNING || v->state == SL_RUN_QUEUED))
+            n += sl_engine_pause(lab->engine, v->id, &err) == SL_OK;
+        else if (!active && v->state == SL_RUN_PAUSED)
+            n += sl_engine_resume_run(lab->engine, v->id, &err) == SL_OK;
+    }
+    Lab_message(lab, active ? "paused %d runs (space resumes)" : "resumed %d runs", n);
+}
+
+static void focus(Screen *s, int i)
+{
+    s->panels[s->focus].focused = 0;
+    s->panels[s->focus].dirty = 1;
+    s->focus = (i + P_COUNT) % P_COUNT;
+    s->panels[s->focus].focused = 1;
+    s->panels[s->focus].dirty = 1;
+}
+
+static void ask_quit(Screen *s)
+{
+    if (s->lab.engine && s->lab.snap.n_running > 0)
+        s->ov = OV_QUIT;
+    else
+        s->quit = 1;
+}
+
+static void next_theme(Screen *s)
+{
+    Lab *lab = &s->lab;
+    s->n_themes = Theme_list(s->themes, 32);
+    if (s->n_themes == 0) {
+        Lab_message(lab, "no themes found in themes/");
+        return;
+    }
+    int cur = -1;
+    for (int i = 0; i < s->n_themes; i++)
+        if (!strcmp(s->themes[i], lab->theme.name))
+            cur = i;
+    for (int k = 1; k <= s->n_themes; k++) {
+        const char *name = s->themes[(cur + k) % s->n_themes];
+        char path[1024];
+        sl_error err;
+        Theme t;
+        if (Theme_find(name, path, sizeof path, &err) == SL_OK && Theme_load(&t, path, &err) == SL_OK) {
+            lab->theme = t;
+            CRT_setTheme(&lab->theme);
+            layout(s);
+            Lab_message(lab, "theme %s", t.name);
+            return;
+        }
+        Lab_message(lab, "%s", err.msg);
+    }
+}
+
+static void overlay_key(Screen *s, int ch)
+{
+    Lab *lab = &s->lab;
+    switch (s->ov) {
+    case OV_HELP:
+        close_overlay(s);
+        break;
+    case OV_QUIT:
+        if (ch == 'y' || ch == 'Y' || ch == 'q')
+            s->quit = 1;
+        close_overlay(s);
+        break;
+    case OV_PICKER:
+        if (ch == KEY_UP || ch == 'k')
+            s->pick = s->pick > 0 ? s->pick - 1 : 0;
+        else if (ch == KEY_DOWN || ch == 'j')
+            s->pick = s->pick + 1 < s->n_presets ? s->pick + 1 : s->pick;
+        else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+            close_overlay(s);
+            if (s->n_presets > 0 && switch_preset(s, s->pr_path[s->pick]) != SL_OK)
+                s->quit = 1;
+        } else if (ch == 27 || ch == 'q' || ch == 'p')
+            close_overlay(s);
+        break;
+    case OV_EXPORT: {
+        size_t l = strlen(s->export_dir);
+        if (ch == 27) {
+            close_overlay(s);
+        } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
+            sl_error err;
+            close_overlay(s);
+            if (Export_write(lab, s->export_dir, &err) == SL_OK)
+                Lab_message(lab, "exported fits.csv, runs.csv, curves.csv to %s", s->export_dir);
+            else
+                Lab_message(lab, "export failed: %s", err.msg);
+        } else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && l > 0) {
+            s->export_dir[l - 1] = 0;
+        } else if (ch >= 32 && ch < 127 && l + 1 < sizeof s->export_dir) {
+            s->export_dir[l] = (char)ch;
+            s->export_dir[l + 1] = 0;
+        }
+        break;
+    }
+    default: break;
+    }
+}
+
+static int panel_at(Screen *s, int y, int x)
+{
+    for (int i = 0; i < P_COUNT; i++) {
+        Panel *p = &s->panels[i];
+        if (p->win && y >= p->y && y < p->y + p->h && x >= p->x && x < p->x + p->w)
+            return i;
+    }
+    return -1;
+}
+
+static void handle_flags(Screen *s, Panel *p, int f)
+{
+    if (f & H_REDRAW)
+        p->dirty = 1;
+    if (f & H_REDRAW_ALL)
+        s->all_dirty = 1;
+    if (f & H_QUIT)
+        s->quit = 1;
+}
+
+static void key(Screen *s, int ch)
+{
+    Lab *lab = &s->lab;
+    if (ch == KEY_RESIZE) {
+        /* our SIGWINCH handler resized already */
+        s->all_dirty = 1;
+        return;
+    }
+    if (s->ov != OV_NONE) {
+        overlay_key(s, ch);
+        return;
+    }
+    if (ch == KEY_MOUSE) {
+        MEVENT ev;
+        if (getmouse(&ev) != OK)
+            return;
+        int i = panel_at(s, ev.y, ev.x);
+        if (i < 0)
+            return;
+        if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+            Panel *p = &s->panels[i];
+            if (p->cls->key)
+                handle_flags(s, p, p->cls->key(p, lab, ev.bstate & BUTTON4_PRESSED ? KEY_UP : KEY_DOWN));
+            return;
+        }
+        focus(s, i);
+        Panel *p = &s->panels[i];
+        if (p->cls->click)
+            handle_flags(s, p, p->cls->click(p, lab, ev.y - p->y, ev.x - p->x));
+        return;
+    }
+    if (s->too_small) {
+        if (ch == 'q' || ch == 'Q')
+            ask_quit(s);
+        return;
+    }
+    Panel *p = &s->panels[s->focus];
+    /* the focused panel first: it may use + - Enter and the arrows */
+    if (p->cls->key) {
+        int f = p->cls->key(p, lab, ch);
+        if (f != H_IGNORED) {
+            handle_flags(s, p, f);
+            return;
+        }
+    }
+    switch (ch) {
+    case '?': case KEY_F(1):
+        s->ov = OV_HELP;
+        break;
+    case 'q': case 'Q':
+        ask_quit(s);
+        break;
+    case '\t':
+        focus(s, s->focus + 1);
+        break;
+    case KEY_BTAB:
+        focus(s, s->focus - 1);
+        break;
+    case ' ':
+        pause_all(lab);
+        break;
+    case 'P': case 'R': case 'X': case 'D': {
+        Panel *r = &s->panels[P_RUNS];
+        handle_flags(s, r, r->cls->key(r, lab, ch));
+        break;
+    }
+    case 'a':
+        lab->axis = (Axis)((lab->axis + 1) % AXIS_COUNT);
+        s->all_dirty = 1;
+        break;
+    case 'c': {
+        Panel *c = &s->panels[P_CURVES];
+        handle_flags(s, c, c->cls->key(c, lab, 'c'));
+        break;
+    }
+    case 'b':
+        lab->plot_mode = CRT_utf8 ? (PlotMode)((lab->plot_mode + 1) % 3) : PLOT_ASCII;
+        s->all_dirty = 1;
+        break;
+    case 'p':
+        if (!lab->engine) {
+            Lab_message(lab, "watching a store: no presets to pick");
+            break;
+        }
+        scan_presets(s);
+        s->pick = 0;
+        for (int i = 0; i < s->n_presets; i++)
+            if (!strcmp(s->pr_name[i], lab->preset_name))
+                s->pick = i;
+        s->ov = OV_PICKER;
+        break;
+    case 'e':
+        if (!s->export_dir[0])
+            snprintf(s->export_dir, sizeof s->export_dir, "export/%s", lab->snap.name[0] ? lab->snap.name : "sweep");
+        s->ov = OV_EXPORT;
+        break;
+    case 't':
+        next_theme(s);
+        break;
+    case 12: /* Ctrl-L */
+        clearok(curscr, TRUE);
+        s->all_dirty = 1;
+        break;
+    default:
+        return;
+    }
+    s->all_dirty |= s->ov != OV_NONE;
+}
+
+/* ---- frames -------------------------------------------------------------------- */
+
+static void draw_small(void)
+{
+    werase(stdscr);
+    CRT_color(stdscr, COL_WARN);
+    char buf[160];
+    snprintf(buf, sizeof buf, "scalelab needs at least %dx%d (now %dx%d): enlarge the window", MIN_W,
+             MIN_H, COLS, LINES);
+    int y = LINES / 2, x = (COLS - (int)strlen(buf)) / 2;
+    mvwaddnstr(stdscr, y > 0 ? y : 0, x > 0 ? x : 0, buf, COLS);
+    CRT_color(stdscr, COL_DIM);
+    mvwaddnstr(stdscr, y + 1 < LINES ? y + 1 : 0, x > 0 ? x : 0, "q quits", COLS);
+    wnoutrefresh(stdscr);
+}
+
+static void frame(Screen *s, int force)
+{
+    Lab *lab = &s->lab;
+    lab->now = sl_now();
+    int snap_moved = lab->engine ? sl_engine_snapshot(lab->engine, &lab->snap)
+                                 : Watch_snapshot(lab->watch, &lab->snap, 1.0);
+    if (snap_moved) {
+        if (!lab->range_init && lab->snap.n_runs)
+            Select_init(lab);
+        for (int i = 0; i < P_COUNT; i++)
+            s->panels[i].dirty |= i != P_FITS;
+    }
+    if (lab->snap.generation != s->submitted_gen && lab->now - s->last_submit >= SUBMIT_GAP) {
+        Fitter_submit(lab->fitter, &lab->snap);
+        s->submitted_gen = lab->snap.generation;
+        s->last_submit = lab->now;
+    }
+    if (Fitter_take(lab->fitter, &lab->fits, &lab->fits_gen)) {
+        FitsPanel_track(lab);
+        s->panels[P_FITS].dirty = s->panels[P_CURVES].dirty = s->panels[P_LAW].dirty =
+            s->panels[P_GAUGE].dirty = 1;
+    }
+    int tick = lab->now - s->last_tick >= 1.0;
+    if (tick) {
+        s->last_tick = lab->now;
+        s->panels[P_FITS].dirty = 1; /* the moved marks fade */
+    }
+    int any = force || s->all_dirty || snap_moved || tick;
+    if (s->too_small) {
+        if (any)
+            draw_small();
+    } else {
+        for (int i = 0; i < P_COUNT; i++) {
+            Panel *p = &s->panels[i];
+            if (!(p->dirty || s->all_dirty || force))
+                continue;
+            p->cls->draw(p, lab);
+            wnoutrefresh(p->win);
+            p->dirty = 0;
+            any = 1;
+        }
+    }
+    if (any) {
+        StatusBar_draw(s->status, lab);
+        wnoutrefresh(s->status);
+        if (s->ov != OV_NONE)
+            draw_overlay(s);
+        doupdate();
+    }
+    s->all_dirty = 0;
+    s->last_frame = lab->now;
+}
+
+/* ---- the frame benchmark ----------------------------------------------------------- */
+
+/* A sweep of 20 runs with 200 rows each, and fits of it, drawn `frames` times
+ * with every panel redrawn: the worst case of a frame. */
+static int bench_frames(Screen *s, int frames)
+{
+    Lab *lab = &s->lab;
+    sl_snapshot *sn = &lab->snap;
+    sn->n_runs = 20;
+    sn->runs = sl_xcalloc(20, sizeof *sn->runs);
+    snprintf(sn->name, sizeof sn->name, "bench");
+    snprintf(lab->preset_name, sizeof lab->preset_name, "bench");
+    snprintf(lab->corpus, sizeof lab->corpus, "synthetic");
+    for (int i = 0; i < 20; i++) {
+        sl_run_view *v = &sn->runs[i];
+        snprintf(v->id, sizeof v->id, "r%03d-bench", i);
+        v->index = i;
+        v->n = 3e3 * pow(10, i / 6.0);
+        v->shape = (sl_config){2 + i / 4, 32 + 8 * i, 4, 128 + 32 * i, 64, 256};
+        v->batch = 32;
+        v->flops_per_token = 6 * v->n;
+        v->planned_steps = 2000;
+        v->planned_tokens = 2000.0 * 32 * 64;
+        v->state = i < 14 ? SL_RUN_DONE : i < 16 ? SL_RUN_RUNNING : SL_RUN_QUEUED;
+        v->n_rows = 200;
+        v->rows = sl_xcalloc(200, sizeof *v->rows);
+        for (int k = 0; k < 200; k++) {
+            sl_metric_row *r = &v->rows[k];
+            r->step = 10 * (k + 1);
+            r->tokens = r->step * 32.0 * 64;
+            r->flops = r->tokens * v->flops_per_token;
+            r->test_loss = pow(8e13 / v->n, 0.076) + pow(2e3 / r->step, 0.76) + 0.01 * sin(k + i);
+        }
+        v->done_steps = 2000;
+        v->done_tokens = v->planned_tokens;
+        v->best_test_loss = v->rows[199].test_loss;
+        v->tokens_per_s = v->state == SL_RUN_RUNNING ? 2e4 : 0;
+        v->eta_s = v->state == SL_RUN_RUNNING ? 120 : NAN;
+    }
+    sn->generation = 1;
+    sn->n_done = 14;
+    sn->n_running = 2;
+    sn->n_queued = 4;
+    sn->workers = 2;
+    sn->cores = 2;
+    /* fits as the fitter would publish them (with intervals) */
+    static const sl_fit_law laws[] = {SL_LAW_POWER_N, SL_LAW_KAPLAN_ND, SL_LAW_KAPLAN_NS, SL_LAW_CMIN};
+    lab->fits.n = 4;
+    for (int i = 0; i < 4; i++) {
+        sl_fit_point *pts;
+        size_t n;
+        int curves = laws[i] == SL_LAW_KAPLAN_NS || laws[i] == SL_LAW_CMIN;
+        Fitter_points(sn, curves, &pts, &n);
+        sl_fit_options o;
+        sl_fit_options_default(&o);
+        o.bootstrap = 50;
+        sl_error err;
+        lab->fits.law[i] = laws[i];
+        lab->fits.ok[i] = sl_fit(laws[i], pts, n, &o, &lab->fits.res[i], &err) == SL_OK;
+        free(pts);
+    }
+    FitsPanel_track(lab);
+    lab->range_init = 0;
+    Select_init(lab);
+    struct timespec a, b;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+    for (int f = 0; f < frames; f++) {
+        /* a new evaluation every frame, so that curses has output to compute */
+        sl_run_view *v = &sn->runs[14 + f % 2];
+        v->rows[199].test_loss *= f % 2 ? 1.001 : 0.999;
+        sn->elapsed_s = f * FRAME;
+        s->all_dirty = 1;
+        frame(s, 1);
+    }
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+    double ms = ((double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6) / frames;
+    int cols = COLS, lines = LINES;
+    CRT_done();
+    printf("frames: %d at %dx%d, 20 runs x 200 rows, every panel redrawn: %.3f ms CPU per frame\n",
+           frames, cols, lines, ms);
+    return SL_OK;
+}
+
+/* ---- the lab --------------------------------------------------------------------- */
+
+static int load_theme(Theme *t, const char *name, sl_error *err)
+{
+    char path[1024];
+    if (!name) {
+        /* the default theme may be missing (an uninstalled binary elsewhere) */
+        if (Theme_find("dark", path, sizeof path, err) != SL_OK) {
+            Theme_builtin(t);
+            return SL_OK;
+        }
+        return Theme_load(t, path, err);
+    }
+    int rc = Theme_find(name, path, sizeof path, err);
+    return rc == SL_OK ? Theme_load(t, path, err) : rc;
+}
+
+static void free_screen(Screen *s)
+{
+    for (int i = 0; i < P_COUNT; i++) {
+        if (s->panels[i].win)
+            delwin(s->panels[i].win);
+        Plot_free(&s->panels[i].plot);
+    }
+    if (s->status)
+        delwin(s->status);
+    if (s->ovwin)
+        delwin(s->ovwin);
+}
+
+int sl_tui_run(const sl_tui_opts *o, sl_error *err)
+{
+    setlocale(LC_ALL, "");
+    int utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+    Screen *s = sl_xcalloc(1, sizeof *s);
+    Lab *lab = &s->lab;
+    lab->opts = o;
+    lab->plot_mode = utf8 ? PLOT_BRAILLE : PLOT_ASCII;
+    lab->sel_run = 0;
+    for (int i = 0; i < P_COUNT; i++)
+        s->panels[i].cls = classes[i];
+    s->focus = P_RUNS;
+    int rc = load_theme(&lab->theme, o->theme, err);
+    if (rc != SL_OK) {
+        free(s);
+        return rc;
+    }
+    if (o->bench_frames > 0) {
+        setenv("COLUMNS", "200", 0);
+        setenv("LINES", "60", 0);
+        FILE *null = fopen("/dev/null", "w");
+        if (!null || CRT_init(null, !utf8) != 0) {
+            if (null)
+                fclose(null);
+            free(s);
+            return sl_fail(err, SL_ERUNTIME, "cannot start curses for the frame benchmark (is TERM set?)");
+        }
+        CRT_setTheme(&lab->theme);
+        layout(s);
+        rc = bench_frames(s, o->bench_frames);
+        free_screen(s);
+        sl_snapshot_free(&lab->snap);
+        FitSet_free(&lab->fits);
+        fclose(null);
+        free(s);
+        return rc;
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        free(s);
+        return sl_fail(err, SL_EINPUT, "the lab needs a terminal (for a sweep without one: scalelab run PRESET)");
+    }
+
+    /* Engine and fitter threads block every signal; the handlers only write
+     * to a pipe that the event loop reads (see signals_install). */
+    if (signals_install() != 0) {
+        free(s);
+        return sl_fail(err, SL_ERUNTIME, "pipe: %s", strerror(errno));
+    }
+    int sfd = sig_pipe[0];
+
+    if (o->watch) {
+        rc = Watch_open(&lab->watch, o->watch, err);
+        if (rc == SL_OK) {
+            lab->preset = Watch_preset(lab->watch);
+            snprintf(lab->preset_name, sizeof lab->preset_name, "%s", lab->preset->name);
+            corpus_label(lab);
+        }
+    } else if (o->runs && sl_store_is_sweep(o->runs)) {
+        rc = open_engine(s, NULL, o->runs, err);
+    } else {
+        char path[1024];
+        rc = sl_preset_find(o->preset ? o->preset : "quickstart", path, sizeof path, err);
+        if (rc == SL_OK)
+            rc = open_engine(s, path, NULL, err);
+    }
+    if (rc != SL_OK) {
+        end_source(s);
+        signals_restore();
+        free(s);
+        return rc;
+    }
+    lab->ceiling_gflops = Ceiling_measure((int)sysconf(_SC_NPROCESSORS_ONLN));
+
+    if (CRT_init(NULL, !utf8) != 0) {
+        end_source(s);
+        signals_restore();
+        free(s);
+        return sl_fail(err, SL_ERUNTIME, "cannot start curses (is TERM set?)");
+    }
+    CRT_setTheme(&lab->theme);
+    layout(s);
+    if (lab->engine)
+        rc = start_engine(s, err);
+    else
+        begin_fits(s);
+    s->t_start = sl_now();
+    while (rc == SL_OK && !s->quit) {
+        struct pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {sfd, POLLIN, 0},
+                                {lab->engine ? sl_engine_wake_fd(lab->engine) : -1, POLLIN, 0}};
+        double wait = FRAME - (sl_now() - s->last_frame);
+        int n = poll(fds, 3, wait > 0 ? (int)(wait * 1000) + 1 : 0);
+        int input = 0;
+        if (n > 0 && (fds[1].revents & POLLIN)) {
+            unsigned char sig;
+            while (read(sfd, &sig, 1) == 1) {
+                if (sig == SIGWINCH)
+                    resize(s);
+                else
+                    s->quit = 1;
+                input = 1;
+            }
+        }
+        if (n > 0 && (fds[2].revents & POLLIN)) {
+            char buf[64];
+            while (read(fds[2].fd, buf, sizeof buf) > 0)
+                ;
+        }
+        if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP))) {
+            if (fds[0].revents & POLLHUP && !(fds[0].revents & POLLIN))
+                s->quit = 1;
+            int ch;
+            while ((ch = wgetch(stdscr)) != ERR) {
+                key(s, ch);
+                input = 1;
+            }
+        }
+        if (o->exit_after > 0 && sl_now() - s->t_start >= o->exit_after)
+            s->quit = 1;
+        if (s->quit)
+            break;
+        if (input || sl_now() - s->last_frame >= FRAME * 0.9)
+            frame(s, 0);
+    }
+    if (lab->engine && CRT_active()) {
+        Lab_message(lab, "stopping: runs checkpoint ...");
+        StatusBar_draw(s->status, lab);
+        wnoutrefresh(s->status);
+        doupdate();
+    }
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", lab->engine ? sl_engine_dir(lab->engine) : "");
+    int unfinished = lab->engine && lab->snap.n_done + lab->snap.n_failed < lab->snap.n_runs;
+    end_source(s);
+    free_screen(s);
+    CRT_done();
+    signals_restore();
+    if (rc == SL_OK && unfinished)
+        fprintf(stderr, "scalelab: the sweep is in %s (scalelab resume %s continues it)\n", dir, dir);
+    free(s);
+    return rc;
+}

@@ -1,0 +1,230 @@
+/* watch: see watch.h. Files are re-read only when their size or mtime moved,
+ * so watching a large store costs a few stat calls a second. */
+#include "watch.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "scalelab/model.h"
+#include "scalelab/optim.h"
+#include "scalelab/store.h"
+
+typedef struct {
+    char id[SL_RUN_ID_MAX];
+    sl_run_spec spec;
+    sl_run_status st;
+    sl_metric_row *rows;
+    size_t n_rows;
+    struct timespec m_metrics, m_status;
+    off_t s_metrics;
+    double last_tokens, last_wall;
+} WatchRun;
+
+struct Watch {
+    char dir[1024];
+    sl_preset preset;
+    WatchRun *runs;
+    int n_runs;
+    double last;
+    uint64_t gen;
+    double t0;
+};
+
+static int changed(const char *path, struct timespec *m, off_t *size)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return 0;
+    int moved = st.st_mtim.tv_sec != m->tv_sec || st.st_mtim.tv_nsec != m->tv_nsec ||
+                (size && st.st_size != *size);
+    *m = st.st_mtim;
+    if (size)
+        *size = st.st_size;
+    return moved;
+}
+
+int Watch_open(Watch **out, const char *dir, sl_error *err)
+{
+    *out = NULL;
+    char *json = NULL;
+    int rc = sl_sweep_read(dir, &json, err);
+    if (rc != SL_OK)
+        return rc;
+    Watch *w = sl_xcalloc(1, sizeof *w);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    rc = sl_preset_parse(&w->preset, json, path, err);
+    free(json);
+    if (rc != SL_OK) {
+        free(w);
+        return rc;
+    }
+    snprintf(w->dir, sizeof w->dir, "%s", dir);
+    w->last = -1e9;
+    w->t0 = sl_now();
+    *out = w;
+    return SL_OK;
+}
+
+const sl_preset *Watch_preset(const Watch *w) { return &w->preset; }
+
+static WatchRun *find_or_add(Watch *w, const char *id, int *added)
+{
+    for (int i = 0; i < w->n_runs; i++)
+        if (!strcmp(w->runs[i].id, id))
+            return &w->runs[i];
+    WatchRun *nr = realloc(w->runs, (size_t)(w->n_runs + 1) * sizeof *nr);
+    if (!nr)
+        abort();
+    w->runs = nr;
+    WatchRun *r = &w->runs[w->n_runs++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->id, sizeof r->id, "%s", id);
+    *added = 1;
+    return r;
+}
+
+/* Reads what moved; returns 1 if anything did. */
+static int refresh(Watch *w)
+{
+    char **ids = NULL;
+    int n = 0, any = 0;
+    sl_error err;
+    if (sl_store_list_runs(w->dir, &ids, &n, &err) != SL_OK)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        int added = 0;
+        WatchRun *r = find_or_add(w, ids[i], &added);
+        char rd[1200], path[1300];
+        snprintf(rd, sizeof rd, "%s/%s", w->dir, ids[i]);
+        if (added) {
+            char *text = NULL;
+            size_t len;
+            snprintf(path, sizeof path, "%s/config.json", rd);
+            if (sl_read_file(path, &text, &len, &err) != SL_OK ||
+                sl_run_spec_from_json(&r->spec, text, path, &err) != SL_OK) {
+                free(text);
+                w->n_runs--; /* half-written: try again next time */
+                continue;
+            }
+            free(text);
+            any = 1;
+        }
+        snprintf(path, sizeof path, "%s/status.json", rd);
+        if (changed(path, &r->m_status, NULL) || added) {
+            if (sl_status_read(rd, &r->st, &err) == SL_OK)
+                any = 1;
+        }
+        snprintf(path, sizeof path, "%s/metrics.csv", rd);
+        if (changed(path, &r->m_metrics, &r->s_metrics)) {
+            sl_metric_row *rows = NULL;
+            size_t nrows = 0;
+            double *extra = NULL;
+            if (sl_metrics_read(path, &rows, &nrows, &extra, &err) == SL_OK) {
+                free(r->rows);
+                free(extra);
+                r->rows = rows;
+                r->n_rows = nrows;
+                any = 1;
+            }
+        }
+    }
+    sl_store_free_list(ids, n);
+    return any;
+}
+
+int Watch_snapshot(Watch *w, sl_snapshot *s, double every)
+{
+    double now = sl_now();
+    if (now - w->last < every && s->generation != 0)
+        return 0;
+    w->last = now;
+    if (!refresh(w) && s->generation != 0)
+        return 0;
+    sl_snapshot_free(s);
+    s->generation = ++w->gen;
+    snprintf(s->dir, sizeof s->dir, "%s", w->dir);
+    snprintf(s->name, sizeof s->name, "%s", w->preset.name);
+    s->n_runs = w->n_runs;
+    s->runs = sl_xcalloc((size_t)(w->n_runs ? w->n_runs : 1), sizeof *s->runs);
+    for (int i = 0; i < w->n_runs; i++) {
+        WatchRun *r = &w->runs[i];
+        sl_run_view *v = &s->runs[i];
+        snprintf(v->id, sizeof v->id, "%s", r->id);
+        v->index = r->spec.index;
+        v->shape = r->spec.train.model;
+        sl_counts k = sl_model_counts(&v->shape);
+        v->n = k.n_kaplan;
+        v->n_total = k.n_total;
+        v->flops_per_token = k.flops_per_token;
+        v->d = (double)r->spec.train.data_limit;
+        v->planned_steps = r->spec.train.steps;
+        v->batch = r->spec.train.batch;
+        double tps = (double)v->batch * v->shape.n_ctx;
+        v->planned_tokens = tps * (double)v->planned_steps;
+        v->n_rows = r->n_rows;
+        v->rows = NULL;
+        if (r->n_rows) {
+            v->rows = sl_xmalloc(r->n_rows * sizeof *v->rows);
+            memcpy(v->rows, r->rows, r->n_rows * sizeof *v->rows);
+            v->has_last = 1;
+            v->last = r->rows[r->n_rows - 1];
+            v->done_steps = v->last.step;
+            v->done_tokens = v->last.tokens;
+        }
+        int st = sl_run_state_parse(r->st.state);
+        v->state = st < 0 ? SL_RUN_QUEUED : (sl_run_state)st;
+        v->cancelled = v->state == SL_RUN_STOPPED && !strcmp(r->st.reason, "cancelled");
+        snprintf(v->reason, sizeof v->reason, "%s", r->st.reason);
+        v->best_test_loss = NAN;
+        for (size_t k2 = 0; k2 < r->n_rows; k2++)
+            if (r->rows[k2].step > 0 && isfinite(r->rows[k2].test_loss) &&
+                !(r->rows[k2].test_loss >= v->best_test_loss))
+                v->best_test_loss = r->rows[k2].test_loss;
+        v->transfer_loss = NAN;
+        v->seed = r->spec.train.seed;
+        v->priority = r->spec.priority;
+        v->threads = r->st.threads;
+        v->lr = r->spec.train.lr > 0 ? r->spec.train.lr : sl_lr_auto(v->n);
+        /* throughput from the wall clock of the last two rows */
+        v->tokens_per_s = 0;
+        v->eta_s = NAN;
+        if (v->state == SL_RUN_RUNNING && r->n_rows >= 2) {
+            const sl_metric_row *a = &r->rows[r->n_rows - 2], *b = &r->rows[r->n_rows - 1];
+            if (b->wall_s > a->wall_s)
+                v->tokens_per_s = (b->tokens - a->tokens) / (b->wall_s - a->wall_s);
+            if (v->tokens_per_s > 0)
+                v->eta_s = (v->planned_tokens - v->done_tokens) / v->tokens_per_s;
+        }
+        switch (v->state) {
+        case SL_RUN_QUEUED: s->n_queued++; break;
+        case SL_RUN_RUNNING:
+            s->n_running++;
+            s->workers++;
+            s->threads_busy += v->threads;
+            s->tokens_per_s += v->tokens_per_s;
+            s->gflops += v->tokens_per_s * v->flops_per_token / 1e9;
+            break;
+        case SL_RUN_PAUSED: s->n_paused++; break;
+        case SL_RUN_DONE: s->n_done++; break;
+        case SL_RUN_FAILED: s->n_failed++; break;
+        case SL_RUN_STOPPED: s->n_stopped++; break;
+        }
+    }
+    s->elapsed_s = now - w->t0;
+    return 1;
+}
+
+void Watch_free(Watch *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; i < w->n_runs; i++)
+        free(w->runs[i].rows);
+    free(w->runs);
+    sl_preset_free(&w->preset);
+    free(w);
+}

@@ -1,0 +1,379 @@
+/* The lab end to end: scalelab runs in a detached tmux session (its own tmux
+ * server per test) on a tiny sweep of a generated text; the tests wait by
+ * polling capture-pane until the screen shows what they expect, press keys and
+ * check the screen and the files. Every wait has a deadline, none is a fixed sleep. */
+#include <regex.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include "testutil.h"
+
+typedef struct {
+    char sock[64];
+    char session[32];
+    char screen[65536];
+} tmux_t;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void nap(void)
+{
+    struct timespec t = {0, 100 * 1000 * 1000};
+    nanosleep(&t, NULL);
+}
+
+static const char *capture(tmux_t *t)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -L %s capture-pane -p -t %s 2>/dev/null", t->sock, t->session);
+    FILE *f = popen(cmd, "r");
+    size_t n = f ? fread(t->screen, 1, sizeof t->screen - 1, f) : 0;
+    t->screen[n] = 0;
+    if (f)
+        pclose(f);
+    return t->screen;
+}
+
+/* Polls the screen until it matches the extended regex (or the deadline). */
+static int wait_screen(tmux_t *t, const char *re, double seconds)
+{
+    regex_t rx;
+    cr_assert_eq(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0, "bad regex %s", re);
+    double end = now_s() + seconds;
+    int ok = 0;
+    while (!ok && now_s() < end) {
+        ok = regexec(&rx, capture(t), 0, NULL, 0) == 0;
+        if (!ok)
+            nap();
+    }
+    regfree(&rx);
+    return ok;
+}
+
+static void keys(tmux_t *t, const char *k) { sh("tmux -L %s send-keys -t %s %s", t->sock, t->session, k); }
+
+static void write_preset(void)
+{
+    char text[512], preset[512];
+    tu_path(text, sizeof text, "text.txt");
+    FILE *f = fopen(text, "w");
+    cr_assert_not_null(f);
+    for (int i = 0; i < 1500; i++)
+        fprintf(f, "And God said, Let there be light: and there was light. %d\n", i);
+    fclose(f);
+    tu_path(preset, sizeof preset, "tui-tiny.json");
+    f = fopen(preset, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "{\"name\": \"tui-tiny\", \"description\": \"three tiny models for the lab's tests\",\n"
+            " \"data\": {\"corpus\": \"%s\"},\n"
+            " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
+            " \"sweep\": {\"kind\": \"n\", \"n\": [3000, 12000, 25000]},\n"
+            " \"train\": {\"batch\": 8, \"steps\": 4000, \"eval_every\": 10, \"eval_tokens\": 1024},\n"
+            " \"fit\": [\"kaplan-ns\", \"power-n\"]}\n",
+            text);
+    fclose(f);
+}
+
+/* Starts the lab (args after the binary) at w x h with LANG=lang; a shell
+ * around it writes its exit status to tu_dir/exit. */
+static void start(tmux_t *t, int w, int h, const char *lang, const char *args)
+{
+    snprintf(t->sock, sizeof t->sock, "sltest%d", (int)getpid());
+    snprintf(t->session, sizeof t->session, "lab");
+    char exitf[512];
+    unlink(tu_path(exitf, sizeof exitf, "exit"));
+    int rc = sh("tmux -L %s -f /dev/null new-session -d -s %s -x %d -y %d "
+                "\"cd %s && env -u LC_ALL LANG=%s SCALELAB_DATA=%s/data %s %s 2>%s/stderr; "
+                "echo \\$? >%s\"",
+                t->sock, t->session, w, h, SL_SOURCE_DIR, lang, tu_dir, SL_TEST_BIN, args, tu_dir, exitf);
+    cr_assert_eq(rc, 0, "tmux did not start");
+}
+
+/* "#{...}" of the pane */
+static void pane_format(tmux_t *t, const char *fmt, char *out, size_t n)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "tmux -L %s display-message -p -t %s '%s' 2>/dev/null", t->sock,
+             t->session, fmt);
+    FILE *f = popen(cmd, "r");
+    size_t m = f ? fread(out, 1, n - 1, f) : 0;
+    out[m] = 0;
+    if (f)
+        pclose(f);
+}
+
+/* The lab's process id: the child of the pane's shell. */
+static int lab_pid(tmux_t *t)
+{
+    char buf[64], path[128];
+    pane_format(t, "#{pane_pid}", buf, sizeof buf);
+    int shell = atoi(buf), pid = 0;
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", shell, shell);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fscanf(f, "%d", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    return pid;
+}
+
+/* Waits for the lab to exit; returns its status (-1 on timeout). */
+static int wait_exit(tmux_t *t, double seconds)
+{
+    (void)t;
+    char exitf[512];
+    tu_path(exitf, sizeof exitf, "exit");
+    double end = now_s() + seconds;
+    while (now_s() < end) {
+        FILE *f = fopen(exitf, "r");
+        int code = -1;
+        if (f) {
+            int got = fscanf(f, "%d", &code);
+            fclose(f);
+            if (got == 1)
+                return code;
+        }
+        nap();
+    }
+    return -1;
+}
+
+/* Braille dots (U+2800..U+28FF: E2 A0..A3 xx in UTF-8) on screen. */
+static int wait_braille(tmux_t *t, double seconds)
+{
+    double end = now_s() + seconds;
+    while (now_s() < end) {
+        const unsigned char *c = (const unsigned char *)capture(t);
+        for (; *c; c++)
+            if (c[0] == 0xE2 && c[1] >= 0xA0 && c[1] <= 0xA3 && c[1] && c[2] && !(c[1] == 0xA0 && c[2] == 0x80))
+                return 1;
+        nap();
+    }
+    return 0;
+}
+
+static void stop(tmux_t *t) { sh("tmux -L %s kill-server 2>/dev/null", t->sock); }
+
+static void lab_args(char *buf, size_t n, const char *extra)
+{
+    snprintf(buf, n, "lab --preset %s/tui-tiny.json --runs %s/runs --exit-after 50 %s", tu_dir, tu_dir,
+             extra ? extra : "");
+}
+
+static void setup(void)
+{
+    tu_make_dir();
+    write_preset();
+}
+
+/* a failed assertion skips stop(): the server goes here */
+static void teardown(void)
+{
+    sh("tmux -L sltest%d kill-server 2>/dev/null", (int)getpid());
+    tu_remove_dir();
+}
+
+TestSuite(tui, .init = setup, .fini = teardown, .timeout = 90);
+
+/* A fitted exponent: a parameter line of a law with a number. */
+#define FITTED "alpha(_N)? +[0-9]"
+#define CURVES "Learning curves"
+
+static const char *stderr_text(void)
+{
+    static char buf[8192];
+    char p[512];
+    FILE *f = fopen(tu_path(p, sizeof p, "stderr"), "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = 0;
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+Test(tui, lab_at_120x40_shows_curves_and_fits_and_answers_every_key)
+{
+    tmux_t t;
+    char args[2048];
+    lab_args(args, sizeof args, NULL);
+    start(&t, 120, 40, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab on screen:\n%s\nstderr: %s", t.screen, stderr_text());
+    cr_assert(wait_braille(&t, 20), "no braille curves:\n%s", t.screen);
+    cr_assert(wait_screen(&t, FITTED, 30), "no fitted exponent:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "Fits \\(vs published\\)", 1));
+    cr_assert(wait_screen(&t, "Overfitting N\\^", 1));
+    cr_assert(wait_screen(&t, "r00[0-2]-L", 1), "no runs table:\n%s", t.screen);
+
+    keys(&t, "?");
+    cr_assert(wait_screen(&t, "this help", 5), "no help overlay:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "preset picker", 1));
+    keys(&t, "Escape");
+    cr_assert(wait_screen(&t, "^[^\n]*Runs: P pause", 5), "help did not close:\n%s", t.screen);
+
+    keys(&t, "Space");
+    cr_assert(wait_screen(&t, "paused [0-9]+ runs", 5), "no pause message:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "paused", 5));
+    keys(&t, "Space");
+    cr_assert(wait_screen(&t, "resumed [0-9]+ runs", 5), "no resume message:\n%s", t.screen);
+
+    keys(&t, "t");
+    cr_assert(wait_screen(&t, "theme high-contrast", 5), "theme did not change:\n%s", t.screen);
+    keys(&t, "t");
+    cr_assert(wait_screen(&t, "theme light", 5), "theme did not change:\n%s", t.screen);
+
+    keys(&t, "p");
+    cr_assert(wait_screen(&t, "Presets:", 5), "no preset picker:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "quickstart +L\\(N\\)", 2), "picker lacks quickstart:\n%s", t.screen);
+    keys(&t, "Escape");
+    cr_assert(wait_screen(&t, CURVES, 5));
+
+    keys(&t, "e");
+    cr_assert(wait_screen(&t, "Into folder", 5), "no export prompt:\n%s", t.screen);
+    for (int i = 0; i < 40; i++)
+        keys(&t, "BSpace");
+    char out[512];
+    tu_path(out, sizeof out, "exported");
+    sh("tmux -L %s send-keys -t %s -l '%s'", t.sock, t.session, out);
+    keys(&t, "Enter");
+    cr_assert(wait_screen(&t, "exported fits.csv", 10), "no export message:\n%s", t.screen);
+    const char *files[] = {"fits.csv", "runs.csv", "curves.csv"};
+    for (int i = 0; i < 3; i++) {
+        char p[600], *text = NULL;
+        size_t len = 0;
+        snprintf(p, sizeof p, "%s/%s", out, files[i]);
+        cr_assert_eq(sl_read_file(p, &text, &len, NULL), SL_OK, "%s missing", p);
+        cr_assert_gt(len, 20, "%s is empty", p);
+        if (i == 0)
+            cr_assert_not_null(strstr(text, "law,param,value"), "fits.csv: %s", text);
+        if (i == 1)
+            cr_assert_not_null(strstr(text, "r000-"), "runs.csv: %s", text);
+        free(text);
+    }
+
+    keys(&t, "q");
+    cr_assert(wait_screen(&t, "Quit now\\? \\[y/n\\]", 5), "quit did not ask:\n%s", t.screen);
+    keys(&t, "y");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+    /* runs checkpointed and stopped: nothing is left "running" */
+    cr_assert_neq(sh("grep -q '\"running\"' %s/runs/tui-tiny/*/status.json", tu_dir), 0,
+                  "a run is still marked running");
+}
+
+Test(tui, lab_at_80x24_then_200x60_then_too_small)
+{
+    tmux_t t;
+    char args[2048];
+    lab_args(args, sizeof args, NULL);
+    start(&t, 80, 24, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab at 80x24:\n%s\nstderr: %s", t.screen, stderr_text());
+    cr_assert(wait_screen(&t, FITTED, 30), "no fitted exponent at 80x24:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "\\? help +q quit", 2), "no status bar:\n%s", t.screen);
+
+    sh("tmux -L %s resize-window -t %s -x 200 -y 60", t.sock, t.session);
+    /* a 200-column status bar: its help hint sits at the far right */
+    cr_assert(wait_screen(&t, "^.{180,}\\? help  q quit", 10), "no relayout at 200x60:\n%s", t.screen);
+    cr_assert(wait_screen(&t, FITTED, 10));
+
+    sh("tmux -L %s resize-window -t %s -x 60 -y 20", t.sock, t.session);
+    cr_assert(wait_screen(&t, "needs at least 80x24 \\(now 60x20\\)", 10), "no size message:\n%s", t.screen);
+    sh("tmux -L %s resize-window -t %s -x 100 -y 30", t.sock, t.session);
+    cr_assert(wait_screen(&t, CURVES, 10), "no relayout after growing:\n%s", t.screen);
+
+    keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+}
+
+Test(tui, lab_under_lang_c_draws_ascii_and_exits_on_sigterm)
+{
+    tmux_t t;
+    char args[2048];
+    lab_args(args, sizeof args, NULL);
+    start(&t, 120, 40, "C", args);
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab under LANG=C:\n%s\nstderr: %s", t.screen, stderr_text());
+    cr_assert(wait_screen(&t, FITTED, 30), "no fitted exponent under LANG=C:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "^\\+-+ Learning", 2), "no ASCII box:\n%s", t.screen);
+    for (const unsigned char *c = (const unsigned char *)capture(&t); *c; c++)
+        cr_assert_lt(*c, 128, "a non-ASCII byte under LANG=C:\n%s", t.screen);
+    keys(&t, "?");
+    cr_assert(wait_screen(&t, "this help", 5));
+    keys(&t, "q");
+    /* SIGTERM while the help is open: the lab stops cleanly all the same */
+    int pid = lab_pid(&t);
+    cr_assert_gt(pid, 1);
+    sh("kill -TERM %d", pid);
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+    cr_assert_neq(sh("grep -q '\"running\"' %s/runs/tui-tiny/*/status.json", tu_dir), 0,
+                  "a run is still marked running");
+}
+
+Test(tui, watch_shows_a_store_read_only)
+{
+    char dir[512];
+    tu_path(dir, sizeof dir, "runs");
+    char preset[512];
+    tu_path(preset, sizeof preset, "tui-tiny.json");
+    /* a finished store to watch: the same sweep, fewer steps, headless */
+    sh("sed -i 's/\"steps\": 4000/\"steps\": 30/' %s", preset);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "SCALELAB_DATA=%s/data %s run %s --runs %s --quiet >/dev/null 2>&1", tu_dir,
+             SL_TEST_BIN, preset, dir);
+    cr_assert_eq(system(cmd), 0, "headless run failed");
+    tmux_t t;
+    char args[1024];
+    snprintf(args, sizeof args, "watch %s/tui-tiny --exit-after 20", dir);
+    start(&t, 120, 40, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, "watching", 20), "no watch view:\n%s\nstderr: %s", t.screen, stderr_text());
+    cr_assert(wait_screen(&t, "3 done", 10), "runs not read:\n%s", t.screen);
+    cr_assert(wait_screen(&t, FITTED, 20), "no fit in watch:\n%s", t.screen);
+    keys(&t, "Space");
+    cr_assert(wait_screen(&t, "nothing to pause", 5));
+    keys(&t, "q");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+}
+
+Test(tui, bad_theme_names_the_file_and_key)
+{
+    char theme[512];
+    tu_path(theme, sizeof theme, "bad.json");
+    const char *text = "{\"name\": \"bad\", \"colors\": {\"txt\": \"#ffffff\"}}";
+    tu_write(theme, text, strlen(text));
+    char out[4096], err[4096];
+    const char *args[] = {"lab", "--theme", theme, NULL};
+    int code = tu_run(out, sizeof out, err, sizeof err, 0, args);
+    cr_assert_eq(code, 2, "exit %d: %s", code, err);
+    cr_assert_not_null(strstr(err, "bad.json:colors.txt: unknown colour name (did you mean 'text'"), "%s", err);
+    cr_assert_eq(strchr(err, '\n'), err + strlen(err) - 1, "more than one line: %s", err);
+    const char *text2 = "{\"colors\": {\"bad\": \"red\"}}";
+    tu_write(theme, text2, strlen(text2));
+    code = tu_run(out, sizeof out, err, sizeof err, 0, args);
+    cr_assert_eq(code, 2);
+    cr_assert_not_null(strstr(err, "bad.json:colors.bad: 'red' is not a colour"), "%s", err);
+}
