@@ -11,12 +11,14 @@
 #include "cli.h"
 
 static const char *usage_text =
-    "usage: scalelab <command> [options]\n"
+    "usage: scalelab [lab options] | scalelab <command> [options]\n"
     "\n"
     "Train small decoder-only Transformers on the CPU and fit the scaling laws of\n"
     "Kaplan et al. 2020 and Hoffmann et al. 2022 to them.\n"
     "\n"
     "commands:\n"
+    "  lab            the lab: a live sweep with its laws on screen (also bare scalelab)\n"
+    "  watch          the lab, read-only, on a store other processes write\n"
     "  train          train one model (scalelab train --help)\n"
     "  run            train the sweep of a preset into a run store\n"
     "  resume         continue a sweep from its run store\n"
@@ -36,6 +38,7 @@ static const struct {
     {"train", cmd_train}, {"data", cmd_data}, {"bench", cmd_bench},
     {"fit", cmd_fit},     {"plan", cmd_plan},     {"run", cmd_run},
     {"resume", cmd_resume}, {"status", cmd_status}, {"export", cmd_export},
+    {"lab", cmd_lab},     {"watch", cmd_watch},
 };
 
 int cli_report(int rc, const sl_error *err)
@@ -102,11 +105,8 @@ int main(int argc, char **argv)
     /* A file-size limit or a full disk must surface as a write error (and a
      * clean message), not kill the process. */
     signal(SIGXFSZ, SIG_IGN);
-    if (argc < 2) {
-        /* The lab does not exist yet: train the default model. */
-        char *args[] = {"train", NULL};
-        return cmd_train(1, args);
-    }
+    if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")))
+        return cmd_lab(argc, argv); /* bare `scalelab [--flags]`: the lab */
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         fputs(usage_text, stdout);
         return 0;
@@ -114,6 +114,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "scalelab: %s: unknown command (expected one of train, run, resume, status, export, data, fit, plan, bench; see scalelab --help)\n", argv[1]);
+    fprintf(stderr, "scalelab: %s: unknown command (expected one of lab, watch, train, run, resume, status, export, data, fit, plan, bench; see scalelab --help)\n", argv[1]);
     return 2;
 }
