@@ -47,6 +47,10 @@ typedef struct Lab {
     Range range[AXIS_COUNT];
     int range_init;
     double ceiling_gflops;
+    int all_paused;   /* space paused every run; space again resumes them */
+    /* runs to resume once their pause lands (a pause is asynchronous) */
+    char resume_ids[64][SL_RUN_ID_MAX];
+    int n_resume;
     char msg[256];
     double msg_until;
     double now;

@@ -473,16 +473,41 @@ static void pause_all(Lab *lab)
         Lab_message(lab, "watching a store: nothing to pause here");
         return;
     }
-    int active = lab->snap.n_running + lab->snap.n_queued, n = 0;
+    int n = 0;
     sl_error err;
+    lab->n_resume = 0;
     for (int i = 0; i < lab->snap.n_runs; i++) {
         const sl_run_view *v = &lab->snap.runs[i];
-        if (active && (v->state == SL_RUN_RUNNING || v->state == SL_RUN_QUEUED))
+        if (!lab->all_paused && (v->state == SL_RUN_RUNNING || v->state == SL_RUN_QUEUED)) {
             n += sl_engine_pause(lab->engine, v->id, &err) == SL_OK;
-        else if (!active && v->state == SL_RUN_PAUSED)
+        } else if (lab->all_paused && v->state == SL_RUN_PAUSED) {
             n += sl_engine_resume_run(lab->engine, v->id, &err) == SL_OK;
+        } else if (lab->all_paused && v->state == SL_RUN_RUNNING && lab->n_resume < 64) {
+            /* still checkpointing for its pause: resumed when the pause lands */
+            snprintf(lab->resume_ids[lab->n_resume++], SL_RUN_ID_MAX, "%s", v->id);
+            n++;
+        }
     }
-    Lab_message(lab, active ? "paused %d runs (space resumes)" : "resumed %d runs", n);
+    Lab_message(lab, lab->all_paused ? "resumed %d runs" : "paused %d runs (space resumes)", n);
+    lab->all_paused = !lab->all_paused;
+}
+
+/* Resumes the runs whose pause landed after space asked to resume them. */
+static void resume_pending(Lab *lab)
+{
+    int k = 0;
+    for (int j = 0; j < lab->n_resume; j++) {
+        const sl_run_view *v = NULL;
+        for (int i = 0; i < lab->snap.n_runs; i++)
+            if (!strcmp(lab->snap.runs[i].id, lab->resume_ids[j]))
+                v = &lab->snap.runs[i];
+        sl_error err;
+        if (v && v->state == SL_RUN_PAUSED)
+            sl_engine_resume_run(lab->engine, v->id, &err);
+        else if (v && v->state == SL_RUN_RUNNING)
+            memmove(lab->resume_ids[k++], lab->resume_ids[j], SL_RUN_ID_MAX);
+    }
+    lab->n_resume = k;
 }
 
 static void focus(Screen *s, int i)
@@ -731,6 +756,8 @@ static void frame(Screen *s, int force)
     if (snap_moved) {
         if (!lab->range_init && lab->snap.n_runs)
             Select_init(lab);
+        if (lab->n_resume && lab->engine)
+            resume_pending(lab);
         for (int i = 0; i < P_COUNT; i++)
             s->panels[i].dirty |= i != P_FITS;
     }
