@@ -36,6 +36,7 @@ static const char *run_help =
     "  --mpi        spread the runs over MPI ranks (mpirun -np K scalelab run P --mpi;\n"
     "               needs a build with make MPI=1)\n"
     "  --quiet      no progress\n"
+    "  --headless   accepted for symmetry with the lab; run never opens it\n"
     "\n"
     "Progress goes to stderr. Ctrl-C or SIGTERM stops cleanly: running runs\n"
     "checkpoint and `scalelab resume DIR/<name>` continues. Exit status 0 when every\n"
@@ -109,10 +110,34 @@ typedef struct {
     int n_seen;
 } progress;
 
+static void track(progress *pg, const sl_snapshot *s)
+{
+    if (pg->n_seen == s->n_runs)
+        return;
+    free(pg->seen);
+    free(pg->seen_t);
+    pg->seen = calloc((size_t)s->n_runs + 1, sizeof *pg->seen);
+    pg->seen_t = calloc((size_t)s->n_runs + 1, sizeof *pg->seen_t);
+    for (int i = 0; i < s->n_runs; i++)
+        pg->seen[i] = (sl_run_state)-1;
+    pg->n_seen = s->n_runs;
+}
+
 static void draw_live(progress *pg, const sl_snapshot *s)
 {
     if (pg->lines > 0)
         fprintf(stderr, "\033[%dA", pg->lines);
+    /* a run that ends gets a line of its own above the live block */
+    track(pg, s);
+    for (int i = 0; i < s->n_runs; i++) {
+        const sl_run_view *v = &s->runs[i];
+        int ended = v->state == SL_RUN_DONE || v->state == SL_RUN_FAILED || v->state == SL_RUN_STOPPED;
+        if (ended && pg->seen[i] != (sl_run_state)-1 && pg->seen[i] != v->state)
+            fprintf(stderr, "\033[K%s: %s at step %ld, best test %.4f%s%s\n", v->id,
+                    sl_run_state_name(v->state), v->done_steps, v->best_test_loss,
+                    v->reason[0] ? "; " : "", v->reason);
+        pg->seen[i] = v->state;
+    }
     int lines = 0;
     for (int i = 0; i < s->n_runs; i++) {
         const sl_run_view *v = &s->runs[i];
@@ -146,15 +171,7 @@ static void draw_live(progress *pg, const sl_snapshot *s)
 
 static void draw_plain(progress *pg, const sl_snapshot *s)
 {
-    if (pg->n_seen != s->n_runs) {
-        free(pg->seen);
-        free(pg->seen_t);
-        pg->seen = calloc((size_t)s->n_runs + 1, sizeof *pg->seen);
-        pg->seen_t = calloc((size_t)s->n_runs + 1, sizeof *pg->seen_t);
-        for (int i = 0; i < s->n_runs; i++)
-            pg->seen[i] = (sl_run_state)-1;
-        pg->n_seen = s->n_runs;
-    }
+    track(pg, s);
     double now = sl_now();
     for (int i = 0; i < s->n_runs; i++) {
         const sl_run_view *v = &s->runs[i];
@@ -264,6 +281,8 @@ static int parse_sweep_args(int argc, char **argv, const char *cmd, sweep_args *
             a->mpi = 1;
             continue;
         }
+        if (!strcmp(s, "--headless") && !strcmp(cmd, "run"))
+            continue; /* run never opens the lab; accepted as DESIGN.md spells it */
         if (!strcmp(s, "--quiet")) {
             a->quiet = 1;
             continue;
