@@ -73,14 +73,21 @@ Test(engine, sigkill_at_random_moments_then_resume_ends_bitwise_where_an_uninter
     for (int round = 0; round < 6; round++) {
         const char *run_args[] = {"run", preset, "--runs", runs, "--quiet", NULL};
         const char *resume_args[] = {"resume", dir, "--quiet", NULL};
-        pid_t pid = su_spawn(round == 0 ? run_args : resume_args);
-        /* somewhere in the first 80% of what a whole sweep takes */
-        su_sleep(full * 0.8 * rand() / (double)RAND_MAX);
+        /* killed before sweep.json (written last) exists, the sweep is
+         * continued by running the preset again */
+        char sweep[700];
+        snprintf(sweep, sizeof sweep, "%s/sweep.json", dir);
+        pid_t pid = su_spawn(access(sweep, F_OK) != 0 ? run_args : resume_args);
+        /* short enough that several kills land before the sweep is done */
+        su_sleep(full * (0.02 + 0.2 * rand() / (double)RAND_MAX));
         kill(pid, SIGKILL);
         int rc = su_wait(pid);
         kills += rc == 128 + SIGKILL;
+        cr_assert(rc == 128 + SIGKILL || rc == 0, "round %d exited %d (seed %u)", round, rc, seed);
     }
     cr_log_info("seed %u: %d of 6 processes killed (sweep %.2fs)", seed, kills, full);
+    cr_assert_geq(kills, 3, "only %d of 6 processes were still running when killed (seed %u)", kills,
+                  seed);
     const char *resume_args[] = {"resume", dir, "--quiet", NULL};
     int rc = su_wait(su_spawn(resume_args));
     cr_assert_eq(rc, 0, "final resume exited %d (seed %u)", rc, seed);

@@ -27,6 +27,7 @@ void sl_metrics_header(FILE *f, const char *extra_col)
         fprintf(f, "%s,%s\n", metrics_cols, extra_col);
     else
         fprintf(f, "%s\n", metrics_cols);
+    fflush(f);
 }
 
 int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double extra)
@@ -95,7 +96,12 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
     if (rc)
         return rc;
     char *nl = memchr(data, '\n', len);
-    if (!nl || strncmp(data, metrics_cols, strlen(metrics_cols)) != 0) {
+    if (!nl) { /* empty, or a header torn by a crash: no rows yet */
+        free(data);
+        *rows = sl_xmalloc(sizeof **rows);
+        return SL_OK;
+    }
+    if (strncmp(data, metrics_cols, strlen(metrics_cols)) != 0) {
         free(data);
         return sl_fail(err, SL_EINPUT, "%s: header: not a metrics file (expected %s)", path,
                        metrics_cols);

@@ -525,8 +525,16 @@ static int train_run(sl_engine *e, run *r, int *end, sl_error *err)
     r->config_dirty = 0;
     pthread_mutex_unlock(&e->mu);
     int rc;
-    if (dirty && (rc = write_config(r, err)))
-        return rc;
+    if (dirty) {
+        /* from the copy: the user may reprioritise the run meanwhile */
+        run *tmp = sl_xcalloc(1, sizeof *tmp);
+        tmp->spec = spec;
+        memcpy(tmp->dir, r->dir, sizeof tmp->dir);
+        rc = write_config(tmp, err);
+        free(tmp);
+        if (rc)
+            return rc;
+    }
     sl_trainer *t;
     if ((rc = sl_trainer_new(&t, &spec.train, &e->corpus, err)))
         return rc;
