@@ -63,8 +63,13 @@ static void draw_envelope(Plot *pl, const Lab *lab)
     free(pts);
 }
 
-static void draw_ns_fit(Plot *pl, const Lab *lab, const sl_fit_result *ns)
+static void draw_ns_fit(Plot *pl, const Lab *lab, const sl_fit_result *fit)
 {
+    /* the central curve only: without its draws a prediction is one formula */
+    sl_fit_result central = *fit;
+    central.boot = NULL;
+    central.n_boot_ok = 0;
+    const sl_fit_result *ns = &central;
     for (int i = 0; i < lab->snap.n_runs; i++) {
         const sl_run_view *v = &lab->snap.runs[i];
         if (v->n_rows < 2)

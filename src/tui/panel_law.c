@@ -63,6 +63,36 @@ static void eval(const Lab *lab, const sl_fit_result *r, double x, double *v, do
     sl_fit_predict(r, SL_FIT_Q_LOSS, &p, v, lo, hi);
 }
 
+/* The interval band costs a sort of the bootstrap draws per point: it is
+ * computed when the fits, the axis or the range change, not every frame. */
+#define BAND_MAX 512
+static struct {
+    uint64_t fits_gen;
+    Axis axis;
+    sl_fit_law law;
+    double x0, x1;
+    int n;
+    double x[BAND_MAX], lo[BAND_MAX], hi[BAND_MAX];
+} band;
+
+static void band_update(const Lab *lab, const sl_fit_result *fit, double x0, double x1, int n)
+{
+    if (band.fits_gen == lab->fits_gen && band.axis == lab->axis && band.law == fit->law &&
+        band.x0 == x0 && band.x1 == x1 && band.n == n)
+        return;
+    band.fits_gen = lab->fits_gen;
+    band.axis = lab->axis;
+    band.law = fit->law;
+    band.x0 = x0;
+    band.x1 = x1;
+    band.n = n;
+    for (int k = 0; k < n; k++) {
+        double v;
+        band.x[k] = x0 * pow(x1 / x0, (double)k / (n - 1));
+        eval(lab, fit, band.x[k], &v, &band.lo[k], &band.hi[k]);
+    }
+}
+
 static void draw(Panel *p, Lab *lab)
 {
     char title[96];
@@ -103,17 +133,18 @@ static void draw(Panel *p, Lab *lab)
     Plot_resize(&p->plot, cw, ch, lab->plot_mode);
     Plot_begin(&p->plot, x0, x1, ymin / pad, ymax * pad, 1, 1);
     if (fit) {
-        int cols = cw * 2;
+        int cols = cw * 2 < BAND_MAX ? cw * 2 : BAND_MAX;
+        band_update(lab, fit, x0, x1, cols);
+        for (int k = 0; k < cols; k++)
+            if (isfinite(band.lo[k]) && isfinite(band.hi[k]))
+                Plot_span(&p->plot, band.x[k], band.lo[k], band.hi[k], COL_BAND);
+        sl_fit_result central = *fit;
+        central.boot = NULL;
+        central.n_boot_ok = 0;
         double pvx = NAN, pvy = NAN;
         for (int k = 0; k < cols; k++) {
             double xx = x0 * pow(x1 / x0, (double)k / (cols - 1)), v, lo, hi;
-            eval(lab, fit, xx, &v, &lo, &hi);
-            if (isfinite(lo) && isfinite(hi))
-                Plot_span(&p->plot, xx, lo, hi, COL_BAND);
-        }
-        for (int k = 0; k < cols; k++) {
-            double xx = x0 * pow(x1 / x0, (double)k / (cols - 1)), v, lo, hi;
-            eval(lab, fit, xx, &v, &lo, &hi);
+            eval(lab, &central, xx, &v, &lo, &hi);
             if (!isnan(pvx) && isfinite(v) && isfinite(pvy))
                 Plot_line(&p->plot, pvx, pvy, xx, v, COL_FIT);
             pvx = xx;

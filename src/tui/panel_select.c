@@ -64,18 +64,34 @@ void Select_init(Lab *lab)
     lab->range_init = 1;
 }
 
+/* The grid runs from min to max in equal log steps, about per_decade of them
+ * a decade, so that both ends are points and every change of max moves it. */
+static int steps(const Range *r)
+{
+    int n = (int)lround(log10(r->max / r->min) * r->per_decade);
+    return n < 1 ? 1 : n;
+}
+
 static int grid(const Range *r, double *out, int max)
 {
-    int n = 0;
     if (!(r->min > 0) || !(r->max >= r->min))
         return 0;
-    for (int k = 0; n < max; k++) {
-        double v = r->min * pow(10, (double)k / r->per_decade);
-        if (v > r->max * 1.0001)
-            break;
-        out[n++] = v;
+    if (r->max <= r->min * 1.0001) {
+        out[0] = r->min;
+        return 1;
     }
-    return n;
+    int n = steps(r);
+    for (int k = 0; k <= n && k < max; k++)
+        out[k] = r->min * pow(r->max / r->min, (double)k / n);
+    return n + 1 < max ? n + 1 : max;
+}
+
+/* Half a grid step, in decades: runs that close to a point are that point. */
+static double tolerance(const Range *r)
+{
+    if (!(r->max > r->min * 1.0001))
+        return 0.5 / r->per_decade;
+    return 0.5 * log10(r->max / r->min) / steps(r);
 }
 
 typedef struct {
@@ -108,21 +124,21 @@ static int desired(const Lab *lab, Point *pts, int max)
     return m;
 }
 
-static int near(double a, double b, int per_decade)
+static int near(double a, double b, double tol)
 {
     if (!(a > 0) || !(b > 0))
         return a == b || (!(a > 0) && !(b > 0));
-    return fabs(log10(a / b)) < 0.5 / per_decade;
+    return fabs(log10(a / b)) < tol;
 }
 
 static int matches(const Lab *lab, const sl_run_view *v, const Point *p)
 {
-    if (!near(v->n, p->n, lab->range[AXIS_N].per_decade))
+    if (!near(v->n, p->n, tolerance(&lab->range[AXIS_N])))
         return 0;
-    if (lab->preset->kind == SL_SWEEP_ND && !near(v->d, p->d, lab->range[AXIS_D].per_decade))
+    if (lab->preset->kind == SL_SWEEP_ND && !near(v->d, p->d, tolerance(&lab->range[AXIS_D])))
         return 0;
     if (lab->preset->kind == SL_SWEEP_ISOFLOP &&
-        !near(run_coord(v, AXIS_C), p->c, lab->range[AXIS_C].per_decade))
+        !near(run_coord(v, AXIS_C), p->c, tolerance(&lab->range[AXIS_C])))
         return 0;
     return 1;
 }
@@ -266,7 +282,7 @@ static void draw(Panel *p, Lab *lab)
             x += (int)strlen(buf) + 2;
         }
     }
-    if (p->h < 6)
+    if (p->h < 7)
         return;
     SelectPreview pv;
     Select_preview(lab, &pv);
@@ -275,12 +291,15 @@ static void draw(Panel *p, Lab *lab)
         char fl[16], dur[16];
         Lab_num(fl, sizeof fl, pv.flops);
         Lab_duration(dur, sizeof dur, pv.seconds);
-        snprintf(buf, sizeof buf, "preview: +%d -%d runs%s, %s FLOP = %.2g PF-days, ~%s here; Enter applies",
-                 pv.add, pv.drop, pv.keep_trained ? " (trained ones kept)" : "", fl, pv.flops / 8.64e19, dur);
+        snprintf(buf, sizeof buf, "preview: +%d -%d runs%s; Enter applies", pv.add, pv.drop,
+                 pv.keep_trained ? " (trained runs kept)" : "");
+        CRT_text(p->win, p->h - 3, 1, iw, buf);
+        snprintf(buf, sizeof buf, "cost %s FLOP = %.2g PF-days, ~%s on this machine", fl,
+                 pv.flops / 8.64e19, dur);
+        CRT_text(p->win, p->h - 2, 1, iw, buf);
     } else {
-        snprintf(buf, sizeof buf, "preview: the sweep matches these ranges");
+        CRT_text(p->win, p->h - 3, 1, iw, "preview: the sweep matches these ranges");
     }
-    CRT_text(p->win, p->h - 2, 1, iw, buf);
 }
 
 static int key(Panel *p, Lab *lab, int ch)

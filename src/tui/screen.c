@@ -56,6 +56,8 @@ typedef struct {
     char themes[32][64];
     int n_themes;
     int quit;
+    int fail;          /* a preset switch failed: fail_err says why */
+    sl_error fail_err;
     double t_start, last_frame, last_submit, last_tick;
     uint64_t submitted_gen;
 } Screen;
@@ -172,7 +174,7 @@ static void layout(Screen *s)
     int ch = main_h * 55 / 100;
     place(&s->panels[P_CURVES], 0, 0, ch, lw);
     place(&s->panels[P_LAW], ch, 0, main_h - ch, lw);
-    int sel_h = 6, fits_h = (main_h - sel_h) * 45 / 100;
+    int sel_h = 7, fits_h = (main_h - sel_h) * 45 / 100;
     int runs_h = (main_h - sel_h - fits_h) * 55 / 100;
     if (runs_h < 5)
         runs_h = 5;
@@ -442,21 +444,20 @@ static int start_engine(Screen *s, sl_error *err)
     return sl_engine_start(s->lab.engine, err);
 }
 
+/* Stops the sweep (its runs checkpoint) and opens another preset's. A failure
+ * ends the lab: the old sweep is stopped already. */
 static int switch_preset(Screen *s, const char *path)
 {
-    sl_error err;
     Lab_message(&s->lab, "stopping the sweep (runs checkpoint) ...");
     StatusBar_draw(s->status, &s->lab);
     wnoutrefresh(s->status);
     doupdate();
     end_source(s);
-    int rc = open_engine(s, path, NULL, &err);
+    int rc = open_engine(s, path, NULL, &s->fail_err);
     if (rc == SL_OK)
-        rc = start_engine(s, &err);
+        rc = start_engine(s, &s->fail_err);
     if (rc != SL_OK) {
-        /* keep the lab alive on the previous preset's store is not possible once
-         * it is stopped; report and quit cleanly */
-        Lab_message(&s->lab, "%s", err.msg);
+        s->fail = rc;
         return rc;
     }
     Lab_message(&s->lab, "preset %s: %d runs in %s", s->lab.preset_name, s->lab.preset->n_runs,
@@ -751,8 +752,10 @@ static void frame(Screen *s, int force)
 {
     Lab *lab = &s->lab;
     lab->now = sl_now();
-    int snap_moved = lab->engine ? sl_engine_snapshot(lab->engine, &lab->snap)
-                                 : Watch_snapshot(lab->watch, &lab->snap, 1.0);
+    /* neither: the frame benchmark, which fills the snapshot itself */
+    int snap_moved = lab->engine  ? sl_engine_snapshot(lab->engine, &lab->snap)
+                     : lab->watch ? Watch_snapshot(lab->watch, &lab->snap, 1.0)
+                                  : 0;
     if (snap_moved) {
         if (!lab->range_init && lab->snap.n_runs)
             Select_init(lab);
@@ -761,12 +764,12 @@ static void frame(Screen *s, int force)
         for (int i = 0; i < P_COUNT; i++)
             s->panels[i].dirty |= i != P_FITS;
     }
-    if (lab->snap.generation != s->submitted_gen && lab->now - s->last_submit >= SUBMIT_GAP) {
+    if (lab->fitter && lab->snap.generation != s->submitted_gen && lab->now - s->last_submit >= SUBMIT_GAP) {
         Fitter_submit(lab->fitter, &lab->snap);
         s->submitted_gen = lab->snap.generation;
         s->last_submit = lab->now;
     }
-    if (Fitter_take(lab->fitter, &lab->fits, &lab->fits_gen)) {
+    if (lab->fitter && Fitter_take(lab->fitter, &lab->fits, &lab->fits_gen)) {
         FitsPanel_track(lab);
         s->panels[P_FITS].dirty = s->panels[P_CURVES].dirty = s->panels[P_LAW].dirty =
             s->panels[P_GAUGE].dirty = 1;
@@ -1051,6 +1054,10 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     free_screen(s);
     CRT_done();
     signals_restore();
+    if (rc == SL_OK && s->fail) {
+        rc = s->fail;
+        *err = s->fail_err;
+    }
     if (rc == SL_OK && unfinished)
         fprintf(stderr, "scalelab: the sweep is in %s (scalelab resume %s continues it)\n", dir, dir);
     free(s);
