@@ -73,10 +73,13 @@ void StatusBar_draw(WINDOW *w, Lab *lab)
     Lab_num(tps, sizeof tps, s->tokens_per_s);
     Lab_duration(el, sizeof el, s->elapsed_s);
     double pct = lab->ceiling_gflops > 0 ? 100 * s->gflops / lab->ceiling_gflops : NAN;
+    char cores[16] = "";
+    if (s->cores > 0)
+        snprintf(cores, sizeof cores, "/%d", s->cores);
     snprintf(buf, sizeof buf,
-             " %s | %s | %s%d/%d workers | %s tok/s | %.2f GFLOP/s, %.0f%% of %.0f sgemm | %s | "
+             " %s | %s | %s%d%s workers | %s tok/s | %.2f GFLOP/s, %.0f%% of %.0f sgemm | %s | "
              "%d done %d running %d queued%s",
-             lab->preset_name, lab->corpus, lab->engine ? "" : "watching | ", s->workers, s->cores,
+             lab->preset_name, lab->corpus, lab->engine ? "" : "watching | ", s->workers, cores,
              tps, s->gflops, pct, lab->ceiling_gflops, el, s->n_done, s->n_running, s->n_queued,
              s->n_paused ? " (some paused)" : "");
     static const char hint[] = " ? help  q quit ";

@@ -93,26 +93,38 @@ static void draw_ns_fit(Plot *pl, const Lab *lab, const sl_fit_result *fit)
     }
 }
 
+/* One entry per line in a column, or (rows 1) side by side on one line. */
 static void legend(Panel *p, Lab *lab, int top, int left, int width, int rows)
 {
-    int shown = 0;
-    for (int i = 0; i < lab->snap.n_runs && shown < rows; i++) {
+    int shown = 0, x = left;
+    for (int i = 0; i < lab->snap.n_runs; i++) {
         const sl_run_view *v = &lab->snap.runs[i];
-        if (shown == rows - 1 && lab->snap.n_runs - i > 1) {
-            CRT_color(p->win, COL_DIM);
-            mvwprintw(p->win, top + shown, left, "+%d more", lab->snap.n_runs - i);
-            return;
-        }
-        char n[16], d[16];
+        char n[16], d[16], line[64];
         Lab_num(n, sizeof n, v->n);
         Lab_num(d, sizeof d, v->d > 0 ? v->d : v->planned_tokens);
+        if (rows > 1)
+            snprintf(line, sizeof line, " N=%s D=%s", n, d);
+        else
+            snprintf(line, sizeof line, "%s ", n);
+        int len = 2 + (int)strlen(line);
+        int y = rows > 1 ? top + shown : top;
+        int last = rows > 1 ? shown == rows - 1 : x + len + 8 > left + width;
+        if (last && lab->snap.n_runs - i > 1) {
+            CRT_color(p->win, COL_DIM);
+            mvwprintw(p->win, y, x, "+%d more", lab->snap.n_runs - i);
+            return;
+        }
         CRT_color(p->win, Lab_series(v->index));
-        CRT_hline(p->win, top + shown, left, 2, L'━', '=');
+        CRT_hline(p->win, y, x, 2, L'━', '=');
         CRT_color(p->win, COL_TEXT);
-        char line[64];
-        snprintf(line, sizeof line, " N=%s D=%s", n, d);
-        CRT_text(p->win, top + shown, left + 2, width - 2, line);
+        CRT_text(p->win, y, x + 2, left + width - x - 2, line);
         shown++;
+        if (rows == 1)
+            x += len;
+    }
+    if (rows == 1 && x + 10 <= left + width) {
+        CRT_color(p->win, COL_DIM);
+        CRT_text(p->win, top, x, left + width - x, "(N)");
     }
 }
 
@@ -153,6 +165,8 @@ static void draw(Panel *p, Lab *lab)
     double pad = pow(ymax / ymin, 0.05);
     Plot_begin(&p->plot, xmin, xmax * 1.05, ymin / pad, ymax * pad, 1, 1);
     const sl_fit_result *ns = FitSet_get(&lab->fits, SL_LAW_KAPLAN_NS);
+    if (ns && !ns->converged)
+        ns = NULL; /* a fit still wandering would draw nonsense over the data */
     if (lab->curves_x == CURVES_COMPUTE || !ns)
         draw_envelope(&p->plot, lab);
     for (int i = 0; i < lab->snap.n_runs; i++) {

@@ -78,7 +78,10 @@ static void draw(Panel *p, Lab *lab)
     int line = 0, y = 1;
     CRT_color(p->win, COL_HEADER);
     char buf[256];
-    snprintf(buf, sizeof buf, " %-8s %-9s %-21s %s", "param", "value", "95% interval", "published");
+    if (iw >= 52)
+        snprintf(buf, sizeof buf, " %-8s %-9s %-21s %s", "param", "value", "95% interval", "published");
+    else
+        snprintf(buf, sizeof buf, " %-8s %-9s %-8s %s", "param", "value", "publ.", "95% interval");
     CRT_text(p->win, y++, 1, iw, buf);
     for (int i = 0; i < lab->fits.n; i++) {
         sl_fit_law law = lab->fits.law[i];
@@ -120,10 +123,12 @@ static void draw(Panel *p, Lab *lab)
                 CRT_color(p->win, COL_WARN);
                 CRT_glyph(p->win, y, 1, L'▲', '*');
             }
+            /* narrow: the published value before the interval, which is cut */
+            int wide = iw >= 52, ci_x = wide ? 21 : 30, pub_x = wide ? 43 : 21;
             CRT_color(p->win, COL_DIM);
-            CRT_text(p->win, y, 21, iw - 20, ci);
+            CRT_text(p->win, y, ci_x, iw + 1 - ci_x, ci);
             CRT_color(p->win, COL_FIT);
-            CRT_text(p->win, y, 43, iw - 42, pub);
+            CRT_text(p->win, y, pub_x, wide ? iw + 1 - pub_x : 8, pub);
             y++;
         }
     }
