@@ -38,14 +38,15 @@ WARN    += -Werror
 endif
 # SL_SHARE_DIR: where an installed binary finds presets/ and themes/ when the
 # working directory has none.
-CPPFLAGS := -Iinclude $(shell pkg-config --cflags openblas 2>/dev/null) -D_POSIX_C_SOURCE=200809L \
+CPPFLAGS := -Iinclude $(shell pkg-config --cflags openblas 2>/dev/null) $(shell pkg-config --cflags cairo 2>/dev/null) \
+            -D_POSIX_C_SOURCE=200809L \
             -DSL_SHARE_DIR='"$(PREFIX)/share/scalelab"'
 ifeq ($(MPI),1)
 CPPFLAGS += -DSL_WITH_MPI=1
 endif
 CFLAGS  := -std=c11 $(OPT) $(WARN) -MMD -MP -pthread
 # GSL is linked against OpenBLAS's CBLAS, not gslcblas.
-LDLIBS  := -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lm -lpthread
+LDLIBS  := -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lcairo -lm -lpthread
 LDFLAGS := -pthread $(if $(SAN),-fsanitize=$(SAN))
 
 LIB_SRC  := $(wildcard src/core/*.c src/engine/*.c src/tui/*.c)
