@@ -1,0 +1,22 @@
+/* figures: the paper's figures redrawn from a run store as SVG and PNG (cairo):
+ * learning curves against tokens and compute, and the law plot with the fitted
+ * law and its bootstrap band. Called by `scalelab export DIR --plots OUT`. */
+#ifndef SCALELAB_FIGURES_H
+#define SCALELAB_FIGURES_H
+
+#include "scalelab/util.h"
+
+/* Size of every figure, in SVG points and PNG pixels. */
+#define SL_FIG_WIDTH 900
+#define SL_FIG_HEIGHT 540
+
+/* Writes OUT/<name>.svg and OUT/<name>.png for each figure of the store in
+ * sweep_dir (creating OUT), each file replaced atomically:
+ *   curves-tokens   test loss against tokens, one colour per run
+ *   curves-compute  test loss against compute, with the L(C_min) frontier fit
+ *   law-n | law-d | law-nd | law-isoflop   the law the sweep kind implies
+ * *n_figures is set to the number of figures written. An OUT that cannot be
+ * created is SL_EINPUT; a store that cannot be read is whatever the store says. */
+int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures, sl_error *err);
+
+#endif

@@ -1,0 +1,901 @@
+/* figures: a run store drawn as the paper's figures, SVG and PNG through cairo.
+ * Learning curves against tokens and compute, the law plot the sweep kind implies,
+ * each fitted law with its bootstrap band. Reads the store, fits in-process. */
+#include <cairo-svg.h>
+#include <cairo.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "scalelab/figures.h"
+#include "scalelab/fit.h"
+#include "scalelab/model.h"
+#include "scalelab/preset.h"
+#include "scalelab/store.h"
+
+#define SL_PI 3.14159265358979323846 /* M_PI is not C11 */
+#define MAX_SERIES 64
+#define FIT_GRID 80
+#define BOOTSTRAP 200
+
+/* plot area and legend column, in figure coordinates */
+enum { PX0 = 78, PX1 = 590, PY0 = 58, PY1 = 478, LX = 606 };
+
+typedef enum { ST_LINE, ST_MARK, ST_FIT } style;
+
+typedef struct {
+    double *x, *y, *lo, *hi; /* owned; lo/hi only for fits with a band */
+    size_t n;
+    double rgb[3];
+    style st;
+    char label[96]; /* legend entry; empty: none */
+} series;
+
+typedef struct {
+    char name[32], title[256], subtitle[256], xlabel[64], ylabel[64];
+    series s[MAX_SERIES];
+    int ns;
+} figure;
+
+/* ---- growable byte buffer (cairo streams, SVG text layer) ------------------------- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} buf;
+
+static void buf_put(buf *b, const void *data, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            abort();
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+
+static void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(buf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        buf_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static void buf_xml(buf *b, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            buf_put(b, "&lt;", 4);
+        else if (*s == '>')
+            buf_put(b, "&gt;", 4);
+        else if (*s == '&')
+            buf_put(b, "&amp;", 5);
+        else
+            buf_put(b, s, 1);
+    }
+}
+
+static cairo_status_t buf_write(void *closure, const unsigned char *data, unsigned int n)
+{
+    buf_put(closure, data, n);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* ---- series --------------------------------------------------------------------------- */
+
+static series *add_series(figure *f, size_t cap, style st, const double rgb[3], const char *label)
+{
+    if (f->ns >= MAX_SERIES)
+        return NULL;
+    series *s = &f->s[f->ns++];
+    memset(s, 0, sizeof *s);
+    s->x = sl_xcalloc(cap ? cap : 1, sizeof *s->x);
+    s->y = sl_xcalloc(cap ? cap : 1, sizeof *s->y);
+    if (st == ST_FIT) {
+        s->lo = sl_xcalloc(cap ? cap : 1, sizeof *s->lo);
+        s->hi = sl_xcalloc(cap ? cap : 1, sizeof *s->hi);
+    }
+    memcpy(s->rgb, rgb, sizeof s->rgb);
+    s->st = st;
+    snprintf(s->label, sizeof s->label, "%s", label ? label : "");
+    return s;
+}
+
+static void figure_free(figure *f)
+{
+    for (int i = 0; i < f->ns; i++) {
+        free(f->s[i].x);
+        free(f->s[i].y);
+        free(f->s[i].lo);
+        free(f->s[i].hi);
+    }
+    f->ns = 0;
+}
+
+/* viridis, by anchors: runs ordered by size read from dark to light */
+static void ramp(double t, double rgb[3])
+{
+    static const double a[5][3] = {{0.267, 0.005, 0.329}, {0.231, 0.322, 0.545},
+                                   {0.129, 0.569, 0.549}, {0.369, 0.788, 0.384},
+                                   {0.867, 0.812, 0.106}};
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    double u = t * 4;
+    int i = u >= 4 ? 3 : (int)u;
+    double w = u - i;
+    for (int k = 0; k < 3; k++)
+        rgb[k] = a[i][k] * (1 - w) + a[i + 1][k] * w;
+}
+
+static void ramp_of(int i, int n, double rgb[3]) { ramp(n > 1 ? (double)i / (n - 1) * 0.92 : 0.3, rgb); }
+
+static const double BLACK[3] = {0.1, 0.1, 0.1}, RED[3] = {0.80, 0.15, 0.15},
+                    BLUE[3] = {0.12, 0.35, 0.70}, ORANGE[3] = {0.90, 0.50, 0.05};
+
+/* ---- axes ----------------------------------------------------------------------------- */
+
+typedef struct {
+    double lo, hi; /* log10 range */
+} axis;
+
+static int positive(double v) { return isfinite(v) && v > 0; }
+
+static void axis_fit(const figure *f, int want_y, axis *a)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < f->ns; i++)
+        for (size_t j = 0; j < f->s[i].n; j++) {
+            double v = want_y ? f->s[i].y[j] : f->s[i].x[j];
+            if (positive(v)) {
+                lo = fmin(lo, log10(v));
+                hi = fmax(hi, log10(v));
+            }
+        }
+    if (!isfinite(lo)) {
+        lo = 0;
+        hi = 1;
+    }
+    if (hi - lo < 0.02) {
+        lo -= 0.05;
+        hi += 0.05;
+    }
+    double pad = 0.04 * (hi - lo);
+    lo -= pad;
+    hi += pad;
+    /* the x axis always shows a decade, so the figure can be read without the
+     * minor labels; loss axes rarely span one and get labelled minor ticks */
+    if (!want_y && floor(hi) < ceil(lo))
+        lo = floor(lo);
+    a->lo = lo;
+    a->hi = hi;
+}
+
+static double map_x(const axis *a, double v) { return PX0 + (log10(v) - a->lo) / (a->hi - a->lo) * (PX1 - PX0); }
+static double map_y(const axis *a, double v) { return PY1 - (log10(v) - a->lo) / (a->hi - a->lo) * (PY1 - PY0); }
+
+/* ---- text: drawn with cairo, and mirrored into an invisible SVG text layer so
+ * that the labels of an SVG stay searchable and selectable (cairo draws glyphs) */
+
+typedef struct {
+    cairo_t *cr;
+    buf *layer; /* NULL for PNG */
+} canvas;
+
+static void text_at(canvas *cv, double x, double y, double size, double anchor, int vertical,
+                    const char *s)
+{
+    cairo_t *cr = cv->cr;
+    cairo_set_font_size(cr, size);
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    if (vertical)
+        cairo_rotate(cr, -SL_PI / 2);
+    cairo_move_to(cr, -anchor * e.x_advance, 0);
+    cairo_show_text(cr, s);
+    cairo_restore(cr);
+    if (cv->layer) {
+        const char *an = anchor < 0.25 ? "start" : anchor > 0.75 ? "end" : "middle";
+        buf_printf(cv->layer, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.1f\" text-anchor=\"%s\"", x, y,
+                   size, an);
+        if (vertical)
+            buf_printf(cv->layer, " transform=\"rotate(-90 %.1f %.1f)\"", x, y);
+        buf_put(cv->layer, ">", 1);
+        buf_xml(cv->layer, s);
+        buf_put(cv->layer, "</text>\n", 8);
+    }
+}
+
+/* 10 with a raised exponent, centred (x axis) or right-aligned (y axis) at x */
+static void decade_label(canvas *cv, double x, double y, int k, double anchor)
+{
+    cairo_t *cr = cv->cr;
+    char ex[16];
+    snprintf(ex, sizeof ex, "%d", k);
+    cairo_text_extents_t e10, eex;
+    cairo_set_font_size(cr, 12);
+    cairo_text_extents(cr, "10", &e10);
+    cairo_set_font_size(cr, 8.5);
+    cairo_text_extents(cr, ex, &eex);
+    double w = e10.x_advance + eex.x_advance, x0 = x - anchor * w;
+    cairo_set_font_size(cr, 12);
+    cairo_move_to(cr, x0, y);
+    cairo_show_text(cr, "10");
+    cairo_set_font_size(cr, 8.5);
+    cairo_move_to(cr, x0 + e10.x_advance, y - 5);
+    cairo_show_text(cr, ex);
+    if (cv->layer)
+        buf_printf(cv->layer,
+                   "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">10<tspan baseline-shift=\"super\" "
+                   "font-size=\"8.5\">%d</tspan></text>\n",
+                   x0, y, k);
+}
+
+static void ticks(canvas *cv, const axis *a, int is_y)
+{
+    cairo_t *cr = cv->cr;
+    int k0 = (int)floor(a->lo), k1 = (int)ceil(a->hi);
+    int decades = 0;
+    for (int k = k0; k <= k1; k++)
+        decades += k >= a->lo && k <= a->hi;
+    double span = a->hi - a->lo;
+    for (int k = k0; k <= k1; k++)
+        for (int m = 1; m <= 9; m++) {
+            double lv = k + log10(m);
+            if (lv < a->lo || lv > a->hi)
+                continue;
+            double v = pow(10, lv);
+            double p = is_y ? map_y(a, v) : map_x(a, v);
+            double len = m == 1 ? 7 : 4;
+            cairo_set_source_rgb(cr, 0.92, 0.92, 0.92);
+            cairo_set_line_width(cr, m == 1 ? 1.0 : 0.6);
+            if (is_y) {
+                cairo_move_to(cr, PX0, p);
+                cairo_line_to(cr, PX1, p);
+            } else {
+                cairo_move_to(cr, p, PY0);
+                cairo_line_to(cr, p, PY1);
+            }
+            cairo_stroke(cr);
+            cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+            cairo_set_line_width(cr, m == 1 ? 1.2 : 0.8);
+            if (is_y) {
+                cairo_move_to(cr, PX0, p);
+                cairo_line_to(cr, PX0 + len, p);
+            } else {
+                cairo_move_to(cr, p, PY1);
+                cairo_line_to(cr, p, PY1 - len);
+            }
+            cairo_stroke(cr);
+            if (m == 1) {
+                if (is_y)
+                    decade_label(cv, PX0 - 6, p + 4, k, 1);
+                else
+                    decade_label(cv, p, PY1 + 18, k, 0.5);
+            } else if (decades < 2 && span >= 0.5 && (span < 1.2 || m == 2 || m == 3 || m == 5)) {
+                /* under two decades the minor ticks carry the numbers */
+                char s[32];
+                snprintf(s, sizeof s, "%g", v);
+                if (is_y)
+                    text_at(cv, PX0 - 6, p + 4, 10, 1, 0, s);
+                else
+                    text_at(cv, p, PY1 + 16, 10, 0.5, 0, s);
+            }
+        }
+    if (span >= 0.5)
+        return;
+    /* a narrow axis (loss often spans a factor of two) gets evenly spaced
+     * labels between the minor ticks, at a 1-2-5 step */
+    double v0 = pow(10, a->lo), v1 = pow(10, a->hi);
+    double raw = (v1 - v0) / 5, mag = pow(10, floor(log10(raw)));
+    double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
+    for (double v = ceil(v0 / step) * step; v <= v1; v += step) {
+        double p = is_y ? map_y(a, v) : map_x(a, v);
+        char s[32];
+        snprintf(s, sizeof s, "%.3g", v);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        cairo_set_line_width(cr, 0.8);
+        if (is_y) {
+            cairo_move_to(cr, PX0, p);
+            cairo_line_to(cr, PX0 + 4, p);
+            cairo_stroke(cr);
+            text_at(cv, PX0 - 6, p + 4, 10, 1, 0, s);
+        } else {
+            cairo_move_to(cr, p, PY1);
+            cairo_line_to(cr, p, PY1 - 4);
+            cairo_stroke(cr);
+            text_at(cv, p, PY1 + 16, 10, 0.5, 0, s);
+        }
+    }
+}
+
+/* ---- drawing ----------------------------------------------------------------------------- */
+
+static void draw_series(cairo_t *cr, const axis *ax, const axis *ay, const series *s)
+{
+    if (s->st == ST_FIT && s->lo) {
+        int open = 0;
+        size_t first = 0;
+        for (size_t j = 0; j < s->n; j++)
+            if (positive(s->hi[j])) {
+                if (!open)
+                    cairo_move_to(cr, map_x(ax, s->x[j]), map_y(ay, s->hi[j]));
+                else
+                    cairo_line_to(cr, map_x(ax, s->x[j]), map_y(ay, s->hi[j]));
+                if (!open)
+                    first = j;
+                open = 1;
+            }
+        if (open) {
+            for (size_t j = s->n; j-- > first;)
+                if (positive(s->lo[j]))
+                    cairo_line_to(cr, map_x(ax, s->x[j]), map_y(ay, s->lo[j]));
+            cairo_close_path(cr);
+            cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], 0.18);
+            cairo_fill(cr);
+        }
+    }
+    cairo_set_source_rgb(cr, s->rgb[0], s->rgb[1], s->rgb[2]);
+    if (s->st == ST_MARK) {
+        for (size_t j = 0; j < s->n; j++)
+            if (positive(s->x[j]) && positive(s->y[j])) {
+                cairo_new_sub_path(cr);
+                cairo_arc(cr, map_x(ax, s->x[j]), map_y(ay, s->y[j]), 4, 0, 2 * SL_PI);
+            }
+        cairo_fill(cr);
+        return;
+    }
+    int pen = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        if (!positive(s->x[j]) || !positive(s->y[j])) {
+            pen = 0;
+            continue;
+        }
+        if (pen)
+            cairo_line_to(cr, map_x(ax, s->x[j]), map_y(ay, s->y[j]));
+        else
+            cairo_move_to(cr, map_x(ax, s->x[j]), map_y(ay, s->y[j]));
+        pen = 1;
+    }
+    double dash[] = {7, 4};
+    cairo_set_dash(cr, dash, s->st == ST_FIT ? 2 : 0, 0);
+    cairo_set_line_width(cr, s->st == ST_FIT ? 2.0 : 1.4);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+}
+
+static void legend(canvas *cv, const figure *f)
+{
+    cairo_t *cr = cv->cr;
+    int n = 0;
+    for (int i = 0; i < f->ns; i++)
+        n += f->s[i].label[0] != 0;
+    double step = n > 26 ? (double)(PY1 - PY0) / n : 16;
+    double size = step < 12 ? step - 1 : 11;
+    double y = PY0 + 8;
+    for (int i = 0; i < f->ns; i++) {
+        const series *s = &f->s[i];
+        if (!s->label[0])
+            continue;
+        cairo_set_source_rgb(cr, s->rgb[0], s->rgb[1], s->rgb[2]);
+        if (s->st == ST_MARK) {
+            cairo_arc(cr, LX + 10, y - 4, 3.5, 0, 2 * SL_PI);
+            cairo_fill(cr);
+        } else {
+            double dash[] = {5, 3};
+            cairo_set_dash(cr, dash, s->st == ST_FIT ? 2 : 0, 0);
+            cairo_set_line_width(cr, 2);
+            cairo_move_to(cr, LX, y - 4);
+            cairo_line_to(cr, LX + 20, y - 4);
+            cairo_stroke(cr);
+            cairo_set_dash(cr, NULL, 0, 0);
+        }
+        cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+        text_at(cv, LX + 26, y, size, 0, 0, s->label);
+        y += step;
+    }
+}
+
+static void draw(canvas *cv, const figure *f)
+{
+    cairo_t *cr = cv->cr;
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_paint(cr);
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    axis ax, ay;
+    axis_fit(f, 0, &ax);
+    axis_fit(f, 1, &ay);
+    ticks(cv, &ax, 0);
+    ticks(cv, &ay, 1);
+    cairo_save(cr);
+    cairo_rectangle(cr, PX0, PY0, PX1 - PX0, PY1 - PY0);
+    cairo_clip(cr);
+    /* fits under the points they describe */
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < f->ns; i++)
+            if ((pass == 0 && f->s[i].st == ST_LINE) || (pass == 1 && f->s[i].st == ST_FIT) ||
+                (pass == 2 && f->s[i].st == ST_MARK))
+                draw_series(cr, &ax, &ay, &f->s[i]);
+    cairo_restore(cr);
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    cairo_set_line_width(cr, 1.2);
+    cairo_rectangle(cr, PX0, PY0, PX1 - PX0, PY1 - PY0);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text_at(cv, PX0, 24, 15, 0, 0, f->title);
+    cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
+    text_at(cv, PX0, 44, 10.5, 0, 0, f->subtitle);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    text_at(cv, (PX0 + PX1) / 2.0, PY1 + 44, 13, 0.5, 0, f->xlabel);
+    text_at(cv, 24, (PY0 + PY1) / 2.0, 13, 0.5, 1, f->ylabel);
+    legend(cv, f);
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+static int save_figure(const figure *f, const char *out, sl_error *err)
+{
+    char path[1200];
+    buf svg = {0}, layer = {0}, png = {0};
+    cairo_surface_t *s = cairo_svg_surface_create_for_stream(buf_write, &svg, SL_FIG_WIDTH, SL_FIG_HEIGHT);
+    cairo_t *cr = cairo_create(s);
+    canvas cv = {cr, &layer};
+    draw(&cv, f);
+    cairo_destroy(cr);
+    cairo_surface_finish(s);
+    int bad = cairo_surface_status(s) != CAIRO_STATUS_SUCCESS;
+    cairo_surface_destroy(s);
+    int rc = SL_OK;
+    char *end = svg.p ? strstr(svg.p, "</svg>") : NULL;
+    if (bad || !end) {
+        rc = sl_fail(err, SL_ERUNTIME, "%s/%s.svg: cairo could not draw the figure", out, f->name);
+        goto done;
+    }
+    /* the text layer goes last, above the glyphs, fully transparent */
+    buf whole = {0};
+    buf_put(&whole, svg.p, (size_t)(end - svg.p));
+    buf_printf(&whole, "<g id=\"labels\" fill-opacity=\"0\" font-family=\"DejaVu Sans, sans-serif\">\n");
+    if (layer.p)
+        buf_put(&whole, layer.p, layer.len);
+    buf_printf(&whole, "</g>\n%s", end);
+    snprintf(path, sizeof path, "%s/%s.svg", out, f->name);
+    rc = sl_write_atomic(path, whole.p, whole.len, err);
+    free(whole.p);
+    if (rc)
+        goto done;
+
+    s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, SL_FIG_WIDTH, SL_FIG_HEIGHT);
+    cr = cairo_create(s);
+    cv = (canvas){cr, NULL};
+    draw(&cv, f);
+    cairo_destroy(cr);
+    bad = cairo_surface_write_to_png_stream(s, buf_write, &png) != CAIRO_STATUS_SUCCESS;
+    cairo_surface_destroy(s);
+    snprintf(path, sizeof path, "%s/%s.png", out, f->name);
+    if (bad || !png.p)
+        rc = sl_fail(err, SL_ERUNTIME, "%s: cairo could not encode the PNG", path);
+    else
+        rc = sl_write_atomic(path, png.p, png.len, err);
+done:
+    free(svg.p);
+    free(layer.p);
+    free(png.p);
+    return rc;
+}
+
+/* ---- fits ----------------------------------------------------------------------------------- */
+
+static size_t best_row(const sl_store_run *r)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < r->n_rows; j++)
+        if (r->rows[j].test_loss < r->rows[best].test_loss)
+            best = j;
+    return best;
+}
+
+/* One point per finished run at its best test loss, as `scalelab fit DIR` takes
+ * them (store.c); transfer: the second corpus's loss at that row instead. */
+static size_t run_points(const sl_store_run *runs, int n, int transfer, sl_fit_point *p)
+{
+    size_t m = 0;
+    for (int i = 0; i < n; i++) {
+        const sl_store_run *r = &runs[i];
+        if (strcmp(r->status.state, "done") || !r->n_rows || (transfer && !r->extra))
+            continue;
+        size_t b = best_row(r);
+        const sl_metric_row *row = &r->rows[b];
+        double loss = transfer ? r->extra[b] : row->test_loss;
+        if (row->step <= 0 || !positive(loss))
+            continue;
+        double dl = (double)r->spec.train.data_limit;
+        p[m++] = (sl_fit_point){.n = sl_model_counts(&r->spec.train.model).n_kaplan,
+                                .d = dl > 0 ? dl : row->tokens,
+                                .c = row->flops,
+                                .s = (double)row->step,
+                                .b = (double)r->spec.train.batch * r->spec.train.model.n_ctx,
+                                .loss = loss,
+                                .run = i};
+    }
+    return m;
+}
+
+static int fit(sl_fit_law law, const sl_fit_point *p, size_t n, sl_fit_result *r)
+{
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bootstrap = BOOTSTRAP;
+    o.seed = 1;
+    sl_error e;
+    memset(r, 0, sizeof *r);
+    if (sl_fit(law, p, n, &o, r, &e) != SL_OK)
+        return 0;
+    if (!r->converged) {
+        sl_fit_result_free(r);
+        return 0;
+    }
+    return 1;
+}
+
+/* "power-n: alpha = 0.081 [0.070, 0.093]": the exponents, which transfer
+ * between setups (the scales do not) */
+static void fit_label(const sl_fit_result *r, char *s, size_t len)
+{
+    int o = snprintf(s, len, "%s:", sl_fit_law_name(r->law));
+    int shown = 0;
+    for (int k = 0; k < r->n_params && o < (int)len; k++) {
+        const char *nm = r->names[k];
+        if (strncmp(nm, "alpha", 5) && strncmp(nm, "beta", 4) && strcmp(nm, "a") && strcmp(nm, "E"))
+            continue;
+        if (shown++ == 2)
+            break;
+        if (isfinite(r->ci_low[k]))
+            o += snprintf(s + o, len - o, " %s %.3g [%.3g, %.3g]", nm, r->value[k], r->ci_low[k],
+                          r->ci_high[k]);
+        else
+            o += snprintf(s + o, len - o, " %s %.3g", nm, r->value[k]);
+    }
+}
+
+/* The fitted curve over [x0, x1] (log-spaced), the point at each x from base
+ * with the field `axis` ('n', 'd', 'c') set; iso > 0: d = iso/(6N). */
+static void fit_curve(figure *f, const sl_fit_result *r, const sl_fit_point *base, char axis_name,
+                      double x0, double x1, double iso, const double rgb[3], const char *label)
+{
+    series *s = add_series(f, FIT_GRID, ST_FIT, rgb, label);
+    if (!s)
+        return;
+    for (int i = 0; i < FIT_GRID; i++) {
+        double x = x0 * pow(x1 / x0, (double)i / (FIT_GRID - 1));
+        sl_fit_point q = *base;
+        if (axis_name == 'n')
+            q.n = x;
+        else if (axis_name == 'd')
+            q.d = x;
+        else
+            q.c = x;
+        if (iso > 0)
+            q.d = iso / (6 * q.n);
+        if (q.n > 0 && q.d > 0)
+            q.c = 6 * q.n * q.d;
+        double v, lo, hi;
+        if (sl_fit_predict(r, SL_FIT_Q_LOSS, &q, &v, &lo, &hi) != SL_OK)
+            v = lo = hi = NAN;
+        s->x[s->n] = x;
+        s->y[s->n] = v;
+        s->lo[s->n] = lo;
+        s->hi[s->n] = hi;
+        s->n++;
+    }
+}
+
+static void range_of(const sl_fit_point *p, size_t n, char axis_name, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double v = axis_name == 'n' ? p[i].n : axis_name == 'd' ? p[i].d : p[i].c;
+        *lo = fmin(*lo, v);
+        *hi = fmax(*hi, v);
+    }
+    *lo /= 1.5;
+    *hi *= 1.5;
+}
+
+/* The law the preset asks for among the candidates, else the first candidate. */
+static sl_fit_law pick_law(const sl_preset *p, const char *const *cands)
+{
+    for (int i = 0; i < p->n_laws; i++)
+        for (int k = 0; cands[k]; k++)
+            if (!strcmp(p->laws[i], cands[k]))
+                return (sl_fit_law)sl_fit_law_from_name(cands[k]);
+    return (sl_fit_law)sl_fit_law_from_name(cands[0]);
+}
+
+/* ---- the figures -------------------------------------------------------------------------- */
+
+static void begin(figure *f, const sl_preset *p, const char *name, const char *what, const char *xl)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(f->title, sizeof f->title, "%s: %s", p->name, what);
+    snprintf(f->subtitle, sizeof f->subtitle, "%s", p->figure);
+    snprintf(f->xlabel, sizeof f->xlabel, "%s", xl);
+    snprintf(f->ylabel, sizeof f->ylabel, "test loss (nats per token)");
+}
+
+static void curves(figure *f, const sl_store_run *runs, int n, int compute)
+{
+    for (int i = 0; i < n; i++) {
+        const sl_store_run *r = &runs[i];
+        double rgb[3];
+        ramp_of(i, n, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "%s  N %.2g", r->spec.id, sl_model_counts(&r->spec.train.model).n_kaplan);
+        series *s = add_series(f, r->n_rows, ST_LINE, rgb, n <= 40 ? label : "");
+        if (!s)
+            return;
+        for (size_t j = 0; j < r->n_rows; j++) {
+            if (r->rows[j].step <= 0)
+                continue;
+            s->x[s->n] = compute ? r->rows[j].flops : r->rows[j].tokens;
+            s->y[s->n++] = r->rows[j].test_loss;
+        }
+    }
+}
+
+/* L(C_min): the frontier of every learning curve, as Kaplan's Figure 1 (left) */
+static void frontier(figure *f, const sl_store_run *runs, int n)
+{
+    size_t cap = 0;
+    for (int i = 0; i < n; i++)
+        cap += runs[i].n_rows;
+    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
+    size_t m = 0;
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            const sl_metric_row *row = &runs[i].rows[j];
+            if (row->step > 0 && positive(row->test_loss) && positive(row->flops))
+                p[m++] = (sl_fit_point){.n = sl_model_counts(&runs[i].spec.train.model).n_kaplan,
+                                        .d = row->tokens,
+                                        .c = row->flops,
+                                        .s = (double)row->step,
+                                        .b = (double)runs[i].spec.train.batch * runs[i].spec.train.model.n_ctx,
+                                        .loss = row->test_loss,
+                                        .run = i};
+        }
+    sl_fit_result r;
+    if (m >= 3 && fit(SL_LAW_CMIN, p, m, &r)) {
+        char label[96];
+        fit_label(&r, label, sizeof label);
+        double lo, hi;
+        range_of(p, m, 'c', &lo, &hi);
+        sl_fit_point base = {0};
+        fit_curve(f, &r, &base, 'c', lo * 1.5, hi / 1.5, 0, BLACK, label);
+        sl_fit_result_free(&r);
+    }
+    free(p);
+}
+
+static void law_points(figure *f, const sl_fit_point *p, size_t m, char axis_name, const double rgb[3],
+                       const char *label)
+{
+    series *s = add_series(f, m, ST_MARK, rgb, label);
+    for (size_t i = 0; s && i < m; i++) {
+        s->x[s->n] = axis_name == 'n' ? p[i].n : axis_name == 'd' ? p[i].d : p[i].c;
+        s->y[s->n++] = p[i].loss;
+    }
+}
+
+/* L(N) (and, with a second corpus, the transfer loss beside it) */
+static void law_n(figure *f, const sl_preset *pr, const sl_store_run *runs, int n)
+{
+    static const char *const cands[] = {"power-n", "offset-n", NULL};
+    sl_fit_law law = pick_law(pr, cands);
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    for (int transfer = 0; transfer < 2; transfer++) {
+        size_t m = run_points(runs, n, transfer, p);
+        if (!m)
+            continue;
+        const double *rgb = transfer ? ORANGE : BLUE;
+        law_points(f, p, m, 'n', rgb, transfer ? "second corpus (transfer_loss)" : "runs, best test loss");
+        sl_fit_result r;
+        if (m >= 3 && fit(law, p, m, &r)) {
+            char label[96];
+            fit_label(&r, label, sizeof label);
+            double lo, hi;
+            range_of(p, m, 'n', &lo, &hi);
+            fit_curve(f, &r, &p[0], 'n', lo, hi, 0, transfer ? ORANGE : RED, label);
+            sl_fit_result_free(&r);
+        }
+    }
+    free(p);
+}
+
+/* L(D) for one model size; L(N, D) (Kaplan eq 1.5) for several */
+static void law_nd(figure *f, const sl_preset *pr, const sl_store_run *runs, int n, int one_n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    size_t m = run_points(runs, n, 0, p);
+    if (one_n) {
+        static const char *const cands[] = {"power-d", "offset-d", NULL};
+        law_points(f, p, m, 'd', BLUE, "runs, early-stopped best test loss");
+        sl_fit_result r;
+        if (m >= 3 && fit(pick_law(pr, cands), p, m, &r)) {
+            char label[96];
+            fit_label(&r, label, sizeof label);
+            double lo, hi;
+            range_of(p, m, 'd', &lo, &hi);
+            fit_curve(f, &r, &p[0], 'd', lo, hi, 0, RED, label);
+            sl_fit_result_free(&r);
+        }
+        free(p);
+        return;
+    }
+    /* one colour per N */
+    double ns[MAX_SERIES];
+    int k = 0;
+    for (size_t i = 0; i < m; i++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= fabs(ns[j] - p[i].n) < 1e-9 * p[i].n;
+        if (!seen && k < MAX_SERIES / 2)
+            ns[k++] = p[i].n;
+    }
+    sl_fit_result r;
+    int ok = m >= 5 && fit(SL_LAW_KAPLAN_ND, p, m, &r);
+    sl_fit_point *q = sl_xcalloc(m + 1, sizeof *q);
+    for (int j = 0; j < k; j++) {
+        size_t mq = 0;
+        for (size_t i = 0; i < m; i++)
+            if (fabs(ns[j] - p[i].n) < 1e-9 * p[i].n)
+                q[mq++] = p[i];
+        double rgb[3];
+        ramp_of(j, k, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "N = %.2g", ns[j]);
+        law_points(f, q, mq, 'd', rgb, label);
+        if (ok) {
+            double lo, hi;
+            range_of(p, m, 'd', &lo, &hi);
+            char fl[96] = "";
+            if (j == 0)
+                fit_label(&r, fl, sizeof fl);
+            fit_curve(f, &r, &q[0], 'd', lo, hi, 0, rgb, fl);
+        }
+    }
+    if (ok)
+        sl_fit_result_free(&r);
+    free(q);
+    free(p);
+}
+
+/* IsoFLOP profiles: loss against N at each budget, with the approach-3 law through them */
+static void law_isoflop(figure *f, const sl_store_run *runs, int n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    size_t m = run_points(runs, n, 0, p);
+    sl_fit_result r;
+    int ok = m >= 6 && fit(SL_LAW_CHINCHILLA, p, m, &r);
+    double budgets[MAX_SERIES];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= budgets[j] == runs[i].spec.budget;
+        if (!seen && k < MAX_SERIES / 2 && runs[i].spec.budget > 0)
+            budgets[k++] = runs[i].spec.budget;
+    }
+    sl_fit_point *q = sl_xcalloc(m + 1, sizeof *q);
+    for (int j = 0; j < k; j++) {
+        size_t mq = 0;
+        for (size_t i = 0; i < m; i++)
+            if (runs[p[i].run].spec.budget == budgets[j])
+                q[mq++] = p[i];
+        if (!mq)
+            continue;
+        double rgb[3];
+        ramp_of(j, k, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "C = %.2g FLOP", budgets[j]);
+        law_points(f, q, mq, 'n', rgb, label);
+        if (ok) {
+            double lo, hi;
+            range_of(q, mq, 'n', &lo, &hi);
+            char fl[96] = "";
+            if (j == 0)
+                fit_label(&r, fl, sizeof fl);
+            fit_curve(f, &r, &q[0], 'n', lo, hi, budgets[j], rgb, fl);
+        }
+    }
+    if (ok)
+        sl_fit_result_free(&r);
+    free(q);
+    free(p);
+}
+
+static int out_dir_ok(const char *out, sl_error *err)
+{
+    sl_error e;
+    struct stat st;
+    if (sl_mkdirs(out, &e) != SL_OK || stat(out, &st) != 0 || !S_ISDIR(st.st_mode))
+        return sl_fail(err, SL_EINPUT, "%s:--plots: cannot create the directory (expected a writable directory)",
+                       out);
+    return SL_OK;
+}
+
+int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures, sl_error *err)
+{
+    *n_figures = 0;
+    char *json = NULL;
+    int rc = sl_sweep_read(sweep_dir, &json, err);
+    if (rc)
+        return rc;
+    sl_preset pr;
+    memset(&pr, 0, sizeof pr);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/sweep.json", sweep_dir);
+    rc = sl_preset_parse(&pr, json, path, err);
+    free(json);
+    if (rc)
+        return rc;
+    sl_store_run *runs = NULL;
+    int n = 0;
+    if ((rc = sl_store_load(sweep_dir, &runs, &n, err)) || (rc = out_dir_ok(out_dir, err))) {
+        sl_preset_free(&pr);
+        return rc;
+    }
+    static figure f; /* large; figures are drawn one at a time */
+    for (int which = 0; which < 3 && rc == SL_OK; which++) {
+        if (which == 0) {
+            begin(&f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
+            curves(&f, runs, n, 0);
+        } else if (which == 1) {
+            begin(&f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
+                  "compute C (FLOP, 6N + attention per token)");
+            curves(&f, runs, n, 1);
+            frontier(&f, runs, n);
+        } else if (pr.kind == SL_SWEEP_N) {
+            begin(&f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
+            law_n(&f, &pr, runs, n);
+        } else if (pr.kind == SL_SWEEP_ND) {
+            int one_n = 1;
+            for (int i = 1; i < n; i++)
+                one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
+            begin(&f, &pr, one_n ? "law-d" : "law-nd", one_n ? "L(D), loss against data" : "L(N, D), loss against data per model size",
+                  "training tokens D (data limit)");
+            law_nd(&f, &pr, runs, n, one_n);
+        } else if (pr.kind == SL_SWEEP_ISOFLOP) {
+            begin(&f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
+                  "non-embedding parameters N");
+            law_isoflop(&f, runs, n);
+        } else
+            break; /* shape and batch sweeps: the curves are the figure */
+        int has_points = 0;
+        for (int i = 0; i < f.ns; i++)
+            has_points |= f.s[i].n > 0;
+        if (has_points) {
+            rc = save_figure(&f, out_dir, err);
+            *n_figures += rc == SL_OK;
+        }
+        figure_free(&f);
+    }
+    sl_store_free_runs(runs, n);
+    sl_preset_free(&pr);
+    return rc;
+}
