@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "scalelab/engine.h"
+#include "scalelab/figures.h"
 #include "scalelab/preset.h"
 #include "scalelab/store.h"
 
@@ -56,10 +57,12 @@ static const char *status_help =
     "final test loss, threads and why a run stopped or failed.\n";
 
 static const char *export_help =
-    "usage: scalelab export DIR [--csv OUTDIR]\n"
+    "usage: scalelab export DIR [--csv OUTDIR] [--plots FIGDIR]\n"
     "\n"
     "Writes OUTDIR/runs.csv (one row per run) and OUTDIR/curves.csv (every\n"
-    "metric row with its run id); without --csv prints runs.csv to stdout.\n"
+    "metric row with its run id); without --csv or --plots prints runs.csv to\n"
+    "stdout. --plots writes FIGDIR/<figure>.svg and .png: learning curves against\n"
+    "tokens and compute, and the sweep's law with its fit and 95% band.\n"
     "Schemas: docs/FORMATS.md.\n";
 
 /* ---- signals -------------------------------------------------------------- */
@@ -596,10 +599,31 @@ int cmd_export(int argc, char **argv)
         return 0;
     }
     sl_error err = {{0}};
-    const char *dir, *out = NULL;
-    int rc = one_dir_arg(argc, argv, "export", &dir, &out, &err);
+    const char *dir, *out = NULL, *plots = NULL;
+    /* --plots is taken out here so that one_dir_arg stays shared with status */
+    char **args = sl_xcalloc((size_t)argc + 1, sizeof *args);
+    int nargs = 0, rc = SL_OK;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--plots") && i + 1 >= argc)
+            rc = sl_fail(&err, SL_EINPUT, "--plots: missing value (see scalelab export --help)");
+        else if (!strcmp(argv[i], "--plots"))
+            plots = argv[++i];
+        else
+            args[nargs++] = argv[i];
+    }
+    if (rc == SL_OK)
+        rc = one_dir_arg(nargs, args, "export", &dir, &out, &err);
+    free(args);
     if (rc)
         return cli_report(rc, &err);
+    if (plots) {
+        int nf = 0;
+        if ((rc = sl_figures_write(dir, plots, &nf, &err)) != SL_OK)
+            return cli_report(rc, &err);
+        fprintf(stderr, "scalelab: wrote %d figures (SVG and PNG) to %s\n", nf, plots);
+        if (!out)
+            return 0;
+    }
     if (out) {
         int n = 0;
         rc = cli_export_store(dir, out, &n, &err);
