@@ -58,6 +58,19 @@ stop_and_resume() {
     ! grep -q '"running"' "$tmp"/runs/tsan-stop/*/status.json
 }
 check "sweep stopped by SIGINT, resumed, stopped again" stop_and_resume
+# The engine API in process (snapshots while workers train, run control):
+# tests/engine_drive.c against the library of the same build.
+root=$(cd "$(dirname "$0")/.." && pwd)
+lib=$(dirname "$BIN")/libscalelab.a
+sed 's/"tsan-stop"/"tsan-drive"/' "$tmp/stop.json" >"$tmp/drive.json"
+drive() {
+    ${CC:-cc} -std=c11 -g -O1 -fsanitize=thread -pthread -I"$root/include" \
+        -D_POSIX_C_SOURCE=200809L -o "$tmp/engine_drive" "$root/tests/engine_drive.c" "$lib" \
+        -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lm -lpthread || return 1
+    "$tmp/engine_drive" "$tmp/drive.json" "$tmp/runs"
+}
+check "engine API: snapshots, pause, resume, cancel, duplicate, drop, stop" drive
+
 check "export" $BIN export "$tmp/runs/tsan" --csv "$tmp/export"
 check "status" $BIN status "$tmp/runs/tsan"
 
