@@ -6,6 +6,8 @@
 #   make install PREFIX=DIR  install the binary, presets, themes and man page
 #   make SAN=address,undefined check  /  make SAN=thread check   sanitizer builds
 #   make MPI=1               build with OpenMPI (cluster sweeps)
+#   make reproduce [PRESETS="quickstart ..."]  train the presets, fit, draw, update docs/REPRODUCTION.md
+#   make reproduce TINY=1    the same pipeline on the tiny preset in seconds (docs untouched)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -59,7 +61,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BIN   := $(BUILD)/scalelab
 TESTS := $(BUILD)/unit_tests
 
-.PHONY: all run check bench install clean deps
+.PHONY: all run check bench install clean deps reproduce
 all: scalelab
 
 scalelab: $(BIN)
@@ -105,6 +107,9 @@ endif
 
 bench: scalelab
 	./scalelab bench
+
+reproduce: scalelab
+	scripts/reproduce.sh $(if $(filter-out 0,$(TINY)),--tiny) $(PRESETS)
 
 install: scalelab
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/scalelab/presets \
