@@ -1,0 +1,163 @@
+#!/bin/bash
+# reproduce: trains the shipped presets, fits their laws, draws their figures and
+# regenerates the measured section of docs/REPRODUCTION.md (and docs/reproduction/*.csv).
+# --tiny runs the same pipeline on the tiny preset into a scratch directory (CI).
+#
+#   scripts/reproduce.sh                    every shipped preset (hours on 2 cores)
+#   scripts/reproduce.sh quickstart         some of them; the others keep their rows
+#   scripts/reproduce.sh --tiny [--out DIR] the pipeline on tiny presets, docs untouched
+#   RUNS=DIR scripts/reproduce.sh ...       run stores in DIR (default runs/)
+#
+# A preset whose store is already complete is not retrained: its fits and
+# figures are redone and its recorded timing is kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ALL="quickstart kaplan-n kaplan-d kaplan-nd frontier isoflop shape batch transfer context"
+tiny=0
+out=""
+presets=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --tiny) tiny=1 ;;
+    --out)
+        [ $# -ge 2 ] || { echo "scalelab: reproduce.sh:--out: missing value (expected a directory)" >&2; exit 2; }
+        out="$2"
+        shift ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "scalelab: reproduce.sh:$1: unknown option (expected --tiny, --out DIR or preset names)" >&2; exit 2 ;;
+    *)
+        [ -f "presets/$1.json" ] || { echo "scalelab: reproduce.sh:$1: no such preset (expected one of: $ALL)" >&2; exit 2; }
+        presets+=("$1") ;;
+    esac
+    shift
+done
+
+bin=./scalelab
+[ -x "$bin" ] || { echo "scalelab: reproduce.sh:./scalelab: not built (run make first)" >&2; exit 2; }
+
+if [ $tiny = 1 ]; then
+    # tiny mode never touches docs/: everything goes to a scratch directory
+    out=${out:-build/reproduce-tiny}
+    [ ${#presets[@]} -gt 0 ] || presets=(tiny)
+    rm -rf "$out"
+    runs=${RUNS:-$out/runs}
+    data=$out/reproduction
+    figdir=$out/figures
+    report_in=docs/REPRODUCTION.md
+    report=$out/REPRODUCTION.md
+else
+    [ ${#presets[@]} -gt 0 ] || read -r -a presets <<<"$ALL"
+    runs=${RUNS:-runs}
+    data=${out:-docs}/reproduction
+    figdir=${out:-docs}/figures
+    report_in=docs/REPRODUCTION.md
+    report=${out:-docs}/REPRODUCTION.md
+fi
+mkdir -p "$runs" "$data" "$figdir"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# docs/reproduction/*.csv hold one block of rows per preset; a preset rerun
+# replaces its block and leaves the others alone
+replace_rows() { # FILE HEADER PRESET NEWROWS
+    local f=$1 header=$2 p=$3 rows=$4
+    { echo "$header"
+      [ -f "$f" ] && tail -n +2 "$f" | awk -F, -v p="$p" '$1 != p'
+      [ -s "$rows" ] && cat "$rows"
+    } >"$scratch/replace" || true
+    mv -f "$scratch/replace" "$f.tmp" && mv -f "$f.tmp" "$f"
+}
+
+complete() { # STORE: every run done
+    [ -f "$1/sweep.json" ] || return 1
+    "$bin" status "$1" 2>/dev/null | tail -1 | awk '{ exit !($1 == $3 && $4 == "done,") }'
+}
+
+cores=$(nproc)
+total_wall=0
+for p in "${presets[@]}"; do
+    store=$runs/$p
+    if complete "$store"; then
+        echo "reproduce: $p already trained in $store: fits and figures only, its timing kept"
+    else
+        echo "reproduce: training $p into $store ..."
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        TIMEFORMAT='%R %U %S'
+        { time "$bin" run "$p" --runs "$runs" --quiet 2>"$scratch/run.err"; } 2>"$scratch/time" ||
+            { cat "$scratch/run.err" >&2; echo "scalelab: reproduce.sh:$p: the sweep failed (see above)" >&2; exit 1; }
+        read -r wall user sys <"$scratch/time"
+        nruns=$("$bin" status "$store" | tail -1 | awk '{print $1}')
+        cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')
+        echo "$p,$nruns,$wall,$cpu,$cores,$load,$(date -u +%Y-%m-%d)" >"$scratch/t"
+        replace_rows "$data/timings.csv" "preset,runs,wall_s,cpu_s,cores,load_at_start,date" "$p" "$scratch/t"
+        total_wall=$(awk -v a="$total_wall" -v b="$wall" 'BEGIN { print a + b }')
+        printf 'reproduce: %s took %s s wall, %s s CPU on %s cores\n' "$p" "$wall" "$cpu" "$cores"
+    fi
+
+    # the preset's own laws, and the compute frontier from every learning curve
+    laws=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"fit": *\[\([^]]*\)\].*/\1/p' | tr -d '" ' | tr ',' ' ')
+    : >"$scratch/fits"
+    for law in $laws cmin approach1; do
+        if "$bin" fit "$store" --law "$law" --bootstrap 200 --seed 1 --csv "$scratch/fit.csv" \
+            >"$scratch/fit.out" 2>"$scratch/fit.err"; then
+            tail -n +2 "$scratch/fit.csv" | sed "s/^/$p,/" >>"$scratch/fits"
+        else
+            why=$(head -1 "$scratch/fit.err" | sed 's/^scalelab: //; s/,/;/g')
+            echo "$p,$law,,,,,,,,not fitted: $why" >>"$scratch/fits"
+        fi
+    done
+    replace_rows "$data/fits.csv" "preset,law,param,value,ci_low,ci_high,n_points,r2,rms_log,status" "$p" "$scratch/fits"
+
+    # larger models are more sample-efficient: tokens each run needed to reach
+    # the best loss of the smallest model of the sweep
+    "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
+    awk -F, -v p="$p" 'NR == FNR { if (FNR > 1) { n[$1] = $9; best[$1] = $19; if (first == "" || $9 + 0 < n[first]) first = $1 } next }
+        FNR == 1 { target = best[first]; next }
+        $2 > 0 && !($1 in hit) && $6 + 0 <= target + 1e-9 { hit[$1] = $3 }
+        END { for (r in n) if (r in hit) printf "%s,%s,%s,%.4f,%s\n", p, r, n[r], target, hit[r] }' \
+        "$scratch/export/runs.csv" "$scratch/export/curves.csv" | sort -t, -k3,3g >"$scratch/eff"
+    replace_rows "$data/sample-efficiency.csv" "preset,run,N,target_loss,tokens_to_reach" "$p" "$scratch/eff"
+
+    mkdir -p "$figdir/$p"
+    cp -f "$scratch"/fig/*.svg "$figdir/$p/"
+    if [ $tiny = 1 ]; then cp -f "$scratch"/fig/*.png "$figdir/$p/"; fi
+    rm -rf "$scratch/export" "$scratch/fig"
+done
+
+# the generated section of the report, between its two marker lines
+{
+    echo "<!-- BEGIN GENERATED by scripts/reproduce.sh: do not edit by hand -->"
+    echo
+    echo "Wall and CPU time per preset (\`scalelab run PRESET\`, $(nproc) cores; CPU = user + system):"
+    echo
+    echo "| preset | runs | wall | CPU | cores | load at start | date |"
+    echo "|---|---|---|---|---|---|---|"
+    tail -n +2 "$data/timings.csv" | awk -F, '{ printf "| %s | %s | %.0f s (%.1f min) | %.0f s | %s | %s | %s |\n", $1, $2, $3, $3 / 60, $4, $5, $6, $7 }'
+    echo
+    echo "Fitted parameters (\`scalelab fit runs/PRESET --law LAW --bootstrap 200 --seed 1\`; 95% bootstrap intervals):"
+    echo
+    echo "| preset | law | parameter | value | 95% interval | points | R² | status |"
+    echo "|---|---|---|---|---|---|---|---|"
+    tail -n +2 "$data/fits.csv" | awk -F, '{
+        if ($4 == "") { printf "| %s | %s | | | | | | %s |\n", $1, $2, $10; next }
+        printf "| %s | %s | %s | %.4g | [%.4g, %.4g] | %s | %.3f | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $10 }'
+    echo
+    echo "Tokens each model needed to reach the best test loss of the sweep's smallest model:"
+    echo
+    echo "| preset | run | N | target loss | tokens |"
+    echo "|---|---|---|---|---|"
+    tail -n +2 "$data/sample-efficiency.csv" | awk -F, '{ printf "| %s | %s | %.3g | %s | %.3g |\n", $1, $2, $3, $4, $5 }'
+    echo
+    echo "<!-- END GENERATED -->"
+} >"$scratch/generated"
+[ -f "$report_in" ] || { echo "scalelab: reproduce.sh:$report_in: missing (expected the report with its GENERATED markers)" >&2; exit 2; }
+grep -q '^<!-- BEGIN GENERATED' "$report_in" && grep -q '^<!-- END GENERATED' "$report_in" ||
+    { echo "scalelab: reproduce.sh:$report_in: no GENERATED markers (expected a BEGIN and an END line)" >&2; exit 2; }
+awk -v gen="$scratch/generated" '
+    /^<!-- BEGIN GENERATED/ { while ((getline l < gen) > 0) print l; skip = 1; next }
+    /^<!-- END GENERATED/ { skip = 0; next }
+    !skip' "$report_in" >"$scratch/report"
+mkdir -p "$(dirname "$report")"
+mv -f "$scratch/report" "$report.tmp" && mv -f "$report.tmp" "$report"
+echo "reproduce: wrote $report, $data/*.csv and $figdir/; trained for ${total_wall} s wall in total"
