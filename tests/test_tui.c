@@ -377,3 +377,20 @@ Test(tui, bad_theme_names_the_file_and_key)
     cr_assert_eq(code, 2);
     cr_assert_not_null(strstr(err, "bad.json:colors.bad: 'red' is not a colour"), "%s", err);
 }
+
+Test(tui, bad_flags_presets_and_stores_are_bad_input)
+{
+    const char *a1[] = {"lab", "--bogus", NULL};
+    tu_assert_bad_input("--bogus: unknown option", a1);
+    const char *a2[] = {"lab", "--preset", "no-such-preset", NULL};
+    tu_assert_bad_input("no-such-preset: no such preset", a2);
+    const char *a3[] = {"lab", "--theme", "no-such-theme", NULL};
+    tu_assert_bad_input("--theme: no-such-theme: no such theme", a3);
+    const char *a4[] = {"watch", NULL};
+    tu_assert_bad_input("DIR: missing", a4);
+    const char *a5[] = {"lab", "--exit-after", "soon", NULL};
+    tu_assert_bad_input("--exit-after", a5);
+    /* without a terminal the lab says so instead of drawing */
+    const char *a6[] = {"lab", "--preset", "tiny", NULL};
+    tu_assert_bad_input("needs a terminal", a6);
+}

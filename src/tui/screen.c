@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 
 #define FRAME 0.05      /* seconds: at most 20 frames a second */
 #define SUBMIT_GAP 1.0  /* seconds between hand-overs to the fitter */
+#define PLOT_FRAME 0.2  /* seconds between redraws of the plots for new rows */
 #define MIN_W 80
 #define MIN_H 24
 
@@ -58,7 +60,8 @@ typedef struct {
     int quit;
     int fail;          /* a preset switch failed: fail_err says why */
     sl_error fail_err;
-    double t_start, last_frame, last_submit, last_tick;
+    double t_start, last_frame, last_submit, last_tick, last_plots;
+    int plots_stale;
     uint64_t submitted_gen;
 } Screen;
 
@@ -761,8 +764,16 @@ static void frame(Screen *s, int force)
             Select_init(lab);
         if (lab->n_resume && lab->engine)
             resume_pending(lab);
-        for (int i = 0; i < P_COUNT; i++)
-            s->panels[i].dirty |= i != P_FITS;
+        s->panels[P_RUNS].dirty = s->panels[P_SELECT].dirty = 1;
+        s->plots_stale = 1;
+    }
+    /* The plots follow new rows at PLOT_FRAME: every frame of them costs the
+     * terminal as much as it costs us, and the eye gains nothing at 20 Hz. */
+    if (s->plots_stale && lab->now - s->last_plots >= PLOT_FRAME) {
+        s->panels[P_CURVES].dirty = s->panels[P_LAW].dirty = s->panels[P_GAUGE].dirty = 1;
+        s->plots_stale = 0;
+        s->last_plots = lab->now;
+        snap_moved = 1;
     }
     if (lab->fitter && lab->snap.generation != s->submitted_gen && lab->now - s->last_submit >= SUBMIT_GAP) {
         Fitter_submit(lab->fitter, &lab->snap);
@@ -876,6 +887,11 @@ static int bench_frames(Screen *s, int frames)
         sl_run_view *v = &sn->runs[14 + f % 2];
         v->rows[199].test_loss *= f % 2 ? 1.001 : 0.999;
         sn->elapsed_s = f * FRAME;
+        /* new fits once a second at 20 frames a second, as the fitter gives them */
+        if (f % 20 == 0) {
+            lab->fits_gen++;
+            FitsPanel_track(lab);
+        }
         s->all_dirty = 1;
         frame(s, 1);
     }
@@ -883,7 +899,8 @@ static int bench_frames(Screen *s, int frames)
     double ms = ((double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6) / frames;
     int cols = COLS, lines = LINES;
     CRT_done();
-    printf("frames: %d at %dx%d, 20 runs x 200 rows, every panel redrawn: %.3f ms CPU per frame\n",
+    printf("frames: %d at %dx%d, 20 runs x 200 rows, every panel redrawn, new fits every 20th: "
+           "%.3f ms CPU per frame\n",
            frames, cols, lines, ms);
     return SL_OK;
 }
@@ -955,6 +972,20 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         free(s);
         return rc;
     }
+    /* A bad preset is bad input whether or not there is a terminal. */
+    if (!o->watch && !(o->runs && sl_store_is_sweep(o->runs))) {
+        char path[1024];
+        sl_preset p;
+        memset(&p, 0, sizeof p);
+        rc = sl_preset_find(o->preset ? o->preset : "quickstart", path, sizeof path, err);
+        if (rc == SL_OK)
+            rc = sl_preset_load(&p, path, err);
+        sl_preset_free(&p);
+        if (rc != SL_OK) {
+            free(s);
+            return rc;
+        }
+    }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         free(s);
         return sl_fail(err, SL_EINPUT, "the lab needs a terminal (for a sweep without one: scalelab run PRESET)");
@@ -1004,6 +1035,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     else
         begin_fits(s);
     s->t_start = sl_now();
+    prctl(PR_SET_NAME, "sl-ui", 0, 0, 0);
     while (rc == SL_OK && !s->quit) {
         struct pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {sfd, POLLIN, 0},
                                 {lab->engine ? sl_engine_wake_fd(lab->engine) : -1, POLLIN, 0}};
