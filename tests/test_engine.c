@@ -94,6 +94,31 @@ Test(engine, sigkill_at_random_moments_then_resume_ends_bitwise_where_an_uninter
     assert_same_sweep(dir, refdir);
 }
 
+Test(engine, two_processes_on_one_store_train_each_run_once)
+{
+    char preset[512], ref[512], runs[512], dir[600], refdir[600], sweep[700];
+    su_preset(preset, sizeof preset, "twice", crash_sweep, crash_train);
+    tu_path(ref, sizeof ref, "ref");
+    tu_path(runs, sizeof runs, "runs");
+    run_to_end(preset, ref);
+    snprintf(refdir, sizeof refdir, "%s/twice", ref);
+    snprintf(dir, sizeof dir, "%s/twice", runs);
+    snprintf(sweep, sizeof sweep, "%s/sweep.json", dir);
+    const char *run_args[] = {"run", preset, "--runs", runs, "--quiet", NULL};
+    const char *resume_args[] = {"resume", dir, "--quiet", NULL};
+    pid_t a = su_spawn(run_args);
+    for (int i = 0; i < 4000 && access(sweep, F_OK) != 0; i++)
+        su_sleep(0.001);
+    pid_t b = su_spawn(resume_args);
+    int ra = su_wait(a), rb = su_wait(b);
+    /* a run the other process held is left to it (exit 1 says so) */
+    cr_assert(ra == 0 || ra == 1, "run exited %d", ra);
+    cr_assert(rb == 0 || rb == 1, "resume exited %d", rb);
+    const char *again[] = {"resume", dir, "--quiet", NULL};
+    cr_assert_eq(su_wait(su_spawn(again)), 0);
+    assert_same_sweep(dir, refdir);
+}
+
 static void stop_with(int sig)
 {
     char preset[512], ref[512], runs[512], dir[600], refdir[600], m[700];

@@ -32,10 +32,12 @@ void sl_metrics_header(FILE *f, const char *extra_col)
 
 int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double extra)
 {
-    fprintf(f, "%ld,%.0f,%.6e,%.6f,%.6f,%.6e,%.6f,%.6e,%.3f", r->step, r->tokens, r->flops,
+    /* losses to round-trip precision: a resumed run reads its rows back and
+     * must report the same best and final loss, bit for bit */
+    fprintf(f, "%ld,%.0f,%.6e,%.17g,%.17g,%.6e,%.6f,%.6e,%.3f", r->step, r->tokens, r->flops,
             r->train_loss, r->test_loss, r->lr, r->grad_norm, r->noise_scale, r->wall_s);
     if (has_extra)
-        fprintf(f, ",%.6f", extra);
+        fprintf(f, ",%.17g", extra);
     fputc('\n', f);
     if (fflush(f) != 0 || ferror(f))
         return -1;

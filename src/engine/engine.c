@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -496,7 +497,7 @@ static void publish_row(sl_engine *e, run *r, const sl_metric_row *row, double t
     notify(e);
 }
 
-enum { END_DONE, END_EARLY, END_FAILED, END_STOPPED, END_PAUSED, END_CANCELLED };
+enum { END_DONE, END_EARLY, END_FAILED, END_STOPPED, END_PAUSED, END_CANCELLED, END_BUSY };
 
 static int write_context(const sl_engine *e, const run *r, const sl_trainer *t, sl_error *err)
 {
@@ -517,7 +518,40 @@ static int write_context(const sl_engine *e, const run *r, const sl_trainer *t, 
     return rc;
 }
 
+/* Holds <run>/.lock for the life of a training: two processes that were
+ * handed the same run (two resumes of one store, overlapping MPI or Slurm
+ * runs) would otherwise append the same rows twice. The kernel drops the lock
+ * when a process dies, so a crash never leaves a run locked. */
+static int lock_run(const run *r)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/.lock", r->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -2;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int train_locked(sl_engine *e, run *r, int *end, sl_error *err);
+
 static int train_run(sl_engine *e, run *r, int *end, sl_error *err)
+{
+    int fd = lock_run(r);
+    if (fd == -1) {
+        *end = END_BUSY;
+        return SL_OK;
+    }
+    int rc = train_locked(e, r, end, err);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
 {
     pthread_mutex_lock(&e->mu);
     sl_run_spec spec = r->spec;
@@ -677,6 +711,10 @@ static void *worker_main(void *arg)
                      r->done_steps, r->spec.patience);
         else
             r->reason[0] = 0;
+    } else if (end == END_BUSY) {
+        /* left to the process that trains it; resume takes it up later */
+        r->state = SL_RUN_STOPPED;
+        snprintf(r->reason, sizeof r->reason, "trained by another process");
     } else if (end == END_PAUSED) {
         r->state = SL_RUN_PAUSED;
         snprintf(r->reason, sizeof r->reason, "paused");
@@ -689,9 +727,11 @@ static void *worker_main(void *arg)
     run copy = *r;
     pthread_mutex_unlock(&e->mu);
     /* status.json outside the lock; a failure here leaves the previous status,
-     * which resume treats as unfinished */
+     * which resume treats as unfinished. A busy run's status belongs to the
+     * process that trains it. */
     sl_error e2;
-    write_status(&copy, &e2);
+    if (end != END_BUSY || rc)
+        write_status(&copy, &e2);
     pthread_mutex_lock(&e->mu);
     r->exited = 1;
     bump(e);
