@@ -298,6 +298,11 @@ Test(engine, pause_resume_cancel_duplicate_priority_and_drop)
     sl_engine_snapshot(e, &s);
     cr_assert_eq(view(&s, a)->state, SL_RUN_STOPPED);
     cr_assert_eq(view(&s, c)->state, SL_RUN_QUEUED);
+    /* no run holds a step twice, however early it was paused or stopped */
+    for (int i = 0; i < s.n_runs; i++)
+        for (size_t j = 1; j < s.runs[i].n_rows; j++)
+            cr_assert_gt(s.runs[i].rows[j].step, s.runs[i].rows[j - 1].step, "%s: step %ld twice",
+                         s.runs[i].id, s.runs[i].rows[j].step);
     sl_run_status st;
     snprintf(path, sizeof path, "%s/%s", sl_engine_dir(e), a);
     cr_assert_eq(sl_status_read(path, &st, &err), SL_OK);

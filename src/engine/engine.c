@@ -611,12 +611,14 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
     pthread_mutex_unlock(&e->mu);
     rows = NULL;
     tr = NULL;
+    /* a run stopped before its first evaluation has its step-0 row already */
+    int have_row0 = n > 0;
     if ((rc = write_status(r, err)))
         goto out;
 
     const sl_model *m = sl_trainer_model(t);
     sl_metric_row row;
-    if (sl_trainer_steps_done(t) == 0 && !spent) {
+    if (sl_trainer_steps_done(t) == 0 && !spent && !have_row0) {
         sl_trainer_row(t, &row);
         double x = e->has_eval ? eval_corpus(m, &e->eval_corpus, spec.train.eval_tokens, NULL) : NAN;
         if (sl_metrics_write_row(f, &row, e->has_eval, x)) {
