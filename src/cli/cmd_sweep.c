@@ -201,7 +201,9 @@ static void draw_plain(progress *pg, const sl_snapshot *s)
     }
 }
 
-/* Drives an engine to the end or to a signal; returns the exit status. */
+/* Drives an engine to the end or to a signal; returns the exit status.
+ * report: 0 silent (MPI ranks but 0), 1 progress and a summary, 2 progress
+ * only (MPI rank 0, which sums up the whole store afterwards). */
 static int drive(sl_engine *e, int quiet, int report)
 {
     sl_error err = {{0}};
@@ -248,7 +250,7 @@ static int drive(sl_engine *e, int quiet, int report)
         else
             draw_plain(&pg, &snap);
     }
-    if (report && !quiet) {
+    if (report == 1 && !quiet) {
         if (sig)
             fprintf(stderr, "scalelab: stopped; continue with: scalelab resume %s\n", snap.dir);
         else
@@ -375,12 +377,22 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
         cli_report(rc, &err);
         MPI_Abort(MPI_COMM_WORLD, sl_exit_code(rc));
     }
-    int status = drive(e, a->quiet, rank == 0);
+    int status = drive(e, a->quiet, rank == 0 ? 2 : 0);
     int worst = status;
     MPI_Reduce(&status, &worst, 1, MPI_INT, MPI_MAX, 0, MPI_COMM_WORLD);
-    if (rank == 0 && !a->quiet)
-        fprintf(stderr, "scalelab: %d ranks finished; scalelab status %s\n", size,
-                sl_engine_dir(e));
+    if (rank == 0 && !a->quiet) {
+        /* every rank is past its sweep (the reduction waited for them): the
+         * store holds the whole result */
+        sl_store_run *runs;
+        int n, done = 0;
+        if (sl_store_load(sl_engine_dir(e), &runs, &n, &err) == SL_OK) {
+            for (int i = 0; i < n; i++)
+                done += !strcmp(runs[i].status.state, "done");
+            sl_store_free_runs(runs, n);
+            fprintf(stderr, "scalelab: %d ranks finished; %d of %d runs done in %s\n", size, done,
+                    n, sl_engine_dir(e));
+        }
+    }
     sl_engine_free(e);
     MPI_Finalize();
     return rank == 0 ? worst : status;
