@@ -74,9 +74,10 @@ typedef struct {
 int sl_preset_load(sl_preset *p, const char *path, sl_error *err);
 int sl_preset_parse(sl_preset *p, const char *text, const char *path, sl_error *err);
 
-/* Finds a preset by name: PATH if it names a file, else presets/NAME.json next
- * to the working directory, then $SCALELAB_PRESETS/NAME.json, then the installed
- * share/scalelab/presets. Fills out (size len); SL_EINPUT if none exists. */
+/* Finds a preset by name: PATH if it names a file, else NAME.json in presets/
+ * of the working directory, $SCALELAB_PRESETS, presets/ or ../presets/ beside
+ * the binary, the installed share/scalelab/presets. Fills out (size len);
+ * SL_EINPUT if none exists. */
 int sl_preset_find(const char *name, char *out, size_t len, sl_error *err);
 
 /* Plans the runs against the loaded corpus: shapes for each N (an N below the
