@@ -132,3 +132,28 @@ Test(store, status_of_a_missing_store_is_bad_input)
     const char *args[] = {"status", dir, NULL};
     tu_assert_bad_input("no sweep.json", args);
 }
+
+Test(store, every_sweep_command_has_help)
+{
+    const char *cmds[] = {"run", "resume", "status", "export"};
+    for (int i = 0; i < 4; i++) {
+        const char *args[] = {cmds[i], "--help", NULL};
+        char out[8192], errb[4096];
+        cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0);
+        char want[64];
+        snprintf(want, sizeof want, "usage: scalelab %s", cmds[i]);
+        cr_assert(!strncmp(out, want, strlen(want)), "%s", out);
+    }
+}
+
+Test(store, bad_flags_of_sweep_commands_are_bad_input)
+{
+    const char *a1[] = {"run", NULL};
+    tu_assert_bad_input("PRESET: missing", a1);
+    const char *a2[] = {"run", "tiny", "--jobs", "0", NULL};
+    tu_assert_bad_input("--jobs: 0 is out of range", a2);
+    const char *a3[] = {"resume", "x", "--bogus", "1", NULL};
+    tu_assert_bad_input("--bogus: unknown option", a3);
+    const char *a4[] = {"export", "x", "--csv", NULL};
+    tu_assert_bad_input("--csv: missing value", a4);
+}
