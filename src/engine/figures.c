@@ -3,6 +3,7 @@
  * each fitted law with its bootstrap band. Reads the store, fits in-process. */
 #include <cairo-svg.h>
 #include <cairo.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -287,7 +288,7 @@ static void ticks(canvas *cv, const axis *a, int is_y)
                     decade_label(cv, PX0 - 6, p + 4, k, 1);
                 else
                     decade_label(cv, p, PY1 + 18, k, 0.5);
-            } else if (decades < 2 && span >= 0.5 && (span < 1.2 || m == 2 || m == 3 || m == 5)) {
+            } else if (decades < 2 && span >= 0.5 && (span < 0.8 || m == 2 || m == 3 || m == 5)) {
                 /* under two decades the minor ticks carry the numbers */
                 char s[32];
                 snprintf(s, sizeof s, "%g", v);
@@ -331,8 +332,9 @@ static void draw_series(cairo_t *cr, const axis *ax, const axis *ay, const serie
     if (s->st == ST_FIT && s->lo) {
         int open = 0;
         size_t first = 0;
+        /* a draw-free x (NaN interval) is left out of both edges alike */
         for (size_t j = 0; j < s->n; j++)
-            if (positive(s->hi[j])) {
+            if (positive(s->hi[j]) && positive(s->lo[j])) {
                 if (!open)
                     cairo_move_to(cr, map_x(ax, s->x[j]), map_y(ay, s->hi[j]));
                 else
@@ -343,7 +345,7 @@ static void draw_series(cairo_t *cr, const axis *ax, const axis *ay, const serie
             }
         if (open) {
             for (size_t j = s->n; j-- > first;)
-                if (positive(s->lo[j]))
+                if (positive(s->hi[j]) && positive(s->lo[j]))
                     cairo_line_to(cr, map_x(ax, s->x[j]), map_y(ay, s->lo[j]));
             cairo_close_path(cr);
             cairo_set_source_rgba(cr, s->rgb[0], s->rgb[1], s->rgb[2], 0.18);
@@ -406,7 +408,14 @@ static void legend(canvas *cv, const figure *f)
             cairo_set_dash(cr, NULL, 0, 0);
         }
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        text_at(cv, LX + 26, y, size, 0, 0, s->label);
+        /* a long fit label shrinks to the legend column rather than leave the figure */
+        cairo_text_extents_t e;
+        cairo_set_font_size(cr, size);
+        cairo_text_extents(cr, s->label, &e);
+        double room = SL_FIG_WIDTH - (LX + 26) - 6, fs = size;
+        if (e.x_advance > room)
+            fs = fmax(6.5, size * room / e.x_advance);
+        text_at(cv, LX + 26, y, fs, 0, 0, s->label);
         y += step;
     }
 }
@@ -509,9 +518,17 @@ static size_t best_row(const sl_store_run *r)
     return best;
 }
 
+/* The bootstrap resamples by run id; hashed as `scalelab fit` does, so that a
+ * figure's intervals are the CLI's for the same seed. */
+static long run_id(const sl_store_run *r)
+{
+    return (long)(sl_fnv1a(SL_FNV_INIT, r->spec.id, strlen(r->spec.id)) & (uint64_t)LONG_MAX);
+}
+
 /* One point per finished run at its best test loss, as `scalelab fit DIR` takes
- * them (store.c); transfer: the second corpus's loss at that row instead. */
-static size_t run_points(const sl_store_run *runs, int n, int transfer, sl_fit_point *p)
+ * them (store.c); transfer: the second corpus's loss at that row instead.
+ * idx (may be NULL) gets each point's run index. */
+static size_t run_points(const sl_store_run *runs, int n, int transfer, sl_fit_point *p, int *idx)
 {
     size_t m = 0;
     for (int i = 0; i < n; i++) {
@@ -530,7 +547,9 @@ static size_t run_points(const sl_store_run *runs, int n, int transfer, sl_fit_p
                                 .s = (double)row->step,
                                 .b = (double)r->spec.train.batch * r->spec.train.model.n_ctx,
                                 .loss = loss,
-                                .run = i};
+                                .run = run_id(r)};
+        if (idx)
+            idx[m - 1] = i;
     }
     return m;
 }
@@ -677,7 +696,7 @@ static void frontier(figure *f, const sl_store_run *runs, int n)
                                         .s = (double)row->step,
                                         .b = (double)runs[i].spec.train.batch * runs[i].spec.train.model.n_ctx,
                                         .loss = row->test_loss,
-                                        .run = i};
+                                        .run = run_id(&runs[i])};
         }
     sl_fit_result r;
     if (m >= 3 && fit(SL_LAW_CMIN, p, m, &r)) {
@@ -709,7 +728,7 @@ static void law_n(figure *f, const sl_preset *pr, const sl_store_run *runs, int 
     sl_fit_law law = pick_law(pr, cands);
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
     for (int transfer = 0; transfer < 2; transfer++) {
-        size_t m = run_points(runs, n, transfer, p);
+        size_t m = run_points(runs, n, transfer, p, NULL);
         if (!m)
             continue;
         const double *rgb = transfer ? ORANGE : BLUE;
@@ -731,7 +750,7 @@ static void law_n(figure *f, const sl_preset *pr, const sl_store_run *runs, int 
 static void law_nd(figure *f, const sl_preset *pr, const sl_store_run *runs, int n, int one_n)
 {
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
-    size_t m = run_points(runs, n, 0, p);
+    size_t m = run_points(runs, n, 0, p, NULL);
     if (one_n) {
         static const char *const cands[] = {"power-d", "offset-d", NULL};
         law_points(f, p, m, 'd', BLUE, "runs, early-stopped best test loss");
@@ -789,7 +808,8 @@ static void law_nd(figure *f, const sl_preset *pr, const sl_store_run *runs, int
 static void law_isoflop(figure *f, const sl_store_run *runs, int n)
 {
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
-    size_t m = run_points(runs, n, 0, p);
+    int *idx = sl_xcalloc((size_t)n + 1, sizeof *idx);
+    size_t m = run_points(runs, n, 0, p, idx);
     sl_fit_result r;
     int ok = m >= 6 && fit(SL_LAW_CHINCHILLA, p, m, &r);
     double budgets[MAX_SERIES];
@@ -805,7 +825,7 @@ static void law_isoflop(figure *f, const sl_store_run *runs, int n)
     for (int j = 0; j < k; j++) {
         size_t mq = 0;
         for (size_t i = 0; i < m; i++)
-            if (runs[p[i].run].spec.budget == budgets[j])
+            if (runs[idx[i]].spec.budget == budgets[j])
                 q[mq++] = p[i];
         if (!mq)
             continue;
@@ -826,6 +846,7 @@ static void law_isoflop(figure *f, const sl_store_run *runs, int n)
     if (ok)
         sl_fit_result_free(&r);
     free(q);
+    free(idx);
     free(p);
 }
 
