@@ -102,7 +102,7 @@ else
 check: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTS)
 	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab.tmp && mv -f scalelab.tmp scalelab; fi
-	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp UBSAN_OPTIONS=print_stacktrace=1 $(TESTS) --jobs=2
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 $(TESTS) --jobs=2
 endif
 
 bench: scalelab
