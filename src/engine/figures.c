@@ -185,8 +185,15 @@ static void axis_fit(const figure *f, int want_y, axis *a)
     a->hi = hi;
 }
 
-static double map_x(const axis *a, double v) { return PX0 + (log10(v) - a->lo) / (a->hi - a->lo) * (PX1 - PX0); }
-static double map_y(const axis *a, double v) { return PY1 - (log10(v) - a->lo) / (a->hi - a->lo) * (PY1 - PY0); }
+static double map_x(const axis *a, double v)
+{
+    return PX0 + (log10(v) - a->lo) / (a->hi - a->lo) * (PX1 - PX0);
+}
+
+static double map_y(const axis *a, double v)
+{
+    return PY1 - (log10(v) - a->lo) / (a->hi - a->lo) * (PY1 - PY0);
+}
 
 /* ---- text: drawn with cairo, and mirrored into an invisible SVG text layer so
  * that the labels of an SVG stay searchable and selectable (cairo draws glyphs) */
@@ -886,41 +893,43 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
         sl_preset_free(&pr);
         return rc;
     }
-    static figure f; /* large; figures are drawn one at a time */
+    figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
     for (int which = 0; which < 3 && rc == SL_OK; which++) {
         if (which == 0) {
-            begin(&f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
-            curves(&f, runs, n, 0);
+            begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
+            curves(f, runs, n, 0);
         } else if (which == 1) {
-            begin(&f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
+            begin(f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
                   "compute C (FLOP, 6N + attention per token)");
-            curves(&f, runs, n, 1);
-            frontier(&f, runs, n);
+            curves(f, runs, n, 1);
+            frontier(f, runs, n);
         } else if (pr.kind == SL_SWEEP_N) {
-            begin(&f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
-            law_n(&f, &pr, runs, n);
+            begin(f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
+            law_n(f, &pr, runs, n);
         } else if (pr.kind == SL_SWEEP_ND) {
             int one_n = 1;
             for (int i = 1; i < n; i++)
                 one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
-            begin(&f, &pr, one_n ? "law-d" : "law-nd", one_n ? "L(D), loss against data" : "L(N, D), loss against data per model size",
+            begin(f, &pr, one_n ? "law-d" : "law-nd",
+                  one_n ? "L(D), loss against data" : "L(N, D), loss against data per model size",
                   "training tokens D (data limit)");
-            law_nd(&f, &pr, runs, n, one_n);
+            law_nd(f, &pr, runs, n, one_n);
         } else if (pr.kind == SL_SWEEP_ISOFLOP) {
-            begin(&f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
+            begin(f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
                   "non-embedding parameters N");
-            law_isoflop(&f, runs, n);
+            law_isoflop(f, runs, n);
         } else
             break; /* shape and batch sweeps: the curves are the figure */
         int has_points = 0;
-        for (int i = 0; i < f.ns; i++)
-            has_points |= f.s[i].n > 0;
+        for (int i = 0; i < f->ns; i++)
+            has_points |= f->s[i].n > 0;
         if (has_points) {
-            rc = save_figure(&f, out_dir, err);
+            rc = save_figure(f, out_dir, err);
             *n_figures += rc == SL_OK;
         }
-        figure_free(&f);
+        figure_free(f);
     }
+    free(f);
     sl_store_free_runs(runs, n);
     sl_preset_free(&pr);
     /* cairo keeps its font faces (and fontconfig patterns) cached until exit;
