@@ -95,23 +95,42 @@ for p in "${presets[@]}"; do
         printf 'reproduce: %s took %s s wall, %s s CPU on %s cores\n' "$p" "$wall" "$cpu" "$cores"
     fi
 
-    # the preset's own laws, and the compute frontier from every learning curve
+    "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
+
+    # the preset's own laws, the compute frontier from every learning curve, the
+    # allocation exponent counting every parameter (Pearce & Song), and L(N) on
+    # the second corpus when the sweep has one (TABLE:LAW[:N column])
     laws=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"fit": *\[\([^]]*\)\].*/\1/p' | tr -d '" ' | tr ',' ' ')
+    specs=""
+    for law in $laws cmin approach1; do specs="$specs store:$law"; done
+    specs="$specs store:approach1:n_total"
+    if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
+        # each done run's transfer loss at its best test loss, as the figure takes it
+        awk -F, 'NR == FNR { if (FNR > 1 && $21 == "done") n[$1] = $9; next }
+            FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "transfer_loss") t = i; next }
+            ($1 in n) && $2 > 0 && (!($1 in best) || $6 < best[$1]) { best[$1] = $6; tl[$1] = $t }
+            END { print "n,loss,run"; for (r in tl) print n[r] "," tl[r] "," r }' \
+            "$scratch/export/runs.csv" "$scratch/export/curves.csv" >"$scratch/transfer.csv"
+        specs="$specs transfer:power-n"
+    fi
     : >"$scratch/fits"
-    for law in $laws cmin approach1; do
-        if "$bin" fit "$store" --law "$law" --bootstrap 200 --seed 1 --csv "$scratch/fit.csv" \
-            >"$scratch/fit.out" 2>"$scratch/fit.err"; then
-            tail -n +2 "$scratch/fit.csv" | sed "s/^/$p,/" >>"$scratch/fits"
+    for spec in $specs; do
+        src=${spec%%:*} rest=${spec#*:}
+        law=${rest%%:*} ncol="" name=$rest
+        [ "$rest" = "$law" ] || { ncol=${rest#*:}; name="$law (N = $ncol)"; }
+        [ "$src" = store ] && table=$store || { table=$scratch/transfer.csv; name="$law (transfer_loss)"; }
+        if "$bin" fit "$table" --law "$law" ${ncol:+--n "$ncol"} --bootstrap 200 --seed 1 \
+            --csv "$scratch/fit.csv" >"$scratch/fit.out" 2>"$scratch/fit.err"; then
+            tail -n +2 "$scratch/fit.csv" | sed "s/^$law,/$p,$name,/" >>"$scratch/fits"
         else
             why=$(head -1 "$scratch/fit.err" | sed 's/^scalelab: //; s/,/;/g')
-            echo "$p,$law,,,,,,,,not fitted: $why" >>"$scratch/fits"
+            echo "$p,$name,,,,,,,,not fitted: $why" >>"$scratch/fits"
         fi
     done
     replace_rows "$data/fits.csv" "preset,law,param,value,ci_low,ci_high,n_points,r2,rms_log,status" "$p" "$scratch/fits"
 
     # larger models are more sample-efficient: tokens each run needed to reach
     # the best loss of the smallest model of the sweep
-    "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
     awk -F, -v p="$p" 'NR == FNR { if (FNR > 1) { n[$1] = $9; best[$1] = $19; if (first == "" || $9 + 0 < n[first]) first = $1 } next }
         FNR == 1 { target = best[first]; next }
         $2 > 0 && !($1 in hit) && $6 + 0 <= target + 1e-9 { hit[$1] = $3 }
