@@ -35,7 +35,7 @@ void *sl_xcalloc_(size_t n, size_t size, const char *file, int line);
 /* 64-byte aligned, zeroed, for tensors; free with free(). */
 float *sl_alloc_floats(size_t n);
 
-/* Atomic replace: writes len bytes to path.tmp.PID, fsyncs it, renames it over
+/* Atomic replace: writes len bytes to path.tmp.PID.N (N counts calls), fsyncs it, renames it over
  * path and fsyncs the directory. On any failure the old file is untouched and the
  * temporary file is removed. */
 int sl_write_atomic(const char *path, const void *data, size_t len, sl_error *err);

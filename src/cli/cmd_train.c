@@ -61,11 +61,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-typedef struct {
-    const char *flag;
-    const char **val;
-} strflag;
-
 static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *co,
                       const char **out_dir, int *quiet, sl_error *err)
 {
@@ -73,7 +68,7 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
     double x;
     long tokens = 0;
     int rc;
-    int heads_set = 0, dff_set = 0;
+    int heads_set = 0, dff_set = 0, steps_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) {
@@ -96,6 +91,8 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
         INT_FLAG("--d-model", 1, 65536, o->model.d_model)
         INT_FLAG("--ctx", 1, 65536, o->model.n_ctx)
         INT_FLAG("--batch", 1, 65536, o->batch)
+        if (!strcmp(a, "--steps"))
+            steps_set = 1;
         INT_FLAG("--steps", 1, 1000000000L, o->steps)
         INT_FLAG("--warmup", 0, 1000000000L, o->warmup)
         INT_FLAG("--eval-every", 0, 1000000000L, o->eval_every)
@@ -155,8 +152,15 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
     if (!dff_set)
         o->model.d_ff = 4 * o->model.d_model;
     if (tokens > 0) {
+        if (steps_set)
+            return sl_fail(err, SL_EINPUT, "--tokens: given with --steps (expected one of them)");
         long per = (long)o->batch * o->model.n_ctx;
-        o->steps = (tokens + per - 1) / per;
+        long steps = tokens / per + (tokens % per != 0);
+        if (steps > 1000000000L)
+            return sl_fail(err, SL_EINPUT,
+                           "--tokens: %ld tokens is %ld steps of %ld (expected at most 1e9 steps)",
+                           tokens, steps, per);
+        o->steps = steps;
     }
     return SL_OK;
 }
@@ -275,11 +279,12 @@ int cmd_train(int argc, char **argv)
                 "batch=%d; N=%.0f (total %.0f); %ld steps; %d threads\n",
                 corpus.source, corpus.tokenizer, corpus.n_train, corpus.n_tokens - corpus.n_train,
                 o.model.n_layer, o.model.d_model, o.model.n_head, o.model.n_ctx, o.batch,
-                k.n_kaplan, k.n_total, o.steps, t ? o.threads : 0);
+                k.n_kaplan, k.n_total, o.steps, o.threads < o.batch ? o.threads : o.batch);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART; /* a Ctrl-C inside a write must not turn into a write error */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
@@ -294,6 +299,8 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         pr.t_start = sl_now();
+    } else if (sl_trainer_finished(t)) {
+        sl_trainer_row(t, &row); /* resumed a finished run: report it */
     }
     while (!sl_trainer_finished(t) && !stop_requested) {
         int r = sl_trainer_step(t, &row, &err);

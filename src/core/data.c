@@ -249,6 +249,19 @@ static size_t test_count(size_t n, double test_frac)
     return t;
 }
 
+/* llm.c names validation shards like fineweb_val_000000.bin: "val" as a word
+ * of the name, not inside one (interval.bin, eval.bin are training shards). */
+static int is_val_shard(const char *base)
+{
+    for (const char *p = strstr(base, "val"); p; p = strstr(p + 1, "val")) {
+        int left = p == base || p[-1] == '_' || p[-1] == '-' || p[-1] == '.';
+        int right = p[3] == '_' || p[3] == '-' || p[3] == '.';
+        if (left && right)
+            return 1;
+    }
+    return 0;
+}
+
 static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_frac, sl_error *err)
 {
     uint16_t *tok = NULL;
@@ -267,7 +280,7 @@ static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_f
         size_t n_val = 0;
         for (size_t i = 0; i < l.n && !rc; i++) {
             const char *base = strrchr(l.paths[i], '/') + 1;
-            if (strstr(base, "val"))
+            if (is_val_shard(base))
                 n_val++;
             else
                 rc = read_shard(l.paths[i], &tok, &n, &cap, err);
@@ -278,7 +291,7 @@ static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_f
         n_train = n;
         for (size_t i = 0; i < l.n && !rc && n_val > 0; i++) {
             const char *base = strrchr(l.paths[i], '/') + 1;
-            if (strstr(base, "val"))
+            if (is_val_shard(base))
                 rc = read_shard(l.paths[i], &tok, &n, &cap, err);
         }
         if (!rc && n_val == 0)
@@ -377,8 +390,10 @@ static int get_bpe(sl_corpus *c, const char *data_dir, const uint8_t *train, siz
     uint64_t key = sl_fnv1a(SL_FNV_INIT, BPE_ALGO_TAG, strlen(BPE_ALGO_TAG));
     key = sl_fnv1a(key, v, sizeof v);
     key = sl_fnv1a(key, train, n);
-    snprintf(c->cache_path, sizeof c->cache_path, "%s/bpe-%d-%016llx.tok", data_dir, vocab,
-             (unsigned long long)key);
+    if (snprintf(c->cache_path, sizeof c->cache_path, "%s/bpe-%d-%016llx.tok", data_dir, vocab,
+                 (unsigned long long)key) >= (int)sizeof c->cache_path)
+        return sl_fail(err, SL_EINPUT, "%s: --data-dir: path too long (expected under %zu bytes)",
+                       data_dir, sizeof c->cache_path - 40);
     c->cache_note[0] = 0;
 
     struct stat st;

@@ -109,10 +109,14 @@ int sl_model_for_n(double target_n, double aspect, int head_size, int ff_mult, i
             }
         }
     double n = sl_model_counts(&cfg).n_kaplan;
-    if (fabs(log(n / target_n)) > log(1.5))
+    if (n > 1.5 * target_n)
         return sl_fail(err, SL_EINPUT,
                        "N: %g is below the smallest model with head size %d (expected N >= %g)",
                        target_n, head_size, n / 1.5);
+    if (n < target_n / 1.5)
+        return sl_fail(err, SL_EINPUT,
+                       "N: %g is above the largest model this picks (expected N <= %g)", target_n,
+                       n * 1.5);
     *out = cfg;
     return sl_config_validate(out, err);
 }

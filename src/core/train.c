@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scalelab/pool.h"
 
@@ -58,9 +59,37 @@ void sl_train_defaults(sl_train_opts *o)
 
 static int shard_lo(int B, int n, int tid) { return (int)((long)B * tid / n); }
 
+/* Sizes come from the user: refuse a run that cannot fit in this machine's
+ * memory with a message, rather than abort in the allocator or be OOM-killed. */
+static int check_memory(const sl_train_opts *o, sl_error *err)
+{
+    int nthr = o->threads < o->batch ? o->threads : o->batch;
+    int cap = (o->batch + nthr - 1) / nthr;
+    sl_tensor_info info[SL_NUM_PARAM_TENSORS];
+    double P = (double)sl_param_layout(&o->model, info);
+    /* in double: the products of user sizes can overflow size_t */
+    double acts = 0.0, BT = (double)cap * o->model.n_ctx, C = o->model.d_model;
+    double L = o->model.n_layer, F = o->model.d_ff, V = o->model.vocab;
+    double T = o->model.n_ctx, NH = o->model.n_head;
+    acts = BT * C * (L * 9 + 8) + L * BT * (3 * C + 2 * F + 4) + L * cap * NH * T * T +
+           BT * (2 * V + 3) + 2 * BT * F + T * T;
+    double bytes = 4.0 * (P * (3 + nthr) + nthr * acts);
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    double phys = pages > 0 && psize > 0 ? (double)pages * psize : 0;
+    if (phys > 0 && bytes > 0.9 * phys)
+        return sl_fail(err, SL_EINPUT,
+                       "--batch/--ctx/--d-model: the run needs %.1f GiB (expected at most %.1f "
+                       "GiB, 90%% of this machine's memory)",
+                       bytes / 1073741824.0, 0.9 * phys / 1073741824.0);
+    return SL_OK;
+}
+
 int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c, sl_error *err)
 {
     *out = NULL;
+    if (c->vocab > SL_MAX_VOCAB)
+        return sl_fail(err, SL_EINPUT, "%s: vocab: its tokens need %d ids (expected at most %d)",
+                       c->source, c->vocab, SL_MAX_VOCAB);
     int rc = sl_config_validate(&o->model, err);
     if (rc)
         return rc;
@@ -87,6 +116,8 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
         return sl_fail(err, SL_EINPUT, "--data-tokens: %zu is shorter than n_ctx+1 = %d tokens",
                        o->data_limit, o->model.n_ctx + 1);
 
+    if ((rc = check_memory(o, err)))
+        return rc;
     sl_trainer *t = sl_xcalloc(1, sizeof *t);
     t->o = *o;
     t->c = c;
@@ -110,9 +141,9 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     t->adam_v = sl_alloc_floats(t->m.n_params);
 
     t->nthr = o->threads < o->batch ? o->threads : o->batch;
-    t->shard_cap = (o->batch + t->nthr - 1) / t->nthr;
     t->pool = sl_pool_new(t->nthr);
-    t->nthr = sl_pool_size(t->pool);
+    t->nthr = sl_pool_size(t->pool); /* fewer if a thread could not start */
+    t->shard_cap = (o->batch + t->nthr - 1) / t->nthr;
     t->acts = sl_xcalloc((size_t)t->nthr, sizeof *t->acts);
     t->gbuf = sl_xcalloc((size_t)t->nthr, sizeof *t->gbuf);
     for (int i = 0; i < t->nthr; i++) {

@@ -93,10 +93,14 @@ static int fsync_dir_of(const char *path)
 
 int sl_write_atomic(const char *path, const void *data, size_t len, sl_error *err)
 {
+    /* unique per process and per call, so that threads replacing the same file
+     * never share a temporary */
+    static _Atomic unsigned long counter;
     char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", path, (long)getpid(), ++counter) >=
+        (int)sizeof tmp)
         return sl_fail(err, SL_EINPUT, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return sl_fail(err, SL_ERUNTIME, "%s: cannot create temporary file: %s", tmp, strerror(errno));
     const char *p = data;
