@@ -141,6 +141,10 @@ void sl_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
         }
 }
 
+/* Rows of the causal products are issued in blocks of this many queries, each
+ * over only the keys 0..end of its block: about half the FLOPs of T×T. */
+#define ATT_BLOCK 32
+
 void sl_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH)
 {
     const int hs = C / NH, C3 = 3 * C;
@@ -152,8 +156,8 @@ void sl_attention_forward(float *out, float *att, const float *inp, int B, int T
             float *a = att + ((size_t)b * NH + h) * T * T;
             /* Lower triangle only: row t sees keys 0..t. Computed in row blocks so
              * that each block's product covers just the keys it can see. */
-            for (int t0 = 0; t0 < T; t0 += 32) {
-                int tn = T - t0 < 32 ? T - t0 : 32;
+            for (int t0 = 0; t0 < T; t0 += ATT_BLOCK) {
+                int tn = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK;
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, tn, t0 + tn, hs, scale,
                             q + (size_t)t0 * C3, C3, k, C3, 0.0f, a + (size_t)t0 * T, T);
             }
@@ -173,8 +177,13 @@ void sl_attention_forward(float *out, float *att, const float *inp, int B, int T
                 for (int j = t + 1; j < T; j++)
                     row[j] = 0.0f;
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, C3, 0.0f,
-                        out + (size_t)b * T * C + h * hs, C);
+            /* Y = P·V, again only over the keys each row block sees */
+            float *y = out + (size_t)b * T * C + h * hs;
+            for (int t0 = 0; t0 < T; t0 += ATT_BLOCK) {
+                int tn = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, tn, hs, t0 + tn, 1.0f,
+                            a + (size_t)t0 * T, T, v, C3, 0.0f, y + (size_t)t0 * C, C);
+            }
         }
 }
 
@@ -193,14 +202,17 @@ void sl_attention_backward(float *dinp, float *scratch, const float *dout, const
             const float *dy = dout + (size_t)b * T * C + h * hs;
             float *ds = scratch;
             /* dP = dY · V^T (lower triangle is all that is used) */
-            for (int t0 = 0; t0 < T; t0 += 32) {
-                int tn = T - t0 < 32 ? T - t0 : 32;
+            for (int t0 = 0; t0 < T; t0 += ATT_BLOCK) {
+                int tn = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK;
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, tn, t0 + tn, hs, 1.0f,
                             dy + (size_t)t0 * C, C, v, C3, 0.0f, ds + (size_t)t0 * T, T);
             }
-            /* dV += P^T · dY */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, p, T, dy, C, 1.0f, dv,
-                        C3);
+            /* dV += P^T · dY: row block t0 reaches the keys 0..t0+tn */
+            for (int t0 = 0; t0 < T; t0 += ATT_BLOCK) {
+                int tn = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK;
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t0 + tn, hs, tn, 1.0f,
+                            p + (size_t)t0 * T, T, dy + (size_t)t0 * C, C, 1.0f, dv, C3);
+            }
             /* softmax backward, then the 1/sqrt(hs) scale */
             for (int t = 0; t < T; t++) {
                 float *drow = ds + (size_t)t * T;
@@ -213,11 +225,14 @@ void sl_attention_backward(float *dinp, float *scratch, const float *dout, const
                 for (int j = t + 1; j < T; j++)
                     drow[j] = 0.0f;
             }
-            /* dQ += dS · K;  dK += dS^T · Q */
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, ds, T, k, C3, 1.0f,
-                        dq, C3);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, ds, T, q, C3, 1.0f,
-                        dk, C3);
+            /* dQ += dS · K;  dK += dS^T · Q, block by block as above */
+            for (int t0 = 0; t0 < T; t0 += ATT_BLOCK) {
+                int tn = T - t0 < ATT_BLOCK ? T - t0 : ATT_BLOCK;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, tn, hs, t0 + tn, 1.0f,
+                            ds + (size_t)t0 * T, T, k, C3, 1.0f, dq + (size_t)t0 * C3, C3);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t0 + tn, hs, tn, 1.0f,
+                            ds + (size_t)t0 * T, T, q + (size_t)t0 * C3, C3, 1.0f, dk, C3);
+            }
         }
 }
 
