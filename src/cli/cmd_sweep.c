@@ -190,7 +190,10 @@ static void draw_plain(progress *pg, const sl_snapshot *s)
         pg->seen_t[i] = now;
         char eta[32];
         fmt_duration(eta, sizeof eta, v->eta_s);
-        if (v->state == SL_RUN_RUNNING)
+        if (v->state == SL_RUN_RUNNING && v->done_steps == 0)
+            fprintf(stderr, "%s: started (N=%.3g, %ld steps, %d threads)\n", v->id, v->n,
+                    v->planned_steps, v->threads);
+        else if (v->state == SL_RUN_RUNNING)
             fprintf(stderr, "%s: running step %ld/%ld test %.4f %.0f tok/s ETA %s (%d threads)\n",
                     v->id, v->done_steps, v->planned_steps, v->has_last ? v->last.test_loss : NAN,
                     v->tokens_per_s, eta, v->threads);
