@@ -68,6 +68,32 @@ static int wait_screen(tmux_t *t, const char *re, double seconds)
 
 static void keys(tmux_t *t, const char *k) { sh("tmux -L %s send-keys -t %s %s", t->sock, t->session, k); }
 
+/* Clicks (button 1, X10 encoding as xterm and tmux send it) at a cell. */
+static void click(tmux_t *t, int y, int x)
+{
+    sh("tmux -L %s send-keys -t %s -H 1b 5b 4d 20 %02x %02x", t->sock, t->session, 33 + x, 33 + y);
+    sh("tmux -L %s send-keys -t %s -H 1b 5b 4d 23 %02x %02x", t->sock, t->session, 33 + x, 33 + y);
+}
+
+/* Row and column (in characters) where text first appears on the screen. */
+static int find_text(tmux_t *t, const char *text, int *y, int *x)
+{
+    const char *scr = capture(t), *hit = strstr(scr, text);
+    if (!hit)
+        return 0;
+    *y = 0;
+    const char *line = scr;
+    for (const char *c = scr; c < hit; c++)
+        if (*c == '\n') {
+            (*y)++;
+            line = c + 1;
+        }
+    *x = 0;
+    for (const char *c = line; c < hit; c++)
+        *x += ((unsigned char)*c & 0xC0) != 0x80; /* count characters, not bytes */
+    return 1;
+}
+
 static void write_preset(void)
 {
     char text[512], preset[512];
@@ -221,6 +247,19 @@ Test(tui, lab_at_120x40_shows_curves_and_fits_and_answers_every_key)
     cr_assert(wait_screen(&t, "Fits \\(vs published\\)", 1));
     cr_assert(wait_screen(&t, "Overfitting N\\^", 1));
     cr_assert(wait_screen(&t, "r00[0-2]-L", 1), "no runs table:\n%s", t.screen);
+
+    /* a click on the selectors' D row focuses that panel and switches the law plot */
+    int sy, sx;
+    cr_assert(find_text(&t, "Sweep N / D / C", &sy, &sx), "no selectors:\n%s", t.screen);
+    click(&t, sy + 2, sx + 2);
+    cr_assert(wait_screen(&t, "Law: loss vs D", 5), "the click did not select D:\n%s", t.screen);
+    click(&t, sy + 1, sx + 2);
+    cr_assert(wait_screen(&t, "Law: loss vs N", 5));
+    keys(&t, "Tab");
+    keys(&t, "Tab");
+    keys(&t, "Tab");
+    keys(&t, "Tab"); /* select -> gauge -> curves -> law -> fits */
+    keys(&t, "Tab"); /* -> runs */
 
     keys(&t, "?");
     cr_assert(wait_screen(&t, "this help", 5), "no help overlay:\n%s", t.screen);
