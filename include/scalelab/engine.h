@@ -56,8 +56,9 @@ typedef struct {
      * snapshot with the state their status.json has and are never touched. */
     int only;
     int shard_index, shard_count;
-    /* Called from an engine thread (no engine lock held) each time the
-     * generation moves; keep it short and thread-safe (e.g. write to a pipe).
+    /* Called each time the generation moves, with no engine lock held, from
+     * an engine thread or from the thread that called a control function
+     * below; keep it short and thread-safe (e.g. write to a pipe).
      * May be NULL: the wake-up descriptor below works regardless. */
     void (*on_change)(void *user);
     void *user;
@@ -96,7 +97,9 @@ void sl_engine_stop(sl_engine *e);
 
 /* Blocks until the sweep cannot make progress (see keep_alive) or until stop.
  * Returns SL_OK when every selected run is done, SL_ERUNTIME if any failed
- * (err names the first), 1 if it was stopped or runs are paused/cancelled. */
+ * (err names the first), 1 if it was stopped or runs are paused, cancelled,
+ * or left to another process that holds them (reason "trained by another
+ * process": a run is trained by one process at a time, see <run>/.lock). */
 int sl_engine_wait(sl_engine *e, sl_error *err);
 
 /* Stops (if needed) and frees everything. The store stays on disk. */
