@@ -29,12 +29,16 @@ void Lab_num(char *buf, size_t n, double v)
     else
         snprintf(buf, n, "%.2g", v);
     /* 1.2e+05 -> 1.2e5: columns are narrow */
-    char *e = strstr(buf, "e+");
+    char *e = strchr(buf, 'e');
     if (e) {
-        char *d = e + 2;
+        /* 1.2e+05 -> 1.2e5, 6.2e-09 -> 6.2e-9 */
+        char *sign = e + 1, *d = e + 2;
         while (*d == '0' && d[1])
             d++;
-        memmove(e + 1, d, strlen(d) + 1);
+        if (*sign == '+')
+            memmove(e + 1, d, strlen(d) + 1);
+        else
+            memmove(sign + 1, d, strlen(d) + 1);
     }
 }
 

@@ -45,6 +45,7 @@ typedef struct Lab {
     int sel_run;      /* runs table selection (index in snap.runs) */
     int sel_field;    /* selector field: 0 min, 1 max, 2 per decade */
     Range range[AXIS_COUNT];
+    Range range0[AXIS_COUNT]; /* as the sweep was when the selectors were set */
     int range_init;
     double ceiling_gflops;
     int all_paused;   /* space paused every run; space again resumes them */

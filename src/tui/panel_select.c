@@ -60,39 +60,50 @@ void Select_init(Lab *lab)
             r->per_decade = 1;
         if (r->per_decade > 8)
             r->per_decade = 8;
+        lab->range0[a] = *r;
     }
     lab->range_init = 1;
 }
 
-/* The grid runs from min to max in equal log steps, about per_decade of them
- * a decade, so that both ends are points and every change of max moves it. */
-static int steps(const Range *r)
+/* The values an axis should hold. Moving min or max keeps the runs inside the
+ * new range and extends it by grid steps of 1/per_decade decades from the
+ * sweep's own ends; changing per_decade asks for an even grid from min to max. */
+static int axis_values(const Lab *lab, Axis a, double *out, int max)
 {
-    int n = (int)lround(log10(r->max / r->min) * r->per_decade);
-    return n < 1 ? 1 : n;
-}
-
-static int grid(const Range *r, double *out, int max)
-{
+    const Range *r = &lab->range[a], *r0 = &lab->range0[a];
+    int n = 0;
     if (!(r->min > 0) || !(r->max >= r->min))
         return 0;
-    if (r->max <= r->min * 1.0001) {
-        out[0] = r->min;
-        return 1;
+    double step = pow(10, 1.0 / r->per_decade);
+    if (r->per_decade != r0->per_decade) {
+        int k = (int)lround(log10(r->max / r->min) * r->per_decade);
+        if (k < 1 || r->max <= r->min * 1.0001)
+            k = 0;
+        for (int i = 0; i <= k && n < max; i++)
+            out[n++] = k ? r->min * pow(r->max / r->min, (double)i / k) : r->min;
+        return n;
     }
-    int n = steps(r);
-    for (int k = 0; k <= n && k < max; k++)
-        out[k] = r->min * pow(r->max / r->min, (double)k / n);
-    return n + 1 < max ? n + 1 : max;
+    for (int i = 0; i < lab->snap.n_runs && n < max; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        double c = run_coord(v, a);
+        if (v->cancelled || !(c >= r->min / 1.0001 && c <= r->max * 1.0001))
+            continue;
+        int dup = 0;
+        for (int k = 0; k < n; k++)
+            dup |= fabs(log10(out[k] / c)) < 1e-6;
+        if (!dup)
+            out[n++] = c;
+    }
+    for (double v = r0->min / step; v >= r->min / 1.0001 && n < max; v /= step)
+        out[n++] = v;
+    for (double v = r0->max * step; v <= r->max * 1.0001 && n < max; v *= step)
+        out[n++] = v;
+    return n;
 }
 
-/* Half a grid step, in decades: runs that close to a point are that point. */
-static double tolerance(const Range *r)
-{
-    if (!(r->max > r->min * 1.0001))
-        return 0.5 / r->per_decade;
-    return 0.5 * log10(r->max / r->min) / steps(r);
-}
+/* A quarter grid step in decades: a run that close to a value is that value
+ * (the shape a target N gets is only near it). */
+static double tolerance(const Range *r) { return 0.25 / r->per_decade; }
 
 typedef struct {
     double n, d, c;
@@ -101,9 +112,9 @@ typedef struct {
 /* The sweep the selectors describe, as points (n, d, c) of the preset's kind. */
 static int desired(const Lab *lab, Point *pts, int max)
 {
-    double gn[64], gd[64], gc[64];
-    int nn = grid(&lab->range[AXIS_N], gn, 64), nd = grid(&lab->range[AXIS_D], gd, 64),
-        nc = grid(&lab->range[AXIS_C], gc, 64), m = 0;
+    double gn[128], gd[128], gc[128];
+    int nn = axis_values(lab, AXIS_N, gn, 128), nd = axis_values(lab, AXIS_D, gd, 128),
+        nc = axis_values(lab, AXIS_C, gc, 128), m = 0;
     switch (lab->preset->kind) {
     case SL_SWEEP_N:
         for (int i = 0; i < nn && m < max; i++)
@@ -171,7 +182,8 @@ static int spec_for(const Lab *lab, const Point *p, sl_run_spec *s, sl_error *er
 void Select_preview(Lab *lab, SelectPreview *pv)
 {
     memset(pv, 0, sizeof *pv);
-    if (!lab->preset || !lab->range_init)
+    if (!lab->preset || !lab->range_init ||
+        !memcmp(lab->range, lab->range0, sizeof lab->range))
         return;
     Point pts[512];
     int m = desired(lab, pts, 512);
@@ -211,6 +223,10 @@ int Select_apply(Lab *lab)
 {
     if (!lab->engine || !lab->preset)
         return 0;
+    if (!memcmp(lab->range, lab->range0, sizeof lab->range)) {
+        Lab_message(lab, "the sweep matches the selectors: change a range first (+ and -)");
+        return 0;
+    }
     Point pts[512];
     int m = desired(lab, pts, 512), added = 0, dropped = 0;
     sl_error err;
@@ -239,6 +255,8 @@ int Select_apply(Lab *lab)
             dropped++;
     }
     Lab_message(lab, "sweep changed: %d runs added, %d dropped", added, dropped);
+    /* the next snapshot holds the new runs: ranges start again from them */
+    lab->range_init = 0;
     return 0;
 }
 
@@ -294,8 +312,9 @@ static void draw(Panel *p, Lab *lab)
         snprintf(buf, sizeof buf, "preview: +%d -%d runs%s; Enter applies", pv.add, pv.drop,
                  pv.keep_trained ? " (trained runs kept)" : "");
         CRT_text(p->win, p->h - 3, 1, iw, buf);
-        snprintf(buf, sizeof buf, "cost %s FLOP = %.2g PF-days, ~%s on this machine", fl,
-                 pv.flops / 8.64e19, dur);
+        char pf[16];
+        Lab_num(pf, sizeof pf, pv.flops / 8.64e19);
+        snprintf(buf, sizeof buf, "%s FLOP = %s PF-days, ~%s on this machine", fl, pf, dur);
         CRT_text(p->win, p->h - 2, 1, iw, buf);
     } else {
         CRT_text(p->win, p->h - 3, 1, iw, "preview: the sweep matches these ranges");
