@@ -255,6 +255,14 @@ Test(tui, lab_at_120x40_shows_curves_and_fits_and_answers_every_key)
     cr_assert(wait_screen(&t, "Law: loss vs D", 5), "the click did not select D:\n%s", t.screen);
     click(&t, sy + 1, sx + 2);
     cr_assert(wait_screen(&t, "Law: loss vs N", 5));
+    /* the selectors: max N one step up previews one more run, Enter adds it */
+    keys(&t, "Right");
+    keys(&t, "+");
+    cr_assert(wait_screen(&t, "preview: \\+1 -0 runs", 5), "no preview:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "FLOP = [0-9.e-]+ PF-days", 1), "no cost:\n%s", t.screen);
+    keys(&t, "Enter");
+    cr_assert(wait_screen(&t, "sweep changed: 1 runs added", 5), "not applied:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "r003-L", 5), "no new run:\n%s", t.screen);
     keys(&t, "Tab");
     keys(&t, "Tab");
     keys(&t, "Tab");
