@@ -133,7 +133,7 @@ for p in "${presets[@]}"; do
     # the best loss of the smallest model of the sweep
     awk -F, -v p="$p" 'NR == FNR { if (FNR > 1) { n[$1] = $9; best[$1] = $19; if (first == "" || $9 + 0 < n[first]) first = $1 } next }
         FNR == 1 { target = best[first]; next }
-        $2 > 0 && !($1 in hit) && $6 + 0 <= target + 1e-9 { hit[$1] = $3 }
+        $2 > 0 && !($1 in hit) && $6 + 0 <= target + 5e-7 { hit[$1] = $3 }
         END { for (r in n) if (r in hit) printf "%s,%s,%s,%.4f,%s\n", p, r, n[r], target, hit[r] }' \
         "$scratch/export/runs.csv" "$scratch/export/curves.csv" | sort -t, -k3,3g >"$scratch/eff"
     replace_rows "$data/sample-efficiency.csv" "preset,run,N,target_loss,tokens_to_reach" "$p" "$scratch/eff"
