@@ -18,7 +18,7 @@ static void draw(Panel *p, Lab *lab)
              nd ? "fit" : "Kaplan", DL_LINE);
     Panel_frame(p, title);
     int iw = p->w - 2, ih = p->h - 2;
-    int label = 8, tail = 12, bw = iw - label - tail - 1;
+    int wide = iw >= 60, label = wide ? 16 : 8, tail = 12, bw = iw - label - tail - 1;
     if (bw < 6)
         return;
     /* the bar spans 3 decades, the line at two thirds */
@@ -36,10 +36,14 @@ static void draw(Panel *p, Lab *lab)
         double pos = at + log10(ratio / ratio_line);
         int fill = (int)lround(fmax(0, fmin(span, pos)) / span * (bw - 1));
         ColorId c = dl < DL_LINE / 2 ? COL_GOOD : dl < DL_LINE ? COL_WARN : COL_BAD;
-        char n[16], buf[48];
+        char n[16], dd[16], buf[48];
         Lab_num(n, sizeof n, v->n);
+        Lab_num(dd, sizeof dd, d);
         CRT_color(p->win, Lab_series(v->index));
-        mvwprintw(p->win, 1 + row, 1, "N=%-6s", n);
+        if (wide)
+            mvwprintw(p->win, 1 + row, 1, "N=%-6s D=%-6s", n, dd);
+        else
+            mvwprintw(p->win, 1 + row, 1, "N=%-6s", n);
         CRT_color(p->win, c);
         for (int x = 0; x < bw; x++)
             CRT_glyph(p->win, 1 + row, 1 + label + x, x <= fill ? L'█' : L'·', x <= fill ? '#' : '.');
