@@ -77,6 +77,11 @@ void StatusBar_draw(WINDOW *w, Lab *lab)
     Lab_num(tps, sizeof tps, s->tokens_per_s);
     Lab_duration(el, sizeof el, s->elapsed_s);
     double pct = lab->ceiling_gflops > 0 ? 100 * s->gflops / lab->ceiling_gflops : NAN;
+    char extra[48] = "";
+    if (s->n_failed)
+        snprintf(extra, sizeof extra, " %d FAILED (runs table)", s->n_failed);
+    else if (s->n_paused)
+        snprintf(extra, sizeof extra, " %d paused", s->n_paused);
     char cores[16] = "";
     if (s->cores > 0)
         snprintf(cores, sizeof cores, "/%d", s->cores);
@@ -85,7 +90,7 @@ void StatusBar_draw(WINDOW *w, Lab *lab)
              "%d done %d running %d queued%s",
              lab->preset_name, lab->corpus, lab->engine ? "" : "watching | ", s->workers, cores,
              tps, s->gflops, pct, lab->ceiling_gflops, el, s->n_done, s->n_running, s->n_queued,
-             s->n_paused ? " (some paused)" : "");
+             extra);
     static const char hint[] = " ? help  q quit ";
     int hl = (int)sizeof hint - 1;
     CRT_text(w, 0, 0, wd - hl, buf);
