@@ -2,6 +2,7 @@
  * line naming file, field and expectation, exit 2, nothing under runs/), and
  * the shipped presets. */
 #include <glob.h>
+#include <math.h>
 
 #include "scalelab/preset.h"
 #include "sweeputil.h"
@@ -186,4 +187,77 @@ Test(preset, shipped_presets_parse_and_have_a_description_and_figure)
         sl_preset_free(&p);
     }
     globfree(&g);
+}
+
+/* Plans a preset text against the test corpus. */
+static void plan(sl_preset *p, sl_corpus *c, const char *sweep, const char *train)
+{
+    char path[512];
+    su_preset(path, sizeof path, "plan", sweep, train);
+    sl_error err;
+    cr_assert_eq(sl_preset_load(p, path, &err), SL_OK, "%s", err.msg);
+    sl_corpus_opts co = {0};
+    co.path = p->corpus;
+    co.data_dir = tu_dir;
+    cr_assert_eq(sl_corpus_load(c, &co, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_preset_plan(p, c, &err), SL_OK, "%s", err.msg);
+}
+
+Test(preset, plans_every_sweep_kind)
+{
+    sl_preset p;
+    sl_corpus c;
+    /* N x D x seeds, in index order */
+    plan(&p, &c, "\"kind\": \"nd\", \"n\": [3000, 12000], \"d\": [500, 2000]",
+         "\"seeds\": [1, 2], \"steps\": 7");
+    cr_assert_eq(p.n_runs, 8);
+    cr_assert_eq(p.runs[0].train.data_limit, 500u);
+    cr_assert_eq(p.runs[2].train.data_limit, 2000u);
+    cr_assert_eq(p.runs[1].train.seed, 2u);
+    cr_assert_eq(p.runs[7].index, 7);
+    cr_assert_str_eq(p.runs[2].id, "r002-L1-d16-D2000-s1");
+    cr_assert_eq(p.runs[0].train.eval_every, 7, "eval_every is capped at the steps");
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+
+    /* isoflop: steps = C / (flops per token * batch * n_ctx), rounded up */
+    plan(&p, &c, "\"kind\": \"isoflop\", \"n\": [3000], \"budgets\": [1e11]", "\"batch\": 4");
+    cr_assert_eq(p.n_runs, 1);
+    sl_counts k = sl_model_counts(&p.runs[0].train.model);
+    cr_assert_eq(p.runs[0].train.steps, (long)ceil(1e11 / k.flops_per_token / (4.0 * 32)));
+    cr_assert_eq(p.runs[0].budget, 1e11);
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+
+    /* batch sizes at equal tokens */
+    plan(&p, &c, "\"kind\": \"batch\", \"n\": [3000], \"batches\": [4, 16]", "\"tokens\": 8192");
+    cr_assert_eq(p.n_runs, 2);
+    cr_assert_eq(p.runs[0].train.batch, 4);
+    cr_assert_eq(p.runs[0].train.steps, 64);
+    cr_assert_eq(p.runs[1].train.steps, 16);
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+
+    /* shapes at one N: deeper for a smaller aspect ratio */
+    plan(&p, &c, "\"kind\": \"shape\", \"n\": [100000], \"aspects\": [4, 64]", "\"steps\": 5");
+    cr_assert_eq(p.n_runs, 2);
+    cr_assert_gt(p.runs[0].train.model.n_layer, p.runs[1].train.model.n_layer);
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+}
+
+Test(preset, fit_reads_a_run_store)
+{
+    char p[512], runs[512], dir[600];
+    su_preset(p, sizeof p, "fitme", "\"n\": [3000, 12000, 25000]",
+              "\"steps\": 30, \"eval_every\": 10, \"eval_tokens\": 1024, \"threads\": 1");
+    tu_path(runs, sizeof runs, "runs");
+    const char *args[] = {"run", p, "--runs", runs, "--quiet", NULL};
+    char out[8192], errb[8192];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0, "%s", errb);
+    snprintf(dir, sizeof dir, "%s/fitme", runs);
+    const char *fit[] = {"fit", dir, "--law", "power-n", "--bootstrap", "0", NULL};
+    int rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit);
+    cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
+    cr_assert_not_null(strstr(out, "alpha"), "%s%s", out, errb);
 }
