@@ -262,13 +262,13 @@ int cmd_train(int argc, char **argv)
         if ((rc = sl_metrics_trim(mpath, access(ckpt, F_OK) == 0 ? sl_trainer_steps_done(t) : -1,
                                   &err)))
             goto done;
-        int fresh = access(mpath, F_OK) != 0;
         pr.csv = fopen(mpath, "a");
         if (!pr.csv) {
             rc = sl_fail(&err, SL_ERUNTIME, "%s: cannot open: %s", mpath, strerror(errno));
             goto done;
         }
-        if (fresh)
+        /* empty also when a crash tore the header before it was flushed */
+        if (ftell(pr.csv) == 0)
             sl_metrics_header(pr.csv, NULL);
     }
 
@@ -291,7 +291,8 @@ int cmd_train(int argc, char **argv)
     sl_metric_row row;
     pr.t_start = sl_now();
     pr.step_start = sl_trainer_steps_done(t);
-    if (sl_trainer_steps_done(t) == 0) {
+    /* a checkpoint at step 0 (stopped before the first step) follows its row */
+    if (sl_trainer_steps_done(t) == 0 && !(ckpt[0] && access(ckpt, F_OK) == 0)) {
         sl_trainer_row(t, &row);
         pr.last_test = row.test_loss;
         if (pr.csv && sl_metrics_write_row(pr.csv, &row, 0, 0) != 0) {
