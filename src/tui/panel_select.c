@@ -4,6 +4,7 @@
  * live sweep. The selected axis is also the law plot's x. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lab.h"
@@ -158,12 +159,25 @@ static int matches(const Lab *lab, const sl_run_view *v, const Point *p)
 static int spec_for(const Lab *lab, const Point *p, sl_run_spec *s, sl_error *err)
 {
     const sl_preset *pr = lab->preset;
-    if (pr->n_runs < 1)
-        return sl_fail(err, SL_EINPUT, "the preset plans no run to copy");
-    *s = pr->runs[0];
+    if (pr->n_runs > 0) {
+        *s = pr->runs[0];
+    } else {
+        /* a reopened store is not planned again: copy its first run's config */
+        if (lab->snap.n_runs < 1)
+            return sl_fail(err, SL_EINPUT, "the sweep has no run to copy");
+        char path[1200], *text = NULL;
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s/config.json", lab->snap.dir, lab->snap.runs[0].id);
+        int rc = sl_read_file(path, &text, &len, err);
+        if (rc == SL_OK)
+            rc = sl_run_spec_from_json(s, text, path, err);
+        free(text);
+        if (rc != SL_OK)
+            return rc;
+    }
     s->id[0] = 0;
     s->n_target = p->n;
-    const sl_config *t = &pr->runs[0].train.model;
+    const sl_config *t = &s->train.model;
     int rc = sl_model_for_n(p->n, pr->aspect, pr->head_size, pr->ff_mult, t->n_ctx, t->vocab,
                             &s->train.model, err);
     if (rc != SL_OK)
