@@ -127,6 +127,18 @@ for p in "${presets[@]}"; do
             echo "$p,$name,,,,,,,,not fitted: $why" >>"$scratch/fits"
         fi
     done
+    # per-token loss against context position, L(T) = E + (T_c/T)^c, per run
+    for ctx in "$store"/*/context.csv; do
+        [ -f "$ctx" ] || continue
+        name="L(T) $(basename "$(dirname "$ctx")")"
+        if "$bin" fit "$ctx" --law offset-n --n position --loss test_loss --bootstrap 200 --seed 1 \
+            --csv "$scratch/fit.csv" >"$scratch/fit.out" 2>"$scratch/fit.err"; then
+            tail -n +2 "$scratch/fit.csv" | sed "s/^offset-n,/$p,$name,/" >>"$scratch/fits"
+        else
+            why=$(head -1 "$scratch/fit.err" | sed 's/^scalelab: //; s/,/;/g')
+            echo "$p,$name,,,,,,,,not fitted: $why" >>"$scratch/fits"
+        fi
+    done
     replace_rows "$data/fits.csv" "preset,law,param,value,ci_low,ci_high,n_points,r2,rms_log,status" "$p" "$scratch/fits"
 
     # larger models are more sample-efficient: tokens each run needed to reach
