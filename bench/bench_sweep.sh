@@ -10,13 +10,13 @@ PRESET=${1:-bench/sweep6.json}
 REPEAT=${REPEAT:-2}
 tmp=$(mktemp -d /tmp/scalelab-bench-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-timed() { # name, args...: wall seconds of scalelab run
+timed() { # name, args...: "wall_seconds cpu_seconds" of scalelab run
     name=$1; shift
     rm -rf "$tmp/$name"
     t0=$(date +%s.%N)
-    $BIN run "$PRESET" --runs "$tmp/$name" --quiet "$@"
+    /usr/bin/time -f %U -o "$tmp/cpu" $BIN run "$PRESET" --runs "$tmp/$name" --quiet "$@"
     t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc -l
+    echo "$(echo "$t1 - $t0" | bc -l) $(cat "$tmp/cpu")"
 }
 i=1
 while [ $i -le "$REPEAT" ]; do
@@ -24,9 +24,12 @@ while [ $i -le "$REPEAT" ]; do
     parallel=$(timed parallel)
     store=$(ls -d "$tmp"/serial/*)
     tok=$($BIN export "$store" | awk -F, 'NR > 1 { t += $17 } END { printf "%.0f", t }')
-    awk -v tok="$tok" -v s="$serial" -v p="$parallel" -v n="$(nproc)" -v i="$i" 'BEGIN {
-        printf "pair %d: one at a time, one thread %6.1f s %7.0f tok/s; scheduler on %d cores %6.1f s %7.0f tok/s; ratio %.2fx\n",
-            i, s, tok / s, n, p, tok / p, s / p
+    # user CPU seconds too: on a shared machine the wall ratio measures the
+    # load, while tokens per CPU second show whether runs slow each other down
+    awk -v tok="$tok" -v s="${serial% *}" -v sc="${serial#* }" -v p="${parallel% *}" \
+        -v pc="${parallel#* }" -v n="$(nproc)" -v i="$i" 'BEGIN {
+        printf "pair %d: one at a time, one thread %6.1f s %7.0f tok/s (%7.0f per CPU s); scheduler on %d cores %6.1f s %7.0f tok/s (%7.0f per CPU s); ratio %.2fx\n",
+            i, s, tok / s, tok / sc, n, p, tok / p, tok / pc, s / p
     }'
     i=$((i + 1))
 done
