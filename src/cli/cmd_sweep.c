@@ -35,7 +35,7 @@ static const char *run_help =
     "  --only I     train only run I (0-based planned index; e.g. a Slurm array task:\n"
     "               --only $SLURM_ARRAY_TASK_ID)\n"
     "  --mpi        spread the runs over MPI ranks (mpirun -np K scalelab run P --mpi;\n"
-    "               needs a build with make MPI=1)\n"
+    "               needs a build with make MPI=1); ranks on one node share its cores\n"
     "  --quiet      no progress\n"
     "  --headless   accepted for symmetry with the lab; run never opens it\n"
     "\n"
@@ -362,6 +362,17 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
     engine_opts_from(a, &o);
     o.shard_index = rank;
     o.shard_count = size;
+    /* ranks that share a node share its cores */
+    MPI_Comm node;
+    int local = 1;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    long np = sysconf(_SC_NPROCESSORS_ONLN);
+    if (a->cores == 0 && local > 1 && np > 0)
+        o.cores = np / local > 0 ? (int)(np / local) : 1;
     sl_error err = {{0}};
     sl_engine *e = NULL;
     /* rank 0 creates the store; the others open it once it is complete */
