@@ -14,6 +14,7 @@
 #define MIN_GAP 2.0     /* seconds between refits */
 #define BOOT_EVERY 10.0 /* seconds between bootstraps */
 #define BOOT_K 100      /* resamples per law */
+#define BOOT_MAX_FIT 0.05 /* seconds: slower refits are not bootstrapped */
 
 struct Fitter {
     pthread_t th;
@@ -155,6 +156,14 @@ static void fit_one(Fitter *f, int i, const sl_fit_point *runs, size_t nr, const
     f->cur.why[i][0] = 0;
 }
 
+static int quitting(Fitter *f)
+{
+    pthread_mutex_lock(&f->mu);
+    int q = f->quit;
+    pthread_mutex_unlock(&f->mu);
+    return q;
+}
+
 static void *fitter_main(void *arg)
 {
     Fitter *f = arg;
@@ -175,21 +184,20 @@ static void *fitter_main(void *arg)
         f->pending = 0;
         pthread_mutex_unlock(&f->mu);
 
-        double t0 = sl_now();
-        for (int i = 0; i < f->n; i++)
+        double t0 = sl_now(), took[SL_LAW_COUNT] = {0};
+        for (int i = 0; i < f->n && !quitting(f); i++) {
+            double t1 = sl_now();
             fit_one(f, i, runs, nr, rows, nw, 0);
+            took[i] = sl_now() - t1;
+        }
         f->cur.seconds = sl_now() - t0;
         publish(f);
         if (sl_now() - last_boot >= BOOT_EVERY) {
-            for (int i = 0; i < f->n; i++) {
-                pthread_mutex_lock(&f->mu);
-                int quit = f->quit;
-                pthread_mutex_unlock(&f->mu);
-                if (quit)
-                    break;
-                if (f->cur.ok[i])
+            /* a law whose plain refit is slow would take BOOT_K times that to
+             * bootstrap: it keeps its old intervals (quitting waits on a fit) */
+            for (int i = 0; i < f->n && !quitting(f); i++)
+                if (f->cur.ok[i] && took[i] < BOOT_MAX_FIT)
                     fit_one(f, i, runs, nr, rows, nw, 1);
-            }
             last_boot = sl_now();
             publish(f);
         }
