@@ -91,9 +91,11 @@ lab_smoke() {
     done
     i=0
     until [ -s "$tmp/lab.exit" ]; do
-        i=$((i + 1)); [ $i -lt 600 ] || break; sleep 0.1
+        i=$((i + 1)); [ $i -lt 1200 ] || break; sleep 0.1
     done
+    [ -s "$tmp/lab.exit" ] || tmux -L "$sock" capture-pane -p -t lab >&2
     tmux -L "$sock" kill-server 2>/dev/null
+    echo "exit status: $(cat "$tmp/lab.exit" 2>/dev/null)" >&2
     cat "$tmp/lab.err" >&2
     [ "$(cat "$tmp/lab.exit" 2>/dev/null)" = 0 ] && ! grep -q ThreadSanitizer "$tmp/lab.err"
 }
