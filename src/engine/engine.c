@@ -781,6 +781,10 @@ static run *next_queued(const sl_engine *e, int *n_queued)
         if (r->state != SL_RUN_QUEUED || !r->selected)
             continue;
         n++;
+        /* resumed while the worker that paused it is still exiting: start it
+         * once that thread is joined, or its exit would mark the new one */
+        if (r->has_thread)
+            continue;
         double c = cost(r);
         if (!best || r->spec.priority < best->spec.priority ||
             (r->spec.priority == best->spec.priority &&
