@@ -53,6 +53,11 @@ int Fitter_points(const sl_snapshot *s, int curves, sl_fit_point **pts, size_t *
     sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
     for (int i = 0; i < s->n_runs; i++) {
         const sl_run_view *v = &s->runs[i];
+        /* one point per run is its converged loss: a run still training only
+         * bounds it from above, and fitting those makes early exponents
+         * nonsense (bigger models, less trained, look worse) */
+        if (!curves && v->state != SL_RUN_DONE)
+            continue;
         double b = (double)v->batch * v->shape.n_ctx;
         const sl_metric_row *best = NULL;
         for (size_t k = 0; k < v->n_rows; k++) {

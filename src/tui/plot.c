@@ -218,6 +218,15 @@ static void ticks(double lo, double hi, int log, double *maj, int *nmaj, double 
         *nmaj = n;
         *nmnr = 0;
     }
+    if (*nmaj < 2) {
+        /* a narrow range (the first evaluations all near ln V): round values */
+        double vlo = pow(10, lo), vhi = pow(10, hi), raw = (vhi - vlo) / 4;
+        double step = pow(10, floor(log10(raw)));
+        step *= raw / step >= 5 ? 5 : raw / step >= 2 ? 2 : 1;
+        *nmaj = 0;
+        for (double v = ceil(vlo / step) * step; v <= vhi && *nmaj < max; v += step)
+            maj[(*nmaj)++] = v;
+    }
 }
 
 static int is_decade(double v)
