@@ -165,18 +165,6 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
     return SL_OK;
 }
 
-static void fmt_duration(char *buf, size_t n, double s)
-{
-    if (!isfinite(s) || s < 0)
-        snprintf(buf, n, "--");
-    else if (s < 60)
-        snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600)
-        snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else
-        snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
 typedef struct {
     FILE *csv;
     int tty, quiet;
@@ -193,7 +181,7 @@ static void draw_bar(progress *p, long step, double loss)
     double tps = el > 0 ? (step - p->step_start) * p->tokens_per_step / el : 0;
     double eta = step > p->step_start ? el / (step - p->step_start) * (p->total_steps - step) : NAN;
     char etab[32];
-    fmt_duration(etab, sizeof etab, eta);
+    cli_fmt_duration(etab, sizeof etab, eta);
     int width = 30, fill = (int)(width * (double)step / p->total_steps);
     char bar[64];
     for (int i = 0; i < width; i++)
