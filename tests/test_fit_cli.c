@@ -152,6 +152,8 @@ Test(fit_cli, fit_rejects_missing_columns_unknown_laws_and_run_stores, .init = m
     expect_bad(a7, "--compute: missing");
     const char *a8[] = {"plan", "--compute", "1e21", "--params", "1,2,3", NULL};
     expect_bad(a8, "--params: '1,2,3' (expected five numbers");
+    const char *a8b[] = {"plan", "--compute", "1e21", "--from", dir, NULL};
+    expect_bad(a8b, "is not a run store (expected a directory with sweep.json)");
     const char *a9[] = {"fit", "/nonexistent/points.csv", "--law", "power-n", NULL};
     int rc = run(a9);
     cr_assert_neq(rc, 0);

@@ -101,7 +101,7 @@ static const char *plan_help =
     "                    --bootstrap (default 200), --seed, --level, --delta,\n"
     "                    --bcrit-const, --bcrit-star, --bcrit-alpha,\n"
     "                    --bins-per-decade, --max-iter of scalelab fit\n"
-    "  --from DIR        a run store (not supported yet)\n"
+    "  --from DIR        a run store: fit the laws to its runs first, as --points\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit status: 0 ok, 1 a fit failed or did not converge, 2 bad input.\n";
@@ -815,10 +815,15 @@ int cmd_plan(int argc, char **argv)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--points: missing value"), &err);
             ps.path = v;
         } else if ((v = cli_flag_value(argc, argv, &i, "--from", &missing)) || missing) {
-            return cli_report(sl_fail(&err, SL_EINPUT,
-                                      "--from: run stores are not supported yet (expected "
-                                      "--points CSV or --params)"),
-                              &err);
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--from: missing value"), &err);
+            if (!sl_store_is_sweep(v))
+                return cli_report(sl_fail(&err, SL_EINPUT,
+                                          "--from: %s is not a run store (expected a directory "
+                                          "with sweep.json)",
+                                          v),
+                                  &err);
+            ps.path = v; /* a store reads as a points table (scalelab fit DIR) */
         } else {
             return cli_report(sl_fail(&err, SL_EINPUT,
                                       "%s: unknown argument (expected an option listed by "
