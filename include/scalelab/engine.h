@@ -203,5 +203,9 @@ typedef struct {
  * the previous call are copied when the run list is unchanged. */
 int sl_engine_snapshot(sl_engine *e, sl_snapshot *s);
 void sl_snapshot_free(sl_snapshot *s);
+/* Adds run view v to s's totals (the n_* counts, workers, threads_busy,
+ * tokens_per_s, gflops); for readers that build a snapshot themselves, such as
+ * the lab's watch mode. */
+void sl_snapshot_count(sl_snapshot *s, const sl_run_view *v);
 
 #endif

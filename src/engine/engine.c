@@ -1153,6 +1153,24 @@ void sl_snapshot_free(sl_snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
+void sl_snapshot_count(sl_snapshot *s, const sl_run_view *v)
+{
+    switch (v->state) {
+    case SL_RUN_QUEUED: s->n_queued++; break;
+    case SL_RUN_RUNNING:
+        s->n_running++;
+        s->workers++;
+        s->threads_busy += v->threads;
+        s->tokens_per_s += v->tokens_per_s;
+        s->gflops += v->tokens_per_s * v->flops_per_token / 1e9;
+        break;
+    case SL_RUN_PAUSED: s->n_paused++; break;
+    case SL_RUN_DONE: s->n_done++; break;
+    case SL_RUN_FAILED: s->n_failed++; break;
+    case SL_RUN_STOPPED: s->n_stopped++; break;
+    }
+}
+
 int sl_engine_snapshot(sl_engine *e, sl_snapshot *s)
 {
     pthread_mutex_lock(&e->mu);
@@ -1239,20 +1257,7 @@ int sl_engine_snapshot(sl_engine *e, sl_snapshot *s)
         if (v->has_last)
             v->last = r->rows[r->n_rows - 1];
         v->transfer_loss = r->n_rows && r->transfer ? r->transfer[r->n_rows - 1] : NAN;
-        switch (r->state) {
-        case SL_RUN_QUEUED: s->n_queued++; break;
-        case SL_RUN_RUNNING:
-            s->n_running++;
-            s->workers++;
-            s->threads_busy += v->threads;
-            s->tokens_per_s += v->tokens_per_s;
-            s->gflops += v->tokens_per_s * v->flops_per_token / 1e9;
-            break;
-        case SL_RUN_PAUSED: s->n_paused++; break;
-        case SL_RUN_DONE: s->n_done++; break;
-        case SL_RUN_FAILED: s->n_failed++; break;
-        case SL_RUN_STOPPED: s->n_stopped++; break;
-        }
+        sl_snapshot_count(s, v);
     }
     s->cores = e->cores;
     s->elapsed_s = e->t_start > 0 ? sl_now() - e->t_start : 0;

@@ -199,20 +199,7 @@ int Watch_snapshot(Watch *w, sl_snapshot *s, double every)
             if (v->tokens_per_s > 0)
                 v->eta_s = (v->planned_tokens - v->done_tokens) / v->tokens_per_s;
         }
-        switch (v->state) {
-        case SL_RUN_QUEUED: s->n_queued++; break;
-        case SL_RUN_RUNNING:
-            s->n_running++;
-            s->workers++;
-            s->threads_busy += v->threads;
-            s->tokens_per_s += v->tokens_per_s;
-            s->gflops += v->tokens_per_s * v->flops_per_token / 1e9;
-            break;
-        case SL_RUN_PAUSED: s->n_paused++; break;
-        case SL_RUN_DONE: s->n_done++; break;
-        case SL_RUN_FAILED: s->n_failed++; break;
-        case SL_RUN_STOPPED: s->n_stopped++; break;
-        }
+        sl_snapshot_count(s, v);
     }
     s->elapsed_s = now - w->t0;
     return 1;
