@@ -22,6 +22,9 @@ typedef struct {
     long run;     /* points with the same run id are resampled together; < 0: alone */
 } sl_fit_point;
 
+/* Fills the derivable fields of p as described above (zero means unknown). */
+void sl_fit_point_complete(sl_fit_point *p);
+
 typedef enum {
     SL_LAW_POWER_N, /* L = (N_c/N)^alpha */
     SL_LAW_POWER_D,

@@ -406,12 +406,7 @@ static void predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_
     static const char *qname[] = {"loss", "n_opt", "d_opt", "bcrit"};
     for (size_t i = 0; i < n; i++) {
         sl_fit_point x = p[i];
-        if (x.d == 0 && x.s > 0 && x.b > 0)
-            x.d = x.s * x.b;
-        if (x.d == 0 && x.n > 0 && x.c > 0)
-            x.d = x.c / (6 * x.n);
-        if (x.c == 0 && x.n > 0 && x.d > 0)
-            x.c = 6 * x.n * x.d;
+        sl_fit_point_complete(&x);
         for (int k = 0; k <= two; k++) {
             sl_fit_quantity q = k ? SL_FIT_Q_DOPT : q0;
             double v, lo, hi;
@@ -519,12 +514,7 @@ static void print_at(const sl_fit_result *r, const sl_fit_point *at, int n_at)
     static const char *qname[] = {"L", "N_opt", "D_opt", "B_crit"};
     for (int k = 0; k < n_at; k++) {
         sl_fit_point x = at[k];
-        if (x.d == 0 && x.s > 0 && x.b > 0)
-            x.d = x.s * x.b;
-        if (x.d == 0 && x.n > 0 && x.c > 0)
-            x.d = x.c / (6 * x.n);
-        if (x.c == 0 && x.n > 0 && x.d > 0)
-            x.c = 6 * x.n * x.d;
+        sl_fit_point_complete(&x);
         sl_fit_quantity q0 = sl_fit_law_quantity(r->law);
         for (int j = 0; j <= (q0 == SL_FIT_Q_NOPT); j++) {
             sl_fit_quantity q = j ? SL_FIT_Q_DOPT : q0;

@@ -243,6 +243,16 @@ static const char *field_label(unsigned f)
     }
 }
 
+void sl_fit_point_complete(sl_fit_point *q)
+{
+    if (q->d == 0 && q->s > 0 && q->b > 0 && isfinite(q->s) && isfinite(q->b))
+        q->d = q->s * q->b;
+    if (q->d == 0 && q->n > 0 && q->c > 0 && isfinite(q->n) && isfinite(q->c))
+        q->d = q->c / (6 * q->n);
+    if (q->c == 0 && q->n > 0 && q->d > 0 && isfinite(q->n) && isfinite(q->d))
+        q->c = 6 * q->n * q->d;
+}
+
 /* Copies the points, derives D, C, S_min and C_min, and checks what the law
  * needs. The message names the point and the field. */
 static int prepare(sl_fit_law law, const sl_fit_point *in, size_t n, const sl_fit_options *o,
@@ -261,12 +271,7 @@ static int prepare(sl_fit_law law, const sl_fit_point *in, size_t n, const sl_fi
     for (size_t i = 0; i < n; i++) {
         sl_fit_point *q = &p[i];
         /* Zero is "unknown" for derivable fields; anything else must be valid. */
-        if (q->d == 0 && q->s > 0 && q->b > 0 && isfinite(q->s) && isfinite(q->b))
-            q->d = q->s * q->b;
-        if (q->d == 0 && q->n > 0 && q->c > 0 && isfinite(q->n) && isfinite(q->c))
-            q->d = q->c / (6 * q->n);
-        if (q->c == 0 && q->n > 0 && q->d > 0 && isfinite(q->n) && isfinite(q->d))
-            q->c = 6 * q->n * q->d;
+        sl_fit_point_complete(q);
         unsigned want = need;
         double bc = uses_bcrit ? law_bcrit(o, q) : 0;
         if (bc > 0)
