@@ -57,6 +57,21 @@ double sl_rng_uniform(sl_rng *r);          /* [0, 1) */
 uint64_t sl_rng_below(sl_rng *r, uint64_t n); /* [0, n), unbiased */
 float sl_rng_normal(sl_rng *r);            /* standard normal */
 
+/* The finaliser of MurmurHash3: spreads a 64-bit key over every bit, for hash
+ * tables keyed by integers or by a string's FNV hash. */
+static inline uint64_t sl_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+/* A duration for progress lines and tables: 42s, 3m07s, 2h05m, 4d; `unknown`
+ * when s is negative or not finite. */
+void sl_fmt_duration(char *buf, size_t n, double s, const char *unknown);
+
 /* Monotonic seconds. */
 double sl_now(void);
 

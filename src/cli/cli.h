@@ -36,9 +36,6 @@ int cli_parse_double(const char *flag, const char *s, double *out, sl_error *err
  * the value is absent. */
 const char *cli_flag_value(int argc, char **argv, int *i, const char *flag, int *missing);
 
-/* A duration for progress lines: 42s, 3m07s, 2h05m, or -- when unknown. */
-void cli_fmt_duration(char *buf, size_t n, double s);
-
 /* Does argv hold --help or -h? */
 int cli_wants_help(int argc, char **argv);
 

@@ -140,14 +140,14 @@ static void draw_live(progress *pg, const sl_snapshot *s)
         for (int k = 0; k < width; k++)
             bar[k] = k < fill ? '#' : '-';
         bar[width] = 0;
-        cli_fmt_duration(eta, sizeof eta, v->eta_s);
+        sl_fmt_duration(eta, sizeof eta, v->eta_s, "--");
         fprintf(stderr, "\033[K%-24s [%s] %3.0f%% loss %.3f test %.3f %6.1fk tok/s ETA %s\n", v->id,
                 bar, 100 * frac, v->has_last ? v->last.train_loss : NAN,
                 v->has_last ? v->last.test_loss : NAN, v->tokens_per_s / 1e3, eta);
         lines++;
     }
     char el[32];
-    cli_fmt_duration(el, sizeof el, s->elapsed_s);
+    sl_fmt_duration(el, sizeof el, s->elapsed_s, "--");
     fprintf(stderr, "\033[K%s: %d/%d done, %d running, %d queued, %d failed; %.1fk tok/s, %.2f GFLOP/s, %s\n",
             s->name, s->n_done, s->n_runs, s->n_running, s->n_queued, s->n_failed,
             s->tokens_per_s / 1e3, s->gflops, el);
@@ -177,7 +177,7 @@ static void draw_plain(progress *pg, const sl_snapshot *s)
         pg->seen[i] = v->state;
         pg->seen_t[i] = now;
         char eta[32];
-        cli_fmt_duration(eta, sizeof eta, v->eta_s);
+        sl_fmt_duration(eta, sizeof eta, v->eta_s, "--");
         if (v->state == SL_RUN_RUNNING && v->done_steps == 0)
             fprintf(stderr, "%s: started (N=%.3g, %ld steps, %d threads)\n", v->id, v->n,
                     v->planned_steps, v->threads);

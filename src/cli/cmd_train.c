@@ -181,7 +181,7 @@ static void draw_bar(progress *p, long step, double loss)
     double tps = el > 0 ? (step - p->step_start) * p->tokens_per_step / el : 0;
     double eta = step > p->step_start ? el / (step - p->step_start) * (p->total_steps - step) : NAN;
     char etab[32];
-    cli_fmt_duration(etab, sizeof etab, eta);
+    sl_fmt_duration(etab, sizeof etab, eta, "--");
     int width = 30, fill = (int)(width * (double)step / p->total_steps);
     char bar[64];
     for (int i = 0; i < width; i++)

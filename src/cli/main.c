@@ -90,18 +90,6 @@ const char *cli_flag_value(int argc, char **argv, int *i, const char *flag, int 
     return argv[++*i];
 }
 
-void cli_fmt_duration(char *buf, size_t n, double s)
-{
-    if (!isfinite(s) || s < 0)
-        snprintf(buf, n, "--");
-    else if (s < 60)
-        snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600)
-        snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else
-        snprintf(buf, n, "%dh%02dm", (int)s / 3600, ((int)s % 3600) / 60);
-}
-
 int cli_wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)

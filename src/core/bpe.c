@@ -71,15 +71,6 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
 /* uint64 key -> uint32 value, open addressing; slot value 0 means empty, so
  * values are stored +1. */
 typedef struct {
@@ -108,7 +99,7 @@ static void u64map_free(u64map *m)
 /* Returns the slot of key (found or the empty slot where it goes). */
 static size_t u64map_slot(const u64map *m, uint64_t key)
 {
-    size_t i = (size_t)mix64(key) & (m->cap - 1);
+    size_t i = (size_t)sl_mix64(key) & (m->cap - 1);
     while (m->vals[i] && m->keys[i] != key)
         i = (i + 1) & (m->cap - 1);
     return i;
@@ -155,7 +146,7 @@ typedef struct {
     size_t arena_len, arena_cap;
 } strmap;
 
-static uint64_t str_hash(const uint8_t *s, size_t n) { return mix64(sl_fnv1a(SL_FNV_INIT, s, n)); }
+static uint64_t str_hash(const uint8_t *s, size_t n) { return sl_mix64(sl_fnv1a(SL_FNV_INIT, s, n)); }
 
 static void strmap_init(strmap *m)
 {

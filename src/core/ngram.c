@@ -24,15 +24,6 @@ typedef struct {
     uint32_t *direct; /* 65536 entries when the key has at most 2 bytes */
 } counts;
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
 static void counts_init(counts *t, int key_bytes)
 {
     memset(t, 0, sizeof *t);
@@ -54,7 +45,7 @@ static void counts_free(counts *t)
 
 static size_t slot(const counts *t, uint64_t k1)
 {
-    size_t i = (size_t)mix64(k1) & (t->cap - 1);
+    size_t i = (size_t)sl_mix64(k1) & (t->cap - 1);
     while (t->keys[i] && t->keys[i] != k1)
         i = (i + 1) & (t->cap - 1);
     return i;

@@ -257,6 +257,20 @@ float sl_rng_normal(sl_rng *r)
     return (float)(sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2));
 }
 
+void sl_fmt_duration(char *buf, size_t n, double s, const char *unknown)
+{
+    if (!isfinite(s) || s < 0)
+        snprintf(buf, n, "%s", unknown);
+    else if (s < 60)
+        snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else if (s < 86400 * 3)
+        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else
+        snprintf(buf, n, "%.0fd", s / 86400);
+}
+
 double sl_now(void)
 {
     struct timespec ts;

@@ -42,20 +42,6 @@ void Lab_num(char *buf, size_t n, double v)
     }
 }
 
-void Lab_duration(char *buf, size_t n, double s)
-{
-    if (!isfinite(s) || s < 0)
-        snprintf(buf, n, "-");
-    else if (s < 60)
-        snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600)
-        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else if (s < 86400 * 3)
-        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-    else
-        snprintf(buf, n, "%.0fd", s / 86400);
-}
-
 void Panel_frame(Panel *p, const char *title)
 {
     werase(p->win);
@@ -75,7 +61,7 @@ void StatusBar_draw(WINDOW *w, Lab *lab)
     }
     const sl_snapshot *s = &lab->snap;
     Lab_num(tps, sizeof tps, s->tokens_per_s);
-    Lab_duration(el, sizeof el, s->elapsed_s);
+    sl_fmt_duration(el, sizeof el, s->elapsed_s, "-");
     double pct = lab->ceiling_gflops > 0 ? 100 * s->gflops / lab->ceiling_gflops : NAN;
     char extra[48] = "";
     if (s->n_failed)

@@ -62,8 +62,6 @@ void Lab_message(Lab *lab, const char *fmt, ...) __attribute__((format(printf, 2
 ColorId Lab_series(int index);
 /* Short number: 1.2e5, 3.4k ... */
 void Lab_num(char *buf, size_t n, double v);
-/* "12s", "4m05s", "1h20m" */
-void Lab_duration(char *buf, size_t n, double s);
 
 typedef struct Panel Panel;
 typedef struct {

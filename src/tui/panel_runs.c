@@ -61,7 +61,7 @@ static void cell(const sl_run_view *v, int c, char *b, size_t n)
         break;
     case C_ETA:
         if (isfinite(v->eta_s))
-            Lab_duration(b, n, v->eta_s);
+            sl_fmt_duration(b, n, v->eta_s, "-");
         else
             snprintf(b, n, "-");
         break;

@@ -322,7 +322,7 @@ static void draw(Panel *p, Lab *lab)
     if (pv.add || pv.drop) {
         char fl[16], dur[16];
         Lab_num(fl, sizeof fl, pv.flops);
-        Lab_duration(dur, sizeof dur, pv.seconds);
+        sl_fmt_duration(dur, sizeof dur, pv.seconds, "-");
         snprintf(buf, sizeof buf, "preview: +%d -%d runs%s; Enter applies", pv.add, pv.drop,
                  pv.keep_trained ? " (trained runs kept)" : "");
         CRT_text(p->win, p->h - 3, 1, iw, buf);
