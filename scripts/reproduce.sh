@@ -107,12 +107,13 @@ for p in "${presets[@]}"; do
     "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
 
     # the preset's own laws, the compute frontier from every learning curve, the
-    # allocation exponent counting every parameter (Pearce & Song), and L(N) on
-    # the second corpus when the sweep has one (TABLE:LAW[:N column])
+    # allocation exponent counting every parameter (Pearce & Song), the output
+    # head's FLOPs (Porian et al.), and both, and L(N) on the second corpus when
+    # the sweep has one (TABLE:LAW[:N column[:C column]])
     laws=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"fit": *\[\([^]]*\)\].*/\1/p' | tr -d '" ' | tr ',' ' ')
     specs=""
     for law in $laws cmin approach1; do specs="$specs store:$law"; done
-    specs="$specs store:approach1:n_total"
+    specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total"
     if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
         # each done run's transfer loss at its best test loss, as the figure takes it
         awk -F, 'NR == FNR { if (FNR > 1 && $21 == "done") n[$1] = $9; next }
@@ -125,10 +126,12 @@ for p in "${presets[@]}"; do
     : >"$scratch/fits"
     for spec in $specs; do
         src=${spec%%:*} rest=${spec#*:}
-        law=${rest%%:*} ncol="" name=$rest
-        [ "$rest" = "$law" ] || { ncol=${rest#*:}; name="$law (N = $ncol)"; }
+        law=${rest%%:*} ncol="" ccol="" name=$rest
+        [ "$rest" = "$law" ] || ncol=${rest#*:}
+        case "$ncol" in *:*) ccol=${ncol#*:} ncol=${ncol%%:*} ;; esac
+        [ -z "$ncol$ccol" ] || name="$law ($(echo "${ncol:+N = $ncol}${ncol:+${ccol:+; }}${ccol:+C = $ccol}"))"
         [ "$src" = store ] && table=$store || { table=$scratch/transfer.csv; name="$law (transfer_loss)"; }
-        if "$bin" fit "$table" --law "$law" ${ncol:+--n "$ncol"} --bootstrap 200 --seed 1 \
+        if "$bin" fit "$table" --law "$law" ${ncol:+--n "$ncol"} ${ccol:+--c "$ccol"} --bootstrap 200 --seed 1 \
             --csv "$scratch/fit.csv" >"$scratch/fit.out" 2>"$scratch/fit.err"; then
             tail -n +2 "$scratch/fit.csv" | sed "s/^$law,/$p,$name,/" >>"$scratch/fits"
         else

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "scalelab/preset.h"
+#include "scalelab/store.h"
 #include "sweeputil.h"
 
 TestSuite(preset, .init = tu_make_dir, .fini = tu_remove_dir);
@@ -260,4 +261,33 @@ Test(preset, fit_reads_a_run_store)
     int rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit);
     cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
     cr_assert_not_null(strstr(out, "alpha"), "%s%s", out, errb);
+
+    /* every learning-curve point also carries C with the output head,
+     * c_total = tokens * (6N + attention + 6 d vocab), the switch that approach1
+     * takes as --c c_total */
+    char *text;
+    sl_error e;
+    cr_assert_eq(sl_store_points_csv(dir, 1, &text, &e), SL_OK, "%s", e.msg);
+    cr_assert(!strncmp(text, "n,d,c,s,b,loss,run,n_total,data_limit,c_total\n", 46), "%.80s", text);
+    int rows = 0;
+    for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+        double n, d, c, b, loss, n_total, dl, c_total;
+        long st;
+        char id[128];
+        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%ld,%lf,%lf,%127[^,],%lf,%lf,%lf", &n, &d, &c, &st, &b,
+                            &loss, id, &n_total, &dl, &c_total), 10, "%.120s", line);
+        /* tiny presets: n_ctx 32, vocab 256; d_model from the run id's d<width> */
+        const char *dm = strstr(id, "-d");
+        cr_assert_not_null(dm, "%s", id);
+        double width = atof(dm + 2);
+        /* metrics.csv keeps C to 7 significant digits */
+        cr_assert_float_eq(c_total - c, d * 6 * width * 256, 1e-6 * c_total, "%s: %g %g", id, c, c_total);
+    }
+    cr_assert_eq(rows, 9, "3 runs x 3 evaluations after step 0");
+    free(text);
+    const char *fit2[] = {"fit", dir, "--law", "approach1", "--n", "n_total", "--c", "c_total",
+                          "--bootstrap", "0", NULL};
+    rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit2);
+    cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
+    cr_assert_not_null(strstr(out, "N_0"), "%s%s", out, errb);
 }

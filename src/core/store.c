@@ -426,20 +426,23 @@ int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error
         return rc;
     strbuf s = {sl_xmalloc(4096), 0, 4096};
     s.buf[0] = 0;
-    sb_printf(&s, "n,d,c,s,b,loss,run,n_total,data_limit\n");
+    sb_printf(&s, "n,d,c,s,b,loss,run,n_total,data_limit,c_total\n");
     for (int i = 0; i < n; i++) {
         const sl_store_run *r = &runs[i];
         sl_counts k = sl_model_counts(&r->spec.train.model);
         double b = (double)r->spec.train.batch * r->spec.train.model.n_ctx;
         double dl = (double)r->spec.train.data_limit;
+        /* c_total: C with the output head's 6·d·vocab per token, which Kaplan's
+         * C leaves out */
+        double c_tok = k.flops_per_token + k.flops_embed_per_token;
         if (curves) {
             for (size_t j = 0; j < r->n_rows; j++) {
                 const sl_metric_row *m = &r->rows[j];
                 if (m->step <= 0 || !isfinite(m->test_loss))
                     continue;
-                sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g\n", k.n_kaplan,
+                sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g\n", k.n_kaplan,
                           dl > 0 && dl < m->tokens ? dl : m->tokens, m->flops, m->step, b,
-                          m->test_loss, r->spec.id, k.n_total, dl);
+                          m->test_loss, r->spec.id, k.n_total, dl, m->tokens * c_tok);
             }
             continue;
         }
@@ -454,9 +457,9 @@ int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error
             continue;
         /* D: the data limit for data-limited runs (Kaplan's L(N, D)), else the
          * tokens seen */
-        sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g\n", k.n_kaplan,
+        sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g\n", k.n_kaplan,
                   dl > 0 ? dl : m->tokens, m->flops, m->step, b, m->test_loss, r->spec.id,
-                  k.n_total, dl);
+                  k.n_total, dl, m->tokens * c_tok);
     }
     sl_store_free_runs(runs, n);
     *text = s.buf;
