@@ -204,6 +204,34 @@ static void plan(sl_preset *p, sl_corpus *c, const char *sweep, const char *trai
     cr_assert_eq(sl_preset_plan(p, c, &err), SL_OK, "%s", err.msg);
 }
 
+Test(preset, an_unknown_warmup_word_is_refused)
+{
+    char p[512];
+    su_preset(p, sizeof p, "wu", "\"n\": [3000]", "\"warmup\": \"tokens\"");
+    assert_bad_preset(p, "wu.json:train.warmup: 'tokens' is not a warmup (expected \"auto\", \"n-tokens\" or an integer");
+}
+
+Test(preset, n_tokens_warmup_is_as_many_tokens_as_parameters_per_run)
+{
+    sl_preset p;
+    sl_corpus c;
+    /* batch 4 x context 32 = 128 tokens a step */
+    plan(&p, &c, "\"n\": [3000, 12000, 100000]",
+         "\"batch\": 4, \"warmup\": \"n-tokens\", \"steps\": 200");
+    cr_assert_eq(p.n_runs, 3);
+    for (int i = 0; i < 3; i++) {
+        double n = sl_model_counts(&p.runs[i].train.model).n_kaplan;
+        long want = (long)ceil(n / 128);
+        if (want > 200)
+            want = 200;
+        cr_expect_eq(p.runs[i].train.warmup, want, "run %d: N %.0f", i, n);
+    }
+    cr_expect_lt(p.runs[0].train.warmup, p.runs[1].train.warmup);
+    cr_expect_eq(p.runs[2].train.warmup, 200, "capped at the run's steps");
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+}
+
 Test(preset, plans_every_sweep_kind)
 {
     sl_preset p;

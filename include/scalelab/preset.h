@@ -55,6 +55,7 @@ typedef struct {
     double tokens;          /* > 0: train this many tokens (steps = tokens / (batch*n_ctx)) */
     int patience;
     double min_delta;
+    int warmup_n_tokens;    /* train.warmup "n-tokens": each run warms up over N tokens */
     int context_losses;     /* write per-position test loss at the end of each run */
     /* laws to fit (names as scalelab fit --law) */
     int n_laws;

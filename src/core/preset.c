@@ -399,10 +399,22 @@ static int parse_train(ctx *c, sl_preset *p, cJSON *root)
     if ((rc = get_num_or_auto(c, t, "train", "lr", 1e-6, 10, 0, &x, &is_auto)))
         return rc;
     o->lr = is_auto ? 0 : x;
-    /* train.warmup: steps, or "auto" = 10% of the steps (at most 3000) */
-    if ((rc = get_num_or_auto(c, t, "train", "warmup", 0, 1e9, 1, &x, &is_auto)))
-        return rc;
-    o->warmup = is_auto ? -1 : (long)x;
+    /* train.warmup: steps, "auto" = 10% of the steps (at most 3000), or
+     * "n-tokens" = as many tokens as the model has parameters (Porian et al.'s
+     * warmup, short for small models; set per run when the sweep is planned) */
+    cJSON *wu = cJSON_GetObjectItemCaseSensitive(t, "warmup");
+    if (cJSON_IsString(wu) && !strcmp(wu->valuestring, "n-tokens")) {
+        p->warmup_n_tokens = 1;
+        o->warmup = -1;
+    } else {
+        if (cJSON_IsString(wu) && strcmp(wu->valuestring, "auto"))
+            return sl_fail(c->err, SL_EINPUT,
+                           "%s:train.warmup: '%s' is not a warmup (expected \"auto\", \"n-tokens\" or an integer 0..1e9)",
+                           c->file, wu->valuestring);
+        if ((rc = get_num_or_auto(c, t, "train", "warmup", 0, 1e9, 1, &x, &is_auto)))
+            return rc;
+        o->warmup = is_auto ? -1 : (long)x;
+    }
     /* train.schedule: cosine | constant | linear */
     char sched[16];
     if ((rc = get_str(c, t, "train", "schedule", "cosine", sched, sizeof sched)))
@@ -741,6 +753,10 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                 }
                 if (r.train.eval_every > r.train.steps)
                     r.train.eval_every = (int)r.train.steps;
+                if (p->warmup_n_tokens) {
+                    long w = steps_for(cnt.n_kaplan, r.train.batch, p->n_ctx);
+                    r.train.warmup = w < r.train.steps ? w : r.train.steps;
+                }
                 r.index = index++;
                 snprintf(r.id, sizeof r.id, "r%03d-L%d-d%d%s-s%llu", r.index, r.train.model.n_layer,
                          r.train.model.d_model, extra, (unsigned long long)r.train.seed);
