@@ -296,7 +296,7 @@ Test(preset, fit_reads_a_run_store)
     char *text;
     sl_error e;
     cr_assert_eq(sl_store_points_csv(dir, 1, &text, &e), SL_OK, "%s", e.msg);
-    cr_assert(!strncmp(text, "n,d,c,s,b,loss,run,n_total,data_limit,c_total\n", 46), "%.80s", text);
+    cr_assert(!strncmp(text, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n", 58), "%.80s", text);
     int rows = 0;
     for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
         double n, d, c, b, loss, n_total, dl, c_total;
@@ -318,4 +318,42 @@ Test(preset, fit_reads_a_run_store)
     rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit2);
     cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
     cr_assert_not_null(strstr(out, "N_0"), "%s%s", out, errb);
+}
+
+Test(preset, bcrit_is_fitted_to_the_noise_scales_a_store_measured)
+{
+    char p[512], runs[512], dir[600], out[8192], errb[8192];
+    tu_path(runs, sizeof runs, "runs");
+    /* two threads per run: each evaluation row carries B_simple */
+    su_preset(p, sizeof p, "noisy", "\"kind\": \"batch\", \"n\": [3000], \"batches\": [8, 16]",
+              "\"tokens\": 20480, \"eval_every\": 10, \"eval_tokens\": 1024, \"threads\": 2");
+    const char *args[] = {"run", p, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0, "%s", errb);
+    snprintf(dir, sizeof dir, "%s/noisy", runs);
+    char *text;
+    sl_error e;
+    cr_assert_eq(sl_store_points_csv(dir, SL_POINTS_NOISE, &text, &e), SL_OK, "%s", e.msg);
+    /* 80 and 40 steps at equal tokens: 8 + 4 evaluations, each with a positive noise scale */
+    int rows = 0;
+    for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+        const char *last = strchr(line, '\n');
+        while (last > line && last[-1] != ',')
+            last--;
+        cr_assert_gt(atof(last), 0, "noise_scale: %.120s", line);
+    }
+    free(text);
+    cr_assert_eq(rows, 12);
+    const char *fit[] = {"fit", dir, "--law", "bcrit", "--bootstrap", "0", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, fit), 0, "%s", errb);
+    cr_assert_not_null(strstr(out, "points    12"), "%s", out);
+    cr_assert_not_null(strstr(out, "alpha_B"), "%s", out);
+
+    /* one thread per run measures no noise scale: one line, exit 2 */
+    su_preset(p, sizeof p, "quiet1", "\"n\": [3000]",
+              "\"steps\": 20, \"eval_every\": 10, \"eval_tokens\": 1024, \"threads\": 1");
+    const char *args1[] = {"run", p, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args1), 0, "%s", errb);
+    snprintf(dir, sizeof dir, "%s/quiet1", runs);
+    const char *fit1[] = {"fit", dir, "--law", "bcrit", NULL};
+    tu_assert_bad_input("noise_scale: no metric row measured the gradient noise scale (expected runs trained with train.threads >= 2)", fit1);
 }

@@ -68,10 +68,13 @@ int sl_store_load(const char *sweep_dir, sl_store_run **runs, int *n, sl_error *
 void sl_store_free_runs(sl_store_run *runs, int n);
 
 /* A points table (docs/FORMATS.md) of a store as malloc'd CSV text, columns
- * n,d,c,s,b,loss,run,n_total,data_limit. curves 0: one point per finished
- * run (at its best test loss); curves 1: one point per metric row after
- * step 0 (for envelope laws). */
-int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error *err);
+ * n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale. */
+enum {
+    SL_POINTS_BEST = 0,  /* one point per finished run, at its best test loss */
+    SL_POINTS_CURVES,    /* one point per metric row after step 0 (envelope laws) */
+    SL_POINTS_NOISE      /* the metric rows that measured a gradient noise scale (bcrit) */
+};
+int sl_store_points_csv(const char *sweep_dir, int which, char **text, sl_error *err);
 
 /* Removes a run directory and what it holds (files only, one level). */
 int sl_store_remove_run(const char *run_dir, sl_error *err);

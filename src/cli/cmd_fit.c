@@ -180,6 +180,7 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
     struct stat st;
     sl_csv t;
     int rc;
+    const char *bcrit_name = field_default[COL_BCRIT];
     if (stat(ps->path, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (!sl_store_is_sweep(ps->path))
             return sl_fail(err, SL_EINPUT,
@@ -187,21 +188,35 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
                            "points CSV)",
                            ps->path);
         /* A run store gives one point per finished run, or every metric row
-         * for the laws read off learning curves (docs/FORMATS.md). */
+         * for the laws read off learning curves, or for bcrit every row that
+         * measured the gradient noise scale B_simple, McCandlish et al.'s
+         * estimate of B_crit (docs/FORMATS.md). */
         int curves = law == SL_LAW_APPROACH1 || law == SL_LAW_CMIN || law == SL_LAW_KAPLAN_NS ||
                      law == SL_LAW_POWER_S || law == SL_LAW_OFFSET_S;
+        int which = law == SL_LAW_BCRIT ? SL_POINTS_NOISE : curves ? SL_POINTS_CURVES : SL_POINTS_BEST;
+        if (law == SL_LAW_BCRIT)
+            bcrit_name = "noise_scale";
         char *text;
-        if ((rc = sl_store_points_csv(ps->path, curves, &text, err)) != SL_OK)
+        if ((rc = sl_store_points_csv(ps->path, which, &text, err)) != SL_OK)
             return rc;
         rc = sl_csv_parse(text, strlen(text), ps->path, &t, err);
         free(text);
+        if (rc == SL_OK && which == SL_POINTS_NOISE && t.n_rows == 0) {
+            sl_csv_free(&t);
+            return sl_fail(err, SL_EINPUT,
+                           "%s: noise_scale: no metric row measured the gradient noise scale "
+                           "(expected runs trained with train.threads >= 2)",
+                           ps->path);
+        }
     } else
         rc = sl_csv_read(ps->path, &t, err);
     if (rc != SL_OK)
         return rc;
     int col[8];
     for (int f = 0; f < 8; f++) {
-        col[f] = sl_csv_column(&t, ps->col[f] ? ps->col[f] : field_default[f]);
+        col[f] = sl_csv_column(&t, ps->col[f]         ? ps->col[f]
+                                   : f == COL_BCRIT ? bcrit_name
+                                                    : field_default[f]);
         if (ps->col[f] && col[f] < 0) {
             rc = sl_fail(err, SL_EINPUT, "%s: %s: no column named '%s' (expected one of the header's %zu columns)",
                          ps->path, field_flag[f], ps->col[f], t.n_cols);

@@ -416,7 +416,17 @@ static void sb_printf(strbuf *s, const char *fmt, ...)
     }
 }
 
-int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error *err)
+/* a noise scale as a CSV cell: empty when the row has none (one thread) */
+static const char *noise_cell(char *buf, size_t len, double b_simple)
+{
+    if (isfinite(b_simple) && b_simple > 0)
+        snprintf(buf, len, "%.17g", b_simple);
+    else
+        buf[0] = 0;
+    return buf;
+}
+
+int sl_store_points_csv(const char *sweep_dir, int which, char **text, sl_error *err)
 {
     sl_store_run *runs;
     int n;
@@ -426,7 +436,8 @@ int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error
         return rc;
     strbuf s = {sl_xmalloc(4096), 0, 4096};
     s.buf[0] = 0;
-    sb_printf(&s, "n,d,c,s,b,loss,run,n_total,data_limit,c_total\n");
+    sb_printf(&s, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n");
+    char ns[32];
     for (int i = 0; i < n; i++) {
         const sl_store_run *r = &runs[i];
         sl_counts k = sl_model_counts(&r->spec.train.model);
@@ -435,14 +446,17 @@ int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error
         /* c_total: C with the output head's 6·d·vocab per token, which Kaplan's
          * C leaves out */
         double c_tok = k.flops_per_token + k.flops_embed_per_token;
-        if (curves) {
+        if (which != SL_POINTS_BEST) {
             for (size_t j = 0; j < r->n_rows; j++) {
                 const sl_metric_row *m = &r->rows[j];
                 if (m->step <= 0 || !isfinite(m->test_loss))
                     continue;
-                sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g\n", k.n_kaplan,
-                          dl > 0 && dl < m->tokens ? dl : m->tokens, m->flops, m->step, b,
-                          m->test_loss, r->spec.id, k.n_total, dl, m->tokens * c_tok);
+                if (which == SL_POINTS_NOISE && !(isfinite(m->noise_scale) && m->noise_scale > 0))
+                    continue;
+                sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s\n",
+                          k.n_kaplan, dl > 0 && dl < m->tokens ? dl : m->tokens, m->flops, m->step,
+                          b, m->test_loss, r->spec.id, k.n_total, dl, m->tokens * c_tok,
+                          noise_cell(ns, sizeof ns, m->noise_scale));
             }
             continue;
         }
@@ -457,9 +471,9 @@ int sl_store_points_csv(const char *sweep_dir, int curves, char **text, sl_error
             continue;
         /* D: the data limit for data-limited runs (Kaplan's L(N, D)), else the
          * tokens seen */
-        sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g\n", k.n_kaplan,
+        sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s\n", k.n_kaplan,
                   dl > 0 ? dl : m->tokens, m->flops, m->step, b, m->test_loss, r->spec.id,
-                  k.n_total, dl, m->tokens * c_tok);
+                  k.n_total, dl, m->tokens * c_tok, noise_cell(ns, sizeof ns, m->noise_scale));
     }
     sl_store_free_runs(runs, n);
     *text = s.buf;
