@@ -1,8 +1,11 @@
 /* Figures: `scalelab export DIR --plots OUT` on a small sweep writes an SVG and a
  * PNG per figure; the PNG decodes at the figure's size, the SVG carries its
- * decade labels and legend entries; a bad --plots path is one line, exit 2. */
+ * decade labels and legend entries; a bad --plots path is one line, exit 2.
+ * law-bcrit is written when the store has its data and not otherwise, with
+ * the exponent `scalelab fit` reports. */
 #include <cairo.h>
 
+#include "scalelab/csv.h"
 #include "scalelab/figures.h"
 #include "sweeputil.h"
 
@@ -93,4 +96,97 @@ Test(figures, a_bad_plots_path_is_one_line_and_exit_2)
     tu_assert_bad_input("/dev/null/figs:--plots: cannot create the directory", a1);
     const char *a2[] = {"export", dir, "--plots", NULL};
     tu_assert_bad_input("--plots: missing value", a2);
+}
+
+/* ---- the figures a store has the data for ---------------------------------------------- */
+
+/* Trains a sweep of preset NAME (sweep and train as JSON members) into
+ * tu_dir/runs/NAME and puts the store's path in dir. */
+static void train_store(char *dir, size_t len, const char *name, const char *sweep, const char *train)
+{
+    char p[512], runs[512];
+    su_preset(p, sizeof p, name, sweep, train);
+    tu_path(runs, sizeof runs, "runs");
+    const char *args[] = {"run", p, "--runs", runs, "--quiet", NULL};
+    char out[4096], errb[4096];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0, "%s", errb);
+    snprintf(dir, len, "%s/%s", runs, name);
+}
+
+/* export DIR --plots tu_dir/figs-NAME (path in figs), expecting `wrote N figures` */
+static void export_figures(const char *dir, const char *name, char *figs, size_t len, int n)
+{
+    snprintf(figs, len, "%s/figs-%s", tu_dir, name);
+    const char *ex[] = {"export", dir, "--plots", figs, NULL};
+    char out[4096], errb[4096], want[64];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex), 0, "%s", errb);
+    snprintf(want, sizeof want, "wrote %d figures", n);
+    cr_assert_not_null(strstr(errb, want), "expected %s: %s", want, errb);
+}
+
+static int has_figure(const char *figs, const char *name)
+{
+    char svg[800], png[800];
+    snprintf(svg, sizeof svg, "%s/%s.svg", figs, name);
+    snprintf(png, sizeof png, "%s/%s.png", figs, name);
+    return access(svg, F_OK) == 0 || access(png, F_OK) == 0;
+}
+
+/* The legend text `NAME V [LO, HI]` of parameter NAME as `scalelab fit POINTS
+ * --law LAW --bootstrap 200 --seed 1 EXTRA...` reports it (its fits CSV). */
+static void cli_param(char *s, size_t len, const char *points, const char *law, const char *name,
+                      const char *extra0, const char *extra1, const char *extra2, const char *extra3)
+{
+    char csv[600];
+    tu_path(csv, sizeof csv, "fits.csv");
+    const char *args[] = {"fit", points, "--law", law, "--bootstrap", "200", "--seed", "1",
+                          "--csv", csv, extra0, extra1, extra2, extra3, NULL};
+    char out[8192], errb[4096];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0, "%s", errb);
+    sl_csv t;
+    sl_error e;
+    cr_assert_eq(sl_csv_read(csv, &t, &e), SL_OK, "%s", e.msg);
+    int cp = sl_csv_column(&t, "param"), cv = sl_csv_column(&t, "value"), cl = sl_csv_column(&t, "ci_low"),
+        ch = sl_csv_column(&t, "ci_high");
+    s[0] = 0;
+    for (size_t i = 0; i < t.n_rows; i++)
+        if (!strcmp(sl_csv_cell(&t, i, (size_t)cp), name))
+            snprintf(s, len, "%s %.3g [%.3g, %.3g]", name, strtod(sl_csv_cell(&t, i, (size_t)cv), NULL),
+                     strtod(sl_csv_cell(&t, i, (size_t)cl), NULL), strtod(sl_csv_cell(&t, i, (size_t)ch), NULL));
+    sl_csv_free(&t);
+    cr_assert_neq(s[0], 0, "fit %s reports no %s", law, name);
+}
+
+Test(figures, law_bcrit_plots_the_noise_scale_of_a_two_thread_store_on_a_loss_axis)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "bsz", "\"kind\": \"batch\", \"n\": [3000], \"batches\": [4, 16]",
+                "\"steps\": 40, \"eval_every\": 5, \"threads\": 2");
+    export_figures(dir, "bsz", figs, sizeof figs, 3);
+    assert_png(figs, "law-bcrit");
+    char *svg = read_svg(figs, "law-bcrit");
+    cr_assert_not_null(strstr(svg, ">test loss L (nats per token)</text>"));
+    cr_assert_not_null(strstr(svg, ">noise scale B_simple (tokens)</text>"));
+    cr_assert_not_null(strstr(svg, ">r000-L1-d16-B4-s1</text>"), "no legend entry per run");
+    cr_assert_not_null(strstr(svg, ">r001-L1-d16-B16-s1</text>"));
+    char want[128];
+    cli_param(want, sizeof want, dir, "bcrit", "alpha_B", NULL, NULL, NULL, NULL);
+    char entry[160];
+    snprintf(entry, sizeof entry, ">bcrit: %s</text>", want);
+    cr_assert_not_null(strstr(svg, entry), "the legend does not carry fit's %s", want);
+    /* the loss axis keeps to the losses (no decade below them) and is labelled
+     * between its ticks: numbers under the x axis, no x decade label */
+    int labels = 0;
+    for (const char *s = svg; (s = strstr(s, "y=\"494.0\" font-size=\"10.0\"")); s++)
+        labels++;
+    cr_assert_geq(labels, 3, "%d tick labels on the loss axis", labels);
+    cr_assert_null(strstr(svg, "y=\"496.0\" font-size=\"12\">10<tspan"), "the loss axis was widened to a decade");
+    free(svg);
+    cr_assert(!has_figure(figs, "law-shape") && !has_figure(figs, "overfit") && !has_figure(figs, "context"));
+
+    /* one thread per run: no noise scale, no law-bcrit */
+    char three[600];
+    three_runs(three, sizeof three);
+    export_figures(three, "three", figs, sizeof figs, 3);
+    cr_assert(!has_figure(figs, "law-bcrit"), "law-bcrit drawn without a noise scale");
 }

@@ -15,6 +15,8 @@
  *   curves-tokens   test loss against tokens, one colour per run
  *   curves-compute  test loss against compute, with the L(C_min) frontier fit
  *   law-n | law-d | law-nd | law-isoflop   the law the sweep kind implies
+ *   law-bcrit       any store with a measured noise scale: B_crit against loss
+ * A figure without points (no data for it) is not written.
  * *n_figures is set to the number of figures written. An OUT that cannot be
  * created is SL_EINPUT; a store that cannot be read is whatever the store says. */
 int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures, sl_error *err);

@@ -32,11 +32,13 @@ typedef struct {
     size_t n;
     double rgb[3];
     style st;
+    double mark;    /* ST_MARK radius; 0: 4 */
     char label[96]; /* legend entry; empty: none */
 } series;
 
 typedef struct {
-    char name[32], title[256], subtitle[256], xlabel[64], ylabel[64];
+    char name[32], title[256], subtitle[256], xlabel[96], ylabel[96];
+    int x_narrow; /* the x axis keeps to the data (a loss axis), without a whole decade */
     series s[MAX_SERIES];
     int ns;
 } figure;
@@ -177,9 +179,9 @@ static void axis_fit(const figure *f, int want_y, axis *a)
     double pad = 0.04 * (hi - lo);
     lo -= pad;
     hi += pad;
-    /* the x axis always shows a decade, so the figure can be read without the
-     * minor labels; loss axes rarely span one and get labelled minor ticks */
-    if (!want_y && floor(hi) < ceil(lo))
+    /* the x axis shows a decade, so the figure can be read without the minor
+     * labels; loss axes rarely span one and get labelled minor ticks */
+    if (!want_y && !f->x_narrow && floor(hi) < ceil(lo))
         lo = floor(lo);
     a->lo = lo;
     a->hi = hi;
@@ -329,6 +331,9 @@ static void ticks(canvas *cv, const axis *a, int is_y)
     double raw = (v1 - v0) / 5, mag = pow(10, floor(log10(raw)));
     double step = raw / mag < 1.5 ? mag : raw / mag < 3.5 ? 2 * mag : raw / mag < 7.5 ? 5 * mag : 10 * mag;
     for (double v = ceil(v0 / step) * step; v <= v1; v += step) {
+        double lv = log10(v);
+        if (fabs(lv - round(lv)) < 1e-9)
+            continue; /* a decade: labelled above */
         double p = is_y ? map_y(a, v) : map_x(a, v);
         char s[32];
         tick_number(s, sizeof s, v);
@@ -380,7 +385,8 @@ static void draw_series(cairo_t *cr, const axis *ax, const axis *ay, const serie
         for (size_t j = 0; j < s->n; j++)
             if (positive(s->x[j]) && positive(s->y[j])) {
                 cairo_new_sub_path(cr);
-                cairo_arc(cr, map_x(ax, s->x[j]), map_y(ay, s->y[j]), 4, 0, 2 * SL_PI);
+                cairo_arc(cr, map_x(ax, s->x[j]), map_y(ay, s->y[j]), s->mark > 0 ? s->mark : 4, 0,
+                          2 * SL_PI);
             }
         cairo_fill(cr);
         return;
@@ -615,7 +621,8 @@ static void fit_label(const sl_fit_result *r, char *s, size_t len)
 }
 
 /* The fitted curve over [x0, x1] (log-spaced), the point at each x from base
- * with the field `axis` ('n', 'd', 'c') set; iso > 0: d = iso/(6N). */
+ * with the field `axis` ('n', 'd', 'c', or 'l' for the loss) set; iso > 0:
+ * d = iso/(6N). The curve is the law's own quantity (B_crit for bcrit). */
 static void fit_curve(figure *f, const sl_fit_result *r, const sl_fit_point *base, char axis_name,
                       double x0, double x1, double iso, const double rgb[3], const char *label)
 {
@@ -629,6 +636,8 @@ static void fit_curve(figure *f, const sl_fit_result *r, const sl_fit_point *bas
             q.n = x;
         else if (axis_name == 'd')
             q.d = x;
+        else if (axis_name == 'l')
+            q.loss = x;
         else
             q.c = x;
         if (iso > 0)
@@ -636,7 +645,7 @@ static void fit_curve(figure *f, const sl_fit_result *r, const sl_fit_point *bas
         if (q.n > 0 && q.d > 0)
             q.c = 6 * q.n * q.d;
         double v, lo, hi;
-        if (sl_fit_predict(r, SL_FIT_Q_LOSS, &q, &v, &lo, &hi) != SL_OK)
+        if (sl_fit_predict(r, sl_fit_law_quantity(r->law), &q, &v, &lo, &hi) != SL_OK)
             v = lo = hi = NAN;
         s->x[s->n] = x;
         s->y[s->n] = v;
@@ -873,6 +882,61 @@ static void law_isoflop(figure *f, const sl_store_run *runs, int n)
     free(p);
 }
 
+/* B_crit(L) (Kaplan Figure 10, section 5.1): every metric row that measured the
+ * gradient noise scale B_simple, against its test loss, one colour per run, as
+ * `scalelab fit DIR --law bcrit` takes them (store.c), with the bcrit law. */
+static void law_bcrit(figure *f, const sl_store_run *runs, int n)
+{
+    size_t cap = 0;
+    int with = 0;
+    for (int i = 0; i < n; i++) {
+        int has = 0;
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            const sl_metric_row *row = &runs[i].rows[j];
+            has |= row->step > 0 && positive(row->test_loss) && positive(row->noise_scale);
+        }
+        with += has;
+        cap += runs[i].n_rows;
+    }
+    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
+    size_t m = 0;
+    int c = 0;
+    for (int i = 0; i < n; i++) {
+        size_t first = m;
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            const sl_metric_row *row = &runs[i].rows[j];
+            if (row->step > 0 && positive(row->test_loss) && positive(row->noise_scale))
+                p[m++] = (sl_fit_point){.bcrit = row->noise_scale, .loss = row->test_loss,
+                                        .run = run_id(&runs[i])};
+        }
+        if (m == first)
+            continue;
+        double rgb[3];
+        ramp_of(c++, with, rgb);
+        series *s = add_series(f, m - first, ST_MARK, rgb, with <= 40 ? runs[i].spec.id : "");
+        for (size_t j = first; s && j < m; j++) {
+            s->x[s->n] = p[j].loss;
+            s->y[s->n++] = p[j].bcrit;
+        }
+        if (s && m - first > 20)
+            s->mark = 2.5;
+    }
+    sl_fit_result r;
+    if (m >= 3 && fit(SL_LAW_BCRIT, p, m, &r)) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < m; i++) {
+            lo = fmin(lo, p[i].loss);
+            hi = fmax(hi, p[i].loss);
+        }
+        char label[96];
+        fit_label(&r, label, sizeof label);
+        sl_fit_point base = {0};
+        fit_curve(f, &r, &base, 'l', lo / 1.02, hi * 1.02, 0, RED, label);
+        sl_fit_result_free(&r);
+    }
+    free(p);
+}
+
 static int out_dir_ok(const char *out, sl_error *err)
 {
     sl_error e;
@@ -910,7 +974,7 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
         return rc;
     }
     figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
-    for (int which = 0; which < 3 && rc == SL_OK; which++) {
+    for (int which = 0; which < 4 && rc == SL_OK; which++) {
         if (which == 0) {
             begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
             curves(f, runs, n, 0);
@@ -919,10 +983,10 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
                   "compute C (FLOP, 6N + attention per token)");
             curves(f, runs, n, 1);
             frontier(f, runs, n);
-        } else if (pr.kind == SL_SWEEP_N) {
+        } else if (which == 2 && pr.kind == SL_SWEEP_N) {
             begin(f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
             law_n(f, &pr, runs, n);
-        } else if (pr.kind == SL_SWEEP_ND) {
+        } else if (which == 2 && pr.kind == SL_SWEEP_ND) {
             int one_n = 1;
             for (int i = 1; i < n; i++)
                 one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
@@ -930,12 +994,19 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
                   one_n ? "L(D), loss against data" : "L(N, D), loss against data per model size",
                   "training tokens D (data limit)");
             law_nd(f, &pr, runs, n, one_n);
-        } else if (pr.kind == SL_SWEEP_ISOFLOP) {
+        } else if (which == 2 && pr.kind == SL_SWEEP_ISOFLOP) {
             begin(f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
                   "non-embedding parameters N");
             law_isoflop(f, runs, n);
+        } else if (which == 3) {
+            /* any sweep kind: runs on two or more threads measure the noise scale */
+            begin(f, &pr, "law-bcrit", "B_crit(L), gradient noise scale against loss",
+                  "test loss L (nats per token)");
+            snprintf(f->ylabel, sizeof f->ylabel, "noise scale B_simple (tokens)");
+            f->x_narrow = 1;
+            law_bcrit(f, runs, n);
         } else
-            break; /* shape and batch sweeps: the curves are the figure */
+            continue; /* no such figure for this sweep kind (shape and batch: no law of their own) */
         int has_points = 0;
         for (int i = 0; i < f->ns; i++)
             has_points |= f->s[i].n > 0;
