@@ -1,8 +1,8 @@
 /* Figures: `scalelab export DIR --plots OUT` on a small sweep writes an SVG and a
  * PNG per figure; the PNG decodes at the figure's size, the SVG carries its
  * decade labels and legend entries; a bad --plots path is one line, exit 2.
- * law-bcrit is written when the store has its data and not otherwise, with
- * the exponent `scalelab fit` reports. */
+ * law-bcrit and law-shape are written when the store has their data and not
+ * otherwise, with the exponents `scalelab fit` reports. */
 #include <cairo.h>
 
 #include "scalelab/csv.h"
@@ -189,4 +189,20 @@ Test(figures, law_bcrit_plots_the_noise_scale_of_a_two_thread_store_on_a_loss_ax
     three_runs(three, sizeof three);
     export_figures(three, "three", figs, sizeof figs, 3);
     cr_assert(!has_figure(figs, "law-bcrit"), "law-bcrit drawn without a noise scale");
+}
+
+Test(figures, law_shape_plots_loss_against_aspect_ratio)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "shp", "\"kind\": \"shape\", \"n\": [12000], \"aspects\": [4, 16, 64]",
+                "\"steps\": 30, \"eval_every\": 10, \"threads\": 1");
+    export_figures(dir, "shp", figs, sizeof figs, 3);
+    assert_png(figs, "law-shape");
+    char *svg = read_svg(figs, "law-shape");
+    cr_assert_not_null(strstr(svg, ">aspect ratio d_model / n_layer</text>"));
+    cr_assert_not_null(strstr(svg, ">test loss (nats per token)</text>"));
+    cr_assert_not_null(strstr(svg, ">N = 1.2e+04</text>"), "no legend entry for the N target");
+    cr_assert_null(strstr(svg, "alpha"), "a law drawn on the shape figure");
+    free(svg);
+    cr_assert(!has_figure(figs, "law-bcrit"));
 }

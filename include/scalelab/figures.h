@@ -14,7 +14,7 @@
  * sweep_dir (creating OUT), each file replaced atomically:
  *   curves-tokens   test loss against tokens, one colour per run
  *   curves-compute  test loss against compute, with the L(C_min) frontier fit
- *   law-n | law-d | law-nd | law-isoflop   the law the sweep kind implies
+ *   law-n | law-d | law-nd | law-isoflop | law-shape   the law the sweep kind implies
  *   law-bcrit       any store with a measured noise scale: B_crit against loss
  * A figure without points (no data for it) is not written.
  * *n_figures is set to the number of figures written. An OUT that cannot be

@@ -937,6 +937,59 @@ static void law_bcrit(figure *f, const sl_store_run *runs, int n)
     free(p);
 }
 
+/* Loss against the aspect ratio d_model/n_layer at fixed N (Kaplan Figure 5):
+ * each done run's best test loss, joined per N target (one colour each); no
+ * law, as the shape barely matters. */
+static void law_shape(figure *f, const sl_store_run *runs, int n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    int *idx = sl_xcalloc((size_t)n + 1, sizeof *idx);
+    size_t m = run_points(runs, n, 0, p, idx);
+    double targets[MAX_SERIES / 2];
+    int k = 0;
+    for (size_t i = 0; i < m; i++) {
+        double t = runs[idx[i]].spec.n_target;
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= targets[j] == t;
+        if (!seen && k < MAX_SERIES / 2)
+            targets[k++] = t;
+    }
+    for (int j = 0; j < k; j++) {
+        double rgb[3];
+        ramp_of(j, k, rgb);
+        char label[96];
+        if (targets[j] > 0)
+            snprintf(label, sizeof label, "N = %.2g", targets[j]);
+        else
+            snprintf(label, sizeof label, "explicit shapes");
+        series *line = add_series(f, m, ST_LINE, rgb, "");
+        series *mark = add_series(f, m, ST_MARK, rgb, label);
+        if (!line || !mark)
+            break;
+        for (size_t i = 0; i < m; i++) {
+            if (runs[idx[i]].spec.n_target != targets[j])
+                continue;
+            const sl_config *c = &runs[idx[i]].spec.train.model;
+            double a = (double)c->d_model / c->n_layer;
+            /* in order of aspect, so the line runs left to right */
+            size_t at = line->n;
+            while (at > 0 && line->x[at - 1] > a) {
+                line->x[at] = line->x[at - 1];
+                line->y[at] = line->y[at - 1];
+                at--;
+            }
+            line->x[at] = a;
+            line->y[at] = p[i].loss;
+            line->n++;
+            mark->x[mark->n] = a;
+            mark->y[mark->n++] = p[i].loss;
+        }
+    }
+    free(idx);
+    free(p);
+}
+
 static int out_dir_ok(const char *out, sl_error *err)
 {
     sl_error e;
@@ -998,6 +1051,10 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
             begin(f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
                   "non-embedding parameters N");
             law_isoflop(f, runs, n);
+        } else if (which == 2 && pr.kind == SL_SWEEP_SHAPE) {
+            begin(f, &pr, "law-shape", "loss against the aspect ratio at fixed N (no law fitted)",
+                  "aspect ratio d_model / n_layer");
+            law_shape(f, runs, n);
         } else if (which == 3) {
             /* any sweep kind: runs on two or more threads measure the noise scale */
             begin(f, &pr, "law-bcrit", "B_crit(L), gradient noise scale against loss",
@@ -1006,7 +1063,7 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
             f->x_narrow = 1;
             law_bcrit(f, runs, n);
         } else
-            continue; /* no such figure for this sweep kind (shape and batch: no law of their own) */
+            continue; /* no such figure for this sweep kind (batch: no law of its own) */
         int has_points = 0;
         for (int i = 0; i < f->ns; i++)
             has_points |= f->s[i].n > 0;
