@@ -1,8 +1,8 @@
 /* Figures: `scalelab export DIR --plots OUT` on a small sweep writes an SVG and a
  * PNG per figure; the PNG decodes at the figure's size, the SVG carries its
  * decade labels and legend entries; a bad --plots path is one line, exit 2.
- * law-bcrit and law-shape are written when the store has their data and not
- * otherwise, with the exponents `scalelab fit` reports. */
+ * law-bcrit, law-shape and overfit are written when the store has their
+ * data and not otherwise, with the exponents `scalelab fit` reports. */
 #include <cairo.h>
 
 #include "scalelab/csv.h"
@@ -205,4 +205,31 @@ Test(figures, law_shape_plots_loss_against_aspect_ratio)
     cr_assert_null(strstr(svg, "alpha"), "a law drawn on the shape figure");
     free(svg);
     cr_assert(!has_figure(figs, "law-bcrit"));
+}
+
+Test(figures, overfit_collapses_an_nd_grid_and_needs_several_n)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "grid", "\"kind\": \"nd\", \"n\": [3000, 12000], \"d\": [2000, 8000, 30000]",
+                "\"steps\": 60, \"eval_every\": 10, \"threads\": 1");
+    export_figures(dir, "grid", figs, sizeof figs, 4);
+    assert_png(figs, "law-nd");
+    assert_png(figs, "overfit");
+    char *svg = read_svg(figs, "overfit");
+    cr_assert_not_null(strstr(svg, ">N^(α_N/α_D) / D,  α_N/α_D = "), "no x label with the fitted ratio");
+    cr_assert_not_null(strstr(svg, ">L / L(N, ∞) − 1</text>"), "no y label");
+    cr_assert_not_null(strstr(svg, ">N = 3.1e+03</text>"), "no legend entry per N");
+    cr_assert_not_null(strstr(svg, ">N = 1.2e+04</text>"));
+    char want[128];
+    cli_param(want, sizeof want, dir, "kaplan-nd", "alpha_N", NULL, NULL, NULL, NULL);
+    cr_assert_not_null(strstr(svg, want), "the legend does not carry fit's %s", want);
+    free(svg);
+    cr_assert(!has_figure(figs, "law-bcrit"), "one thread: no noise scale, no law-bcrit");
+
+    /* one N: L(D) and no overfitting figure */
+    train_store(dir, sizeof dir, "oned", "\"kind\": \"nd\", \"n\": [3000], \"d\": [2000, 8000, 30000]",
+                "\"steps\": 40, \"eval_every\": 10, \"threads\": 1");
+    export_figures(dir, "oned", figs, sizeof figs, 3);
+    assert_png(figs, "law-d");
+    cr_assert(!has_figure(figs, "overfit"), "overfit drawn for a one-N sweep");
 }

@@ -16,6 +16,7 @@
  *   curves-compute  test loss against compute, with the L(C_min) frontier fit
  *   law-n | law-d | law-nd | law-isoflop | law-shape   the law the sweep kind implies
  *   law-bcrit       any store with a measured noise scale: B_crit against loss
+ *   overfit         nd with several N: L/L(N, inf) - 1 against N^(alpha_N/alpha_D)/D
  * A figure without points (no data for it) is not written.
  * *n_figures is set to the number of figures written. An OUT that cannot be
  * created is SL_EINPUT; a store that cannot be read is whatever the store says. */

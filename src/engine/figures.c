@@ -778,6 +778,22 @@ static void law_n(figure *f, const sl_preset *pr, const sl_store_run *runs, int 
     free(p);
 }
 
+static int same_n(double a, double b) { return fabs(a - b) < 1e-9 * b; }
+
+/* The distinct N of the points, in order of appearance, at most MAX_SERIES/2. */
+static int distinct_n(const sl_fit_point *p, size_t m, double ns[MAX_SERIES / 2])
+{
+    int k = 0;
+    for (size_t i = 0; i < m; i++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= same_n(ns[j], p[i].n);
+        if (!seen && k < MAX_SERIES / 2)
+            ns[k++] = p[i].n;
+    }
+    return k;
+}
+
 /* L(D) for one model size; L(N, D) (Kaplan eq 1.5) for several */
 static void law_nd(figure *f, const sl_preset *pr, const sl_store_run *runs, int n, int one_n)
 {
@@ -799,22 +815,15 @@ static void law_nd(figure *f, const sl_preset *pr, const sl_store_run *runs, int
         return;
     }
     /* one colour per N */
-    double ns[MAX_SERIES];
-    int k = 0;
-    for (size_t i = 0; i < m; i++) {
-        int seen = 0;
-        for (int j = 0; j < k; j++)
-            seen |= fabs(ns[j] - p[i].n) < 1e-9 * p[i].n;
-        if (!seen && k < MAX_SERIES / 2)
-            ns[k++] = p[i].n;
-    }
+    double ns[MAX_SERIES / 2];
+    int k = distinct_n(p, m, ns);
     sl_fit_result r;
     int ok = m >= 5 && fit(SL_LAW_KAPLAN_ND, p, m, &r);
     sl_fit_point *q = sl_xcalloc(m + 1, sizeof *q);
     for (int j = 0; j < k; j++) {
         size_t mq = 0;
         for (size_t i = 0; i < m; i++)
-            if (fabs(ns[j] - p[i].n) < 1e-9 * p[i].n)
+            if (same_n(ns[j], p[i].n))
                 q[mq++] = p[i];
         double rgb[3];
         ramp_of(j, k, rgb);
@@ -990,6 +999,82 @@ static void law_shape(figure *f, const sl_store_run *runs, int n)
     free(p);
 }
 
+/* Kaplan eq 1.5's overfitting as one curve in x = N^(alpha_N/alpha_D)/D:
+ * dL(x) = (1 + x D_c/N_c^(alpha_N/alpha_D))^alpha_D - 1, from the parameters
+ * {alpha_N, alpha_D, N_c, D_c} (in logs: N_c^(alpha_N/alpha_D) is large) */
+static double nd_overfit(const double *v, double x)
+{
+    return expm1(v[1] * log1p(x * exp(log(v[3]) - v[0] / v[1] * log(v[2]))));
+}
+
+/* A fitted line drawn without its band. */
+static void drop_band(series *s)
+{
+    free(s->lo);
+    free(s->hi);
+    s->lo = s->hi = NULL;
+}
+
+/* Overfitting (Kaplan Figure 9, right): each run's dL = L/L(N, inf) - 1 against
+ * N^(alpha_N/alpha_D)/D, with L(N, inf) = (N_c/N)^alpha_N from the kaplan-nd
+ * fit of law-nd, one colour per N; the law's dL(x) is one curve for every N.
+ * It is drawn without a band: every bootstrap draw has its own
+ * alpha_N/alpha_D and so its own x, so the draws give no interval for a curve
+ * in this fit's x. A run at or below L(N, inf) has no place on a log axis and
+ * is counted in the title. */
+static void overfit(figure *f, const sl_store_run *runs, int n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    size_t m = run_points(runs, n, 0, p, NULL);
+    sl_fit_result r;
+    if (m < 5 || !fit(SL_LAW_KAPLAN_ND, p, m, &r)) {
+        free(p);
+        return;
+    }
+    const double *v = r.value; /* alpha_N, alpha_D, N_c, D_c */
+    double ratio = v[0] / v[1], ns[MAX_SERIES / 2], x0 = INFINITY, x1 = -INFINITY;
+    int k = distinct_n(p, m, ns);
+    size_t shown = 0;
+    for (int j = 0; j < k; j++) {
+        double rgb[3];
+        ramp_of(j, k, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "N = %.2g", ns[j]);
+        series *s = add_series(f, m, ST_MARK, rgb, label);
+        for (size_t i = 0; s && i < m; i++) {
+            if (!same_n(ns[j], p[i].n))
+                continue;
+            double x = exp(ratio * log(p[i].n) - log(p[i].d));
+            double dl = p[i].loss / pow(v[2] / p[i].n, v[0]) - 1;
+            if (!positive(x) || !positive(dl))
+                continue;
+            s->x[s->n] = x;
+            s->y[s->n++] = dl;
+            x0 = fmin(x0, x);
+            x1 = fmax(x1, x);
+            shown++;
+        }
+    }
+    snprintf(f->xlabel, sizeof f->xlabel, "N^(α_N/α_D) / D,  α_N/α_D = %.3g", ratio);
+    if (shown < m) {
+        size_t len = strlen(f->title);
+        snprintf(f->title + len, sizeof f->title - len, " (%zu of %zu runs at L ≤ L(N, ∞) not shown)",
+                 m - shown, m);
+    }
+    char label[96];
+    fit_label(&r, label, sizeof label);
+    series *s = shown ? add_series(f, FIT_GRID, ST_FIT, RED, label) : NULL;
+    if (s)
+        drop_band(s);
+    for (int i = 0; s && i < FIT_GRID; i++) {
+        double x = x0 / 1.5 * pow(x1 / x0 * 2.25, (double)i / (FIT_GRID - 1));
+        s->x[s->n] = x;
+        s->y[s->n++] = nd_overfit(v, x);
+    }
+    sl_fit_result_free(&r);
+    free(p);
+}
+
 static int out_dir_ok(const char *out, sl_error *err)
 {
     sl_error e;
@@ -1026,8 +1111,11 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
         sl_preset_free(&pr);
         return rc;
     }
+    int one_n = 1;
+    for (int i = 1; i < n; i++)
+        one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
     figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
-    for (int which = 0; which < 4 && rc == SL_OK; which++) {
+    for (int which = 0; which < 5 && rc == SL_OK; which++) {
         if (which == 0) {
             begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
             curves(f, runs, n, 0);
@@ -1040,9 +1128,6 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
             begin(f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
             law_n(f, &pr, runs, n);
         } else if (which == 2 && pr.kind == SL_SWEEP_ND) {
-            int one_n = 1;
-            for (int i = 1; i < n; i++)
-                one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
             begin(f, &pr, one_n ? "law-d" : "law-nd",
                   one_n ? "L(D), loss against data" : "L(N, D), loss against data per model size",
                   "training tokens D (data limit)");
@@ -1062,6 +1147,10 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
             snprintf(f->ylabel, sizeof f->ylabel, "noise scale B_simple (tokens)");
             f->x_narrow = 1;
             law_bcrit(f, runs, n);
+        } else if (which == 4 && pr.kind == SL_SWEEP_ND && !one_n) {
+            begin(f, &pr, "overfit", "the overfitting penalty against N^(α_N/α_D) / D", "");
+            snprintf(f->ylabel, sizeof f->ylabel, "L / L(N, ∞) − 1");
+            overfit(f, runs, n);
         } else
             continue; /* no such figure for this sweep kind (batch: no law of its own) */
         int has_points = 0;
