@@ -1,8 +1,8 @@
 /* Figures: `scalelab export DIR --plots OUT` on a small sweep writes an SVG and a
  * PNG per figure; the PNG decodes at the figure's size, the SVG carries its
  * decade labels and legend entries; a bad --plots path is one line, exit 2.
- * law-bcrit, law-shape and overfit are written when the store has their
- * data and not otherwise, with the exponents `scalelab fit` reports. */
+ * overfit, law-bcrit, law-shape and context are written when the store has
+ * their data and not otherwise, with the exponents `scalelab fit` reports. */
 #include <cairo.h>
 
 #include "scalelab/csv.h"
@@ -232,4 +232,30 @@ Test(figures, overfit_collapses_an_nd_grid_and_needs_several_n)
     export_figures(dir, "oned", figs, sizeof figs, 3);
     assert_png(figs, "law-d");
     cr_assert(!has_figure(figs, "overfit"), "overfit drawn for a one-N sweep");
+}
+
+Test(figures, context_plots_per_position_loss_with_each_runs_exponent)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "ctx", "\"n\": [3000, 12000]",
+                "\"steps\": 30, \"eval_every\": 10, \"threads\": 1, \"context_losses\": true");
+    export_figures(dir, "ctx", figs, sizeof figs, 4);
+    assert_png(figs, "context");
+    char *svg = read_svg(figs, "context");
+    cr_assert_not_null(strstr(svg, ">position T in the context (tokens)</text>"));
+    cr_assert_not_null(strstr(svg, ">r000-L1-d16-s1  N 3.1e+03</text>"), "no legend entry per run");
+    const char *ids[] = {"r000-L1-d16-s1", "r001-L1-d32-s1"};
+    for (int i = 0; i < 2; i++) {
+        char csv[800], want[128], entry[200];
+        snprintf(csv, sizeof csv, "%s/%s/context.csv", dir, ids[i]);
+        cli_param(want, sizeof want, csv, "offset-n", "alpha", "--n", "position", "--loss", "test_loss");
+        snprintf(entry, sizeof entry, ">  offset-n: alpha (c) %s</text>", want + strlen("alpha "));
+        cr_assert_not_null(strstr(svg, entry), "%s: the legend does not carry fit's %s", ids[i], want);
+    }
+    free(svg);
+
+    char three[600];
+    three_runs(three, sizeof three);
+    export_figures(three, "three", figs, sizeof figs, 3);
+    cr_assert(!has_figure(figs, "context"), "context drawn without context.csv");
 }

@@ -17,6 +17,7 @@
  *   law-n | law-d | law-nd | law-isoflop | law-shape   the law the sweep kind implies
  *   law-bcrit       any store with a measured noise scale: B_crit against loss
  *   overfit         nd with several N: L/L(N, inf) - 1 against N^(alpha_N/alpha_D)/D
+ *   context         runs with context.csv: loss against the position in the context
  * A figure without points (no data for it) is not written.
  * *n_figures is set to the number of figures written. An OUT that cannot be
  * created is SL_EINPUT; a store that cannot be read is whatever the store says. */

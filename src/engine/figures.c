@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "scalelab/csv.h"
 #include "scalelab/figures.h"
 #include "scalelab/fit.h"
 #include "scalelab/model.h"
@@ -1075,6 +1077,68 @@ static void overfit(figure *f, const sl_store_run *runs, int n)
     free(p);
 }
 
+/* Per-position test loss (Kaplan Figure 20): RUN/context.csv of each run that
+ * wrote one, against the position T, with the offset-n law L = E + (T_c/T)^c
+ * fitted to that run's positions as `scalelab fit RUN/context.csv --law
+ * offset-n --n position --loss test_loss` fits it. */
+static void context(figure *f, const char *sweep_dir, const sl_store_run *runs, int n)
+{
+    int with = 0;
+    char path[1400];
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/context.csv", sweep_dir, runs[i].spec.id);
+        with += access(path, R_OK) == 0;
+    }
+    for (int i = 0, c = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/context.csv", sweep_dir, runs[i].spec.id);
+        sl_csv t;
+        sl_error e;
+        if (access(path, R_OK) != 0 || sl_csv_read(path, &t, &e) != SL_OK)
+            continue;
+        int cp = sl_csv_column(&t, "position"), cl = sl_csv_column(&t, "test_loss");
+        sl_fit_point *p = sl_xcalloc(t.n_rows + 1, sizeof *p);
+        size_t m = 0;
+        for (size_t j = 0; cp >= 0 && cl >= 0 && j < t.n_rows; j++) {
+            char *e1, *e2;
+            const char *sp = sl_csv_cell(&t, j, (size_t)cp), *sv = sl_csv_cell(&t, j, (size_t)cl);
+            double pos = strtod(sp, &e1), loss = strtod(sv, &e2);
+            if (e1 != sp && e2 != sv && positive(pos) && positive(loss))
+                p[m++] = (sl_fit_point){.n = pos, .loss = loss, .run = -1};
+        }
+        sl_csv_free(&t);
+        double rgb[3];
+        ramp_of(c++, with, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "%s  N %.2g", runs[i].spec.id,
+                 sl_model_counts(&runs[i].spec.train.model).n_kaplan);
+        series *s = m ? add_series(f, m, ST_LINE, rgb, label) : NULL;
+        for (size_t j = 0; s && j < m; j++) {
+            s->x[s->n] = p[j].n;
+            s->y[s->n++] = p[j].loss;
+        }
+        double t0 = INFINITY, t1 = -INFINITY;
+        for (size_t j = 0; j < m; j++) {
+            t0 = fmin(t0, p[j].n);
+            t1 = fmax(t1, p[j].n);
+        }
+        sl_fit_result r;
+        if (s && m >= 4 && t1 > t0 && fit(SL_LAW_OFFSET_N, p, m, &r)) {
+            /* offset-n's parameters: E, alpha, N_c; alpha is Kaplan's c */
+            if (isfinite(r.ci_low[1]))
+                snprintf(label, sizeof label, "  offset-n: alpha (c) %.3g [%.3g, %.3g]", r.value[1],
+                         r.ci_low[1], r.ci_high[1]);
+            else
+                snprintf(label, sizeof label, "  offset-n: alpha (c) %.3g", r.value[1]);
+            int before = f->ns;
+            fit_curve(f, &r, &p[0], 'n', t0, t1, 0, rgb, label);
+            if (f->ns > before) /* one band per run covers the others: the legend has the intervals */
+                drop_band(&f->s[f->ns - 1]);
+            sl_fit_result_free(&r);
+        }
+        free(p);
+    }
+}
+
 static int out_dir_ok(const char *out, sl_error *err)
 {
     sl_error e;
@@ -1115,7 +1179,7 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
     for (int i = 1; i < n; i++)
         one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
     figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
-    for (int which = 0; which < 5 && rc == SL_OK; which++) {
+    for (int which = 0; which < 6 && rc == SL_OK; which++) {
         if (which == 0) {
             begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
             curves(f, runs, n, 0);
@@ -1151,6 +1215,10 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
             begin(f, &pr, "overfit", "the overfitting penalty against N^(α_N/α_D) / D", "");
             snprintf(f->ylabel, sizeof f->ylabel, "L / L(N, ∞) − 1");
             overfit(f, runs, n);
+        } else if (which == 5) {
+            begin(f, &pr, "context", "per-token test loss against the position in the context",
+                  "position T in the context (tokens)");
+            context(f, sweep_dir, runs, n);
         } else
             continue; /* no such figure for this sweep kind (batch: no law of its own) */
         int has_points = 0;
