@@ -62,7 +62,9 @@ static const char *export_help =
     "Writes OUTDIR/runs.csv (one row per run) and OUTDIR/curves.csv (every\n"
     "metric row with its run id); without --csv or --plots prints runs.csv to\n"
     "stdout. --plots writes FIGDIR/<figure>.svg and .png: learning curves against\n"
-    "tokens and compute, and the sweep's law with its fit and 95% band.\n"
+    "tokens and compute, the sweep's law with its fit and 95% band, and where\n"
+    "the store has their data the overfitting collapse (nd), B_crit against loss\n"
+    "(runs on 2+ threads) and loss against context position (context.csv).\n"
     "Schemas: docs/FORMATS.md.\n";
 
 /* ---- signals -------------------------------------------------------------- */
