@@ -228,6 +228,12 @@ Test(preset, n_tokens_warmup_is_as_many_tokens_as_parameters_per_run)
     }
     cr_expect_lt(p.runs[0].train.warmup, p.runs[1].train.warmup);
     cr_expect_eq(p.runs[2].train.warmup, 200, "capped at the run's steps");
+    /* a run built outside the plan (the lab's selectors copy the first run and
+     * change its model) gets its own model's warmup */
+    sl_run_spec r = p.runs[0];
+    r.train.model = p.runs[1].train.model;
+    sl_preset_settle_run(&p, &r);
+    cr_expect_eq(r.train.warmup, p.runs[1].train.warmup);
     sl_preset_free(&p);
     sl_corpus_free(&c);
 }
@@ -295,7 +301,7 @@ Test(preset, fit_reads_a_run_store)
      * takes as --c c_total */
     char *text;
     sl_error e;
-    cr_assert_eq(sl_store_points_csv(dir, 1, &text, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(sl_store_points_csv(dir, SL_POINTS_CURVES, &text, &e), SL_OK, "%s", e.msg);
     cr_assert(!strncmp(text, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n", 58), "%.80s", text);
     int rows = 0;
     for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {

@@ -2,10 +2,12 @@
  * server per test) on a tiny sweep of a generated text; the tests wait by
  * polling capture-pane until the screen shows what they expect, press keys and
  * check the screen and the files. Every wait has a deadline, none is a fixed sleep. */
+#include <math.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <time.h>
 
+#include "../src/tui/fitter.h"
 #include "testutil.h"
 
 typedef struct {
@@ -440,4 +442,36 @@ Test(tui, bad_flags_presets_and_stores_are_bad_input)
     /* without a terminal the lab says so instead of drawing */
     const char *a6[] = {"lab", "--preset", "tiny", NULL};
     tu_assert_bad_input("needs a terminal", a6);
+}
+
+/* The lab's fitter takes for bcrit the rows that measured a noise scale, with
+ * B_crit = B_simple, and for the envelope laws every row with no B_crit (so
+ * that they fit what `scalelab fit DIR` fits). */
+Test(tui, fitter_points_give_bcrit_the_rows_with_a_noise_scale)
+{
+    sl_metric_row rows[3] = {
+        {.step = 10, .tokens = 640, .flops = 1e9, .test_loss = 3.0, .noise_scale = NAN},
+        {.step = 20, .tokens = 1280, .flops = 2e9, .test_loss = 2.5, .noise_scale = 300},
+        {.step = 30, .tokens = 1920, .flops = 3e9, .test_loss = 2.2, .noise_scale = 450},
+    };
+    sl_run_view v = {.index = 0, .n = 3000, .batch = 2, .state = SL_RUN_DONE, .rows = rows, .n_rows = 3};
+    v.shape.n_ctx = 32;
+    sl_snapshot s = {.n_runs = 1, .runs = &v};
+    sl_fit_point *p;
+    size_t n;
+    Fitter_points(&s, FIT_POINTS_NOISE, &p, &n);
+    cr_assert_eq(n, 2);
+    cr_expect_eq(p[0].bcrit, 300);
+    cr_expect_eq(p[0].loss, 2.5);
+    cr_expect_eq(p[1].bcrit, 450);
+    free(p);
+    Fitter_points(&s, FIT_POINTS_ROWS, &p, &n);
+    cr_assert_eq(n, 3);
+    for (size_t i = 0; i < n; i++)
+        cr_expect_eq(p[i].bcrit, 0, "no C_min correction the CLI would not make");
+    free(p);
+    Fitter_points(&s, FIT_POINTS_RUNS, &p, &n);
+    cr_assert_eq(n, 1);
+    cr_expect_eq(p[0].loss, 2.2);
+    free(p);
 }

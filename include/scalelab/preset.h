@@ -86,6 +86,12 @@ int sl_preset_find(const char *name, char *out, size_t len, sl_error *err);
  * steps from tokens or budgets, vocab from the corpus. Fills p->runs. */
 int sl_preset_plan(sl_preset *p, const sl_corpus *c, sl_error *err);
 
+/* What a run's spec takes from its own model and steps once they are set
+ * (called by sl_preset_plan, and by whatever builds a run outside it, such as
+ * the lab's selectors): eval_every capped at the steps, and the warmup of
+ * train.warmup "n-tokens", ceil(N / (batch * n_ctx)) steps capped at the steps. */
+void sl_preset_settle_run(const sl_preset *p, sl_run_spec *r);
+
 /* The resolved preset (every default filled in, with "format_version") as a
  * malloc'd JSON text: what sweep.json holds; sl_preset_parse reads it back. */
 char *sl_preset_resolved_json(const sl_preset *p);

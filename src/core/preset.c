@@ -648,6 +648,17 @@ static long steps_for(double tokens, int batch, int n_ctx)
     return s < 1 ? 1 : (long)s;
 }
 
+void sl_preset_settle_run(const sl_preset *p, sl_run_spec *r)
+{
+    sl_train_opts *t = &r->train;
+    if (t->eval_every > t->steps)
+        t->eval_every = (int)t->steps;
+    if (p->warmup_n_tokens) {
+        long w = steps_for(sl_model_counts(&t->model).n_kaplan, t->batch, t->model.n_ctx);
+        t->warmup = w < t->steps ? w : t->steps;
+    }
+}
+
 int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
 {
     const char *f = p->path;
@@ -751,12 +762,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                         r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);
                     snprintf(extra, sizeof extra, "-B%d", r.train.batch);
                 }
-                if (r.train.eval_every > r.train.steps)
-                    r.train.eval_every = (int)r.train.steps;
-                if (p->warmup_n_tokens) {
-                    long w = steps_for(cnt.n_kaplan, r.train.batch, p->n_ctx);
-                    r.train.warmup = w < r.train.steps ? w : r.train.steps;
-                }
+                sl_preset_settle_run(p, &r);
                 r.index = index++;
                 snprintf(r.id, sizeof r.id, "r%03d-L%d-d%d%s-s%llu", r.index, r.train.model.n_layer,
                          r.train.model.d_model, extra, (unsigned long long)r.train.seed);

@@ -22,8 +22,8 @@ struct Fitter {
     pthread_cond_t cv;
     int quit;
     /* pending input */
-    sl_fit_point *runs, *rows;
-    size_t n_runs, n_rows;
+    sl_fit_point *pts[FIT_POINT_SETS]; /* submitted, not yet taken (Fitter_points kinds) */
+    size_t n_pts[FIT_POINT_SETS];
     int pending;
     /* published output */
     FitSet out;
@@ -45,8 +45,15 @@ static int uses_curves(sl_fit_law l)
            l == SL_LAW_OFFSET_S;
 }
 
-int Fitter_points(const sl_snapshot *s, int curves, sl_fit_point **pts, size_t *n)
+/* Which points a law takes. */
+static int point_set(sl_fit_law l)
 {
+    return l == SL_LAW_BCRIT ? FIT_POINTS_NOISE : uses_curves(l) ? FIT_POINTS_ROWS : FIT_POINTS_RUNS;
+}
+
+int Fitter_points(const sl_snapshot *s, int which, sl_fit_point **pts, size_t *n)
+{
+    int curves = which != FIT_POINTS_RUNS;
     size_t cap = 0, m = 0;
     for (int i = 0; i < s->n_runs; i++)
         cap += curves ? s->runs[i].n_rows : 1;
@@ -64,7 +71,12 @@ int Fitter_points(const sl_snapshot *s, int curves, sl_fit_point **pts, size_t *
             const sl_metric_row *r = &v->rows[k];
             if (r->step <= 0 || !isfinite(r->test_loss) || r->test_loss <= 0)
                 continue;
-            if (curves) {
+            if (which == FIT_POINTS_NOISE) {
+                /* B_simple (tokens), McCandlish et al.'s B_crit, where measured */
+                if (isfinite(r->noise_scale) && r->noise_scale > 0)
+                    p[m++] = (sl_fit_point){.bcrit = r->noise_scale, .loss = r->test_loss,
+                                            .run = v->index};
+            } else if (curves) {
                 p[m++] = (sl_fit_point){.n = v->n, .d = r->tokens, .c = r->flops, .s = (double)r->step,
                                         .b = b, .loss = r->test_loss, .run = v->index};
             } else if (!best || r->test_loss < best->test_loss) {
@@ -121,12 +133,11 @@ static void publish(Fitter *f)
     pthread_mutex_unlock(&f->mu);
 }
 
-static void fit_one(Fitter *f, int i, const sl_fit_point *runs, size_t nr, const sl_fit_point *rows,
-                    size_t nw, int boot)
+static void fit_one(Fitter *f, int i, sl_fit_point *const *pts, const size_t *n_pts, int boot)
 {
     sl_fit_law law = f->law[i];
-    const sl_fit_point *p = uses_curves(law) ? rows : runs;
-    size_t n = uses_curves(law) ? nw : nr;
+    const sl_fit_point *p = pts[point_set(law)];
+    size_t n = n_pts[point_set(law)];
     sl_fit_options o;
     sl_fit_options_default(&o);
     o.bootstrap = boot ? BOOT_K : 0;
@@ -183,16 +194,20 @@ static void *fitter_main(void *arg)
             pthread_mutex_unlock(&f->mu);
             break;
         }
-        sl_fit_point *runs = f->runs, *rows = f->rows;
-        size_t nr = f->n_runs, nw = f->n_rows;
-        f->runs = f->rows = NULL;
+        sl_fit_point *pts[FIT_POINT_SETS];
+        size_t n_pts[FIT_POINT_SETS];
+        for (int k = 0; k < FIT_POINT_SETS; k++) {
+            pts[k] = f->pts[k];
+            n_pts[k] = f->n_pts[k];
+            f->pts[k] = NULL;
+        }
         f->pending = 0;
         pthread_mutex_unlock(&f->mu);
 
         double t0 = sl_now(), took[SL_LAW_COUNT] = {0};
         for (int i = 0; i < f->n && !quitting(f); i++) {
             double t1 = sl_now();
-            fit_one(f, i, runs, nr, rows, nw, 0);
+            fit_one(f, i, pts, n_pts, 0);
             took[i] = sl_now() - t1;
         }
         f->cur.seconds = sl_now() - t0;
@@ -202,12 +217,12 @@ static void *fitter_main(void *arg)
              * bootstrap: it keeps its old intervals (quitting waits on a fit) */
             for (int i = 0; i < f->n && !quitting(f); i++)
                 if (f->cur.ok[i] && took[i] < BOOT_MAX_FIT)
-                    fit_one(f, i, runs, nr, rows, nw, 1);
+                    fit_one(f, i, pts, n_pts, 1);
             last_boot = sl_now();
             publish(f);
         }
-        free(runs);
-        free(rows);
+        for (int k = 0; k < FIT_POINT_SETS; k++)
+            free(pts[k]);
         /* debounce: points arriving meanwhile are merged into the next refit */
         struct timespec ts = {0, (long)(MIN_GAP * 1e9) % 1000000000L};
         ts.tv_sec = (time_t)MIN_GAP;
@@ -259,17 +274,16 @@ Fitter *Fitter_new(const char (*laws)[32], int n)
 
 void Fitter_submit(Fitter *f, const sl_snapshot *s)
 {
-    sl_fit_point *runs, *rows;
-    size_t nr, nw;
-    Fitter_points(s, 0, &runs, &nr);
-    Fitter_points(s, 1, &rows, &nw);
+    sl_fit_point *pts[FIT_POINT_SETS];
+    size_t n_pts[FIT_POINT_SETS];
+    for (int k = 0; k < FIT_POINT_SETS; k++)
+        Fitter_points(s, k, &pts[k], &n_pts[k]);
     pthread_mutex_lock(&f->mu);
-    free(f->runs);
-    free(f->rows);
-    f->runs = runs;
-    f->rows = rows;
-    f->n_runs = nr;
-    f->n_rows = nw;
+    for (int k = 0; k < FIT_POINT_SETS; k++) {
+        free(f->pts[k]);
+        f->pts[k] = pts[k];
+        f->n_pts[k] = n_pts[k];
+    }
     f->pending = 1;
     pthread_cond_signal(&f->cv);
     pthread_mutex_unlock(&f->mu);
@@ -300,7 +314,7 @@ void Fitter_free(Fitter *f)
     pthread_cond_destroy(&f->cv);
     FitSet_free(&f->cur);
     FitSet_free(&f->out);
-    free(f->runs);
-    free(f->rows);
+    for (int k = 0; k < FIT_POINT_SETS; k++)
+        free(f->pts[k]);
     free(f);
 }

@@ -36,7 +36,10 @@ void FitSet_copy(FitSet *dst, const FitSet *src);
 /* The set's result for law, or NULL when absent or not fitted. */
 const sl_fit_result *FitSet_get(const FitSet *s, sl_fit_law law);
 
-/* The points the lab fits: per run (its best test loss) and per curve row. */
-int Fitter_points(const sl_snapshot *s, int curves, sl_fit_point **pts, size_t *n);
+/* The points the lab fits: per done run (its best test loss), per curve row,
+ * and per curve row that measured the gradient noise scale (for bcrit; as
+ * `scalelab fit DIR` takes them). */
+enum { FIT_POINTS_RUNS, FIT_POINTS_ROWS, FIT_POINTS_NOISE, FIT_POINT_SETS };
+int Fitter_points(const sl_snapshot *s, int which, sl_fit_point **pts, size_t *n);
 
 #endif

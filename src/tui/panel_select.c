@@ -190,6 +190,7 @@ static int spec_for(const Lab *lab, const Point *p, sl_run_spec *s, sl_error *er
         s->budget = p->c;
         s->train.steps = (long)fmax(1, round(p->c / k.flops_per_token / per_step));
     }
+    sl_preset_settle_run(pr, s);
     return SL_OK;
 }
 

@@ -867,7 +867,7 @@ static int bench_frames(Screen *s, int frames)
         sl_fit_point *pts;
         size_t n;
         int curves = laws[i] == SL_LAW_KAPLAN_NS || laws[i] == SL_LAW_CMIN;
-        Fitter_points(sn, curves, &pts, &n);
+        Fitter_points(sn, curves ? FIT_POINTS_ROWS : FIT_POINTS_RUNS, &pts, &n);
         sl_fit_options o;
         sl_fit_options_default(&o);
         o.bootstrap = 50;
