@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL="quickstart kaplan-n kaplan-d kaplan-nd frontier isoflop shape batch transfer context"
+ALL="quickstart kaplan-n kaplan-d kaplan-nd frontier isoflop shape batch transfer context quickstart-constant quickstart-short-warmup"
 tiny=0
 out=""
 cores=$(nproc)
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
             { echo "scalelab: reproduce.sh:--cores: missing or bad value (expected a whole number of cores >= 1)" >&2; exit 2; }
         cores="$2"
         shift ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "scalelab: reproduce.sh:$1: unknown option (expected --tiny, --out DIR, --cores C or preset names)" >&2; exit 2 ;;
     *)
         [ -f "presets/$1.json" ] || { echo "scalelab: reproduce.sh:$1: no such preset (expected one of: $ALL)" >&2; exit 2; }
@@ -97,11 +97,15 @@ for p in "${presets[@]}"; do
             { cat "$scratch/run.err" >&2; echo "scalelab: reproduce.sh:$p: the sweep failed (see above)" >&2; exit 1; }
         read -r wall user sys <"$scratch/time"
         nruns=$("$bin" status "$store" | tail -1 | awk '{print $1}')
+        # a preset that fixes threads per run (batch: 2) uses that many cores even
+        # when --cores is lower: record what it used
+        used=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"threads": *\([0-9][0-9]*\).*/\1/p')
+        used=$(( ${used:-0} > cores ? used : cores ))
         cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')
-        echo "$p,$nruns,$wall,$cpu,$cores,$load,$(date -u +%Y-%m-%d)" >"$scratch/t"
+        echo "$p,$nruns,$wall,$cpu,$used,$load,$(date -u +%Y-%m-%d)" >"$scratch/t"
         replace_rows "$data/timings.csv" "preset,runs,wall_s,cpu_s,cores,load_at_start,date" "$p" "$scratch/t"
         total_wall=$(awk -v a="$total_wall" -v b="$wall" 'BEGIN { print a + b }')
-        printf 'reproduce: %s took %s s wall, %s s CPU on %s cores\n' "$p" "$wall" "$cpu" "$cores"
+        printf 'reproduce: %s took %s s wall, %s s CPU on %s cores\n' "$p" "$wall" "$cpu" "$used"
     fi
 
     "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
@@ -112,7 +116,9 @@ for p in "${presets[@]}"; do
     # the sweep has one (TABLE:LAW[:N column[:C column]])
     laws=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"fit": *\[\([^]]*\)\].*/\1/p' | tr -d '" ' | tr ',' ' ')
     specs=""
-    for law in $laws cmin approach1; do specs="$specs store:$law"; done
+    for law in $laws cmin approach1; do
+        case " $specs " in *" store:$law "*) ;; *) specs="$specs store:$law" ;; esac
+    done
     specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total"
     if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
         # each done run's transfer loss at its best test loss, as the figure takes it

@@ -72,7 +72,8 @@ static const char *fit_help_tail =
     "\n"
     "DIR, a run store (scalelab run), gives one point per finished run (N, D =\n"
     "the data limit or the tokens seen, C, S, B, its best test loss); approach1,\n"
-    "cmin, kaplan-ns, power-s and offset-s take every metric row instead.\n"
+    "cmin, kaplan-ns, power-s and offset-s take every metric row instead, and\n"
+    "bcrit every metric row that measured the gradient noise scale.\n"
     "Exit status: 0 ok, 1 the fit failed or did not converge, 2 bad input.\n";
 
 static const char *plan_help =

@@ -62,9 +62,11 @@ static const char *export_help =
     "Writes OUTDIR/runs.csv (one row per run) and OUTDIR/curves.csv (every\n"
     "metric row with its run id); without --csv or --plots prints runs.csv to\n"
     "stdout. --plots writes FIGDIR/<figure>.svg and .png: learning curves against\n"
-    "tokens and compute, the sweep's law with its fit and 95% band, and where\n"
-    "the store has their data the overfitting collapse (nd), B_crit against loss\n"
-    "(runs on 2+ threads) and loss against context position (context.csv).\n"
+    "tokens and compute, the sweep's law with its fit and 95% band (loss against\n"
+    "N, D or N at fixed C; loss against the aspect ratio, unfitted, for shape\n"
+    "sweeps), and where the store has their data the overfitting collapse (nd),\n"
+    "B_crit against loss (runs on 2+ threads) and loss against context position\n"
+    "(context.csv).\n"
     "Schemas: docs/FORMATS.md.\n";
 
 /* ---- signals -------------------------------------------------------------- */
