@@ -115,11 +115,17 @@ for p in "${presets[@]}"; do
     # head's FLOPs (Porian et al.), and both, and L(N) on the second corpus when
     # the sweep has one (TABLE:LAW[:N column[:C column]])
     laws=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"fit": *\[\([^]]*\)\].*/\1/p' | tr -d '" ' | tr ',' ' ')
+    # (not for data-limited nd sweeps: the envelope of curves that overfit is no
+    # compute frontier)
+    kind=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"kind": *"\([a-z]*\)".*/\1/p')
+    extra="cmin approach1"
+    [ "$kind" = nd ] && extra=""
     specs=""
-    for law in $laws cmin approach1; do
+    for law in $laws $extra; do
         case " $specs " in *" store:$law "*) ;; *) specs="$specs store:$law" ;; esac
     done
-    specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total"
+    [ -z "$extra" ] ||
+        specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total"
     if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
         # each done run's transfer loss at its best test loss, as the figure takes it
         awk -F, 'NR == FNR { if (FNR > 1 && $21 == "done") n[$1] = $9; next }
