@@ -439,15 +439,35 @@ static void legend(canvas *cv, const figure *f)
             cairo_set_dash(cr, NULL, 0, 0);
         }
         cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-        /* a long fit label shrinks to the legend column rather than leave the figure */
-        cairo_text_extents_t e;
-        cairo_set_font_size(cr, size);
-        cairo_text_extents(cr, s->label, &e);
-        double room = SL_FIG_WIDTH - (LX + 26) - 6, fs = size;
-        if (e.x_advance > room)
-            fs = fmax(6.5, size * room / e.x_advance);
-        text_at(cv, LX + 26, y, fs, 0, 0, s->label);
-        y += step;
+        /* a long fit label wraps once at a space, then shrinks to the legend
+         * column rather than leave the figure */
+        double room = SL_FIG_WIDTH - (LX + 26) - 6;
+        char line[sizeof s->label];
+        const char *rest = s->label;
+        for (int wrapped = 0; *rest; wrapped++) {
+            snprintf(line, sizeof line, "%s", rest);
+            cairo_text_extents_t e;
+            cairo_set_font_size(cr, size);
+            cairo_text_extents(cr, line, &e);
+            size_t cut = strlen(line);
+            while (!wrapped && e.x_advance > room && cut > 0) {
+                char *sp = NULL;
+                for (size_t k = 1; k < cut; k++)
+                    if (line[k] == ' ' && line[k + 1] != '[' && line[k - 1] != ',')
+                        sp = &line[k];
+                if (!sp)
+                    break;
+                cut = (size_t)(sp - line);
+                *sp = 0;
+                cairo_text_extents(cr, line, &e);
+            }
+            double fs = e.x_advance > room ? fmax(6.5, size * room / e.x_advance) : size;
+            text_at(cv, LX + 26 + (wrapped ? 10 : 0), y, fs, 0, 0, line);
+            rest += cut;
+            while (*rest == ' ')
+                rest++;
+            y += step;
+        }
     }
 }
 
