@@ -105,10 +105,23 @@ Test(fit_laws, fit_recovers_kaplan_nd_from_noisy_points)
             q->loss = pow(pow(nc / q->n, an / ad) + dc / q->d, ad) * lognoise(&rng, 0.002);
             q->run = -1;
         }
-    sl_fit_result r = fit_ok(SL_LAW_KAPLAN_ND, p, 36, NULL);
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bootstrap = 100;
+    o.seed = 5;
+    sl_fit_result r = fit_ok(SL_LAW_KAPLAN_ND, p, 36, &o);
     assert_near(r.value[0], an, 0.006, "alpha_N");
     assert_near(r.value[1], ad, 0.01, "alpha_D");
     assert_near(sl_fit_overfit_exponent(&r), an / ad, 0.06, "alpha_N/alpha_D");
+    /* the ratio's bootstrap interval holds the fitted value, is narrow at this
+     * noise (0.2%), and holds the truth */
+    double lo, hi;
+    sl_fit_overfit_exponent_ci(&r, &lo, &hi);
+    cr_assert(lo <= sl_fit_overfit_exponent(&r) && sl_fit_overfit_exponent(&r) <= hi, "[%g, %g]", lo, hi);
+    cr_assert(lo <= an / ad && an / ad <= hi, "0.738 not in [%g, %g]", lo, hi);
+    cr_assert_lt(hi - lo, 0.2, "[%g, %g]", lo, hi);
+    sl_fit_overfit_exponent_ci(NULL, &lo, &hi);
+    cr_assert(isnan(lo) && isnan(hi), "no interval without draws");
     /* The D needed for dL <= 0.02 is a property of the law, so it must agree too. */
     assert_factor(sl_fit_overfit_d_needed(&r, 1e8, 0.02), sl_fit_overfit_d_needed(NULL, 1e8, 0.02),
                   1.3, "D for dL <= 0.02");

@@ -127,6 +127,8 @@ sl_fit_quantity sl_fit_law_quantity(sl_fit_law law);
  * that keeps dL <= tol. With res NULL the published fit is used. */
 double sl_fit_overfit_dl(const sl_fit_result *res, double n, double d);
 double sl_fit_overfit_exponent(const sl_fit_result *res); /* alpha_N/alpha_D, 0.74 published */
+/* Its percentile interval over a kaplan-nd fit's bootstrap draws (NaN without). */
+void sl_fit_overfit_exponent_ci(const sl_fit_result *res, double *lo, double *hi);
 double sl_fit_overfit_d_needed(const sl_fit_result *res, double n, double tol);
 /* Early-stopping bound S_stop >= S_c / (L(N,D) - L(N,inf))^(1/alpha_S), from an
  * L(N,D) fit and an L(N,S_min) fit (NULL: published). */

@@ -394,6 +394,21 @@ static void fits_rows(sl_csv_writer *w, const sl_fit_result *r)
         sl_csv_field(w, r->converged ? "converged" : "not_converged");
         sl_csv_end_row(w);
     }
+    if (r->law == SL_LAW_KAPLAN_ND) {
+        /* the exponent the overfitting penalty depends on, N^(alpha_N/alpha_D)/D */
+        double lo, hi;
+        sl_fit_overfit_exponent_ci(r, &lo, &hi);
+        sl_csv_field(w, sl_fit_law_name(r->law));
+        sl_csv_field(w, "alpha_N/alpha_D");
+        sl_csv_field_double(w, sl_fit_overfit_exponent(r));
+        sl_csv_field_double(w, lo);
+        sl_csv_field_double(w, hi);
+        sl_csv_field_long(w, (long)r->n_points);
+        sl_csv_field_double(w, r->r2);
+        sl_csv_field_double(w, r->rms_log);
+        sl_csv_field(w, r->converged ? "converged" : "not_converged");
+        sl_csv_end_row(w);
+    }
 }
 
 int cli_fits_csv_save(const sl_fit_result *res, int n, const char *path, sl_error *err)
@@ -467,10 +482,15 @@ static void print_fit(const sl_fit_result *r, size_t n, long dropped, const sl_f
     }
     printf("fit       R^2 %.4f, RMS log residual %.4g, objective %.6g\n", r->r2, r->rms_log,
            r->objective);
-    if (law == SL_LAW_KAPLAN_ND)
-        printf("overfit   dL depends on N^%.3f/D; dL <= 0.02 needs D >= %.3g N^%.3f\n",
-               sl_fit_overfit_exponent(r), sl_fit_overfit_d_needed(r, 1, 0.02),
+    if (law == SL_LAW_KAPLAN_ND) {
+        double lo, hi;
+        sl_fit_overfit_exponent_ci(r, &lo, &hi);
+        printf("overfit   dL depends on N^%.3f/D", sl_fit_overfit_exponent(r));
+        if (isfinite(lo))
+            printf(" (alpha_N/alpha_D in [%.3g, %.3g])", lo, hi);
+        printf("; dL <= 0.02 needs D >= %.3g N^%.3f\n", sl_fit_overfit_d_needed(r, 1, 0.02),
                sl_fit_overfit_exponent(r));
+    }
     if (show_time)
         printf("time      %.3f s\n", r->seconds);
 }

@@ -549,6 +549,27 @@ double sl_fit_overfit_exponent(const sl_fit_result *r)
     return v[0] / v[1];
 }
 
+void sl_fit_overfit_exponent_ci(const sl_fit_result *r, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (!r || r->law != SL_LAW_KAPLAN_ND || !r->boot || r->n_boot_ok < 2)
+        return;
+    double *draw = sl_xmalloc((size_t)r->n_boot_ok * sizeof *draw);
+    size_t m = 0;
+    for (int k = 0; k < r->n_boot_ok; k++) {
+        const double *v = r->boot + (size_t)k * r->n_params;
+        if (isfinite(v[0] / v[1]))
+            draw[m++] = v[0] / v[1];
+    }
+    if (m >= 2) {
+        qsort(draw, m, sizeof *draw, cmp_double);
+        double tail = (1 - (r->level > 0 ? r->level : 0.95)) / 2;
+        *lo = percentile(draw, m, tail);
+        *hi = percentile(draw, m, 1 - tail);
+    }
+    free(draw);
+}
+
 double sl_fit_overfit_dl(const sl_fit_result *r, double n, double d)
 {
     const double *v = nd_params(r);
