@@ -124,8 +124,10 @@ for p in "${presets[@]}"; do
     for law in $laws $extra; do
         case " $specs " in *" store:$law "*) ;; *) specs="$specs store:$law" ;; esac
     done
+    # LAW+trim: with --trim-envelope (the compute two or more sizes reached)
     [ -z "$extra" ] ||
-        specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total"
+        specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total
+               store:approach1+trim store:approach1+trim:n_total:c_total"
     if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
         # each done run's transfer loss at its best test loss, as the figure takes it
         awk -F, 'NR == FNR { if (FNR > 1 && $21 == "done") n[$1] = $9; next }
@@ -138,12 +140,16 @@ for p in "${presets[@]}"; do
     : >"$scratch/fits"
     for spec in $specs; do
         src=${spec%%:*} rest=${spec#*:}
-        law=${rest%%:*} ncol="" ccol="" name=$rest
+        law=${rest%%:*} ncol="" ccol="" trim="" name=$rest
         [ "$rest" = "$law" ] || ncol=${rest#*:}
         case "$ncol" in *:*) ccol=${ncol#*:} ncol=${ncol%%:*} ;; esac
-        [ -z "$ncol$ccol" ] || name="$law ($(echo "${ncol:+N = $ncol}${ncol:+${ccol:+; }}${ccol:+C = $ccol}"))"
+        case "$law" in *+trim) law=${law%+trim} trim="trimmed envelope" ;; esac
+        name=$law
+        how="$trim${trim:+${ncol:+; }}${ncol:+N = $ncol}${ccol:+; C = $ccol}"
+        how=${how#; }
+        [ -z "$how" ] || name="$law ($how)"
         [ "$src" = store ] && table=$store || { table=$scratch/transfer.csv; name="$law (transfer_loss)"; }
-        if "$bin" fit "$table" --law "$law" ${ncol:+--n "$ncol"} ${ccol:+--c "$ccol"} --bootstrap 200 --seed 1 \
+        if "$bin" fit "$table" --law "$law" ${ncol:+--n "$ncol"} ${ccol:+--c "$ccol"} ${trim:+--trim-envelope} --bootstrap 200 --seed 1 \
             --csv "$scratch/fit.csv" >"$scratch/fit.out" 2>"$scratch/fit.err"; then
             tail -n +2 "$scratch/fit.csv" | sed "s/^$law,/$p,$name,/" >>"$scratch/fits"
         else

@@ -212,6 +212,42 @@ Test(fit_laws, fit_warm_start_refit_after_a_new_point_matches_a_cold_fit)
     sl_fit_result_free(&cold);
 }
 
+/* Few sizes, as a CPU sweep has, the largest trained far past the others: its
+ * curve alone owns the envelope's tail and drags N_opt(C) flat there; the
+ * trimmed envelope keeps to the compute two sizes reached and recovers the law's
+ * exponent beta/(alpha+beta). */
+Test(fit_laws, fit_approach1_trimmed_envelope_leaves_out_the_largest_models_tail)
+{
+    const double E = 1.8, A = 480, B = 2100, al = 0.35, be = 0.37;
+    size_t cap = 6 * 80, n = 0;
+    sl_fit_point p[6 * 80];
+    for (int i = 0; i < 6; i++) {
+        double N = logspace(1e6, 1e9, i, 6);
+        for (int j = 0; j < 80; j++) {
+            double D = logspace(1e8, 1e13, j, 80);
+            /* every size to the same tokens, 1e11, but the largest to 1e13 */
+            if (D > (i == 5 ? 1e13 : 1e11) || n == cap)
+                continue;
+            p[n] = (sl_fit_point){.n = N, .d = D, .c = 6 * N * D, .run = i};
+            p[n++].loss = E + A / pow(N, al) + B / pow(D, be);
+        }
+    }
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    sl_fit_result whole = fit_ok(SL_LAW_APPROACH1, p, n, &o);
+    o.trim_envelope = 1;
+    sl_fit_result trimmed = fit_ok(SL_LAW_APPROACH1, p, n, &o);
+    double want = be / (al + be);
+    cr_assert(strstr(whole.reason, "frontier points") && strstr(trimmed.reason, "frontier points"));
+    cr_assert_lt(atoi(strstr(trimmed.reason, "on ") + 3), atoi(strstr(whole.reason, "on ") + 3),
+                 "%s / %s", trimmed.reason, whole.reason);
+    cr_assert_lt(fabs(trimmed.value[0] - want), fabs(whole.value[0] - want),
+                 "trimmed a %g, whole %g, law %g", trimmed.value[0], whole.value[0], want);
+    assert_near(trimmed.value[0], want, 0.05, "a (trimmed)");
+    sl_fit_result_free(&whole);
+    sl_fit_result_free(&trimmed);
+}
+
 /* Learning curves of 50 model sizes under a Chinchilla law: the envelope's
  * N_opt(C) must follow the law's own exponent beta/(alpha+beta). */
 Test(fit_laws, fit_approach1_recovers_the_allocation_exponents_from_learning_curves)

@@ -77,6 +77,10 @@ typedef struct {
      * correction is left out (C_min = C, S_min = S). */
     double bcrit_const, bcrit_star, bcrit_alpha;
     double bins_per_decade; /* approach 1 and cmin envelopes; 0 means 8 */
+    /* approach 1 and cmin: take the envelope only over the compute that at least
+     * two model sizes reached (from the second-earliest start of a curve to the
+     * second-latest end), where one size alone cannot own the frontier */
+    int trim_envelope;
     double iso_tolerance;   /* approach 2: budgets within this factor group; 0 means 1.25 */
     int max_iter;           /* iteration limit of the iterative solvers; 0: their default */
     /* A previous fit of the same law: start there instead of the cold multi-start

@@ -60,6 +60,9 @@ static const char *fit_help_tail =
     "  --bcrit-star T    B_crit = T / L^(1/alpha_B) for points without one\n"
     "  --bcrit-alpha A   alpha_B of that law (default 0.21)\n"
     "  --bins-per-decade X  envelope bins for approach1 and cmin (default 8)\n"
+    "  --trim-envelope   approach1 and cmin: only the compute that two or more model\n"
+    "                    sizes reached (the smallest alone before the others start\n"
+    "                    and the largest alone after they end are left out)\n"
     "  --iso-tolerance X    approach2 groups budgets within this factor (default 1.25)\n"
     "  --csv OUT         write the fits CSV (docs/FORMATS.md), atomically\n"
     "  --predictions OUT write the predictions CSV, one row per point, atomically\n"
@@ -106,7 +109,8 @@ static const char *plan_help =
     "                    --b, --bcrit, --loss, --run) and --drop-highest,\n"
     "                    --bootstrap (default 200), --seed, --level, --delta,\n"
     "                    --bcrit-const, --bcrit-star, --bcrit-alpha,\n"
-    "                    --bins-per-decade, --max-iter of scalelab fit\n"
+    "                    --bins-per-decade, --trim-envelope, --max-iter of\n"
+    "                    scalelab fit\n"
     "  --from DIR        a run store: fit the laws to its runs first, as --points\n"
     "  -h, --help        this help\n"
     "\n"
@@ -311,6 +315,10 @@ static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_f
     if (missing) {                                                                              \
         *rc = sl_fail(err, SL_EINPUT, "%s: missing value", name);                               \
         return 1;                                                                               \
+    }
+    if (!strcmp(argv[*i], "--trim-envelope")) {
+        o->trim_envelope = 1;
+        return 1;
     }
     if (FLAG("--drop-highest")) {
         NEED_VALUE("--drop-highest");

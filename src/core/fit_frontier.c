@@ -124,6 +124,37 @@ static size_t iso_minima(fpt *v, size_t n, double tol, double *lc, double *ln, d
     return m;
 }
 
+/* The range of ln C that at least two model sizes reached: from the
+ * second-smallest first C of a size to the second-largest last C (the whole
+ * range with fewer than two sizes). */
+static void contested(const sl_fit_point *p, size_t n, double *lo, double *hi)
+{
+    double first[2] = {INFINITY, INFINITY}, last[2] = {-INFINITY, -INFINITY};
+    for (size_t i = 0; i < n; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = p[j].n == p[i].n;
+        if (seen)
+            continue;
+        double a = INFINITY, z = -INFINITY;
+        for (size_t j = i; j < n; j++)
+            if (p[j].n == p[i].n) {
+                a = fmin(a, log(p[j].c));
+                z = fmax(z, log(p[j].c));
+            }
+        if (a < first[0])
+            first[1] = first[0], first[0] = a;
+        else if (a < first[1])
+            first[1] = a;
+        if (z > last[0])
+            last[1] = last[0], last[0] = z;
+        else if (z > last[1])
+            last[1] = z;
+    }
+    *lo = isfinite(first[1]) ? first[1] : -INFINITY;
+    *hi = isfinite(last[1]) ? last[1] : INFINITY;
+}
+
 int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
                  const double *start, fit_est *e, sl_error *err)
 {
@@ -141,7 +172,16 @@ int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_o
     if (law == SL_LAW_APPROACH2) {
         m = iso_minima(v, n, o->iso_tolerance, x, yn, yd);
     } else {
-        m = envelope(v, n, o->bins_per_decade, env);
+        size_t nv = n;
+        if (o->trim_envelope) {
+            double lo, hi;
+            contested(p, n, &lo, &hi);
+            nv = 0;
+            for (size_t i = 0; i < n; i++)
+                if (v[i].lc >= lo && v[i].lc <= hi)
+                    v[nv++] = v[i];
+        }
+        m = nv ? envelope(v, nv, o->bins_per_decade, env) : 0;
         for (size_t i = 0; i < m; i++) {
             x[i] = env[i].lc;
             yn[i] = law == SL_LAW_CMIN ? env[i].ll : env[i].ln;
