@@ -372,6 +372,24 @@ Test(engine, transfer_and_context_losses_are_written)
     cr_assert_eq(su_wait(su_spawn(args)), 0);
     snprintf(path, sizeof path, "%s/ctx/r000-L1-d16-s1/context.csv", runs);
     cr_assert_eq(su_count_lines(path), 33, "header + 32 positions");
+    /* per-position means over windows spread across the whole test split: their
+     * average is the test loss at the run's end (the last evaluation, over its
+     * first 1024 tokens, within 0.15 nats), and a later position, with more
+     * context, is predicted better than the first */
+    char *ctx = su_read(path);
+    double first = 0, last = 0, mean = 0;
+    int k = 0;
+    for (char *line = strchr(ctx, '\n') + 1; *line; line = strchr(line, '\n') + 1) {
+        int at_pos;
+        double loss;
+        cr_assert_eq(sscanf(line, "%d,%lf", &at_pos, &loss), 2, "%.40s", line);
+        cr_assert_eq(at_pos, ++k);
+        first = k == 1 ? loss : first;
+        last = loss;
+        mean += loss / 32;
+    }
+    free(ctx);
+    cr_assert_gt(first, last, "position 1 %g, position 32 %g", first, last);
     snprintf(path, sizeof path, "%s/ctx/r000-L1-d16-s1/metrics.csv", runs);
     sl_metric_row *rows;
     double *x;
@@ -381,6 +399,7 @@ Test(engine, transfer_and_context_losses_are_written)
     cr_assert_not_null(x, "no transfer_loss column");
     /* the same text: the transfer loss equals the test loss (same windows) */
     cr_assert_float_eq(x[n - 1], rows[n - 1].test_loss, 1e-5);
+    cr_assert_float_eq(mean, rows[n - 1].test_loss, 0.15, "positions' mean %g", mean);
     free(rows);
     free(x);
 }

@@ -426,9 +426,8 @@ int sl_engine_open_store(sl_engine **out, const char *dir, const sl_engine_opts 
 
 /* ---- a worker: one run ------------------------------------------------------ */
 
-/* Loss on the eval corpus (transfer), or, with pos != NULL, the mean test loss
- * at each context position summed into pos[T] (context.csv). */
-static double eval_corpus(const sl_model *m, const sl_corpus *c, size_t max_tokens, double *pos)
+/* Loss on the eval corpus (transfer) over its first max_tokens tokens. */
+static double eval_corpus(const sl_model *m, const sl_corpus *c, size_t max_tokens)
 {
     const int T = m->cfg.n_ctx, B = 8;
     size_t nseq = sl_eval_sequences(c, T, max_tokens);
@@ -440,16 +439,7 @@ static double eval_corpus(const sl_model *m, const sl_corpus *c, size_t max_toke
         int bs = (int)(nseq - s < (size_t)B ? nseq - s : (size_t)B);
         sl_eval_batch(c, T, s, bs, inp, tgt);
         sum += sl_model_forward(m, a, inp, tgt, bs, T, 0);
-        if (pos) {
-            const float *l = sl_acts_losses(a);
-            for (int b = 0; b < bs; b++)
-                for (int t = 0; t < T; t++)
-                    pos[t] += l[(size_t)b * T + t];
-        }
     }
-    if (pos)
-        for (int t = 0; t < T; t++)
-            pos[t] /= (double)nseq;
     free(inp);
     free(tgt);
     sl_acts_free(a);
@@ -499,12 +489,53 @@ static void publish_row(sl_engine *e, run *r, const sl_metric_row *row, double t
 
 enum { END_DONE, END_EARLY, END_FAILED, END_STOPPED, END_PAUSED, END_CANCELLED, END_BUSY };
 
+/* Mean test loss at each position of up to CONTEXT_WINDOWS windows of n_ctx
+ * tokens, their starts evenly spaced over the whole test split (they overlap
+ * when the split is short): each position averages thousands of targets, where
+ * the evaluation's non-overlapping windows give a few hundred. Returns the
+ * number of windows (0 if the split is shorter than one window). */
+#define CONTEXT_WINDOWS 16384
+static size_t eval_positions(const sl_model *m, const sl_corpus *c, double *pos)
+{
+    const int T = m->cfg.n_ctx, B = 8;
+    size_t n_test = c->n_tokens - c->n_train;
+    if (n_test < (size_t)T + 1)
+        return 0;
+    size_t span = n_test - (size_t)T - 1; /* the last start */
+    size_t stride = span / CONTEXT_WINDOWS + 1, nwin = span / stride + 1;
+    const uint16_t *test = c->tokens + c->n_train;
+    sl_acts *a = sl_acts_new(&m->cfg, B);
+    int32_t *inp = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    int32_t *tgt = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    for (size_t w = 0; w < nwin; w += B) {
+        int bs = (int)(nwin - w < (size_t)B ? nwin - w : (size_t)B);
+        for (int b = 0; b < bs; b++) {
+            const uint16_t *x = test + (w + (size_t)b) * stride;
+            for (int i = 0; i < T; i++) {
+                inp[(size_t)b * T + i] = x[i];
+                tgt[(size_t)b * T + i] = x[i + 1];
+            }
+        }
+        sl_model_forward(m, a, inp, tgt, bs, T, 0);
+        const float *l = sl_acts_losses(a);
+        for (int b = 0; b < bs; b++)
+            for (int t = 0; t < T; t++)
+                pos[t] += l[(size_t)b * T + t];
+    }
+    for (int t = 0; t < T; t++)
+        pos[t] /= (double)nwin;
+    free(inp);
+    free(tgt);
+    sl_acts_free(a);
+    return nwin;
+}
+
 static int write_context(const sl_engine *e, const run *r, const sl_trainer *t, sl_error *err)
 {
     const sl_model *m = sl_trainer_model(t);
     int T = m->cfg.n_ctx;
     double *pos = sl_xcalloc((size_t)T, sizeof(double));
-    eval_corpus(m, &e->corpus, r->spec.train.eval_tokens, pos);
+    eval_positions(m, &e->corpus, pos);
     size_t cap = (size_t)T * 40 + 64, used = 0;
     char *buf = sl_xmalloc(cap);
     used += (size_t)snprintf(buf, cap, "position,test_loss\n");
@@ -620,7 +651,7 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
     sl_metric_row row;
     if (sl_trainer_steps_done(t) == 0 && !spent && !have_row0) {
         sl_trainer_row(t, &row);
-        double x = e->has_eval ? eval_corpus(m, &e->eval_corpus, spec.train.eval_tokens, NULL) : NAN;
+        double x = e->has_eval ? eval_corpus(m, &e->eval_corpus, spec.train.eval_tokens) : NAN;
         if (sl_metrics_write_row(f, &row, e->has_eval, x)) {
             rc = sl_fail(err, SL_ERUNTIME, "%s: write failed", mpath);
             goto out;
@@ -648,7 +679,7 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
         }
         double dt = sl_now() - t0;
         if (got == 1) {
-            double x = e->has_eval ? eval_corpus(m, &e->eval_corpus, spec.train.eval_tokens, NULL) : NAN;
+            double x = e->has_eval ? eval_corpus(m, &e->eval_corpus, spec.train.eval_tokens) : NAN;
             /* the row first, then the checkpoint that accounts for it */
             if (sl_metrics_write_row(f, &row, e->has_eval, x)) {
                 rc = sl_fail(err, SL_ERUNTIME, "%s: write failed", mpath);
