@@ -444,6 +444,10 @@ static void legend(canvas *cv, const figure *f)
         double room = SL_FIG_WIDTH - (LX + 26) - 6;
         char line[sizeof s->label];
         const char *rest = s->label;
+        /* the SVG's searchable text keeps the whole label, at its first line */
+        buf *layer = cv->layer;
+        double y0 = y, fs0 = size;
+        cv->layer = NULL;
         for (int wrapped = 0; *rest; wrapped++) {
             snprintf(line, sizeof line, "%s", rest);
             cairo_text_extents_t e;
@@ -463,10 +467,19 @@ static void legend(canvas *cv, const figure *f)
             }
             double fs = e.x_advance > room ? fmax(6.5, size * room / e.x_advance) : size;
             text_at(cv, LX + 26 + (wrapped ? 10 : 0), y, fs, 0, 0, line);
+            if (!wrapped)
+                fs0 = fs;
             rest += cut;
             while (*rest == ' ')
                 rest++;
             y += step;
+        }
+        cv->layer = layer;
+        if (layer) {
+            buf_printf(layer, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%.1f\" text-anchor=\"start\">",
+                       (double)(LX + 26), y0, fs0);
+            buf_xml(layer, s->label);
+            buf_put(layer, "</text>\n", 8);
         }
     }
 }
