@@ -127,7 +127,7 @@ for p in "${presets[@]}"; do
     # LAW+trim: with --trim-envelope (the compute two or more sizes reached)
     [ -z "$extra" ] ||
         specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total
-               store:approach1+trim store:approach1+trim:n_total:c_total"
+               store:cmin+trim store:approach1+trim store:approach1+trim:n_total:c_total"
     if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
         # each done run's transfer loss at its best test loss, as the figure takes it
         awk -F, 'NR == FNR { if (FNR > 1 && $21 == "done") n[$1] = $9; next }

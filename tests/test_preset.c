@@ -324,6 +324,20 @@ Test(preset, fit_reads_a_run_store)
     rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit2);
     cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
     cr_assert_not_null(strstr(out, "N_0"), "%s%s", out, errb);
+
+    /* cmin on the trimmed envelope tells the runs apart by N: the smallest
+     * model's first evaluation, before any other has one, is left out */
+    int k[2];
+    for (int trim = 0; trim < 2; trim++) {
+        const char *fit3[] = {"fit", dir, "--law", "cmin", "--bootstrap", "0",
+                              trim ? "--trim-envelope" : NULL, NULL};
+        rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit3);
+        cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
+        const char *at = strstr(out, "least squares on ");
+        cr_assert_not_null(at, "%s%s", out, errb);
+        k[trim] = atoi(at + strlen("least squares on "));
+    }
+    cr_assert_lt(k[1], k[0], "frontier points: %d trimmed, %d whole", k[1], k[0]);
 }
 
 Test(preset, bcrit_is_fitted_to_the_noise_scales_a_store_measured)

@@ -250,6 +250,9 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
         use[COL_D] = 0, use[COL_N] = use[COL_C] = 1;
     if (use[COL_C] && col[COL_C] < 0 && col[COL_N] >= 0 && (col[COL_D] >= 0 || d_from_sb))
         use[COL_C] = 0, use[COL_N] = 1, use[COL_D] = col[COL_D] >= 0;
+    /* the trimmed envelope tells model sizes apart by N */
+    if (o->trim_envelope && (law == SL_LAW_CMIN || law == SL_LAW_APPROACH1))
+        use[COL_N] = 1;
     /* B is read when a B_crit correction applies. */
     if ((law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN || law == SL_LAW_APPROACH1) &&
         (col[COL_BCRIT] >= 0 || o->bcrit_const > 0 || o->bcrit_star > 0))
