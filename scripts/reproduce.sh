@@ -115,11 +115,11 @@ for p in "${presets[@]}"; do
     # head's FLOPs (Porian et al.), and both, and L(N) on the second corpus when
     # the sweep has one (TABLE:LAW[:N column[:C column]])
     laws=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"fit": *\[\([^]]*\)\].*/\1/p' | tr -d '" ' | tr ',' ' ')
-    # (not for data-limited nd sweeps: the envelope of curves that overfit is no
-    # compute frontier)
+    # (for sweeps of model size, n and isoflop: the envelope of data-limited nd
+    # curves is no compute frontier, and shape and batch sweeps vary no N)
     kind=$(tr -d '\n' <"presets/$p.json" | sed -n 's/.*"kind": *"\([a-z]*\)".*/\1/p')
-    extra="cmin approach1"
-    [ "$kind" = nd ] && extra=""
+    extra=""
+    case "${kind:-n}" in n | isoflop) extra="cmin approach1" ;; esac
     specs=""
     for law in $laws $extra; do
         case " $specs " in *" store:$law "*) ;; *) specs="$specs store:$law" ;; esac
