@@ -1034,14 +1034,6 @@ static void law_shape(figure *f, const sl_store_run *runs, int n)
     free(p);
 }
 
-/* Kaplan eq 1.5's overfitting as one curve in x = N^(alpha_N/alpha_D)/D:
- * dL(x) = (1 + x D_c/N_c^(alpha_N/alpha_D))^alpha_D - 1, from the parameters
- * {alpha_N, alpha_D, N_c, D_c} (in logs: N_c^(alpha_N/alpha_D) is large) */
-static double nd_overfit(const double *v, double x)
-{
-    return expm1(v[1] * log1p(x * exp(log(v[3]) - v[0] / v[1] * log(v[2]))));
-}
-
 /* A fitted line drawn without its band. */
 static void drop_band(series *s)
 {
@@ -1104,7 +1096,7 @@ static void overfit(figure *f, const sl_store_run *runs, int n)
     for (int i = 0; s && i < FIT_GRID; i++) {
         double x = x0 / 1.5 * pow(x1 / x0 * 2.25, (double)i / (FIT_GRID - 1));
         s->x[s->n] = x;
-        s->y[s->n++] = nd_overfit(v, x);
+        s->y[s->n++] = sl_fit_overfit_dl(&r, 1, 1 / x); /* N = 1, D = 1/x */
     }
     sl_fit_result_free(&r);
     free(p);
