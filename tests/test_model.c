@@ -44,14 +44,40 @@ Test(model, model_for_n_hits_target_size_and_aspect)
     sl_error err;
     double targets[] = {1e4, 1e5, 1e6, 1e7};
     for (int i = 0; i < 4; i++) {
-        cr_assert_eq(sl_model_for_n(targets[i], 32, 16, 4, 128, 256, &c, &err), SL_OK, "%s",
+        cr_assert_eq(sl_model_for_n(targets[i], 32, 0, 16, 4, 128, 256, &c, &err), SL_OK, "%s",
                      err.msg);
         double n = sl_model_counts(&c).n_kaplan;
         cr_expect_leq(fabs(log(n / targets[i])), log(1.3), "N=%g for target %g", n, targets[i]);
         cr_expect_eq(c.d_model % 16, 0);
         cr_expect_eq(c.d_model / c.n_head, 16);
     }
-    cr_expect_eq(sl_model_for_n(10, 32, 16, 4, 128, 256, &c, &err), SL_EINPUT);
+    cr_expect_eq(sl_model_for_n(10, 32, 0, 16, 4, 128, 256, &c, &err), SL_EINPUT);
+    cr_expect(strstr(err.msg, "smallest model") != NULL, "%s", err.msg);
+}
+
+Test(model, model_for_n_can_fix_the_depth)
+{
+    sl_config c;
+    sl_error err;
+    double targets[] = {6e3, 1.4e4, 3e4, 1e5, 2.2e5};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(sl_model_for_n(targets[i], 16, 2, 8, 4, 64, 256, &c, &err), SL_OK, "%s",
+                     err.msg);
+        cr_expect_eq(c.n_layer, 2, "target %g", targets[i]);
+        double n = sl_model_counts(&c).n_kaplan;
+        /* d_model in steps of 8 at two layers: N steps by at most (40/32)^2 from
+         * d_model 32 up, so within a factor 1.25 of any target here */
+        cr_expect_leq(fabs(log(n / targets[i])), log(1.25), "N=%g for target %g", n, targets[i]);
+    }
+    /* the free planner takes one layer at N = 1.2e4 and aspect 16 */
+    cr_assert_eq(sl_model_for_n(1.2e4, 16, 0, 16, 4, 64, 256, &c, &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(c.n_layer, 1);
+    cr_assert_eq(sl_model_for_n(1.2e4, 16, 4, 16, 4, 64, 256, &c, &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(c.n_layer, 4);
+    cr_expect_eq(sl_model_for_n(1e4, 16, 129, 16, 4, 64, 256, &c, &err), SL_EINPUT);
+    cr_expect(strstr(err.msg, "layers: 129") != NULL, "%s", err.msg);
+    /* too small for the depth: 4 layers of d_model 16 are N = 12288 */
+    cr_expect_eq(sl_model_for_n(5e3, 16, 4, 16, 4, 64, 256, &c, &err), SL_EINPUT);
     cr_expect(strstr(err.msg, "smallest model") != NULL, "%s", err.msg);
 }
 

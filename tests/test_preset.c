@@ -123,6 +123,9 @@ Test(preset, defaults_are_filled_and_the_resolved_json_parses_to_the_same)
     cr_assert_str_eq(p.laws[0], "power-n");
     char *j = sl_preset_resolved_json(&p);
     cr_assert_not_null(strstr(j, "\"format_version\""));
+    /* model.layers is left out at its default: stores made before it existed
+     * still hold the same resolved sweep */
+    cr_expect_null(strstr(j, "\"layers\""), "%s", j);
     cr_assert_eq(sl_preset_parse(&q, j, "sweep.json", &err), SL_OK, "%s", err.msg);
     char *k = sl_preset_resolved_json(&q);
     cr_assert_str_eq(j, k);
@@ -279,6 +282,60 @@ Test(preset, plans_every_sweep_kind)
     cr_assert_gt(p.runs[0].train.model.n_layer, p.runs[1].train.model.n_layer);
     sl_preset_free(&p);
     sl_corpus_free(&c);
+}
+
+/* Writes tu_dir/NAME.json over su_corpus with its own model object. */
+static const char *model_preset(char *buf, size_t len, const char *name, const char *model,
+                                const char *sweep)
+{
+    char corpus[512], text[2048];
+    su_corpus(corpus, sizeof corpus);
+    snprintf(text, sizeof text,
+             "{\"name\": \"%s\", \"data\": {\"corpus\": \"%s\"},\n \"model\": {%s},\n"
+             " \"sweep\": {%s}, \"train\": {\"steps\": 5}}\n",
+             name, corpus, model, sweep);
+    char file[64];
+    snprintf(file, sizeof file, "%s.json", name);
+    return write_text(buf, len, file, text);
+}
+
+Test(preset, layers_fixes_the_depth_of_every_size)
+{
+    char path[512];
+    model_preset(path, sizeof path, "deep",
+                 "\"n_ctx\": 32, \"head_size\": 8, \"aspect\": 16, \"layers\": 2",
+                 "\"kind\": \"isoflop\", \"n\": [6000, 12000, 50000, 200000], \"budgets\": [1e10]");
+    sl_preset p;
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(sl_preset_load(&p, path, &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(p.layers, 2);
+    char *j = sl_preset_resolved_json(&p);
+    cr_expect_not_null(strstr(j, "\"layers\""), "the resolved sweep keeps its depth: %s", j);
+    free(j);
+    sl_corpus_opts co = {0};
+    co.path = p.corpus;
+    co.data_dir = tu_dir;
+    cr_assert_eq(sl_corpus_load(&c, &co, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_preset_plan(&p, &c, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(p.n_runs, 4);
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(p.runs[i].train.model.n_layer, 2, "run %d", i);
+    cr_expect_lt(p.runs[0].train.model.d_model, p.runs[3].train.model.d_model);
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+}
+
+Test(preset, bad_layers_are_refused)
+{
+    char p[512];
+    model_preset(p, sizeof p, "l129", "\"layers\": 129", "\"n\": [3000]");
+    assert_bad_preset(p, "l129.json:model.layers: 129 is out of range (expected 0..128)");
+    model_preset(p, sizeof p, "lshape", "\"layers\": 2",
+                 "\"kind\": \"shape\", \"n\": [100000], \"aspects\": [4, 64]");
+    assert_bad_preset(p, "lshape.json:model.layers: is set in a shape sweep");
+    model_preset(p, sizeof p, "lsmall", "\"head_size\": 16, \"layers\": 4", "\"n\": [12000, 5000]");
+    assert_bad_preset(p, "lsmall.json:sweep.n[1]: 5000 is below the smallest model with head size 16 and 4 layers (expected N >= 12288)");
 }
 
 Test(preset, fit_reads_a_run_store)

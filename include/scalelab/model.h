@@ -44,9 +44,10 @@ typedef struct {
 sl_counts sl_model_counts(const sl_config *c);
 
 /* Picks a shape with Kaplan's N near target_n for d_model/n_layer near
- * `aspect`, d_model a multiple of head_size, d_ff = ff_mult·d_model. */
-int sl_model_for_n(double target_n, double aspect, int head_size, int ff_mult, int n_ctx, int vocab,
-                   sl_config *out, sl_error *err);
+ * `aspect`, d_model a multiple of head_size, d_ff = ff_mult·d_model; with
+ * layers > 0, of exactly that many layers (the aspect then only breaks ties). */
+int sl_model_for_n(double target_n, double aspect, int layers, int head_size, int ff_mult, int n_ctx,
+                   int vocab, sl_config *out, sl_error *err);
 
 /* Parameters and gradients: one allocation each, carved by the layout. */
 typedef struct {

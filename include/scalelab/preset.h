@@ -48,6 +48,7 @@ typedef struct {
     /* model */
     int n_ctx, head_size, ff_mult;
     double aspect;          /* d_model / n_layer */
+    int layers;             /* every size this deep; 0 = chosen with the aspect */
     /* sweep */
     sl_sweep_kind kind;
     /* train (copied into every run; per-kind values override) */

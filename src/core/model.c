@@ -85,8 +85,8 @@ sl_counts sl_model_counts(const sl_config *c)
     return k;
 }
 
-int sl_model_for_n(double target_n, double aspect, int head_size, int ff_mult, int n_ctx, int vocab,
-                   sl_config *out, sl_error *err)
+int sl_model_for_n(double target_n, double aspect, int layers, int head_size, int ff_mult, int n_ctx,
+                   int vocab, sl_config *out, sl_error *err)
 {
     if (!(target_n > 0) || !isfinite(target_n))
         return sl_fail(err, SL_EINPUT, "N: %g is not a positive size", target_n);
@@ -95,9 +95,11 @@ int sl_model_for_n(double target_n, double aspect, int head_size, int ff_mult, i
                        aspect);
     if (head_size < 1 || ff_mult < 1)
         return sl_fail(err, SL_EINPUT, "head_size/ff_mult: expected positive integers");
+    if (layers < 0 || layers > 128)
+        return sl_fail(err, SL_EINPUT, "layers: %d is out of range (expected 0..128, 0 = any)", layers);
     double best = INFINITY;
     sl_config cfg = {0};
-    for (int L = 1; L <= 128; L++)
+    for (int L = layers ? layers : 1; L <= (layers ? layers : 128); L++)
         for (int d = head_size; d <= 8192; d += head_size) {
             double n = 2.0 * d * L * (2.0 * d + (double)ff_mult * d);
             double e_n = log(n / target_n), e_a = log((double)d / L / aspect);

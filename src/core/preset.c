@@ -238,7 +238,7 @@ static void line_col(const char *text, const char *at, int *line, int *col)
 static const char *const top_keys[] = {"name", "description", "figure", "data", "model",
                                        "sweep", "train", "fit", "format_version", NULL};
 static const char *const data_keys[] = {"corpus", "tokenizer", "test_fraction", "eval_corpus", NULL};
-static const char *const model_keys[] = {"n_ctx", "head_size", "aspect", "ff_mult", "shapes", NULL};
+static const char *const model_keys[] = {"n_ctx", "head_size", "aspect", "layers", "ff_mult", "shapes", NULL};
 static const char *const shape_keys[] = {"layers", "d_model", "heads", "d_ff", NULL};
 static const char *const sweep_keys[] = {"kind", "n", "d", "budgets", "aspects", "batches", NULL};
 static const char *const train_keys[] = {"batch", "lr", "warmup", "schedule", "steps", "tokens",
@@ -297,6 +297,14 @@ static int parse_model(ctx *c, sl_preset *p, cJSON *root)
     /* model.aspect: d_model / n_layer that sl_model_for_n aims for */
     if ((rc = get_num(c, m, "model", "aspect", 32, 1, 4096, 0, &p->aspect)))
         return rc;
+    /* model.layers: every size this deep (0 = the depth follows the aspect).
+     * Left out of the resolved tree when 0, so that a store made before the key
+     * existed still holds the same sweep. */
+    if ((rc = get_num(c, m, "model", "layers", 0, 0, 128, 1, &x)))
+        return rc;
+    p->layers = (int)x;
+    if (p->layers == 0)
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "layers");
     /* model.ff_mult: d_ff = ff_mult * d_model */
     if ((rc = get_num(c, m, "model", "ff_mult", 4, 1, 16, 1, &x)))
         return rc;
@@ -359,6 +367,11 @@ static int parse_sweep(ctx *c, sl_preset *p, cJSON *root)
         return rc;
     if (p->kind == SL_SWEEP_SHAPE && has_shapes && n_shapes == 0)
         return sl_fail(c->err, SL_EINPUT, "%s:model.shapes: is empty (expected at least one shape)",
+                       c->file);
+    if (p->kind == SL_SWEEP_SHAPE && p->layers)
+        return sl_fail(c->err, SL_EINPUT,
+                       "%s:model.layers: is set in a shape sweep (expected it unset: the aspects or "
+                       "model.shapes choose the depth)",
                        c->file);
     if (p->kind == SL_SWEEP_SHAPE && !has_shapes && n != 1)
         return sl_fail(c->err, SL_EINPUT, "%s:sweep.n: has %d sizes (expected one N for a shape sweep)",
@@ -702,14 +715,19 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
             for (int a = 0; a < na && n_shapes < 256; a++) {
                 double n = arr_at(sw, "n", i);
                 double aspect = p->kind == SL_SWEEP_SHAPE ? arr_at(sw, "aspects", a) : p->aspect;
-                if (sl_model_for_n(n, aspect, p->head_size, p->ff_mult, p->n_ctx, vocab,
+                if (sl_model_for_n(n, aspect, p->layers, p->head_size, p->ff_mult, p->n_ctx, vocab,
                                    &cfgs[n_shapes], &e2)) {
                     const char *why = strstr(e2.msg, "below") ? "is below the smallest model"
                                                              : "has no shape";
-                    sl_config smallest = {1, p->head_size, 1, p->ff_mult * p->head_size, p->n_ctx, vocab};
+                    int L = p->layers ? p->layers : 1;
+                    sl_config smallest = {L, p->head_size, 1, p->ff_mult * p->head_size, p->n_ctx, vocab};
+                    char depth[48] = "";
+                    if (p->layers)
+                        snprintf(depth, sizeof depth, " and %d layers", p->layers);
                     return sl_fail(err, SL_EINPUT,
-                                   "%s:sweep.n[%d]: %g %s with head size %d (expected N >= %.0f)", f,
-                                   i, n, why, p->head_size, sl_model_counts(&smallest).n_kaplan);
+                                   "%s:sweep.n[%d]: %g %s with head size %d%s (expected N >= %.0f)",
+                                   f, i, n, why, p->head_size, depth,
+                                   sl_model_counts(&smallest).n_kaplan);
                 }
                 targets[n_shapes++] = n;
             }

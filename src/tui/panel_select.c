@@ -178,7 +178,7 @@ static int spec_for(const Lab *lab, const Point *p, sl_run_spec *s, sl_error *er
     s->id[0] = 0;
     s->n_target = p->n;
     const sl_config *t = &s->train.model;
-    int rc = sl_model_for_n(p->n, pr->aspect, pr->head_size, pr->ff_mult, t->n_ctx, t->vocab,
+    int rc = sl_model_for_n(p->n, pr->aspect, pr->layers, pr->head_size, pr->ff_mult, t->n_ctx, t->vocab,
                             &s->train.model, err);
     if (rc != SL_OK)
         return rc;
