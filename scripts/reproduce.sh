@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL="quickstart kaplan-n kaplan-d kaplan-nd frontier isoflop shape batch transfer context quickstart-constant quickstart-short-warmup"
+ALL="quickstart kaplan-n kaplan-d kaplan-nd frontier isoflop shape batch transfer context quickstart-constant quickstart-short-warmup kaplan-d-patient"
 tiny=0
 out=""
 cores=$(nproc)
@@ -128,6 +128,8 @@ for p in "${presets[@]}"; do
     [ -z "$extra" ] ||
         specs="$specs store:approach1:n_total store:approach1::c_total store:approach1:n_total:c_total
                store:cmin+trim store:approach1+trim store:approach1+trim:n_total:c_total"
+    # IsoFLOP minima counting every parameter (the profiles' budgets are Kaplan's C)
+    [ "$kind" != isoflop ] || specs="$specs store:approach2:n_total"
     if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
         # each done run's transfer loss at its best test loss, as the figure takes it
         awk -F, 'NR == FNR { if (FNR > 1 && $21 == "done") n[$1] = $9; next }
