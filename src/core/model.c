@@ -97,9 +97,10 @@ int sl_model_for_n(double target_n, double aspect, int layers, int head_size, in
         return sl_fail(err, SL_EINPUT, "head_size/ff_mult: expected positive integers");
     if (layers < 0 || layers > 128)
         return sl_fail(err, SL_EINPUT, "layers: %d is out of range (expected 0..128, 0 = any)", layers);
+    int lo = layers ? layers : 1, hi = layers ? layers : 128;
     double best = INFINITY;
     sl_config cfg = {0};
-    for (int L = layers ? layers : 1; L <= (layers ? layers : 128); L++)
+    for (int L = lo; L <= hi; L++)
         for (int d = head_size; d <= 8192; d += head_size) {
             double n = 2.0 * d * L * (2.0 * d + (double)ff_mult * d);
             double e_n = log(n / target_n), e_a = log((double)d / L / aspect);
