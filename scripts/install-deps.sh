@@ -4,7 +4,7 @@
 #   scripts/install-deps.sh --if-missing install only when a header or tool is absent
 set -eu
 PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libgsl-dev libcriterion-dev
-libncurses-dev bible-kjv fortunes tmux libopenmpi-dev openmpi-bin libcairo2-dev"
+libncurses-dev bible-kjv fortunes tmux libopenmpi-dev openmpi-bin libcairo2-dev locales"
 
 missing() {
     for h in cblas.h cjson/cJSON.h gsl/gsl_multifit_nlinear.h criterion/criterion.h \
@@ -15,9 +15,11 @@ missing() {
         done
         [ $found = 1 ] || return 0
     done
-    for t in bible tmux pkg-config; do
+    for t in bible tmux pkg-config localedef; do
         command -v $t >/dev/null 2>&1 || return 0
     done
+    # locales: the sources localedef builds the tests' de_DE.UTF-8 from
+    [ -e /usr/share/i18n/locales/de_DE ] || return 0
     return 1
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../src/tui/fitter.h"
+#include "scalelab/store.h"
 #include "testutil.h"
 
 typedef struct {
@@ -119,19 +120,28 @@ static void write_preset(void)
     fclose(f);
 }
 
-/* Starts the lab (args after the binary) at w x h with LANG=lang; a shell
- * around it writes its exit status to tu_dir/exit. */
-static void start(tmux_t *t, int w, int h, const char *lang, const char *args)
+/* Starts the lab (args after the binary) at w x h with the environment
+ * assignments envs (LC_ALL unset first); a shell around it writes its exit
+ * status to tu_dir/exit. */
+static void start_env(tmux_t *t, int w, int h, const char *envs, const char *args)
 {
     snprintf(t->sock, sizeof t->sock, "sltest%d", (int)getpid());
     snprintf(t->session, sizeof t->session, "lab");
     char exitf[512];
     unlink(tu_path(exitf, sizeof exitf, "exit"));
     int rc = sh("tmux -L %s -f /dev/null new-session -d -s %s -x %d -y %d "
-                "\"cd %s && env -u LC_ALL LANG=%s SCALELAB_DATA=%s/data %s %s 2>%s/stderr; "
+                "\"cd %s && env -u LC_ALL %s SCALELAB_DATA=%s/data %s %s 2>%s/stderr; "
                 "echo \\$? >%s\"",
-                t->sock, t->session, w, h, SL_SOURCE_DIR, lang, tu_dir, SL_TEST_BIN, args, tu_dir, exitf);
+                t->sock, t->session, w, h, SL_SOURCE_DIR, envs, tu_dir, SL_TEST_BIN, args, tu_dir, exitf);
     cr_assert_eq(rc, 0, "tmux did not start");
+}
+
+/* The same with LANG=lang. */
+static void start(tmux_t *t, int w, int h, const char *lang, const char *args)
+{
+    char envs[128];
+    snprintf(envs, sizeof envs, "LANG=%s", lang);
+    start_env(t, w, h, envs, args);
 }
 
 /* "#{...}" of the pane */
@@ -379,6 +389,122 @@ Test(tui, lab_under_lang_c_draws_ascii_and_exits_on_sigterm)
     cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
     cr_assert_neq(sh("grep -q '\"running\"' %s/runs/tui-tiny/*/status.json", tu_dir), 0,
                   "a run is still marked running");
+}
+
+/* equal, or both NaN */
+static int same(double a, double b) { return a == b || (isnan(a) && isnan(b)); }
+
+/* Every line of FILE has exactly `fields` comma-separated fields. */
+static void assert_fields_per_line(const char *file, int fields)
+{
+    char *text;
+    size_t len;
+    sl_error e;
+    cr_assert_eq(sl_read_file(file, &text, &len, &e), SL_OK, "%s", e.msg);
+    int line = 1, commas = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == ',')
+            commas++;
+        if (text[i] == '\n') {
+            cr_assert_eq(commas + 1, fields, "%s line %d has %d fields (expected %d):\n%s", file,
+                         line, commas + 1, fields, text);
+            commas = 0;
+            line++;
+        }
+    }
+    free(text);
+}
+
+/* A store started headless and continued in the lab under a comma-decimal
+ * locale (de_DE.UTF-8, built here with localedef) holds the rows that an
+ * uninterrupted headless sweep in the C locale writes: numbers in files are in
+ * the C locale whatever the user's locale, and only the screen follows it. */
+Test(tui, lab_under_de_DE_writes_and_reads_numbers_in_the_c_locale)
+{
+    char loc[512], envs[1024];
+    tu_path(loc, sizeof loc, "locale");
+    mkdir(loc, 0755);
+    int built = sh("localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", loc) == 0;
+    snprintf(envs, sizeof envs, "%s%s LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8", built ? "LOCPATH=" : "",
+             built ? loc : "");
+    /* the test means something only if the locale's decimal point is a comma */
+    cr_assert_eq(sh("env %s locale decimal_point 2>/dev/null | grep -qx ,", envs), 0,
+                 "no de_DE.UTF-8 locale (localedef and Debian package locales; built: %d)", built);
+
+    char preset[512], text[512];
+    tu_path(text, sizeof text, "text.txt");
+    tu_path(preset, sizeof preset, "tui-de.json");
+    FILE *f = fopen(preset, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "{\"name\": \"tui-de\", \"data\": {\"corpus\": \"%s\"},\n"
+            " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
+            " \"sweep\": {\"kind\": \"n\", \"n\": [3000, 12000]},\n"
+            " \"train\": {\"batch\": 8, \"steps\": 40, \"eval_every\": 10, \"eval_tokens\": 1024,"
+            " \"threads\": 1}}\n",
+            text);
+    fclose(f);
+    /* run 0 headless in the C locale, run 1 in the lab under de_DE */
+    cr_assert_eq(sh("cd %s && env -u LC_ALL LANG=C SCALELAB_DATA=%s/data %s run %s --runs %s/runs --only 0 "
+                    "--quiet >/dev/null 2>&1",
+                    tu_dir, tu_dir, SL_TEST_BIN, preset, tu_dir),
+                 0, "headless run 0 failed");
+    tmux_t t;
+    char args[1024];
+    snprintf(args, sizeof args, "lab --runs %s/runs/tui-de --exit-after 120", tu_dir);
+    start_env(&t, 120, 40, envs, args);
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab under de_DE:\n%s\nstderr: %s", t.screen, stderr_text());
+    double end = now_s() + 60;
+    while (sh("test $(grep -l '\"done\"' %s/runs/tui-de/*/status.json | wc -l) -eq 2", tu_dir) != 0 &&
+           now_s() < end)
+        nap();
+    int pid = lab_pid(&t);
+    cr_assert_gt(pid, 1);
+    sh("kill -TERM %d", pid);
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+
+    /* the reference: the whole sweep headless in the C locale */
+    cr_assert_eq(sh("cd %s && env -u LC_ALL LANG=C SCALELAB_DATA=%s/data %s run %s --runs %s/ref --quiet "
+                    ">/dev/null 2>&1",
+                    tu_dir, tu_dir, SL_TEST_BIN, preset, tu_dir),
+                 0, "reference sweep failed");
+    char dir[600], ref[600];
+    snprintf(dir, sizeof dir, "%s/runs/tui-de", tu_dir);
+    snprintf(ref, sizeof ref, "%s/ref/tui-de", tu_dir);
+    sl_store_run *ra, *rb;
+    int na, nb;
+    sl_error err;
+    cr_assert_eq(sl_store_load(dir, &ra, &na, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_store_load(ref, &rb, &nb, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(na, 2);
+    cr_assert_eq(nb, 2);
+    for (int i = 0; i < na; i++) {
+        char m[700];
+        snprintf(m, sizeof m, "%s/%s/metrics.csv", dir, ra[i].spec.id);
+        assert_fields_per_line(m, 9);
+        cr_assert_str_eq(ra[i].status.state, "done", "%s is %s", ra[i].spec.id, ra[i].status.state);
+        cr_assert_eq(ra[i].status.best_test_loss, rb[i].status.best_test_loss, "%s: best %.17g vs %.17g",
+                     ra[i].spec.id, ra[i].status.best_test_loss, rb[i].status.best_test_loss);
+        cr_assert_eq(ra[i].n_rows, rb[i].n_rows, "%s: %zu rows vs %zu", ra[i].spec.id, ra[i].n_rows,
+                     rb[i].n_rows);
+        for (size_t j = 0; j < ra[i].n_rows; j++) {
+            const sl_metric_row *x = &ra[i].rows[j], *y = &rb[i].rows[j];
+            cr_assert(x->step == y->step && same(x->tokens, y->tokens) && same(x->flops, y->flops) &&
+                          same(x->test_loss, y->test_loss) && same(x->lr, y->lr) &&
+                          same(x->grad_norm, y->grad_norm) && same(x->train_loss, y->train_loss),
+                      "%s row %zu differs from the C-locale run (step %ld: test %.17g vs %.17g)",
+                      ra[i].spec.id, j, x->step, x->test_loss, y->test_loss);
+        }
+    }
+    sl_store_free_runs(ra, na);
+    sl_store_free_runs(rb, nb);
+    /* and status under de_DE reports what status of the reference does */
+    cr_assert_eq(sh("env -u LC_ALL %s %s status %s >%s/st-de 2>&1 && env -u LC_ALL LANG=C %s status %s "
+                    ">%s/st-c 2>&1 && cmp -s %s/st-de %s/st-c",
+                    envs, SL_TEST_BIN, dir, tu_dir, SL_TEST_BIN, ref, tu_dir, tu_dir, tu_dir),
+                 0, "status differs under de_DE");
 }
 
 Test(tui, watch_shows_a_store_read_only)

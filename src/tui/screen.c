@@ -936,7 +936,13 @@ static void free_screen(Screen *s)
 
 int sl_tui_run(const sl_tui_opts *o, sl_error *err)
 {
-    setlocale(LC_ALL, "");
+    /* Only the character set follows the user (UTF-8 boxes and braille for
+     * curses); LC_NUMERIC and the rest stay "C" for the whole process, so the
+     * numbers the engine's threads write and read (metrics.csv, status.json,
+     * exports) are the same under any locale. A process-wide setting, not
+     * uselocale() around each write: every thread and library (cJSON's strtod,
+     * the CSV reader) would need it, and one forgotten call mixes formats. */
+    setlocale(LC_CTYPE, "");
     int utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
     Screen *s = sl_xcalloc(1, sizeof *s);
     Lab *lab = &s->lab;
