@@ -190,7 +190,7 @@ typedef struct {
     int threads_busy;         /* sum of their threads */
     int cores;                /* what the scheduler keeps busy */
     double tokens_per_s;      /* all running runs together */
-    double gflops;            /* achieved training GFLOP/s (6N+attention per token) */
+    double gflops;            /* achieved training GFLOP/s (sl_step_gflops) */
     double elapsed_s;         /* since sl_engine_start */
     int finished;             /* the sweep cannot make progress any more */
     int stopping;             /* sl_engine_stop was called */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "scalelab/store.h"
+#include "scalelab/throughput.h"
 
 typedef struct run {
     struct sl_engine *e;
@@ -793,10 +794,9 @@ static int threads_busy(const sl_engine *e, int *workers)
  * dominate the time of small models). */
 static double cost(const run *r)
 {
-    sl_counts k = sl_model_counts(&r->spec.train.model);
     double left = (double)(r->spec.train.steps - r->done_steps);
     return left * r->spec.train.batch * r->spec.train.model.n_ctx *
-           (k.flops_per_token + k.flops_embed_per_token);
+           sl_step_flops_per_token(&r->spec.train.model);
 }
 
 /* The next run to start: lowest priority first; among equals the costliest
@@ -1193,7 +1193,7 @@ void sl_snapshot_count(sl_snapshot *s, const sl_run_view *v)
         s->workers++;
         s->threads_busy += v->threads;
         s->tokens_per_s += v->tokens_per_s;
-        s->gflops += v->tokens_per_s * v->flops_per_token / 1e9;
+        s->gflops += sl_step_gflops(&v->shape, v->tokens_per_s);
         break;
     case SL_RUN_PAUSED: s->n_paused++; break;
     case SL_RUN_DONE: s->n_done++; break;

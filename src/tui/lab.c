@@ -2,12 +2,13 @@
  * ceiling measured once at start. */
 #include "lab.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "scalelab/throughput.h"
 
 void Lab_message(Lab *lab, const char *fmt, ...)
 {
@@ -96,24 +97,20 @@ int Export_write(Lab *lab, const char *dir, sl_error *err)
     return lab->opts->export_csv(lab->snap.dir, dir, res, n, err);
 }
 
-/* One thread's sgemm rate on a shape like the models' own products. */
-double Ceiling_measure(int cores)
+/* The ceiling of the sweep's largest model (the one that dominates its time),
+ * on every core at once, each on one run's batch (the scheduler's usual choice:
+ * one thread per run); at most 512 rows, so that the lab starts at once. */
+double Ceiling_measure(const sl_preset *p, int cores)
 {
-    const int M = 256, N = 256, K = 256;
-    float *a = sl_alloc_floats((size_t)M * K), *b = sl_alloc_floats((size_t)K * N),
-          *c = sl_alloc_floats((size_t)M * N);
-    for (int i = 0; i < M * K; i++)
-        a[i] = b[i] = (float)(i % 7) * 0.01f;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, a, K, b, N, 0, c, N);
-    int reps = 0;
-    double t0 = sl_now(), t;
-    do {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, a, K, b, N, 0, c, N);
-        reps++;
-        t = sl_now() - t0;
-    } while (t < 0.04);
-    free(a);
-    free(b);
-    free(c);
-    return 2.0 * M * N * K * reps / t / 1e9 * (cores > 0 ? cores : 1);
+    const sl_run_spec *big = NULL;
+    for (int i = 0; p && i < p->n_runs; i++)
+        if (!big || sl_model_counts(&p->runs[i].train.model).n_kaplan >
+                        sl_model_counts(&big->train.model).n_kaplan)
+            big = &p->runs[i];
+    const sl_ref_config *ref = sl_ref_config_find("d128");
+    sl_config c = big ? big->train.model : ref->model;
+    if (c.vocab < 2)
+        c.vocab = 256;
+    int rows = big ? big->train.batch * c.n_ctx : ref->batch * c.n_ctx;
+    return sl_ceiling_measure(&c, rows < 512 ? rows : 512, cores > 0 ? cores : 1, 1);
 }

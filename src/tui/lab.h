@@ -105,7 +105,8 @@ int Select_apply(Lab *lab);
 /* Exports fits.csv, runs.csv and curves.csv into dir (through opts->export_csv). */
 int Export_write(Lab *lab, const char *dir, sl_error *err);
 
-/* The machine's sgemm rate in GFLOP/s over all cores (about 50 ms to measure). */
-double Ceiling_measure(int cores);
+/* The sgemm ceiling (sl_ceiling_measure) of the sweep's largest model in
+ * GFLOP/s, on all cores at once (well under a second to measure). */
+double Ceiling_measure(const sl_preset *p, int cores);
 
 #endif

@@ -1025,7 +1025,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         free(s);
         return rc;
     }
-    lab->ceiling_gflops = Ceiling_measure((int)sysconf(_SC_NPROCESSORS_ONLN));
+    lab->ceiling_gflops = Ceiling_measure(lab->preset, (int)sysconf(_SC_NPROCESSORS_ONLN));
 
     if (CRT_init(NULL, !utf8) != 0) {
         end_source(s);

@@ -1,0 +1,61 @@
+/* prof_step: runs training steps of a reference configuration on synthetic
+ * tokens, for a profiler (bench/profile.sh runs it under callgrind). Not a
+ * test, and not timed: the instruction counts are the measurement.
+ *   cc -O3 -march=native -Iinclude -D_POSIX_C_SOURCE=200809L bench/prof_step.c \
+ *      build/libscalelab.a -lopenblas -lm -lpthread -o build/prof_step
+ *   build/prof_step d64|d128|d256 [STEPS [THREADS]] */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scalelab/throughput.h"
+#include "scalelab/train.h"
+
+int main(int argc, char **argv)
+{
+    const sl_ref_config *rc = sl_ref_config_find(argc > 1 ? argv[1] : "d64");
+    if (!rc) {
+        fprintf(stderr, "prof_step: %s is not a reference configuration\n", argv[1]);
+        return 2;
+    }
+    long steps = argc > 2 ? atol(argv[2]) : 2;
+    int threads = argc > 3 ? atoi(argv[3]) : 1;
+    openblas_set_num_threads(1);
+    sl_corpus c;
+    memset(&c, 0, sizeof c);
+    c.n_tokens = 1 << 18;
+    c.n_train = c.n_tokens - (1 << 14);
+    c.vocab = 256;
+    snprintf(c.source, sizeof c.source, "synthetic");
+    snprintf(c.tokenizer, sizeof c.tokenizer, "byte");
+    c.tokens = malloc(c.n_tokens * sizeof(uint16_t));
+    sl_rng rng;
+    sl_rng_seed(&rng, 7);
+    for (size_t i = 0; i < c.n_tokens; i++)
+        c.tokens[i] = (uint16_t)sl_rng_below(&rng, 256);
+    sl_train_opts o;
+    sl_train_defaults(&o);
+    o.model = rc->model;
+    o.batch = rc->batch;
+    o.steps = steps;
+    o.eval_every = 0;
+    o.eval_tokens = (size_t)rc->model.n_ctx;
+    o.threads = threads;
+    sl_error err = {{0}};
+    sl_trainer *t;
+    if (sl_trainer_new(&t, &o, &c, &err)) {
+        fprintf(stderr, "prof_step: %s\n", err.msg);
+        return 1;
+    }
+    sl_metric_row row;
+    for (long s = 0; s < steps; s++)
+        if (sl_trainer_step(t, &row, &err) < 0) {
+            fprintf(stderr, "prof_step: %s\n", err.msg);
+            return 1;
+        }
+    printf("%s: %ld steps, last loss %.6f\n", rc->name, steps, sl_trainer_last_loss(t));
+    sl_trainer_free(t);
+    free(c.tokens);
+    return 0;
+}

@@ -1,0 +1,134 @@
+/* throughput: see include/scalelab/throughput.h */
+#include "scalelab/throughput.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scalelab/pool.h"
+#include "scalelab/util.h"
+
+const sl_ref_config sl_ref_configs[] = {
+    {"d64", {2, 64, 2, 256, 64, 256}, 32},
+    {"d128", {4, 128, 4, 512, 128, 256}, 16},
+    {"d256", {4, 256, 4, 1024, 128, 256}, 16},
+};
+const int sl_ref_config_count = (int)(sizeof sl_ref_configs / sizeof sl_ref_configs[0]);
+
+const sl_ref_config *sl_ref_config_find(const char *name)
+{
+    for (int i = 0; i < sl_ref_config_count; i++)
+        if (!strcmp(sl_ref_configs[i].name, name))
+            return &sl_ref_configs[i];
+    return NULL;
+}
+
+double sl_step_flops_per_token(const sl_config *c)
+{
+    double L = c->n_layer, d = c->d_model, F = c->d_ff, V = c->vocab, T = c->n_ctx;
+    double n = 2.0 * d * L * (2.0 * d + F); /* qkv 3d², proj d², mlp 2dF */
+    return 6.0 * n + 6.0 * L * T * d + 6.0 * d * V;
+}
+
+double sl_step_gflops(const sl_config *c, double tokens_per_s)
+{
+    return tokens_per_s * sl_step_flops_per_token(c) / 1e9;
+}
+
+/* The products of one step: in[rows,K] · w[OC,K]ᵀ, for each (K, OC). */
+static int ceiling_shapes(const sl_config *c, int shapes[][3])
+{
+    const int C = c->d_model, F = c->d_ff;
+    int n = 0;
+    const int layer[4][2] = {{C, 3 * C}, {C, C}, {C, F}, {F, C}};
+    for (int s = 0; s < 4; s++) {
+        shapes[n][0] = layer[s][0];
+        shapes[n][1] = layer[s][1];
+        shapes[n][2] = c->n_layer;
+        n++;
+    }
+    shapes[n][0] = C;
+    shapes[n][1] = c->vocab;
+    shapes[n][2] = 1;
+    return n + 1;
+}
+
+double sl_ceiling_flops(const sl_config *c, int rows)
+{
+    int shapes[5][3], n = ceiling_shapes(c, shapes);
+    double fl = 0;
+    for (int s = 0; s < n; s++)
+        fl += shapes[s][2] * 3.0 * 2.0 * rows * (double)shapes[s][0] * shapes[s][1];
+    return fl;
+}
+
+typedef struct {
+    const sl_config *c;
+    int rows, phase; /* 0: allocate the thread's buffers, 1: multiply, 2: free them */
+    float *buf[256][3];
+} ceil_job;
+
+static void ceil_worker(void *arg, int tid, int nthreads)
+{
+    (void)nthreads;
+    ceil_job *j = arg;
+    const sl_config *c = j->c;
+    int N = j->rows;
+    float **b = j->buf[tid];
+    int shapes[5][3], ns = ceiling_shapes(c, shapes);
+    if (j->phase == 0) {
+        size_t maxk = 1;
+        for (int s = 0; s < ns; s++)
+            for (int q = 0; q < 2; q++)
+                maxk = (size_t)shapes[s][q] > maxk ? (size_t)shapes[s][q] : maxk;
+        b[0] = sl_alloc_floats((size_t)N * maxk);
+        b[1] = sl_alloc_floats(maxk * maxk);
+        b[2] = sl_alloc_floats((size_t)N * maxk);
+        for (size_t i = 0; i < (size_t)N * maxk; i++)
+            b[0][i] = 0.001f * (float)(i % 97);
+        return;
+    }
+    if (j->phase == 2) {
+        free(b[0]), free(b[1]), free(b[2]);
+        return;
+    }
+    float *a = b[0], *w = b[1], *o = b[2];
+    for (int s = 0; s < ns; s++) {
+        int K = shapes[s][0], OC = shapes[s][1];
+        for (int m = 0; m < shapes[s][2]; m++) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, K, 1.0f, a, K, w, K, 0.0f, o,
+                        OC);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, OC, 1.0f, o, OC, w, K, 0.0f,
+                        a, K);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, K, N, 1.0f, o, OC, a, K, 0.0f, w,
+                        K);
+        }
+    }
+}
+
+double sl_ceiling_measure(const sl_config *c, int rows, int threads, int reps)
+{
+    if (threads > 256)
+        threads = 256;
+    sl_pool *p = sl_pool_new(threads);
+    threads = sl_pool_size(p);
+    ceil_job *j = sl_xcalloc(1, sizeof *j);
+    j->c = c;
+    j->rows = rows > 0 ? rows : 1;
+    sl_pool_run(p, ceil_worker, j); /* buffers, outside the timing */
+    j->phase = 1;
+    sl_pool_run(p, ceil_worker, j); /* warm-up */
+    double best = 0, fl = sl_ceiling_flops(c, j->rows) * threads;
+    for (int r = 0; r < (reps > 0 ? reps : 1); r++) {
+        double t0 = sl_now();
+        sl_pool_run(p, ceil_worker, j);
+        double dt = sl_now() - t0;
+        if (dt > 0 && fl / dt > best)
+            best = fl / dt;
+    }
+    j->phase = 2;
+    sl_pool_run(p, ceil_worker, j);
+    free(j);
+    sl_pool_free(p);
+    return best / 1e9;
+}
