@@ -6,6 +6,7 @@
 #   make install PREFIX=DIR  install the binary, presets, themes and man page
 #   make SAN=address,undefined check  /  make SAN=thread check   sanitizer builds
 #   make MPI=1               build with OpenMPI (cluster sweeps)
+#   make fuzz [FUZZ_SECONDS=N]  build the libFuzzer harnesses (clang) and run each N s
 #   make reproduce [PRESETS="quickstart ..."]  train the presets, fit, draw, update docs/REPRODUCTION.md
 #   make reproduce TINY=1    the same pipeline on the tiny preset in seconds (docs untouched)
 
@@ -22,6 +23,15 @@ ifeq ($(MPI),1)
 CC := mpicc
 BUILD := $(BUILD)-mpi
 endif
+# FUZZ=1 (set by `make fuzz`): the library built by clang for the libFuzzer
+# harnesses of tests/fuzz, under AddressSanitizer and UBSan.
+FUZZ ?= 0
+FUZZ_SECONDS ?= 25
+ifeq ($(FUZZ),1)
+CC := clang
+BUILD := build-fuzz
+SAN := address,undefined
+endif
 
 OPT := -O3
 ifeq ($(NATIVE),1)
@@ -32,6 +42,9 @@ OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SAN)
 ifneq ($(findstring undefined,$(SAN)),)
 OPT += -fno-sanitize-recover=undefined
 endif
+endif
+ifeq ($(FUZZ),1)
+OPT += -fsanitize=fuzzer-no-link
 endif
 
 WARN    := -Wall -Wextra -Wstrict-prototypes -Wshadow -pedantic
@@ -61,7 +74,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BIN   := $(BUILD)/scalelab
 TESTS := $(BUILD)/unit_tests
 
-.PHONY: all run check bench install clean deps reproduce
+.PHONY: all run check bench install clean deps reproduce fuzz fuzz-build
 all: scalelab
 
 scalelab: $(BIN)
@@ -105,6 +118,29 @@ check: deps
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 $(TESTS) --jobs=2
 endif
 
+# The harnesses call the library and, for the points table, the CLI itself
+# (main renamed, so that libFuzzer's main drives it).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+CLI_NOMAIN_OBJ := $(filter-out $(BUILD)/src/cli/main.o,$(CLI_OBJ)) $(BUILD)/fuzz/cli_main.o
+
+$(BUILD)/fuzz/cli_main.o: src/cli/main.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Dmain=sl_cli_main -c -o $@ $<
+
+$(BUILD)/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(CLI_NOMAIN_OBJ) $(BUILD)/libscalelab.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(CLI_NOMAIN_OBJ) $(BUILD)/libscalelab.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
 bench: scalelab
 	./scalelab bench
 
@@ -122,4 +158,4 @@ install: scalelab
 clean:
 	rm -rf build build-* scalelab
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_BIN:=.d)

