@@ -137,7 +137,7 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(CLI_NOMAIN_OBJ) $(BUILD)/libscalelab.a
 
 fuzz-build: $(FUZZ_BIN)
 
-fuzz:
+fuzz: deps
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
 	tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
 

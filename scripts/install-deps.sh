@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh --if-missing install only when a header or tool is absent
 set -eu
 PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libgsl-dev libcriterion-dev
-libncurses-dev bible-kjv fortunes tmux libopenmpi-dev openmpi-bin libcairo2-dev locales"
+libncurses-dev bible-kjv fortunes tmux libopenmpi-dev openmpi-bin libcairo2-dev locales
+clang libclang-rt-14-dev"
 
 missing() {
     for h in cblas.h cjson/cJSON.h gsl/gsl_multifit_nlinear.h criterion/criterion.h \
@@ -15,7 +16,7 @@ missing() {
         done
         [ $found = 1 ] || return 0
     done
-    for t in bible tmux pkg-config localedef; do
+    for t in bible tmux pkg-config localedef clang; do
         command -v $t >/dev/null 2>&1 || return 0
     done
     # locales: the sources localedef builds the tests' de_DE.UTF-8 from
