@@ -54,6 +54,22 @@ Test(csv, reports_a_ragged_row_with_its_line)
     cr_assert_str_eq(err.msg, "p.csv:line 3: row has 2 fields (expected 3, as the header)");
 }
 
+/* a NUL byte would cut a cell short: refused with the line and the column */
+Test(csv, reports_a_nul_byte_inside_a_cell)
+{
+    sl_csv t;
+    sl_error err = {{0}};
+    const char text[] = "n,loss\n1e6,3.5\n2e6,3.\0" "9\n";
+    cr_assert_eq(sl_csv_parse(text, sizeof text - 1, "p.csv", &t, &err), SL_EINPUT);
+    cr_assert_str_eq(err.msg, "p.csv:line 3: loss: a NUL byte inside the field (expected text)");
+    const char quoted[] = "n,note\n1,\"a\nb\0c\"\n";
+    cr_assert_eq(sl_csv_parse(quoted, sizeof quoted - 1, "q.csv", &t, &err), SL_EINPUT);
+    cr_assert_str_eq(err.msg, "q.csv:line 3: note: a NUL byte inside the field (expected text)");
+    const char header[] = "n,lo\0ss\n1,2\n";
+    cr_assert_eq(sl_csv_parse(header, sizeof header - 1, "h.csv", &t, &err), SL_EINPUT);
+    cr_assert_str_eq(err.msg, "h.csv:line 1: field 2: a NUL byte inside it (expected text)");
+}
+
 Test(csv, reports_an_unterminated_quote)
 {
     sl_csv t;

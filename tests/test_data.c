@@ -180,7 +180,14 @@ Test(data_corpus, bad_tokenizer_is_an_input_error)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cr_assert_eq(load(&c, p, bad[i], &err), SL_EINPUT, "%s accepted", bad[i]);
         cr_assert_not_null(strstr(err.msg, "tokenizer"), "%s", err.msg);
+        int v;
+        cr_assert_eq(sl_tokenizer_parse(bad[i], &v, &err), SL_EINPUT);
     }
+    int v;
+    cr_assert_eq(sl_tokenizer_parse("bpe:65535", &v, &err), SL_OK);
+    cr_assert_eq(v, 65535);
+    cr_assert_eq(sl_tokenizer_parse("byte", &v, &err), SL_OK);
+    cr_assert_eq(v, 0);
 }
 
 Test(data_corpus, data_dir_defaults_to_the_environment)
@@ -238,6 +245,39 @@ Test(data_shards, count_shorter_than_the_file_is_rejected)
     assert_bad_shard(20240520, 1, 99, 100, "token count 99");
 }
 Test(data_shards, negative_count_is_rejected) { assert_bad_shard(20240520, 1, -5, 100, "token count"); }
+
+/* uint16 shards may use every id: token 65535 gives a vocabulary of 65536 */
+Test(data_shards, token_65535_is_accepted_with_vocab_65536)
+{
+    char p[512];
+    write_shard(tu_path(p, sizeof p, "top.bin"), 20240520, 1, 1000, 1000, 65535 - 999);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(c.tokens[999], 65535);
+    cr_assert_eq(c.vocab, 65536);
+    sl_corpus_free(&c);
+}
+
+/* every token 0: no model has a vocabulary of one; the file and field are named */
+Test(data_shards, a_shard_of_one_token_id_is_refused_naming_file_and_field)
+{
+    char p[512];
+    write_shard(tu_path(p, sizeof p, "zero.bin"), 20240520, 1, 500, 500, 0);
+    /* write_shard counts up from `first`: overwrite the tokens with zeros */
+    uint8_t *b = calloc(1, 1024 + 1000);
+    put32(b, 20240520);
+    put32(b + 4, 1);
+    put32(b + 8, 500);
+    tu_write(p, b, 1024 + 1000);
+    free(b);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
+    char want[600];
+    snprintf(want, sizeof want, "%s: tokens: every token is 0 (expected", p);
+    cr_assert_not_null(strstr(err.msg, want), "%s", err.msg);
+}
 
 Test(data_shards, truncated_header_is_rejected)
 {
@@ -524,6 +564,24 @@ Test(data_cli, damaged_shard_exits_2_naming_file_and_field)
     write_shard(tu_path(p, sizeof p, "x.bin"), 12345, 1, 10, 10, 0);
     tu_assert_bad_input("x.bin: header: magic 12345 (expected 20240520)",
                      (const char *const[]){"data", "prepare", "--data", p, NULL});
+}
+
+Test(data_cli, a_model_trains_on_a_shard_that_uses_token_65535)
+{
+    char p[512], out[4096], err[4096];
+    write_shard(tu_path(p, sizeof p, "top.bin"), 20240520, 1, 2000, 2000, 65535 - 1999);
+    const char *args[] = {"train", "--data", p, "--layers", "1", "--d-model", "16", "--heads", "1",
+                          "--ctx", "16", "--batch", "2", "--steps", "1", "--eval-tokens", "64",
+                          "--threads", "1", "--quiet", NULL};
+    int rc = tu_run(out, sizeof out, err, sizeof err, 0, args);
+    cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
+    cr_assert_not_null(strstr(out, "final: step 1"), "%s", out);
+}
+
+Test(data_cli, a_bad_tokenizer_names_the_flag)
+{
+    tu_assert_bad_input("--tokenizer: 'bpe:70000' is not a tokenizer (expected byte or bpe:VOCAB",
+                        (const char *const[]){"data", "prepare", "--tokenizer", "bpe:70000", NULL});
 }
 
 Test(data_cli, impossible_flags_exit_2_naming_the_flag)

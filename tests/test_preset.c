@@ -1,6 +1,7 @@
 /* Presets: parsing, defaults, every kind of bad preset through the binary (one
  * line naming file, field and expectation, exit 2, nothing under runs/), and
  * the shipped presets. */
+#include <cjson/cJSON.h>
 #include <glob.h>
 #include <math.h>
 
@@ -205,6 +206,144 @@ static void plan(sl_preset *p, sl_corpus *c, const char *sweep, const char *trai
     co.data_dir = tu_dir;
     cr_assert_eq(sl_corpus_load(c, &co, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(sl_preset_plan(p, c, &err), SL_OK, "%s", err.msg);
+}
+
+/* config.json of r with `key` set to the JSON value `value`, parsed back */
+static int spec_with(const sl_run_spec *r, const char *key, const char *value, sl_error *err)
+{
+    char *j = sl_run_spec_to_json(r);
+    cJSON *o = cJSON_Parse(j);
+    free(j);
+    cJSON *v = cJSON_Parse(value);
+    cr_assert_not_null(v, "%s", value);
+    cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
+    j = cJSON_Print(o);
+    cJSON_Delete(o);
+    sl_run_spec s;
+    int rc = sl_run_spec_from_json(&s, j, "r/config.json", err);
+    free(j);
+    return rc;
+}
+
+/* Every number of config.json is range-checked before it is cast: a damaged
+ * or hand-edited file is refused naming the file and the field. */
+Test(preset, config_json_numbers_out_of_range_are_refused_naming_the_field)
+{
+    sl_run_spec r;
+    memset(&r, 0, sizeof r);
+    sl_train_defaults(&r.train);
+    r.train.model = (sl_config){2, 32, 2, 128, 32, 256};
+    snprintf(r.id, sizeof r.id, "r000-x");
+    sl_error err;
+    const struct {
+        const char *key, *value, *want;
+    } bad[] = {
+        {"layers", "1e300", "r/config.json:layers: 1e+300 is out of range (expected 1..1024)"},
+        {"d_model", "-5", "r/config.json:d_model: -5 is out of range"},
+        {"batch", "2.5", "r/config.json:batch: 2.5 is not an integer"},
+        {"index", "3e9", "r/config.json:index: 3e+09 is out of range"},
+        {"steps", "1e300", "r/config.json:steps: 1e+300 is out of range"},
+        {"seed", "-1", "r/config.json:seed: -1 is out of range"},
+        {"threads", "1000", "r/config.json:threads: 1000 is out of range (expected 0..256)"},
+        {"data_limit", "1e30", "r/config.json:data_limit: 1e+30 is out of range"},
+        {"priority", "1e20", "r/config.json:priority: 1e+20 is out of range"},
+        {"eval_tokens", "\"many\"", "r/config.json:eval_tokens: is not a number"},
+        {"vocab", "65537", "r/config.json:vocab: 65537 is out of range (expected 2..65536)"},
+        {"heads", "3", "r/config.json:heads: 3 does not divide d_model 32"},
+        {"id", "\"\"", "r/config.json:id: missing, empty or too long"},
+        {"schedule", "\"step\"", "r/config.json:schedule: missing or not a schedule"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(spec_with(&r, bad[i].key, bad[i].value, &err), SL_EINPUT, "%s = %s accepted",
+                     bad[i].key, bad[i].value);
+        cr_assert_not_null(strstr(err.msg, bad[i].want), "%s = %s: %s", bad[i].key, bad[i].value,
+                           err.msg);
+    }
+    cr_assert_eq(spec_with(&r, "threads", "2", &err), SL_OK, "%s", err.msg);
+}
+
+/* ... and a store with such a file is bad input for status: one line, exit 2 */
+Test(preset, status_of_a_store_with_a_damaged_config_json_is_bad_input)
+{
+    char p[512], runs[512], dir[600], cfg[700];
+    su_preset(p, sizeof p, "dmg", "\"n\": [3000]", "\"steps\": 5, \"threads\": 1");
+    tu_path(runs, sizeof runs, "runs");
+    const char *args[] = {"run", p, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(su_wait(su_spawn(args)), 0);
+    snprintf(dir, sizeof dir, "%s/dmg", runs);
+    snprintf(cfg, sizeof cfg, "%s/r000-L1-d16-s1/config.json", dir);
+    char *text = su_read(cfg);
+    cr_assert_not_null(text, "%s", cfg);
+    char *at = strstr(text, "\"n_ctx\":");
+    cr_assert_not_null(at);
+    /* n_ctx: 32 -> 9e99 */
+    char out[4096];
+    snprintf(out, sizeof out, "%.*s\"n_ctx\":\t9e99%s", (int)(at - text), text, strchr(at, ','));
+    free(text);
+    tu_write(cfg, out, strlen(out));
+    const char *st[] = {"status", dir, NULL};
+    tu_assert_bad_input("r000-L1-d16-s1/config.json:n_ctx: 9e+99 is out of range (expected 1..65536)", st);
+}
+
+/* sizes beyond any fixed table: 300 N give 300 runs */
+Test(preset, three_hundred_sizes_plan_three_hundred_runs)
+{
+    char sweep[8192] = "\"n\": [";
+    for (int i = 0; i < 300; i++) {
+        size_t l = strlen(sweep);
+        snprintf(sweep + l, sizeof sweep - l, "%s%d", i ? ", " : "", 4000 + 1000 * i);
+    }
+    strcat(sweep, "]");
+    sl_preset p;
+    sl_corpus c;
+    plan(&p, &c, sweep, "\"steps\": 5");
+    cr_assert_eq(p.n_runs, 300);
+    cr_assert_eq(p.runs[299].index, 299);
+    cr_assert_eq(p.runs[299].n_target, 303000);
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+}
+
+/* every law in a preset's fit list is kept (none is cut off); one listed twice is refused */
+Test(preset, fit_lists_every_law_and_refuses_a_law_twice)
+{
+    char list[1024] = "";
+    for (int l = 0; l < SL_LAW_COUNT; l++) {
+        size_t n = strlen(list);
+        snprintf(list + n, sizeof list - n, "%s\"%s\"", l ? ", " : "", sl_fit_law_name((sl_fit_law)l));
+    }
+    char text[2048];
+    snprintf(text, sizeof text, "{\"sweep\": {\"n\": [3000]}, \"fit\": [%s]}", list);
+    sl_preset p;
+    sl_error err;
+    cr_assert_eq(sl_preset_parse(&p, text, "all.json", &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(p.n_laws, SL_LAW_COUNT);
+    cr_assert_str_eq(p.laws[SL_LAW_COUNT - 1], sl_fit_law_name((sl_fit_law)(SL_LAW_COUNT - 1)));
+    sl_preset_free(&p);
+    snprintf(text, sizeof text, "{\"sweep\": {\"n\": [3000]}, \"fit\": [%s, \"power-n\"]}", list);
+    cr_assert_eq(sl_preset_parse(&p, text, "twice.json", &err), SL_EINPUT);
+    char want[128];
+    snprintf(want, sizeof want, "twice.json:fit[%d]: 'power-n' is listed twice (expected each law once)",
+             SL_LAW_COUNT);
+    cr_assert_str_eq(err.msg, want);
+}
+
+Test(preset, a_bad_tokenizer_names_data_tokenizer)
+{
+    sl_preset p;
+    sl_error err;
+    cr_assert_eq(sl_preset_parse(&p, "{\"data\": {\"tokenizer\": \"bpe:70000\"}, \"sweep\": {\"n\": [3000]}}",
+                                 "tok.json", &err),
+                 SL_EINPUT);
+    cr_assert_str_eq(err.msg, "tok.json:data.tokenizer: 'bpe:70000' is not a tokenizer (expected byte or "
+                              "bpe:VOCAB with VOCAB 257..65535)");
+}
+
+Test(preset, a_budget_beyond_any_step_count_is_refused)
+{
+    char p[512];
+    su_preset(p, sizeof p, "huge", "\"kind\": \"isoflop\", \"n\": [3000], \"budgets\": [1e30]", "\"batch\": 4");
+    assert_bad_preset(p, "huge.json:sweep.budgets[0]: 1e+30 FLOPs needs more than 1e+15 steps");
 }
 
 Test(preset, an_unknown_warmup_word_is_refused)

@@ -276,7 +276,11 @@ Test(train_cli, impossible_flags_exit_2)
     tu_assert_bad_input("--lr", ARGS("train", "--data", p, "--lr", "-1"));
     tu_assert_bad_input("--schedule", ARGS("train", "--data", p, "--schedule", "step"));
     tu_assert_bad_input("--bogus", ARGS("train", "--bogus", "1"));
-    tu_assert_bad_input("65535", ARGS("train", "--data", p, "--tokenizer", "bpe:70000"));
+    tu_assert_bad_input("--tokenizer: 'bpe:70000' is not a tokenizer (expected byte or bpe:VOCAB with VOCAB 257..65535)",
+                        ARGS("train", "--data", p, "--tokenizer", "bpe:70000"));
+    /* D beyond the train part is refused, not clamped to it */
+    tu_assert_bad_input("--data-tokens: 99999999 is beyond the train part of",
+                        ARGS("train", "--data", p, "--data-tokens", "99999999"));
     tu_assert_bad_input("GiB", ARGS("train", "--data", p, "--ctx", "32", "--layers", "64", "--d-model", "8192", "--heads", "64"));
     tu_assert_bad_input("--tokens", ARGS("train", "--data", p, "--tokens", "1000", "--steps", "5"));
     tu_assert_bad_input("--tokens", ARGS("train", "--data", p, "--tokens", "9223372036854775807"));

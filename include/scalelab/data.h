@@ -11,7 +11,10 @@
 
 #include "scalelab/util.h"
 
-#define SL_MAX_VOCAB 65535
+/* Token ids are uint16: a corpus of shards may use every id, 0..65535. */
+#define SL_MAX_VOCAB 65536
+/* A trained BPE: 256 bytes and up to 65279 merges (docs/FORMATS.md). */
+#define SL_MAX_BPE_VOCAB 65535
 
 /* Options for loading a corpus. Zeroed fields take the defaults. */
 typedef struct {
@@ -53,6 +56,11 @@ typedef struct {
     double bpe_seconds;    /* loading or training the BPE */
     double encode_seconds; /* encoding the text with it */
 } sl_corpus;
+
+/* A tokenizer name: "byte" (*vocab = 0) or "bpe:VOCAB", VOCAB 257..SL_MAX_BPE_VOCAB
+ * (*vocab = VOCAB). The message on error names no field ("'X' is not a
+ * tokenizer (expected ...)"): the caller puts the file and field before it. */
+int sl_tokenizer_parse(const char *spec, int *vocab, sl_error *err);
 
 /* The data directory: data_dir if set, else $SCALELAB_DATA, else "data". */
 const char *sl_data_dir(const char *data_dir);

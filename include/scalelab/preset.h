@@ -8,9 +8,11 @@
 #include <stdint.h>
 
 #include "scalelab/data.h"
+#include "scalelab/fit.h"
 #include "scalelab/train.h"
 
-#define SL_PRESET_MAX_LAWS 16
+/* A preset lists each law at most once, so every law fits. */
+#define SL_PRESET_MAX_LAWS SL_LAW_COUNT
 #define SL_RUN_ID_MAX 64
 
 typedef enum {

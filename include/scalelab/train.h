@@ -12,6 +12,10 @@
 #include "scalelab/model.h"
 #include "scalelab/optim.h"
 
+/* The most optimizer steps a run may have (a preset's train.tokens or budgets
+ * and a run's config.json are checked against it). */
+#define SL_MAX_STEPS 1e15
+
 typedef struct {
     sl_config model;
     int batch;              /* sequences per step */

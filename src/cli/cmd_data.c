@@ -37,14 +37,9 @@ static const char *help_text =
 
 static int check_tokenizer(const char *s, sl_error *err)
 {
-    if (!strcmp(s, "byte") || !strcmp(s, "bytes"))
-        return SL_OK;
-    if (!strncmp(s, "bpe:", 4)) {
-        long v;
-        return cli_parse_int("--tokenizer", s + 4, 257, 65535, &v, err);
-    }
-    return sl_fail(err, SL_EINPUT, "--tokenizer: '%s' (expected byte or bpe:VOCAB with VOCAB 257..65535)",
-                   s);
+    int vocab;
+    sl_error e;
+    return sl_tokenizer_parse(s, &vocab, &e) ? sl_fail(err, SL_EINPUT, "--tokenizer: %s", e.msg) : SL_OK;
 }
 
 static void print_report(const sl_corpus *c)

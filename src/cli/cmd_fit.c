@@ -657,19 +657,24 @@ int cmd_fit(int argc, char **argv)
         for (int l = 0; l < SL_LAW_COUNT; l++)
             list[n_laws++] = (sl_fit_law)l;
     } else {
-        char names[256];
-        snprintf(names, sizeof names, "%s", law_name);
+        /* the whole list, however long (a law named twice is fitted once) */
+        char *names = sl_xmalloc(strlen(law_name) + 1);
+        memcpy(names, law_name, strlen(law_name) + 1);
         for (char *save = NULL, *tok = strtok_r(names, ",", &save); tok;
              tok = strtok_r(NULL, ",", &save)) {
             int law = sl_fit_law_from_name(tok);
-            if (law < 0)
-                return cli_report(unknown_law(tok, &err), &err);
+            if (law < 0) {
+                rc = unknown_law(tok, &err);
+                free(names);
+                return cli_report(rc, &err);
+            }
             int dup = 0;
             for (int k = 0; k < n_laws; k++)
                 dup |= list[k] == (sl_fit_law)law;
             if (!dup)
                 list[n_laws++] = (sl_fit_law)law;
         }
+        free(names);
         if (n_laws == 0)
             return cli_report(unknown_law(law_name, &err), &err);
     }

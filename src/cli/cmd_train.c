@@ -31,7 +31,8 @@ static const char *help_text =
     "  --data PATH       text file, folder of .txt, .bin shard(s); default: King James Bible\n"
     "  --tokenizer K     byte (default) or bpe:VOCAB (257..65535)\n"
     "  --test-frac F     fraction held out at the end of the corpus (default 0.05)\n"
-    "  --data-tokens D   train on the first D tokens of the train part only\n"
+    "  --data-tokens D   train on the first D tokens of the train part only (at most\n"
+    "                    its size)\n"
     "  --data-dir DIR    prepared corpora and tokenizer caches (default data/)\n"
     "training:\n"
     "  --batch B         sequences per step (default 16)\n"
@@ -138,9 +139,13 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
                 return rc;
         } else if (!strcmp(a, "--data"))
             co->path = s;
-        else if (!strcmp(a, "--tokenizer"))
+        else if (!strcmp(a, "--tokenizer")) {
+            int vocab;
+            sl_error e;
+            if (sl_tokenizer_parse(s, &vocab, &e))
+                return sl_fail(err, SL_EINPUT, "--tokenizer: %s", e.msg);
             co->tokenizer = s;
-        else if (!strcmp(a, "--data-dir"))
+        } else if (!strcmp(a, "--data-dir"))
             co->data_dir = s;
         else if (!strcmp(a, "--out"))
             *out_dir = s;

@@ -40,10 +40,14 @@ int sl_csv_parse(const char *text, size_t len, const char *name, sl_csv *out, sl
     size_t line = 1, row_line = 1;
     size_t i = 0;
     int rc = SL_OK;
+    const char *z = len ? memchr(text, 0, len) : NULL;
+    size_t nul = z ? (size_t)(z - text) : len;
 
     for (;;) {
-        /* One field. */
+        /* One field. A NUL byte inside it would cut the cell short (cells are
+         * C strings): it is refused, naming the line and the column. */
         char *field = o;
+        size_t start = i;
         if (i < len && text[i] == '"') {
             size_t open_line = line;
             i++;
@@ -78,6 +82,18 @@ int sl_csv_parse(const char *text, size_t len, const char *name, sl_csv *out, sl
                    !(text[i] == '\r' && i + 1 < len && text[i + 1] == '\n') &&
                    !(text[i] == '\r' && i + 1 == len))
                 *o++ = text[i++];
+        }
+        if (nul >= start && nul < i) {
+            size_t nl = line;
+            for (size_t k = nul; k < i; k++)
+                nl -= text[k] == '\n';
+            if (n_cols > 0 && row.n < n_cols)
+                rc = sl_fail(err, SL_EINPUT, "%s:line %zu: %s: a NUL byte inside the field (expected text)",
+                             name, nl, cells.v[row.n]);
+            else
+                rc = sl_fail(err, SL_EINPUT, "%s:line %zu: field %zu: a NUL byte inside it (expected text)",
+                             name, nl, row.n + 1);
+            goto fail;
         }
         *o++ = 0;
         ptr_push(&row, field);

@@ -308,6 +308,11 @@ static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_f
     for (size_t i = 0; i < n; i++)
         if (tok[i] > max)
             max = tok[i];
+    if (max == 0) {
+        free(tok);
+        return sl_fail(err, SL_EINPUT, "%s: tokens: every token is 0 (expected at least two token ids: "
+                                       "a model needs a vocabulary of 2 or more)", path);
+    }
     c->tokens = tok;
     c->n_tokens = n;
     c->n_train = n_train;
@@ -361,8 +366,7 @@ static int read_text(const char *path, int is_dir, uint8_t **bytes, size_t *n, s
     return SL_OK;
 }
 
-/* Parses "byte" or "bpe:VOCAB"; *vocab is 0 for bytes. */
-static int parse_tokenizer(const char *s, int *vocab, sl_error *err)
+int sl_tokenizer_parse(const char *s, int *vocab, sl_error *err)
 {
     *vocab = 0;
     if (!s || !*s || !strcmp(s, "byte") || !strcmp(s, "bytes"))
@@ -371,13 +375,13 @@ static int parse_tokenizer(const char *s, int *vocab, sl_error *err)
         char *end;
         errno = 0;
         long v = strtol(s + 4, &end, 10);
-        if (s[4] && !*end && errno == 0 && v >= 257 && v <= SL_MAX_VOCAB) {
+        if (s[4] && !*end && errno == 0 && v >= 257 && v <= SL_MAX_BPE_VOCAB) {
             *vocab = (int)v;
             return SL_OK;
         }
     }
-    return sl_fail(err, SL_EINPUT, "tokenizer: '%s' (expected byte or bpe:VOCAB with VOCAB 257..%d)",
-                   s, SL_MAX_VOCAB);
+    return sl_fail(err, SL_EINPUT, "'%s' is not a tokenizer (expected byte or bpe:VOCAB with VOCAB 257..%d)",
+                   s, SL_MAX_BPE_VOCAB);
 }
 
 /* The BPE for this corpus's train part: from the cache if it is intact, else
@@ -482,9 +486,10 @@ int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err)
         return sl_fail(err, SL_EINPUT, "test_frac: %g (expected a fraction between 0 and 1)",
                        test_frac);
     int vocab;
-    int rc = parse_tokenizer(o->tokenizer, &vocab, err);
+    sl_error e2;
+    int rc = sl_tokenizer_parse(o->tokenizer, &vocab, &e2);
     if (rc)
-        return rc;
+        return sl_fail(err, rc, "tokenizer: %s", e2.msg);
 
     char path[1024];
     struct stat st;

@@ -261,9 +261,10 @@ static int parse_data(ctx *c, sl_preset *p, cJSON *root)
     /* data.tokenizer: "byte" or "bpe:VOCAB" (checked when the corpus loads) */
     if ((rc = get_str(c, d, "data", "tokenizer", "byte", p->tokenizer, sizeof p->tokenizer)))
         return rc;
-    if (strcmp(p->tokenizer, "byte") && strncmp(p->tokenizer, "bpe:", 4))
-        return sl_fail(c->err, SL_EINPUT, "%s:data.tokenizer: '%s' is not a tokenizer (expected byte or bpe:VOCAB)",
-                       c->file, p->tokenizer);
+    int bpe_vocab;
+    sl_error e2;
+    if (sl_tokenizer_parse(p->tokenizer, &bpe_vocab, &e2))
+        return sl_fail(c->err, SL_EINPUT, "%s:data.tokenizer: %s", c->file, e2.msg);
     /* data.test_fraction: held out at the end of the corpus */
     if ((rc = get_num(c, d, "data", "test_fraction", 0.05, 0.001, 0.5, 0, &x)))
         return rc;
@@ -443,6 +444,7 @@ static int parse_train(ctx *c, sl_preset *p, cJSON *root)
     /* train.tokens: tokens per run instead of steps (0 = use steps) */
     if ((rc = get_num(c, t, "train", "tokens", 0, 0, 1e15, 0, &p->tokens)))
         return rc;
+    /* at the smallest batch and context, 1e15 tokens stay below SL_MAX_STEPS */
     /* train.early_stopping: {patience: evaluations without a new best test
      * loss before the run stops (0 = never), min_delta} */
     if ((rc = get_obj(c, t, "early_stopping", &es)))
@@ -509,8 +511,12 @@ static int parse_fit(ctx *c, sl_preset *p, cJSON *root)
         if (sl_fit_law_from_name(it->valuestring) < 0)
             return sl_fail(c->err, SL_EINPUT, "%s:fit[%d]: '%s' is not a law (expected a name from scalelab fit --help)",
                            c->file, i, it->valuestring);
-        if (p->n_laws < SL_PRESET_MAX_LAWS)
-            snprintf(p->laws[p->n_laws++], sizeof p->laws[0], "%s", it->valuestring);
+        for (int k = 0; k < p->n_laws; k++)
+            if (!strcmp(p->laws[k], it->valuestring))
+                return sl_fail(c->err, SL_EINPUT, "%s:fit[%d]: '%s' is listed twice (expected each law once)",
+                               c->file, i, it->valuestring);
+        /* distinct law names: never more than SL_PRESET_MAX_LAWS */
+        snprintf(p->laws[p->n_laws++], sizeof p->laws[0], "%s", it->valuestring);
     }
     return SL_OK;
 }
@@ -696,12 +702,14 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                        e2.msg);
 
     /* the list of shapes: (config, N asked for, where it came from) */
-    int n_shapes = 0;
-    sl_config cfgs[256];
-    double targets[256];
+    int n_shapes = 0, rc = SL_OK;
+    int max_shapes = p->kind == SL_SWEEP_SHAPE && shapes ? cJSON_GetArraySize(shapes)
+                   : nN * (p->kind == SL_SWEEP_SHAPE ? nA : 1);
+    sl_config *cfgs = sl_xmalloc((size_t)(max_shapes > 0 ? max_shapes : 1) * sizeof *cfgs);
+    double *targets = sl_xmalloc((size_t)(max_shapes > 0 ? max_shapes : 1) * sizeof *targets);
     if (p->kind == SL_SWEEP_SHAPE && shapes) {
         int i = 0;
-        for (cJSON *it = shapes->child; it && n_shapes < 256; it = it->next, i++) {
+        for (cJSON *it = shapes->child; it; it = it->next, i++) {
             cfgs[n_shapes] = (sl_config){
                 cJSON_GetObjectItemCaseSensitive(it, "layers")->valueint,
                 cJSON_GetObjectItemCaseSensitive(it, "d_model")->valueint,
@@ -711,8 +719,8 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
         }
     } else {
         int na = p->kind == SL_SWEEP_SHAPE ? nA : 1;
-        for (int i = 0; i < nN && n_shapes < 256; i++)
-            for (int a = 0; a < na && n_shapes < 256; a++) {
+        for (int i = 0; i < nN && rc == SL_OK; i++)
+            for (int a = 0; a < na && rc == SL_OK; a++) {
                 double n = arr_at(sw, "n", i);
                 double aspect = p->kind == SL_SWEEP_SHAPE ? arr_at(sw, "aspects", a) : p->aspect;
                 if (sl_model_for_n(n, aspect, p->layers, p->head_size, p->ff_mult, p->n_ctx, vocab,
@@ -724,21 +732,22 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                     char depth[48] = "";
                     if (p->layers)
                         snprintf(depth, sizeof depth, " and %d layers", p->layers);
-                    return sl_fail(err, SL_EINPUT,
-                                   "%s:sweep.n[%d]: %g %s with head size %d%s (expected N >= %.0f)",
-                                   f, i, n, why, p->head_size, depth,
-                                   sl_model_counts(&smallest).n_kaplan);
+                    rc = sl_fail(err, SL_EINPUT,
+                                 "%s:sweep.n[%d]: %g %s with head size %d%s (expected N >= %.0f)",
+                                 f, i, n, why, p->head_size, depth,
+                                 sl_model_counts(&smallest).n_kaplan);
+                    break;
                 }
                 targets[n_shapes++] = n;
             }
     }
 
     int index = 0;
-    for (int si = 0; si < n_shapes; si++) {
+    for (int si = 0; si < n_shapes && rc == SL_OK; si++) {
         int n_inner = p->kind == SL_SWEEP_ND ? nD : p->kind == SL_SWEEP_ISOFLOP ? nC
                     : p->kind == SL_SWEEP_BATCH ? nB : 1;
-        for (int k = 0; k < n_inner; k++)
-            for (int s = 0; s < nS; s++) {
+        for (int k = 0; k < n_inner && rc == SL_OK; k++)
+            for (int s = 0; s < nS && rc == SL_OK; s++) {
                 sl_run_spec r;
                 memset(&r, 0, sizeof r);
                 r.train = p->train;
@@ -753,24 +762,37 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                 sl_counts cnt = sl_model_counts(&r.train.model);
                 if (p->kind == SL_SWEEP_ND) {
                     double d = arr_at(sw, "d", k);
-                    if (d > (double)corpus->n_train)
-                        return sl_fail(err, SL_EINPUT,
-                                       "%s:sweep.d[%d]: %.0f tokens is beyond the train split (expected <= %zu)",
-                                       f, k, d, corpus->n_train);
-                    if (d < p->n_ctx + 1)
-                        return sl_fail(err, SL_EINPUT,
-                                       "%s:sweep.d[%d]: %.0f tokens is shorter than one context (expected >= %d)",
-                                       f, k, d, p->n_ctx + 1);
+                    if (d > (double)corpus->n_train) {
+                        rc = sl_fail(err, SL_EINPUT,
+                                     "%s:sweep.d[%d]: %.0f tokens is beyond the train split (expected <= %zu)",
+                                     f, k, d, corpus->n_train);
+                        break;
+                    }
+                    if (d < p->n_ctx + 1) {
+                        rc = sl_fail(err, SL_EINPUT,
+                                     "%s:sweep.d[%d]: %.0f tokens is shorter than one context (expected >= %d)",
+                                     f, k, d, p->n_ctx + 1);
+                        break;
+                    }
                     r.train.data_limit = (size_t)d;
                     snprintf(extra, sizeof extra, "-D%.0f", d);
                 } else if (p->kind == SL_SWEEP_ISOFLOP) {
                     double C = arr_at(sw, "budgets", k);
                     double tokens = C / cnt.flops_per_token;
-                    if (tokens < (double)r.train.batch * p->n_ctx)
-                        return sl_fail(err, SL_EINPUT,
-                                       "%s:sweep.budgets[%d]: %g FLOPs is less than one step of the N=%.0f model (expected >= %g)",
-                                       f, k, C, cnt.n_kaplan,
-                                       cnt.flops_per_token * r.train.batch * p->n_ctx);
+                    if (tokens < (double)r.train.batch * p->n_ctx) {
+                        rc = sl_fail(err, SL_EINPUT,
+                                     "%s:sweep.budgets[%d]: %g FLOPs is less than one step of the N=%.0f model (expected >= %g)",
+                                     f, k, C, cnt.n_kaplan,
+                                     cnt.flops_per_token * r.train.batch * p->n_ctx);
+                        break;
+                    }
+                    if (tokens / ((double)r.train.batch * p->n_ctx) > SL_MAX_STEPS) {
+                        rc = sl_fail(err, SL_EINPUT,
+                                     "%s:sweep.budgets[%d]: %g FLOPs needs more than %g steps of the N=%.0f model (expected <= %g FLOPs)",
+                                     f, k, C, SL_MAX_STEPS, cnt.n_kaplan,
+                                     cnt.flops_per_token * r.train.batch * p->n_ctx * SL_MAX_STEPS);
+                        break;
+                    }
                     r.budget = C;
                     r.train.steps = steps_for(tokens, r.train.batch, p->n_ctx);
                     snprintf(extra, sizeof extra, "-C%.0e", C);
@@ -787,9 +809,11 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                 add_run(p, &cap, &r);
             }
     }
-    if (p->n_runs == 0)
-        return sl_fail(err, SL_EINPUT, "%s:sweep: plans no runs (expected at least one)", f);
-    return SL_OK;
+    free(cfgs);
+    free(targets);
+    if (rc == SL_OK && p->n_runs == 0)
+        rc = sl_fail(err, SL_EINPUT, "%s:sweep: plans no runs (expected at least one)", f);
+    return rc;
 }
 
 /* ---- config.json ---------------------------------------------------------------- */
@@ -834,6 +858,31 @@ char *sl_run_spec_to_json(const sl_run_spec *r)
     return s;
 }
 
+/* The numbers of config.json, each with its range: a value outside it (or a
+ * fraction where an integer belongs) is refused naming the field, before any
+ * cast, so a damaged or hand-edited file cannot put an out-of-range number
+ * into an int. */
+static const struct {
+    const char *key;
+    double lo, hi;
+    int integer;
+} spec_fields[] = {
+    {"index", 0, 1e9, 1},        {"layers", 1, 1024, 1},
+    {"d_model", 1, 65536, 1},    {"heads", 1, 65536, 1},
+    {"d_ff", 1, 1 << 20, 1},     {"n_ctx", 1, 65536, 1},
+    {"vocab", 2, SL_MAX_VOCAB, 1}, {"batch", 1, 65536, 1},
+    {"steps", 1, SL_MAX_STEPS, 1}, {"lr", 1e-12, 10, 0},
+    {"warmup", -1, SL_MAX_STEPS, 1}, {"weight_decay", 0, 10, 0},
+    {"beta1", 0, 1, 0},          {"beta2", 0, 1, 0},
+    {"eps", 0, 1, 0},            {"clip", 0, 1e6, 0},
+    {"eval_every", 1, 1e9, 1},   {"eval_tokens", 1, 1e12, 1},
+    {"seed", 0, 9007199254740992.0, 1}, {"threads", 0, 256, 1},
+    {"data_limit", 0, 1e15, 1},  {"patience", 0, 1e6, 1},
+    {"min_delta", 0, 10, 0},     {"priority", -1e9, 1e9, 1},
+    {"n_target", 0, 1e12, 0},    {"budget", 0, 1e30, 0},
+};
+enum { N_SPEC_FIELDS = sizeof spec_fields / sizeof spec_fields[0] };
+
 int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl_error *err)
 {
     memset(r, 0, sizeof *r);
@@ -842,28 +891,40 @@ int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl
         cJSON_Delete(o);
         return sl_fail(err, SL_EINPUT, "%s: invalid JSON (expected a run config object)", path);
     }
-    static const char *const need[] = {"index", "layers", "d_model", "heads", "d_ff", "n_ctx",
-                                       "vocab", "batch", "steps", "lr", "warmup", "weight_decay",
-                                       "beta1", "beta2", "eps", "clip", "eval_every", "eval_tokens",
-                                       "seed", "threads", "data_limit", "patience", "min_delta",
-                                       "priority", "n_target", "budget", NULL};
-    double v[32];
-    for (int i = 0; need[i]; i++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, need[i]);
+    double v[N_SPEC_FIELDS];
+    for (int i = 0; i < N_SPEC_FIELDS; i++) {
+        const char *k = spec_fields[i].key;
+        double lo = spec_fields[i].lo, hi = spec_fields[i].hi;
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
         if (!cJSON_IsNumber(x)) {
             cJSON_Delete(o);
-            return sl_fail(err, SL_EINPUT, "%s:%s: missing or not a number (expected a number)", path,
-                           need[i]);
+            return sl_fail(err, SL_EINPUT, "%s:%s: %s (expected a number %g..%g)", path, k,
+                           x ? "is not a number" : "missing", lo, hi);
         }
         v[i] = x->valuedouble;
+        if (!(v[i] >= lo && v[i] <= hi)) {
+            cJSON_Delete(o);
+            return sl_fail(err, SL_EINPUT, "%s:%s: %g is out of range (expected %g..%g)", path, k,
+                           v[i], lo, hi);
+        }
+        if (spec_fields[i].integer && v[i] != floor(v[i])) {
+            cJSON_Delete(o);
+            return sl_fail(err, SL_EINPUT, "%s:%s: %g is not an integer (expected an integer %g..%g)",
+                           path, k, v[i], lo, hi);
+        }
     }
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *sch = cJSON_GetObjectItemCaseSensitive(o, "schedule");
     sl_error e2;
-    if (!cJSON_IsString(id) || strlen(id->valuestring) >= SL_RUN_ID_MAX || !cJSON_IsString(sch) ||
-        sl_schedule_parse(sch->valuestring, &r->train.schedule, &e2)) {
+    if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) >= SL_RUN_ID_MAX) {
         cJSON_Delete(o);
-        return sl_fail(err, SL_EINPUT, "%s:id/schedule: missing or wrong (expected strings)", path);
+        return sl_fail(err, SL_EINPUT, "%s:id: missing, empty or too long (expected the run's name, under %d bytes)",
+                       path, SL_RUN_ID_MAX);
+    }
+    if (!cJSON_IsString(sch) || sl_schedule_parse(sch->valuestring, &r->train.schedule, &e2)) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT, "%s:schedule: missing or not a schedule (expected cosine, constant or linear)",
+                       path);
     }
     snprintf(r->id, sizeof r->id, "%s", id->valuestring);
     cJSON_Delete(o);
@@ -889,7 +950,10 @@ int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl
     r->priority = (int)v[23];
     r->n_target = v[24];
     r->budget = v[25];
+    if (t->model.n_head > t->model.d_model || t->model.d_model % t->model.n_head != 0)
+        return sl_fail(err, SL_EINPUT, "%s:heads: %d does not divide d_model %d (expected a divisor of d_model)",
+                       path, t->model.n_head, t->model.d_model);
     if (sl_config_validate(&t->model, &e2))
-        return sl_fail(err, SL_EINPUT, "%s: %s", path, e2.msg);
+        return sl_fail(err, SL_EINPUT, "%s:layers..vocab: %s", path, e2.msg);
     return SL_OK;
 }

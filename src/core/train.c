@@ -115,6 +115,10 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     if (o->data_limit > 0 && o->data_limit < (size_t)o->model.n_ctx + 1)
         return sl_fail(err, SL_EINPUT, "--data-tokens: %zu is shorter than n_ctx+1 = %d tokens",
                        o->data_limit, o->model.n_ctx + 1);
+    if (o->data_limit > c->n_train)
+        return sl_fail(err, SL_EINPUT,
+                       "--data-tokens: %zu is beyond the train part of %s (expected <= %zu tokens)",
+                       o->data_limit, c->source, c->n_train);
 
     if ((rc = check_memory(o, err)))
         return rc;
