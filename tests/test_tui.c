@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../src/tui/fitter.h"
+#include "../src/tui/screen.h"
 #include "scalelab/store.h"
 #include "testutil.h"
 
@@ -130,9 +131,10 @@ static void start_env(tmux_t *t, int w, int h, const char *envs, const char *arg
     char exitf[512];
     unlink(tu_path(exitf, sizeof exitf, "exit"));
     int rc = sh("tmux -L %s -f /dev/null new-session -d -s %s -x %d -y %d "
-                "\"cd %s && env -u LC_ALL %s SCALELAB_DATA=%s/data %s %s 2>%s/stderr; "
-                "echo \\$? >%s\"",
-                t->sock, t->session, w, h, SL_SOURCE_DIR, envs, tu_dir, SL_TEST_BIN, args, tu_dir, exitf);
+                "\"cd %s && env -u LC_ALL %s SCALELAB_DATA=%s/data XDG_CONFIG_HOME=%s/config %s %s "
+                "2>%s/stderr; echo \\$? >%s\"",
+                t->sock, t->session, w, h, SL_SOURCE_DIR, envs, tu_dir, tu_dir, SL_TEST_BIN, args, tu_dir,
+                exitf);
     cr_assert_eq(rc, 0, "tmux did not start");
 }
 
@@ -233,7 +235,7 @@ TestSuite(tui, .init = setup, .fini = teardown, .timeout = 90);
 
 /* A fitted exponent: a parameter line of a law with a number. */
 #define FITTED "alpha(_N)? +[0-9]"
-#define CURVES "Learning curves"
+#define CURVES "(Learning curves|Curves): "
 
 static const char *stderr_text(void)
 {
@@ -264,9 +266,9 @@ Test(tui, lab_at_120x40_shows_curves_and_fits_and_answers_every_key)
     int sy, sx;
     cr_assert(find_text(&t, "Sweep N / D / C", &sy, &sx), "no selectors:\n%s", t.screen);
     click(&t, sy + 2, sx + 2);
-    cr_assert(wait_screen(&t, "Law: loss vs D", 5), "the click did not select D:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "Law: loss \\(nats/token\\) vs D", 5), "the click did not select D:\n%s", t.screen);
     click(&t, sy + 1, sx + 2);
-    cr_assert(wait_screen(&t, "Law: loss vs N", 5));
+    cr_assert(wait_screen(&t, "Law: loss \\(nats/token\\) vs N", 5));
     /* the selectors: max N one step up previews one more run, Enter adds it */
     keys(&t, "Right");
     keys(&t, "+");
@@ -285,7 +287,7 @@ Test(tui, lab_at_120x40_shows_curves_and_fits_and_answers_every_key)
     cr_assert(wait_screen(&t, "this help", 5), "no help overlay:\n%s", t.screen);
     cr_assert(wait_screen(&t, "preset picker", 1));
     keys(&t, "Escape");
-    cr_assert(wait_screen(&t, "^[^\n]*Runs: P pause", 5), "help did not close:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "^[^\n]*Runs \\[o sort", 5), "help did not close:\n%s", t.screen);
 
     keys(&t, "Space");
     cr_assert(wait_screen(&t, "paused [0-9]+ runs", 5), "no pause message:\n%s", t.screen);
@@ -364,6 +366,123 @@ Test(tui, lab_at_80x24_then_200x60_then_too_small)
     int code = wait_exit(&t, 20);
     stop(&t);
     cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+}
+
+/* Item by item what a narrow screen must still say: whole run ids, the run
+ * counts and the sweep's ETA in the status bar, units, scroll cues; then the
+ * keys a TensorBoard user reaches for, and the settings they leave behind. */
+Test(tui, lab_at_80x24_shows_whole_ids_counts_units_and_cues_and_keeps_settings)
+{
+    tmux_t t;
+    char args[2048];
+    lab_args(args, sizeof args, NULL);
+    start(&t, 80, 24, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab at 80x24:\n%s\nstderr: %s", t.screen, stderr_text());
+    /* every id whole: index, shape and seed */
+    cr_assert(wait_screen(&t, "r000-L[0-9]+-d[0-9]+-s1 ", 10), "an id is cut:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "[0-9]+ done [0-9]+ run [0-9]+ queued", 5), "no counts at 80 columns:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "sweep ETA ([0-9]+[smhd]|\\?)", 10), "no sweep ETA:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "test loss, nats/tok", 5), "no loss unit:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "Law: loss \\(nats/token\\)", 1), "no loss unit on the law plot:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "tokens", 1));
+    cr_assert(wait_screen(&t, "loss nat", 1), "no unit in the runs table:\n%s", t.screen);
+    /* three runs in a two-row table: it says so, and more columns lie to the right */
+    cr_assert(wait_screen(&t, " 1-2 of 3 ", 5), "no scroll cue:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "▶", 1), "no sideways cue:\n%s", t.screen);
+    for (int i = 0; i < 4; i++)
+        keys(&t, "l");
+    cr_assert(wait_screen(&t, "C FLOP +seed", 5), "the columns did not scroll:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "◀", 1), "no cue of the columns on the left:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "r000-L[0-9]+-d[0-9]+-s1 ", 1), "the id left with them:\n%s", t.screen);
+
+    /* sort by the next column (state), then reverse */
+    keys(&t, "o");
+    cr_assert(wait_screen(&t, "runs sorted by state, ascending", 5), "no sort:\n%s", t.screen);
+    keys(&t, "O");
+    cr_assert(wait_screen(&t, "runs sorted by state, descending", 5));
+    /* curve metric, smoothing, cursor, hide and solo */
+    keys(&t, "m");
+    cr_assert(wait_screen(&t, "curves: train loss", 5), "no metric change:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "(─ |Curves: )train loss, nats/tok vs tokens", 5), "the curves do not say it:\n%s", t.screen);
+    keys(&t, "s");
+    cr_assert(wait_screen(&t, "EMA weight 0.60", 5), "no smoothing:\n%s", t.screen);
+    keys(&t, "x");
+    cr_assert(wait_screen(&t, "[0-9.e]+ tokens: r00[0-2]-L|cursor at [0-9.e]+ tokens", 5), "no cursor readout:\n%s", t.screen);
+    keys(&t, "H");
+    cr_assert(wait_screen(&t, "r00[0-2]-L[^ ]* hidden \\(H again", 5), "no hide:\n%s", t.screen);
+    keys(&t, "S");
+    cr_assert(wait_screen(&t, "alone \\(S again shows all\\)", 5), "no solo:\n%s", t.screen);
+    keys(&t, "S");
+    cr_assert(wait_screen(&t, "every run shown again", 5));
+    /* X asks, n keeps the run */
+    keys(&t, "X");
+    cr_assert(wait_screen(&t, "Cancel run r00[0-2]-L[^ ]*\\?", 5), "X did not ask:\n%s", t.screen);
+    keys(&t, "n");
+    cr_assert(wait_screen(&t, "not cancelled", 5), "no answer:\n%s", t.screen);
+    cr_assert_neq(sh("grep -q cancelled %s/runs/tui-tiny/*/status.json", tu_dir), 0, "a run was cancelled");
+    /* the help is drawn from the key table and scrolls at 24 rows */
+    keys(&t, "?");
+    cr_assert(wait_screen(&t, "this help", 5));
+    cr_assert(wait_screen(&t, " 1-[0-9]+ of [0-9]+ ", 2), "the help has no scroll cue:\n%s", t.screen);
+    keys(&t, "Escape");
+    keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+
+    /* the choices were saved, with a version, and come back */
+    char path[512], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/config/scalelab/lab.json", tu_dir);
+    cr_assert_eq(sl_read_file(path, &text, &len, NULL), SL_OK, "no settings file");
+    cr_expect_not_null(strstr(text, "\"version\":\t1"), "%s", text);
+    cr_expect_not_null(strstr(text, "\"metric\":\t\"train-loss\""), "%s", text);
+    cr_expect_not_null(strstr(text, "\"sort\":\t\"state\""), "%s", text);
+    free(text);
+    start(&t, 80, 24, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, "(─ |Curves: )train loss, nats/tok, EMA 0.60", 20), "settings not restored:\n%s\nstderr: %s",
+              t.screen, stderr_text());
+    keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
+    code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0);
+
+    /* a settings file from a newer scalelab is neither used nor overwritten */
+    const char *newer = "{\"version\": 99, \"metric\": \"lr\"}\n";
+    tu_write(path, newer, strlen(newer));
+    start(&t, 80, 24, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, "version: unsupported", 20), "no note:\n%s", t.screen);
+    keys(&t, "m");
+    keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
+    code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(sl_read_file(path, &text, &len, NULL), SL_OK);
+    cr_expect_str_eq(text, newer, "the newer file was overwritten");
+    free(text);
+}
+
+/* The `?` overlay and docs/LAB.md come from one table: every key in it is in
+ * the page, and the help lists each entry once. */
+Test(tui, every_key_of_the_table_is_in_docs_lab_md)
+{
+    char path[1024], *doc = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/docs/LAB.md", SL_SOURCE_DIR);
+    cr_assert_eq(sl_read_file(path, &doc, &len, NULL), SL_OK, "docs/LAB.md missing");
+    int n = 0;
+    for (int i = 0; Screen_keys[i].label; i++, n++) {
+        char row[160];
+        snprintf(row, sizeof row, "| `%s` | %s |", Screen_keys[i].label, Screen_scopeName(Screen_keys[i].scope));
+        cr_expect_not_null(strstr(doc, row), "docs/LAB.md lacks the row %s", row);
+    }
+    cr_assert_gt(n, 20);
+    free(doc);
 }
 
 Test(tui, lab_under_lang_c_draws_ascii_and_exits_on_sigterm)

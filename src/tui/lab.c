@@ -49,37 +49,137 @@ void Panel_frame(Panel *p, const char *title)
     CRT_box(p->win, p->focused ? COL_FOCUS : COL_BORDER, title);
 }
 
+int Lab_visible(const Lab *lab, const sl_run_view *v)
+{
+    if (lab->solo[0])
+        return !strcmp(lab->solo, v->id);
+    for (int i = 0; i < lab->n_hidden; i++)
+        if (!strcmp(lab->hidden[i], v->id))
+            return 0;
+    return 1;
+}
+
+void Lab_scrollCue(WINDOW *w, int first, int shown, int total)
+{
+    if (shown < 1 || (first <= 0 && first + shown >= total))
+        return;
+    int h = getmaxy(w), wd = getmaxx(w);
+    CRT_color(w, COL_FOCUS);
+    if (first > 0)
+        CRT_glyph(w, 1, wd - 1, L'▲', '^');
+    if (first + shown < total)
+        CRT_glyph(w, h - 2, wd - 1, L'▼', 'v');
+    char buf[48];
+    int last = first + shown < total ? first + shown : total;
+    snprintf(buf, sizeof buf, " %d-%d of %d ", first + 1, last, total);
+    CRT_text(w, h - 1, 2, wd - 4, buf);
+}
+
+double Lab_sweepEta(const Lab *lab)
+{
+    const sl_snapshot *s = &lab->snap;
+    double left = 0;
+    int open = 0;
+    for (int i = 0; i < s->n_runs; i++) {
+        const sl_run_view *v = &s->runs[i];
+        if (v->state != SL_RUN_QUEUED && v->state != SL_RUN_RUNNING)
+            continue;
+        double t = v->planned_tokens - v->done_tokens;
+        if (t > 0) {
+            left += t * v->flops_per_token;
+            open = 1;
+        }
+    }
+    if (!open)
+        return s->n_runs > 0 && s->n_running + s->n_queued == 0 ? 0 : NAN;
+    /* at the rate the sweep trains now (paused or not started: unknown) */
+    return s->gflops > 0 ? left / (s->gflops * 1e9) : NAN;
+}
+
+/* The status bar is segments of text, each with a rank; when the line is too
+ * narrow the lowest ranks go first, so the run counts and the ETA stay. */
+typedef struct {
+    char text[160];
+    int rank;
+} Segment;
+
 void StatusBar_draw(WINDOW *w, Lab *lab)
 {
     int wd = getmaxx(w);
     werase(w);
     CRT_color(w, COL_SELECTION);
     mvwhline(w, 0, 0, ' ', wd);
-    char buf[512], tps[16], el[16];
     if (lab->msg[0] && lab->now < lab->msg_until) {
         CRT_text(w, 0, 1, wd - 2, lab->msg);
         return;
     }
     const sl_snapshot *s = &lab->snap;
+    char tps[16], el[16], eta[16];
     Lab_num(tps, sizeof tps, s->tokens_per_s);
     sl_fmt_duration(el, sizeof el, s->elapsed_s, "-");
+    double e = Lab_sweepEta(lab);
+    sl_fmt_duration(eta, sizeof eta, e, "?");
     double pct = lab->ceiling_gflops > 0 ? 100 * s->gflops / lab->ceiling_gflops : NAN;
-    char extra[48] = "";
-    if (s->n_failed)
-        snprintf(extra, sizeof extra, " %d FAILED (runs table)", s->n_failed);
-    else if (s->n_paused)
-        snprintf(extra, sizeof extra, " %d paused", s->n_paused);
-    char cores[16] = "";
+    Segment seg[12];
+    int n = 0;
+#define SEG(rank_, ...)                                                                            \
+    do {                                                                                           \
+        snprintf(seg[n].text, sizeof seg[n].text, __VA_ARGS__);                                   \
+        seg[n++].rank = rank_;                                                                     \
+    } while (0)
+    SEG(3, "%s", lab->preset_name);
+    SEG(1, "%s", lab->corpus);
+    if (!lab->engine)
+        SEG(6, "watching");
     if (s->cores > 0)
-        snprintf(cores, sizeof cores, "/%d", s->cores);
-    snprintf(buf, sizeof buf,
-             " %s | %s | %s%d%s workers | %s tok/s | %.2f GFLOP/s, %.0f%% of %.0f sgemm | %s | "
-             "%d done %d running %d queued%s",
-             lab->preset_name, lab->corpus, lab->engine ? "" : "watching | ", s->workers, cores,
-             tps, s->gflops, pct, lab->ceiling_gflops, el, s->n_done, s->n_running, s->n_queued,
-             extra);
+        SEG(2, "%d/%d workers", s->workers, s->cores);
+    else
+        SEG(2, "%d workers", s->workers);
+    SEG(4, "%s tok/s", tps);
+    SEG(2, "%.2f GFLOP/s, %.0f%% of %.0f GFLOP/s sgemm", s->gflops, pct, lab->ceiling_gflops);
+    SEG(5, "%s elapsed", el);
+    SEG(8, "%d done %d run %d queued", s->n_done, s->n_running, s->n_queued);
+    if (s->n_failed)
+        SEG(9, "%d FAILED (runs table)", s->n_failed);
+    else if (s->n_paused)
+        SEG(7, "%d paused", s->n_paused);
+    if (isfinite(e) && e > 0)
+        SEG(7, "sweep ETA %s", eta);
+    else if (s->n_running + s->n_queued > 0)
+        SEG(7, "sweep ETA ?");
+#undef SEG
     static const char hint[] = " ? help  q quit ";
-    int hl = (int)sizeof hint - 1;
+    int hl = (int)sizeof hint - 1, room = wd - hl - 1;
+    /* drop the lowest-ranked segment until the rest fit */
+    int keep[12];
+    for (int i = 0; i < n; i++)
+        keep[i] = 1;
+    for (;;) {
+        int len = 0, low = -1;
+        for (int i = 0; i < n; i++)
+            if (keep[i]) {
+                len += (int)strlen(seg[i].text) + 3;
+                if (low < 0 || seg[i].rank < seg[low].rank)
+                    low = i;
+            }
+        if (len - 2 <= room || low < 0)
+            break;
+        keep[low] = 0;
+    }
+    char buf[512] = " ";
+    size_t at = 1;
+    for (int i = 0; i < n; i++)
+        if (keep[i]) {
+            size_t l = strlen(seg[i].text);
+            if (at + l + 4 >= sizeof buf)
+                break;
+            if (at > 1) {
+                memcpy(buf + at, " | ", 3);
+                at += 3;
+            }
+            memcpy(buf + at, seg[i].text, l + 1);
+            at += l;
+        }
     CRT_text(w, 0, 0, wd - hl, buf);
     CRT_color(w, COL_TITLE);
     CRT_text(w, 0, wd - hl, hl, hint);

@@ -18,6 +18,11 @@ enum { H_IGNORED = 0, H_HANDLED = 1, H_REDRAW = 2, H_REDRAW_ALL = 4, H_QUIT = 8 
 typedef enum { AXIS_N, AXIS_D, AXIS_C, AXIS_COUNT } Axis;
 typedef enum { CURVES_TOKENS, CURVES_COMPUTE, CURVES_STEPS, CURVES_COUNT } CurvesX;
 
+/* What the learning curves show (the `m` key). */
+typedef enum { MET_TEST, MET_TRAIN, MET_LR, MET_GRAD, MET_NOISE, MET_COUNT } Metric;
+
+#define LAB_HIDDEN_MAX 64
+
 /* A selector's range: min, max and points per decade of a sweep axis. */
 typedef struct {
     double min, max;
@@ -41,8 +46,16 @@ typedef struct Lab {
     Theme theme;
     PlotMode plot_mode;
     CurvesX curves_x;
+    Metric metric;    /* the curves' metric */
+    int smooth;       /* index in Curves_smoothing */
+    int cursor;       /* the curves' cursor: a canvas column, -1 when off */
     Axis axis;        /* the N/D/C selector; also the law plot's x */
     int sel_run;      /* runs table selection (index in snap.runs) */
+    int sort_col, sort_desc; /* runs table order: a column, and descending */
+    /* runs whose curves are hidden, and the one shown alone ("" none), by id */
+    char hidden[LAB_HIDDEN_MAX][SL_RUN_ID_MAX];
+    int n_hidden;
+    char solo[SL_RUN_ID_MAX];
     int sel_field;    /* selector field: 0 min, 1 max, 2 per decade */
     Range range[AXIS_COUNT];
     Range range0[AXIS_COUNT]; /* as the sweep was when the selectors were set */
@@ -63,6 +76,12 @@ ColorId Lab_series(int index);
 /* Short number: 1.2e5, 3.4k ... */
 void Lab_num(char *buf, size_t n, double v);
 
+/* Is run v drawn in the plots (not hidden, and the solo run if there is one)? */
+int Lab_visible(const Lab *lab, const sl_run_view *v);
+/* Scroll cues of a window that shows lines first .. first+shown-1 of total:
+ * arrows on the right border and "a-b of n" in the bottom border. */
+void Lab_scrollCue(WINDOW *w, int first, int shown, int total);
+
 typedef struct Panel Panel;
 typedef struct {
     const char *name;
@@ -78,17 +97,35 @@ struct Panel {
     int focused;
     int dirty;
     int scroll;
+    int hscroll; /* columns scrolled sideways (runs table) */
     Plot plot;
 };
 
 /* Clears the window, draws the border in the focus colour and the title. */
 void Panel_frame(Panel *p, const char *title);
 
+/* The curves' metric names and EMA smoothing weights (the m and s keys). */
+#define CURVES_SMOOTHINGS 6
+extern const double Curves_smoothing[CURVES_SMOOTHINGS];
+const char *Curves_metricName(Metric m);
+
 extern const PanelClass CurvesPanel_class, LawPanel_class, FitsPanel_class, RunsPanel_class,
     SelectPanel_class, GaugePanel_class;
 
+/* The runs table: the selected run (NULL if none); an action (P R X D + -)
+ * on a run; the display order (indices into snap.runs, by the sort column). */
+const sl_run_view *RunsPanel_selected(const Lab *lab);
+int RunsPanel_act(Lab *lab, const char *run_id, int ch);
+int RunsPanel_order(const Lab *lab, int *order);
+int RunsPanel_columns(void);
+const char *RunsPanel_columnName(int c);
+
 /* Marks the fitted values that moved (call when a new fit set arrives). */
 void FitsPanel_track(Lab *lab);
+
+/* Seconds until every queued and running run is trained, at the sweep's
+ * current GFLOP/s; 0 when nothing is left, NaN when unknown (nothing trains). */
+double Lab_sweepEta(const Lab *lab);
 
 /* The status bar (a one-line window). */
 void StatusBar_draw(WINDOW *w, Lab *lab);

@@ -1,6 +1,8 @@
-/* panel_curves: test loss against tokens, compute or steps for every run, log-log,
- * one colour per run, a legend with N and D, and the fitted L(N,S) of each run
- * (or, against compute, the envelope of all curves) drawn over them. */
+/* panel_curves: a metric of every visible run (test loss by default; train
+ * loss, learning rate, gradient norm, noise scale) against tokens, compute or
+ * steps, log-log, one colour per run, optionally smoothed, a legend with N and
+ * D, a cursor that reads out each run's value at a point, and over the test
+ * loss the fitted L(N,S) of each run (or, against compute, the envelope). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,33 @@
 
 #include "lab.h"
 
-static const char *const x_names[CURVES_COUNT] = {"tokens", "compute (FLOP)", "steps"};
+static const char *const x_names[CURVES_COUNT] = {"tokens", "compute", "steps"};
+static const char *const x_units[CURVES_COUNT] = {"tokens", "FLOP", "steps"};
+
+static const struct {
+    const char *name, *unit;
+    int logy;
+} metrics[MET_COUNT] = {
+    {"test loss", "nats/token", 1},   {"train loss", "nats/token", 1},
+    {"learning rate", "", 0},         {"gradient norm", "before clipping", 1},
+    {"noise scale B_simple", "tokens", 1},
+};
+
+const char *Curves_metricName(Metric m) { return m >= 0 && m < MET_COUNT ? metrics[m].name : "?"; }
+
+/* EMA weights of the `s` key (0: raw), as TensorBoard's smoothing slider. */
+const double Curves_smoothing[CURVES_SMOOTHINGS] = {0, 0.6, 0.8, 0.9, 0.95, 0.99};
+
+static double metric_of(Metric m, const sl_metric_row *r)
+{
+    switch (m) {
+    case MET_TRAIN: return r->train_loss;
+    case MET_LR: return r->lr;
+    case MET_GRAD: return r->grad_norm;
+    case MET_NOISE: return r->noise_scale;
+    default: return r->test_loss;
+    }
+}
 
 static double row_x(const Lab *lab, const sl_metric_row *r)
 {
@@ -19,11 +47,42 @@ static double row_x(const Lab *lab, const sl_metric_row *r)
     }
 }
 
-static int usable(const sl_metric_row *r) { return r->step > 0 && isfinite(r->test_loss) && r->test_loss > 0; }
-
 typedef struct {
     double x, y;
 } XY;
+
+static int usable(const sl_metric_row *r) { return r->step > 0 && isfinite(r->test_loss) && r->test_loss > 0; }
+
+/* A row's value of the chosen metric, or NaN where it has none (or none a
+ * log axis can show). */
+static double value(const Lab *lab, const sl_metric_row *r)
+{
+    double v = metric_of(lab->metric, r);
+    if (r->step <= 0 || !isfinite(v) || (metrics[lab->metric].logy && !(v > 0)))
+        return NAN;
+    return v;
+}
+
+/* A run's curve as points (x, value), smoothed by the lab's EMA weight with
+ * TensorBoard's debiasing; returns the count (pts holds n_rows). */
+static size_t series(const Lab *lab, const sl_run_view *v, XY *pts)
+{
+    double w = Curves_smoothing[lab->smooth], acc = 0, norm = 0;
+    size_t m = 0;
+    for (size_t k = 0; k < v->n_rows; k++) {
+        const sl_metric_row *r = &v->rows[k];
+        double y = value(lab, r);
+        if (isnan(y))
+            continue;
+        if (w > 0) {
+            acc = w * acc + (1 - w) * y;
+            norm = w * norm + (1 - w);
+            y = acc / norm;
+        }
+        pts[m++] = (XY){row_x(lab, r), y};
+    }
+    return m;
+}
 
 static int cmp_xy(const void *a, const void *b)
 {
@@ -93,25 +152,55 @@ static void draw_ns_fit(Plot *pl, const Lab *lab, const sl_fit_result *fit)
     }
 }
 
-/* One entry per line in a column, or (rows 1) side by side on one line. */
-static void legend(Panel *p, Lab *lab, int top, int left, int width, int rows)
+/* The value of a run's curve at x: the last point at or before it (NaN
+ * before its first point). */
+static double value_at(const XY *pts, size_t m, double x)
 {
-    int shown = 0, x = left;
+    double y = NAN;
+    for (size_t k = 0; k < m && pts[k].x <= x * (1 + 1e-12); k++)
+        y = pts[k].y;
+    return y;
+}
+
+static void fmt_value(char *b, size_t n, double v)
+{
+    if (!isfinite(v))
+        snprintf(b, n, "-");
+    else if (fabs(v) >= 0.01 && fabs(v) < 1000)
+        snprintf(b, n, "%.3f", v);
+    else
+        Lab_num(b, n, v);
+}
+
+/* One entry per visible run per line in a column (with its value at the
+ * cursor when there is one), or (rows 1) side by side on one line. */
+static void legend(Panel *p, Lab *lab, int top, int left, int width, int rows, const double *at)
+{
+    int shown = 0, x = left, n_vis = 0, n_hidden = 0;
+    for (int i = 0; i < lab->snap.n_runs; i++)
+        n_vis += Lab_visible(lab, &lab->snap.runs[i]);
+    n_hidden = lab->snap.n_runs - n_vis;
+    int left_over = n_vis;
     for (int i = 0; i < lab->snap.n_runs; i++) {
         const sl_run_view *v = &lab->snap.runs[i];
+        if (!Lab_visible(lab, v))
+            continue;
         char n[16], d[16], line[64];
         Lab_num(n, sizeof n, v->n);
         Lab_num(d, sizeof d, v->d > 0 ? v->d : v->planned_tokens);
-        if (rows > 1)
+        if (rows > 1 && at) {
+            fmt_value(d, sizeof d, at[i]);
+            snprintf(line, sizeof line, " N=%s %s", n, d);
+        } else if (rows > 1)
             snprintf(line, sizeof line, " N=%s D=%s", n, d);
         else
             snprintf(line, sizeof line, "%s ", n);
         int len = 2 + (int)strlen(line);
         int y = rows > 1 ? top + shown : top;
-        int last = rows > 1 ? shown == rows - 1 : x + len + 8 > left + width;
-        if (last && lab->snap.n_runs - i > 1) {
+        int last = rows > 1 ? shown == rows - 1 - (n_hidden > 0) : x + len + 8 > left + width;
+        if (last && left_over > 1) {
             CRT_color(p->win, COL_DIM);
-            mvwprintw(p->win, y, x, "+%d more", lab->snap.n_runs - i);
+            mvwprintw(p->win, y, x, "+%d more", left_over);
             return;
         }
         CRT_color(p->win, Lab_series(v->index));
@@ -119,19 +208,49 @@ static void legend(Panel *p, Lab *lab, int top, int left, int width, int rows)
         CRT_color(p->win, COL_TEXT);
         CRT_text(p->win, y, x + 2, left + width - x - 2, line);
         shown++;
+        left_over--;
         if (rows == 1)
             x += len;
     }
-    if (rows == 1 && x + 10 <= left + width) {
+    char buf[48];
+    if (n_hidden > 0) {
+        snprintf(buf, sizeof buf, "%d hidden [H S]", n_hidden);
+        CRT_color(p->win, COL_DIM);
+        if (rows > 1)
+            CRT_text(p->win, top + shown, left, width, buf);
+        else if (x + (int)strlen(buf) <= left + width)
+            CRT_text(p->win, top, x, left + width - x, buf);
+    } else if (rows == 1 && x + 10 <= left + width) {
         CRT_color(p->win, COL_DIM);
         CRT_text(p->win, top, x, left + width - x, "(N)");
     }
 }
 
+/* The x of a canvas column's centre (the cursor's position). */
+static double column_x(const Plot *pl, int col)
+{
+    double f = pl->w > 1 ? (double)col / (pl->w - 1) : 0;
+    double l = pl->x0 + f * (pl->x1 - pl->x0);
+    return pl->logx ? pow(10, l) : l;
+}
+
 static void draw(Panel *p, Lab *lab)
 {
-    char title[96];
-    snprintf(title, sizeof title, "Learning curves: test loss vs %s [c]", x_names[lab->curves_x]);
+    char title[160], sm[24] = "";
+    if (Curves_smoothing[lab->smooth] > 0)
+        snprintf(sm, sizeof sm, ", EMA %.2f", Curves_smoothing[lab->smooth]);
+    const char *unit = metrics[lab->metric].unit;
+    /* the longest title that fits the border */
+    const char *x = x_names[lab->curves_x], *nm = metrics[lab->metric].name;
+    const char *su = lab->metric == MET_TEST || lab->metric == MET_TRAIN ? "nats/tok" : unit;
+    snprintf(title, sizeof title, "Learning curves: %s%s%s%s%s vs %s [c m s x]", nm, unit[0] ? " (" : "",
+             unit, unit[0] ? ")" : "", sm, x);
+    if ((int)strlen(title) + 6 > p->w)
+        snprintf(title, sizeof title, "Curves: %s%s%s%s vs %s", nm, su[0] ? ", " : "", su, sm, x);
+    if ((int)strlen(title) + 6 > p->w)
+        snprintf(title, sizeof title, "%s%s%s%s vs %s", nm, su[0] ? ", " : "", su, sm, x);
+    if ((int)strlen(title) + 6 > p->w) /* the x axis names itself on its label row */
+        snprintf(title, sizeof title, "%s%s%s%s", nm, su[0] ? ", " : "", su, sm);
     Panel_frame(p, title);
     int ih = p->h - 2, iw = p->w - 2;
     int leg_w = iw >= 64 ? 22 : 0;
@@ -140,68 +259,132 @@ static void draw(Panel *p, Lab *lab)
     int cw = iw - 7 - (leg_w ? leg_w + 1 : 0), ch = ih - 2 - (leg_w ? 0 : 1);
     if (cw < 8 || ch < 3)
         return;
-    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+    size_t most = 1;
     for (int i = 0; i < lab->snap.n_runs; i++)
-        for (size_t k = 0; k < lab->snap.runs[i].n_rows; k++) {
-            const sl_metric_row *r = &lab->snap.runs[i].rows[k];
-            if (!usable(r))
-                continue;
-            double x = row_x(lab, r);
-            xmin = fmin(xmin, x);
-            xmax = fmax(xmax, x);
-            ymin = fmin(ymin, r->test_loss);
-            ymax = fmax(ymax, r->test_loss);
+        if (lab->snap.runs[i].n_rows > most)
+            most = lab->snap.runs[i].n_rows;
+    XY *pts = sl_xmalloc(most * sizeof *pts);
+    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        if (!Lab_visible(lab, &lab->snap.runs[i]))
+            continue;
+        size_t m = series(lab, &lab->snap.runs[i], pts);
+        for (size_t k = 0; k < m; k++) {
+            xmin = fmin(xmin, pts[k].x);
+            xmax = fmax(xmax, pts[k].x);
+            ymin = fmin(ymin, pts[k].y);
+            ymax = fmax(ymax, pts[k].y);
         }
+    }
     if (!(xmax > 0)) {
         CRT_color(p->win, COL_DIM);
-        CRT_text(p->win, 1 + ih / 2, 3, iw - 4, "waiting for the first evaluations ...");
+        int any_hidden = lab->solo[0] || lab->n_hidden;
+        CRT_text(p->win, 1 + ih / 2, 3, iw - 4,
+                 any_hidden && lab->snap.n_runs ? "every run with rows is hidden (H shows, S unsolos)"
+                 : lab->metric == MET_TEST ? "waiting for the first evaluations ..."
+                                           : "no run has rows of this metric yet");
+        free(pts);
         return;
     }
-    if (leg_w)
-        legend(p, lab, 1, 1 + iw - leg_w, leg_w, leg_rows);
-    else
-        legend(p, lab, 1, 2, iw - 2, 1);
     Plot_resize(&p->plot, cw, ch, lab->plot_mode);
-    double pad = pow(ymax / ymin, 0.05);
-    Plot_begin(&p->plot, xmin, xmax * 1.05, ymin / pad, ymax * pad, 1, 1);
-    const sl_fit_result *ns = FitSet_get(&lab->fits, SL_LAW_KAPLAN_NS);
+    int logy = metrics[lab->metric].logy;
+    if (logy) {
+        double pad = pow(ymax / ymin, 0.05);
+        Plot_begin(&p->plot, xmin, xmax * 1.05, ymin / pad, ymax * pad, 1, 1);
+    } else {
+        double pad = (ymax - ymin) * 0.05 + 1e-12;
+        Plot_begin(&p->plot, xmin, xmax * 1.05, ymin - pad, ymax + pad, 1, 0);
+    }
+    snprintf(p->plot.xname, sizeof p->plot.xname, "%s", x_units[lab->curves_x]);
+    const sl_fit_result *ns = lab->metric == MET_TEST ? FitSet_get(&lab->fits, SL_LAW_KAPLAN_NS) : NULL;
     if (ns && !ns->converged)
         ns = NULL; /* a fit still wandering would draw nonsense over the data */
-    if (lab->curves_x == CURVES_COMPUTE || !ns)
+    int envelope = lab->metric == MET_TEST && (lab->curves_x == CURVES_COMPUTE || !ns);
+    if (envelope)
         draw_envelope(&p->plot, lab);
+    if (lab->cursor >= cw)
+        lab->cursor = cw - 1;
+    double cx = lab->cursor >= 0 ? column_x(&p->plot, lab->cursor) : NAN;
+    double *at = lab->cursor >= 0 ? sl_xcalloc((size_t)lab->snap.n_runs + 1, sizeof *at) : NULL;
     for (int i = 0; i < lab->snap.n_runs; i++) {
         const sl_run_view *v = &lab->snap.runs[i];
-        double px = NAN, py = NAN;
-        for (size_t k = 0; k < v->n_rows; k++) {
-            const sl_metric_row *r = &v->rows[k];
-            if (!usable(r))
-                continue;
-            double x = row_x(lab, r);
-            if (isnan(px))
-                Plot_dot(&p->plot, x, r->test_loss, Lab_series(v->index));
+        if (!Lab_visible(lab, v))
+            continue;
+        size_t m = series(lab, v, pts);
+        if (at)
+            at[i] = value_at(pts, m, cx);
+        for (size_t k = 0; k < m; k++) {
+            if (k == 0)
+                Plot_dot(&p->plot, pts[k].x, pts[k].y, Lab_series(v->index));
             else
-                Plot_line(&p->plot, px, py, x, r->test_loss, Lab_series(v->index));
-            px = x;
-            py = r->test_loss;
+                Plot_line(&p->plot, pts[k - 1].x, pts[k - 1].y, pts[k].x, pts[k].y, Lab_series(v->index));
         }
     }
+    free(pts);
     if (ns && lab->curves_x != CURVES_COMPUTE)
         draw_ns_fit(&p->plot, lab, ns);
     Plot_draw(&p->plot, p->win, top, left);
-    CRT_color(p->win, COL_FIT);
-    CRT_text(p->win, top, left + 1, cw - 1,
-             ns && lab->curves_x != CURVES_COMPUTE ? "fit: L(N,S)" : "envelope");
+    if (lab->metric == MET_TEST) {
+        CRT_color(p->win, COL_FIT);
+        CRT_text(p->win, top, left + 1, cw - 1, ns && lab->curves_x != CURVES_COMPUTE ? "fit: L(N,S)" : "envelope");
+    }
+    if (leg_w)
+        legend(p, lab, 1, 1 + iw - leg_w, leg_w, leg_rows, at);
+    else
+        legend(p, lab, 1, 2, iw - 2, 1, NULL);
+    if (at) {
+        /* the cursor: a line through the empty cells of its column, and the
+         * selected run's value (every visible run's in a wide legend) */
+        CRT_color(p->win, COL_FOCUS);
+        for (int y = 0; y < ch; y++) {
+            size_t c = (size_t)y * (size_t)cw + (size_t)lab->cursor;
+            if (!p->plot.dots[c] && !p->plot.mark[c] && !p->plot.mark_ascii[c])
+                CRT_glyph(p->win, top + y, left + lab->cursor, L'│', '|');
+        }
+        const sl_run_view *sel = RunsPanel_selected(lab);
+        char xv[16], yv[16], line[160];
+        Lab_num(xv, sizeof xv, cx);
+        if (sel && Lab_visible(lab, sel)) {
+            fmt_value(yv, sizeof yv, at[sel - lab->snap.runs]);
+            snprintf(line, sizeof line, " %s %s: %s %s %s ", xv, x_units[lab->curves_x], sel->id, yv, unit);
+        } else {
+            snprintf(line, sizeof line, " cursor at %s %s ", xv, x_units[lab->curves_x]);
+        }
+        CRT_text(p->win, p->h - 1, 2, p->w - 4, line);
+        free(at);
+    }
 }
 
 static int key(Panel *p, Lab *lab, int ch)
 {
-    (void)p;
-    if (ch == 'c' || ch == KEY_LEFT || ch == KEY_RIGHT || ch == 'h' || ch == 'l') {
-        int d = ch == KEY_LEFT || ch == 'h' ? CURVES_COUNT - 1 : 1;
-        lab->curves_x = (CurvesX)((lab->curves_x + d) % CURVES_COUNT);
+    int cw = p->plot.w > 0 ? p->plot.w : 1;
+    switch (ch) {
+    case 'c':
+        lab->curves_x = (CurvesX)((lab->curves_x + 1) % CURVES_COUNT);
+        return H_REDRAW;
+    case KEY_LEFT: case 'h':
+        lab->cursor = lab->cursor < 0 ? cw - 1 : lab->cursor > 0 ? lab->cursor - 1 : 0;
+        return H_REDRAW;
+    case KEY_RIGHT: case 'l':
+        lab->cursor = lab->cursor < 0 ? cw - 1 : lab->cursor + 1 < cw ? lab->cursor + 1 : cw - 1;
+        return H_REDRAW;
+    case 'x':
+        lab->cursor = lab->cursor < 0 ? cw - 1 : -1;
         return H_REDRAW;
     }
     return H_IGNORED;
 }
 
-const PanelClass CurvesPanel_class = {"curves", draw, key, NULL};
+/* A click on the canvas puts the cursor there. */
+static int click(Panel *p, Lab *lab, int y, int x)
+{
+    (void)y;
+    int col = x - 8; /* left of the canvas: the border and 7 columns of labels */
+    if (col >= 0 && col < p->plot.w) {
+        lab->cursor = col;
+        return H_REDRAW;
+    }
+    return H_HANDLED;
+}
+
+const PanelClass CurvesPanel_class = {"curves", draw, key, click};

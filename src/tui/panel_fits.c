@@ -72,7 +72,7 @@ void FitsPanel_track(Lab *lab)
 
 static void draw(Panel *p, Lab *lab)
 {
-    Panel_frame(p, "Fits (vs published)");
+    Panel_frame(p, "Fits (vs published): N_c params, D_c B tokens, S_c steps, C_c FLOP, E nats/token");
     int iw = p->w - 2, ih = p->h - 2;
     /* lines: one per law and one per parameter */
     int line = 0, y = 1;
@@ -132,6 +132,9 @@ static void draw(Panel *p, Lab *lab)
             y++;
         }
     }
+    if (p->scroll > line - 1)
+        p->scroll = line > 0 ? line - 1 : 0;
+    Lab_scrollCue(p->win, p->scroll, ih - 1, line);
     if (lab->fits.seconds > 0 && p->h > 4) {
         CRT_color(p->win, COL_DIM);
         snprintf(buf, sizeof buf, " refit %.1f ms ", lab->fits.seconds * 1e3);

@@ -53,6 +53,7 @@ static void draw(Panel *p, Lab *lab)
         snprintf(buf, sizeof buf, " dL %.3f", dl);
         CRT_text(p->win, 1 + row, 1 + label + bw, tail, buf);
     }
+    Lab_scrollCue(p->win, p->scroll, ih, lab->snap.n_runs);
 }
 
 static int key(Panel *p, Lab *lab, int ch)

@@ -7,6 +7,7 @@
 #include "lab.h"
 
 static const char *const axis_names[AXIS_COUNT] = {"N (parameters)", "D (tokens)", "C (FLOP)"};
+static const char *const axis_units[AXIS_COUNT] = {"parameters", "tokens", "FLOP"};
 
 /* The x of a run on the axis, and its best loss; 0 when it has none yet. */
 static int run_point(const Lab *lab, const sl_run_view *v, double *x, double *y)
@@ -96,7 +97,9 @@ static void band_update(const Lab *lab, const sl_fit_result *fit, double x0, dou
 static void draw(Panel *p, Lab *lab)
 {
     char title[96];
-    snprintf(title, sizeof title, "Law: loss vs %s [a]", axis_names[lab->axis]);
+    snprintf(title, sizeof title, "Law: loss (nats/token) vs %s [a]", axis_names[lab->axis]);
+    if ((int)strlen(title) + 6 > p->w)
+        snprintf(title, sizeof title, "Law: loss (nats/token) vs %.1s [a]", axis_names[lab->axis]);
     Panel_frame(p, title);
     int ih = p->h - 2, iw = p->w - 2;
     int top = 1, left = 1 + 7, cw = iw - 7, ch = ih - 3;
@@ -132,6 +135,7 @@ static void draw(Panel *p, Lab *lab)
     double pad = pow(ymax / ymin, 0.08) * 1.01;
     Plot_resize(&p->plot, cw, ch, lab->plot_mode);
     Plot_begin(&p->plot, x0, x1, ymin / pad, ymax * pad, 1, 1);
+    snprintf(p->plot.xname, sizeof p->plot.xname, "%s", axis_units[lab->axis]);
     if (fit) {
         int cols = cw * 2 < BAND_MAX ? cw * 2 : BAND_MAX;
         band_update(lab, fit, x0, x1, cols);

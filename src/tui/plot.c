@@ -170,19 +170,29 @@ void Plot_mark(Plot *p, double x, double y, wchar_t wc, char ascii, ColorId c)
 void Plot_fmt(char *buf, size_t n, double v)
 {
     double e = log10(fabs(v));
-    if (v != 0 && fabs(e - round(e)) < 1e-9 && (e >= 3 || e <= -2))
+    char tmp[32];
+    if (v != 0 && fabs(e - round(e)) < 1e-9 && (e >= 3 || e <= -2)) {
         snprintf(buf, n, "1e%d", (int)round(e));
-    else if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-2)) {
-        /* 2e+04 -> 2e4: axis labels are short */
-        char tmp[32];
+        return;
+    }
+    if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-2))
         snprintf(tmp, sizeof tmp, "%.0e", v);
-        char *mark = strchr(tmp, 'e');
-        int ex = mark ? atoi(mark + 1) : 0;
-        if (mark)
-            *mark = 0;
+    else
+        snprintf(tmp, sizeof tmp, "%.3g", v);
+    /* 2e+04 -> 2e4, 7e+03 -> 7e3: axis labels are short */
+    char *mark = strchr(tmp, 'e');
+    if (mark) {
+        int ex = atoi(mark + 1);
+        *mark = 0;
         snprintf(buf, n, "%se%d", tmp, ex);
     } else
-        snprintf(buf, n, "%.3g", v);
+        snprintf(buf, n, "%s", tmp);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 /* Ticks of an axis over [lo, hi] (logs when log): majors at decades, or at
@@ -217,6 +227,7 @@ static void ticks(double lo, double hi, int log, double *maj, int *nmaj, double 
             maj[n++] = mnr[i];
         *nmaj = n;
         *nmnr = 0;
+        qsort(maj, (size_t)n, sizeof *maj, cmp_double);
     }
     if (*nmaj < 2) {
         /* a narrow range (the first evaluations all near ln V): round values */
@@ -250,20 +261,46 @@ static wchar_t cell_glyph(PlotMode mode, uint8_t b, char *ascii)
     return 0;
 }
 
+/* Which labels an axis gets: every decade first, then the other majors where
+ * they overlap no label placed already (in cells along the axis; each label
+ * needs len cells and one of space). Labels are kept in value order. */
+typedef struct {
+    int pos, len, on;
+} Label;
+
+static void place_labels(Label *lab, const double *maj, int n, int lo, int hi, int logv)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            int dec = logv && is_decade(maj[i]);
+            if (pass == 0 ? !dec && logv : dec || !logv)
+                continue;
+            if (lab[i].pos < lo || lab[i].pos + lab[i].len > hi)
+                continue;
+            int clash = 0;
+            for (int k = 0; k < n && !clash; k++)
+                clash = lab[k].on && lab[i].pos < lab[k].pos + lab[k].len + 1 &&
+                        lab[k].pos < lab[i].pos + lab[i].len + 1;
+            lab[i].on = !clash;
+        }
+}
+
 void Plot_draw(Plot *p, WINDOW *w, int top, int left)
 {
     double maj[64], mnr[128];
     int nmaj, nmnr;
-    char buf[32];
+    char text[64][16];
+    Label lab[64];
     /* x axis */
     ticks(p->x0, p->x1, p->logx, maj, &nmaj, mnr, &nmnr, 64);
     CRT_color(w, COL_AXIS);
     CRT_hline(w, top + p->h, left, p->w, L'─', '-');
-    int lastx = -100;
     for (int i = 0; i < nmnr; i++) {
         int cx = (int)lround((log10(mnr[i]) - p->x0) / (p->x1 - p->x0) * (p->w - 1));
         CRT_glyph(w, top + p->h, left + cx, L'┬', '-');
     }
+    /* the axis name (with its unit) at the right end of the label row */
+    int name_len = (int)strlen(p->xname), room = p->w - (name_len ? name_len + 1 : 0);
     for (int i = 0; i < nmaj; i++) {
         double l = p->logx ? log10(maj[i]) : maj[i];
         int cx = (int)lround((l - p->x0) / (p->x1 - p->x0) * (p->w - 1));
@@ -271,20 +308,25 @@ void Plot_draw(Plot *p, WINDOW *w, int top, int left)
         if (!p->logx || is_decade(maj[i]))
             for (int y = 0; y < p->h; y++)
                 p->grid[(size_t)y * (size_t)p->w + (size_t)cx] = 1;
-        Plot_fmt(buf, sizeof buf, maj[i]);
-        int len = (int)strlen(buf), lx = cx - len / 2;
+        Plot_fmt(text[i], sizeof text[i], maj[i]);
+        int len = (int)strlen(text[i]), lx = cx - len / 2;
         if (lx < 0)
             lx = 0;
         if (lx + len > p->w)
             lx = p->w - len;
-        if (lx > lastx + 1) {
-            CRT_text(w, top + p->h + 1, left + lx, len, buf);
-            lastx = lx + len;
-        }
+        lab[i] = (Label){lx, len, 0};
+    }
+    place_labels(lab, maj, nmaj, 0, room, p->logx);
+    for (int i = 0; i < nmaj; i++)
+        if (lab[i].on)
+            CRT_text(w, top + p->h + 1, left + lab[i].pos, lab[i].len, text[i]);
+    if (name_len && name_len < p->w) {
+        CRT_color(w, COL_DIM);
+        CRT_text(w, top + p->h + 1, left + p->w - name_len, name_len, p->xname);
+        CRT_color(w, COL_AXIS);
     }
     /* y axis */
     ticks(p->y0, p->y1, p->logy, maj, &nmaj, mnr, &nmnr, 64);
-    int lasty = -100;
     for (int y = 0; y < p->h; y++)
         CRT_glyph(w, top + y, left - 1, L'│', '|');
     for (int i = 0; i < nmnr; i++) {
@@ -298,12 +340,17 @@ void Plot_draw(Plot *p, WINDOW *w, int top, int left)
         if (!p->logy || is_decade(maj[i]))
             for (int x = 0; x < p->w; x++)
                 p->grid[(size_t)cy * (size_t)p->w + (size_t)x] = 1;
-        if (cy != lasty) {
-            Plot_fmt(buf, sizeof buf, maj[i]);
-            mvwprintw(w, top + cy, left - 1 - (int)strlen(buf) > 0 ? left - 1 - (int)strlen(buf) : 0, "%s", buf);
-            lasty = cy;
-        }
+        Plot_fmt(text[i], sizeof text[i], maj[i]);
+        lab[i] = (Label){cy, 1, 0}; /* one row each; a clash is the same or next row */
     }
+    for (int i = 0; i < nmaj; i++)
+        lab[i].len = 0; /* rows: labels may touch, not share one */
+    place_labels(lab, maj, nmaj, 0, p->h, p->logy);
+    for (int i = 0; i < nmaj; i++)
+        if (lab[i].on) {
+            int len = (int)strlen(text[i]), lx = left - 1 - len;
+            mvwprintw(w, top + lab[i].pos, lx > 0 ? lx : 0, "%s", text[i]);
+        }
     CRT_glyph(w, top + p->h, left - 1, L'└', '+');
     /* the canvas */
     for (int y = 0; y < p->h; y++)

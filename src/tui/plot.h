@@ -18,6 +18,7 @@ typedef struct {
     char *mark_ascii;
     double x0, x1, y0, y1; /* log10 of the range when the axis is logarithmic */
     int logx, logy;
+    char xname[32]; /* the x axis's name and unit, drawn at the right of its labels */
 } Plot;
 
 void Plot_resize(Plot *p, int w, int h, PlotMode mode);
@@ -31,7 +32,8 @@ void Plot_span(Plot *p, double x, double ylo, double yhi, ColorId c);
 /* A glyph at a data point (wins over dots in its cell). */
 void Plot_mark(Plot *p, double x, double y, wchar_t wc, char ascii, ColorId c);
 /* The canvas at (top, left) of w; y tick labels in the `left` columns before
- * it, the x axis and its labels in the two rows under it. */
+ * it, the x axis and its labels in the two rows under it. Ticks are sorted and
+ * every decade is labelled before any other tick. */
 void Plot_draw(Plot *p, WINDOW *w, int top, int left);
 
 /* Tick label text: decades as 1e3, others in 3 significant digits. */

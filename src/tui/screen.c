@@ -3,6 +3,7 @@
  * engine's wake-up pipe, takes a snapshot at most every FRAME seconds, and
  * redraws only the panels whose data moved, with one doupdate per frame. */
 #include "screen.h"
+#include "settings.h"
 
 #include "scalelab/store.h"
 
@@ -32,12 +33,11 @@
 #define MIN_W 80
 #define MIN_H 24
 
-enum { P_CURVES, P_LAW, P_FITS, P_RUNS, P_SELECT, P_GAUGE, P_COUNT };
-typedef enum { OV_NONE, OV_HELP, OV_PICKER, OV_EXPORT, OV_QUIT } Overlay;
+typedef enum { OV_NONE, OV_HELP, OV_PICKER, OV_EXPORT, OV_QUIT, OV_CANCEL } Overlay;
 
 #define MAX_PRESETS 64
 
-typedef struct {
+struct Screen {
     Lab lab;
     Panel panels[P_COUNT];
     WINDOW *status;
@@ -62,29 +62,12 @@ typedef struct {
     double t_start, last_frame, last_submit, last_tick, last_plots;
     int plots_stale;
     uint64_t submitted_gen;
-} Screen;
-
-const KeyHelp Screen_keys[] = {
-    {"? F1", "this help (any key closes it)"},
-    {"q", "quit (asks while runs train; they checkpoint)"},
-    {"Tab S-Tab", "next / previous panel (or click a panel)"},
-    {"arrows hjkl", "move in the focused panel"},
-    {"space", "pause every run / resume them"},
-    {"P R X", "pause, resume, cancel the selected run"},
-    {"D", "duplicate the selected run with another seed"},
-    {"+ -", "runs: raise / lower priority; selectors: change"},
-    {"Enter", "selectors: apply the previewed sweep"},
-    {"a", "law plot axis: N, D, C"},
-    {"c", "learning curves against tokens, compute, steps"},
-    {"p", "preset picker"},
-    {"e", "export fits.csv, runs.csv, curves.csv"},
-    {"t", "next theme"},
-    {"b", "plot dots: braille, blocks, ASCII"},
-    {"Ctrl-L", "redraw the screen"},
-    {NULL, NULL},
+    int help_scroll;
+    Settings settings;
+    char cancel_id[SL_RUN_ID_MAX]; /* the run the cancel question is about */
 };
 
-static const PanelClass *const classes[P_COUNT] = {&CurvesPanel_class, &LawPanel_class,
+const PanelClass *const Screen_classes[P_COUNT] = {&CurvesPanel_class, &LawPanel_class,
                                                    &FitsPanel_class,   &RunsPanel_class,
                                                    &SelectPanel_class, &GaugePanel_class};
 
@@ -236,19 +219,53 @@ static WINDOW *overlay_win(Screen *s, int h, int w)
     return s->ovwin;
 }
 
-static void draw_help(Screen *s)
+/* The help: the key table by scope, a heading before each scope's keys. */
+static int help_lines(int *scope_of, int *entry_of, int max)
 {
     int n = 0;
-    while (Screen_keys[n].keys)
-        n++;
-    WINDOW *w = overlay_win(s, n + 4, 66);
-    CRT_box(w, COL_FOCUS, "Keys");
-    for (int i = 0; i < n && i + 2 < getmaxy(w) - 1; i++) {
-        CRT_color(w, COL_TITLE);
-        mvwprintw(w, 2 + i, 2, "%-12s", Screen_keys[i].keys);
-        CRT_color(w, COL_TEXT);
-        CRT_text(w, 2 + i, 15, getmaxx(w) - 17, Screen_keys[i].what);
+    static const int scopes[] = {KEYS_ANYWHERE, P_CURVES, P_LAW, P_FITS, P_RUNS, P_SELECT, P_GAUGE};
+    for (size_t k = 0; k < sizeof scopes / sizeof scopes[0]; k++) {
+        int first = 1;
+        for (int i = 0; Screen_keys[i].label && n + 2 < max; i++) {
+            if (Screen_keys[i].scope != scopes[k])
+                continue;
+            if (first) {
+                scope_of[n] = scopes[k];
+                entry_of[n++] = -1;
+                first = 0;
+            }
+            scope_of[n] = scopes[k];
+            entry_of[n++] = i;
+        }
     }
+    return n;
+}
+
+static void draw_help(Screen *s)
+{
+    int scope_of[128], entry_of[128];
+    int n = help_lines(scope_of, entry_of, 128);
+    WINDOW *w = overlay_win(s, n + 4, 100);
+    CRT_box(w, COL_FOCUS, "Keys (Up/Down scroll, any other key closes)");
+    int rows = getmaxy(w) - 3, iw = getmaxx(w) - 4;
+    if (s->help_scroll > n - rows)
+        s->help_scroll = n - rows;
+    if (s->help_scroll < 0)
+        s->help_scroll = 0;
+    for (int r = 0; r < rows && s->help_scroll + r < n; r++) {
+        int i = s->help_scroll + r, y = 2 + r;
+        if (entry_of[i] < 0) {
+            CRT_color(w, COL_HEADER);
+            CRT_text(w, y, 2, iw, Screen_scopeName(scope_of[i]));
+            continue;
+        }
+        const KeyAction *k = &Screen_keys[entry_of[i]];
+        CRT_color(w, COL_TITLE);
+        CRT_text(w, y, 3, 18, k->label);
+        CRT_color(w, COL_TEXT);
+        CRT_text(w, y, 22, iw - 20, k->what);
+    }
+    Lab_scrollCue(w, s->help_scroll, rows, n);
 }
 
 static void scan_presets(Screen *s)
@@ -348,6 +365,19 @@ static void draw_quit(Screen *s)
     CRT_text(w, 5, 2, 62, "Quit now? [y/n]");
 }
 
+static void draw_cancel(Screen *s)
+{
+    WINDOW *w = overlay_win(s, 7, 70);
+    CRT_box(w, COL_WARN, "Cancel?");
+    CRT_color(w, COL_TEXT);
+    char buf[160];
+    snprintf(buf, sizeof buf, "Cancel run %s?", s->cancel_id);
+    CRT_text(w, 2, 2, 66, buf);
+    CRT_text(w, 3, 2, 66, "It checkpoints and stops; R queues it again.");
+    CRT_color(w, COL_TITLE);
+    CRT_text(w, 5, 2, 66, "Cancel it? [y/n]");
+}
+
 static void draw_overlay(Screen *s)
 {
     switch (s->ov) {
@@ -355,6 +385,7 @@ static void draw_overlay(Screen *s)
     case OV_PICKER: draw_picker(s); break;
     case OV_EXPORT: draw_export(s); break;
     case OV_QUIT: draw_quit(s); break;
+    case OV_CANCEL: draw_cancel(s); break;
     default: return;
     }
     wnoutrefresh(s->ovwin);
@@ -563,11 +594,27 @@ static void overlay_key(Screen *s, int ch)
     Lab *lab = &s->lab;
     switch (s->ov) {
     case OV_HELP:
-        close_overlay(s);
+        if (ch == KEY_UP || ch == 'k')
+            s->help_scroll--;
+        else if (ch == KEY_DOWN || ch == 'j')
+            s->help_scroll++;
+        else if (ch == KEY_PPAGE)
+            s->help_scroll -= 10;
+        else if (ch == KEY_NPAGE)
+            s->help_scroll += 10;
+        else
+            close_overlay(s);
         break;
     case OV_QUIT:
         if (ch == 'y' || ch == 'Y' || ch == 'q')
             s->quit = 1;
+        close_overlay(s);
+        break;
+    case OV_CANCEL:
+        if (ch == 'y' || ch == 'Y')
+            RunsPanel_act(lab, s->cancel_id, 'X');
+        else
+            Lab_message(lab, "%s: not cancelled", s->cancel_id);
         close_overlay(s);
         break;
     case OV_PICKER:
@@ -625,6 +672,242 @@ static void handle_flags(Screen *s, Panel *p, int f)
         s->quit = 1;
 }
 
+/* ---- the actions of the key table ------------------------------------------------ */
+
+/* The focused panel's own handler (for keys scoped to it). */
+static void act_panel(Screen *s, int ch)
+{
+    Panel *p = &s->panels[s->focus];
+    if (p->cls->key)
+        handle_flags(s, p, p->cls->key(p, &s->lab, ch));
+}
+
+/* A panel's handler whatever has the focus (P R D act on the selected run). */
+static void act_on(Screen *s, int panel, int ch)
+{
+    Panel *p = &s->panels[panel];
+    if (p->cls->key)
+        handle_flags(s, p, p->cls->key(p, &s->lab, ch));
+}
+static void act_runs(Screen *s, int ch) { act_on(s, P_RUNS, ch); }
+static void act_curves(Screen *s, int ch) { act_on(s, P_CURVES, ch); }
+
+static void act_help(Screen *s, int ch)
+{
+    (void)ch;
+    s->help_scroll = 0;
+    s->ov = OV_HELP;
+}
+
+static void act_quit(Screen *s, int ch)
+{
+    (void)ch;
+    ask_quit(s);
+}
+
+static void act_focus(Screen *s, int ch) { focus(s, s->focus + (ch == KEY_BTAB ? -1 : 1)); }
+
+static void act_pause_all(Screen *s, int ch)
+{
+    (void)ch;
+    pause_all(&s->lab);
+}
+
+static void act_cancel(Screen *s, int ch)
+{
+    (void)ch;
+    Lab *lab = &s->lab;
+    const sl_run_view *v = RunsPanel_selected(lab);
+    if (!v)
+        return;
+    if (!lab->engine) {
+        Lab_message(lab, "watching a store: runs are controlled by the process that trains them");
+        return;
+    }
+    snprintf(s->cancel_id, sizeof s->cancel_id, "%s", v->id);
+    s->ov = OV_CANCEL;
+}
+
+static void act_axis(Screen *s, int ch)
+{
+    (void)ch;
+    s->lab.axis = (Axis)((s->lab.axis + 1) % AXIS_COUNT);
+    s->all_dirty = 1;
+}
+
+static void act_dots(Screen *s, int ch)
+{
+    (void)ch;
+    Lab *lab = &s->lab;
+    lab->plot_mode = CRT_utf8 ? (PlotMode)((lab->plot_mode + 1) % 3) : PLOT_ASCII;
+    s->all_dirty = 1;
+}
+
+static void act_picker(Screen *s, int ch)
+{
+    (void)ch;
+    Lab *lab = &s->lab;
+    if (!lab->engine) {
+        Lab_message(lab, "watching a store: no presets to pick");
+        return;
+    }
+    scan_presets(s);
+    s->pick = 0;
+    for (int i = 0; i < s->n_presets; i++)
+        if (!strcmp(s->pr_name[i], lab->preset_name))
+            s->pick = i;
+    s->ov = OV_PICKER;
+}
+
+static void act_export(Screen *s, int ch)
+{
+    (void)ch;
+    Lab *lab = &s->lab;
+    if (!s->export_dir[0])
+        snprintf(s->export_dir, sizeof s->export_dir, "export/%s", lab->snap.name[0] ? lab->snap.name : "sweep");
+    s->ov = OV_EXPORT;
+}
+
+static void act_theme(Screen *s, int ch)
+{
+    (void)ch;
+    next_theme(s);
+}
+
+static void act_metric(Screen *s, int ch)
+{
+    Lab *lab = &s->lab;
+    lab->metric = (Metric)((lab->metric + (ch == 'M' ? MET_COUNT - 1 : 1)) % MET_COUNT);
+    Lab_message(lab, "curves: %s", Curves_metricName(lab->metric));
+    s->panels[P_CURVES].dirty = 1;
+}
+
+static void act_smooth(Screen *s, int ch)
+{
+    (void)ch;
+    Lab *lab = &s->lab;
+    lab->smooth = (lab->smooth + 1) % CURVES_SMOOTHINGS;
+    if (lab->smooth)
+        Lab_message(lab, "curves smoothed: EMA weight %.2f (s changes it)", Curves_smoothing[lab->smooth]);
+    else
+        Lab_message(lab, "curves not smoothed");
+    s->panels[P_CURVES].dirty = 1;
+}
+
+static void act_hide(Screen *s, int ch)
+{
+    Lab *lab = &s->lab;
+    const sl_run_view *v = RunsPanel_selected(lab);
+    if (!v)
+        return;
+    if (ch == 'S') {
+        if (!strcmp(lab->solo, v->id)) {
+            lab->solo[0] = 0;
+            Lab_message(lab, "every run shown again");
+        } else {
+            snprintf(lab->solo, sizeof lab->solo, "%s", v->id);
+            Lab_message(lab, "%s alone (S again shows all)", v->id);
+        }
+    } else {
+        int k = -1;
+        for (int i = 0; i < lab->n_hidden; i++)
+            if (!strcmp(lab->hidden[i], v->id))
+                k = i;
+        if (k >= 0) {
+            memmove(lab->hidden[k], lab->hidden[k + 1], (size_t)(lab->n_hidden - k - 1) * SL_RUN_ID_MAX);
+            lab->n_hidden--;
+            Lab_message(lab, "%s shown", v->id);
+        } else if (lab->n_hidden < LAB_HIDDEN_MAX) {
+            snprintf(lab->hidden[lab->n_hidden++], SL_RUN_ID_MAX, "%s", v->id);
+            Lab_message(lab, "%s hidden (H again shows it)", v->id);
+        }
+    }
+    s->all_dirty = 1;
+}
+
+static void act_sort(Screen *s, int ch)
+{
+    Lab *lab = &s->lab;
+    if (ch == 'O')
+        lab->sort_desc = !lab->sort_desc;
+    else
+        lab->sort_col = (lab->sort_col + 1) % RunsPanel_columns();
+    Lab_message(lab, "runs sorted by %s, %s", RunsPanel_columnName(lab->sort_col),
+                lab->sort_desc ? "descending" : "ascending");
+    s->panels[P_RUNS].dirty = 1;
+}
+
+static void act_redraw(Screen *s, int ch)
+{
+    (void)ch;
+    clearok(curscr, TRUE);
+    s->all_dirty = 1;
+}
+
+#define ARROWS_UD KEY_UP, KEY_DOWN, 'k', 'j'
+#define ARROWS_LR KEY_LEFT, KEY_RIGHT, 'h', 'l'
+
+const KeyAction Screen_keys[] = {
+    {KEYS_ANYWHERE, "? F1", "this help (Up/Down scroll it, any other key closes it)", {'?', KEY_F(1)}, act_help},
+    {KEYS_ANYWHERE, "q", "quit (asks while runs train; they checkpoint)", {'q', 'Q'}, act_quit},
+    {KEYS_ANYWHERE, "Tab S-Tab", "next / previous panel (or click a panel)", {'\t', KEY_BTAB}, act_focus},
+    {KEYS_ANYWHERE, "mouse", "click focuses a panel and selects in it; the wheel scrolls", {0}, NULL},
+    {KEYS_ANYWHERE, "space", "pause every run / resume them", {' '}, act_pause_all},
+    {KEYS_ANYWHERE, "P R", "pause, resume the selected run", {'P', 'R'}, act_runs},
+    {KEYS_ANYWHERE, "X", "cancel the selected run (asks first)", {'X'}, act_cancel},
+    {KEYS_ANYWHERE, "D", "duplicate the selected run with another seed", {'D'}, act_runs},
+    {KEYS_ANYWHERE, "a", "law plot axis: N, D, C", {'a'}, act_axis},
+    {KEYS_ANYWHERE, "c", "learning curves against tokens, compute, steps", {'c'}, act_curves},
+    {KEYS_ANYWHERE, "m M", "curves: next / previous metric (test loss, train loss, learning rate, "
+                           "gradient norm, noise scale)", {'m', 'M'}, act_metric},
+    {KEYS_ANYWHERE, "s", "curves: smoothing (EMA weight 0, 0.6, 0.8, 0.9, 0.95, 0.99)", {'s'}, act_smooth},
+    {KEYS_ANYWHERE, "x", "curves: cursor on / off (it reads out the runs' values)", {'x'}, act_curves},
+    {KEYS_ANYWHERE, "H", "hide / show the selected run's curve", {'H'}, act_hide},
+    {KEYS_ANYWHERE, "S", "show the selected run alone / every run", {'S'}, act_hide},
+    {KEYS_ANYWHERE, "o O", "runs: sort by the next column / reverse the order", {'o', 'O'}, act_sort},
+    {KEYS_ANYWHERE, "p", "preset picker", {'p'}, act_picker},
+    {KEYS_ANYWHERE, "e", "export fits.csv, runs.csv, curves.csv", {'e'}, act_export},
+    {KEYS_ANYWHERE, "t", "next theme", {'t'}, act_theme},
+    {KEYS_ANYWHERE, "b", "plot dots: braille, blocks, ASCII", {'b'}, act_dots},
+    {KEYS_ANYWHERE, "Ctrl-L", "redraw the screen", {12}, act_redraw},
+    {P_CURVES, "Left Right h l", "move the cursor (turns it on; click the plot to place it)", {ARROWS_LR}, act_panel},
+    {P_LAW, "Left Right h l", "law plot axis: N, D, C", {ARROWS_LR}, act_panel},
+    {P_FITS, "Up Down j k", "scroll the laws", {ARROWS_UD}, act_panel},
+    {P_RUNS, "Up Down j k", "select a run", {ARROWS_UD}, act_panel},
+    {P_RUNS, "PgUp PgDn g G", "a page up / down, first / last run",
+     {KEY_PPAGE, KEY_NPAGE, KEY_HOME, KEY_END, 'g', 'G'}, act_panel},
+    {P_RUNS, "Left Right h l", "scroll the columns sideways (the id stays)", {ARROWS_LR}, act_panel},
+    {P_RUNS, "+ -", "raise / lower the selected run's priority (lower starts first)", {'+', '-', '='}, act_panel},
+    {P_SELECT, "Up Down j k", "the axis: N, D, C (also the law plot's)", {ARROWS_UD}, act_panel},
+    {P_SELECT, "Left Right h l", "the field: min, max, points per decade", {ARROWS_LR}, act_panel},
+    {P_SELECT, "+ -", "change the field (the preview shows the runs added or dropped)",
+     {'+', '-', '=', '_'}, act_panel},
+    {P_SELECT, "Enter", "apply the previewed sweep", {'\n', '\r', KEY_ENTER}, act_panel},
+    {P_GAUGE, "Up Down j k", "scroll the runs", {ARROWS_UD}, act_panel},
+    {0, NULL, NULL, {0}, NULL},
+};
+
+const char *Screen_scopeName(int scope)
+{
+    if (scope == KEYS_ANYWHERE)
+        return "anywhere";
+    static const char *const names[P_COUNT] = {"learning curves", "law plot", "fits", "runs",
+                                                "selectors", "overfitting gauge"};
+    return scope >= 0 && scope < P_COUNT ? names[scope] : "?";
+}
+
+static const KeyAction *lookup(int scope, int ch)
+{
+    for (int i = 0; Screen_keys[i].label; i++) {
+        if (Screen_keys[i].scope != scope || !Screen_keys[i].act)
+            continue;
+        for (int k = 0; k < 12 && Screen_keys[i].codes[k]; k++)
+            if (Screen_keys[i].codes[k] == ch)
+                return &Screen_keys[i];
+    }
+    return NULL;
+}
+
 static void key(Screen *s, int ch)
 {
     Lab *lab = &s->lab;
@@ -635,6 +918,7 @@ static void key(Screen *s, int ch)
     }
     if (s->ov != OV_NONE) {
         overlay_key(s, ch);
+        s->all_dirty = 1;
         return;
     }
     if (ch == KEY_MOUSE) {
@@ -661,76 +945,12 @@ static void key(Screen *s, int ch)
             ask_quit(s);
         return;
     }
-    Panel *p = &s->panels[s->focus];
-    /* the focused panel first: it may use + - Enter and the arrows */
-    if (p->cls->key) {
-        int f = p->cls->key(p, lab, ch);
-        if (f != H_IGNORED) {
-            handle_flags(s, p, f);
-            return;
-        }
-    }
-    switch (ch) {
-    case '?': case KEY_F(1):
-        s->ov = OV_HELP;
-        break;
-    case 'q': case 'Q':
-        ask_quit(s);
-        break;
-    case '\t':
-        focus(s, s->focus + 1);
-        break;
-    case KEY_BTAB:
-        focus(s, s->focus - 1);
-        break;
-    case ' ':
-        pause_all(lab);
-        break;
-    case 'P': case 'R': case 'X': case 'D': {
-        Panel *r = &s->panels[P_RUNS];
-        handle_flags(s, r, r->cls->key(r, lab, ch));
-        break;
-    }
-    case 'a':
-        lab->axis = (Axis)((lab->axis + 1) % AXIS_COUNT);
-        s->all_dirty = 1;
-        break;
-    case 'c': {
-        Panel *c = &s->panels[P_CURVES];
-        handle_flags(s, c, c->cls->key(c, lab, 'c'));
-        break;
-    }
-    case 'b':
-        lab->plot_mode = CRT_utf8 ? (PlotMode)((lab->plot_mode + 1) % 3) : PLOT_ASCII;
-        s->all_dirty = 1;
-        break;
-    case 'p':
-        if (!lab->engine) {
-            Lab_message(lab, "watching a store: no presets to pick");
-            break;
-        }
-        scan_presets(s);
-        s->pick = 0;
-        for (int i = 0; i < s->n_presets; i++)
-            if (!strcmp(s->pr_name[i], lab->preset_name))
-                s->pick = i;
-        s->ov = OV_PICKER;
-        break;
-    case 'e':
-        if (!s->export_dir[0])
-            snprintf(s->export_dir, sizeof s->export_dir, "export/%s", lab->snap.name[0] ? lab->snap.name : "sweep");
-        s->ov = OV_EXPORT;
-        break;
-    case 't':
-        next_theme(s);
-        break;
-    case 12: /* Ctrl-L */
-        clearok(curscr, TRUE);
-        s->all_dirty = 1;
-        break;
-    default:
+    const KeyAction *a = lookup(s->focus, ch);
+    if (!a)
+        a = lookup(KEYS_ANYWHERE, ch);
+    if (!a)
         return;
-    }
+    a->act(s, ch);
     s->all_dirty |= s->ov != OV_NONE;
 }
 
@@ -949,11 +1169,31 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     lab->opts = o;
     lab->plot_mode = utf8 ? PLOT_BRAILLE : PLOT_ASCII;
     lab->sel_run = 0;
+    lab->cursor = -1;
     for (int i = 0; i < P_COUNT; i++)
-        s->panels[i].cls = classes[i];
+        s->panels[i].cls = Screen_classes[i];
     s->focus = P_RUNS;
+    char note[1200] = "";
+    if (o->bench_frames <= 0) {
+        Settings_load(&s->settings, lab, note, sizeof note);
+        if (s->settings.focus >= 0)
+            s->focus = s->settings.focus;
+        if (!utf8)
+            lab->plot_mode = PLOT_ASCII;
+    }
     int rc = load_theme(&lab->theme, o->theme, err);
+    if (rc == SL_OK && !o->theme && s->settings.theme[0]) {
+        /* the saved theme, if it is still there */
+        char path[1024];
+        sl_error e;
+        Theme t;
+        if (Theme_find(s->settings.theme, path, sizeof path, &e) == SL_OK && Theme_load(&t, path, &e) == SL_OK)
+            lab->theme = t;
+        else if (!note[0])
+            snprintf(note, sizeof note, "settings: %s (the default theme is used)", e.msg);
+    }
     if (rc != SL_OK) {
+        Settings_free(&s->settings);
         free(s);
         return rc;
     }
@@ -964,6 +1204,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         if (!null || CRT_init(null, !utf8) != 0) {
             if (null)
                 fclose(null);
+            Settings_free(&s->settings);
             free(s);
             return sl_fail(err, SL_ERUNTIME, "cannot start curses for the frame benchmark (is TERM set?)");
         }
@@ -974,6 +1215,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         sl_snapshot_free(&lab->snap);
         FitSet_free(&lab->fits);
         fclose(null);
+        Settings_free(&s->settings);
         free(s);
         return rc;
     }
@@ -987,11 +1229,13 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
             rc = sl_preset_load(&p, path, err);
         sl_preset_free(&p);
         if (rc != SL_OK) {
+            Settings_free(&s->settings);
             free(s);
             return rc;
         }
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        Settings_free(&s->settings);
         free(s);
         return sl_fail(err, SL_EINPUT, "the lab needs a terminal (for a sweep without one: scalelab run PRESET)");
     }
@@ -999,6 +1243,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     /* Engine and fitter threads block every signal; the handlers only write
      * to a pipe that the event loop reads (see signals_install). */
     if (signals_install() != 0) {
+        Settings_free(&s->settings);
         free(s);
         return sl_fail(err, SL_ERUNTIME, "pipe: %s", strerror(errno));
     }
@@ -1022,6 +1267,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     if (rc != SL_OK) {
         end_source(s);
         signals_restore();
+        Settings_free(&s->settings);
         free(s);
         return rc;
     }
@@ -1030,6 +1276,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     if (CRT_init(NULL, !utf8) != 0) {
         end_source(s);
         signals_restore();
+        Settings_free(&s->settings);
         free(s);
         return sl_fail(err, SL_ERUNTIME, "cannot start curses (is TERM set?)");
     }
@@ -1040,6 +1287,8 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     else
         begin_fits(s);
     s->t_start = sl_now();
+    if (note[0])
+        Lab_message(lab, "%s", note);
     prctl(PR_SET_NAME, "sl-ui", 0, 0, 0);
     while (rc == SL_OK && !s->quit) {
         struct pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {sfd, POLLIN, 0},
@@ -1070,6 +1319,9 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
                 key(s, ch);
                 input = 1;
             }
+            sl_error serr;
+            if (Settings_save(&s->settings, lab, s->focus, &serr) != 0)
+                Lab_message(lab, "settings not saved: %s", serr.msg);
         }
         if (o->exit_after > 0 && sl_now() - s->t_start >= o->exit_after)
             s->quit = 1;
@@ -1095,8 +1347,10 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         rc = s->fail;
         *err = s->fail_err;
     }
+    Settings_free(&s->settings);
     if (rc == SL_OK && unfinished)
         fprintf(stderr, "scalelab: the sweep is in %s (scalelab resume %s continues it)\n", dir, dir);
+    Settings_free(&s->settings);
     free(s);
     return rc;
 }
