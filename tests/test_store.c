@@ -51,6 +51,91 @@ Test(store, read_ignores_a_torn_last_line)
     free(rows);
 }
 
+/* A damaged row is bad input naming the file, the line and the column: no
+ * field is guessed, and the step is never cast from a NaN or a huge number. */
+Test(store, a_damaged_metrics_row_is_refused_naming_line_and_column)
+{
+    char p[512];
+    tu_path(p, sizeof p, "metrics.csv");
+    const struct {
+        const char *row, *want;
+    } bad[] = {
+        {",0,0,nan,5.5,0,nan,nan,0\n", ":line 3: step: not a number"},
+        {"nan,0,0,nan,5.5,0,nan,nan,0\n", ":line 3: step: not an integer 0..1e15"},
+        {"1e300,0,0,nan,5.5,0,nan,nan,0\n", ":line 3: step: not an integer 0..1e15"},
+        {"-10,0,0,nan,5.5,0,nan,nan,0\n", ":line 3: step: not an integer 0..1e15"},
+        {"10.5,0,0,nan,5.5,0,nan,nan,0\n", ":line 3: step: not an integer 0..1e15"},
+        {"10,1,1,5,abc,0,1,nan,1\n", ":line 3: test_loss: not a number"},
+        {"10,1,1,5\n", ":line 3: test_loss: missing: the row ends before it"},
+        {"10,1,1,5,5,0,1,nan,1,7\n", ":line 3: wall_s: followed by more fields"},
+        {"0\t20,1,1,5,5,0,1,nan,1\n", ":line 3: step: not a number"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "%s0,0,0,nan,5.5,0,nan,nan,0\n%s", hdr, bad[i].row);
+        tu_write(p, text, strlen(text));
+        sl_metric_row *rows;
+        size_t n;
+        sl_error err;
+        cr_assert_eq(sl_metrics_read(p, &rows, &n, NULL, &err), SL_EINPUT, "accepted: %s", bad[i].row);
+        char want[700];
+        snprintf(want, sizeof want, "%s%s", p, bad[i].want);
+        cr_assert_not_null(strstr(err.msg, want), "%s: %s", bad[i].row, err.msg);
+    }
+    /* the extra column is named by the header */
+    char text[1024];
+    snprintf(text, sizeof text,
+             "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s,transfer_loss\n"
+             "0,0,0,nan,5.5,0,nan,nan,0,x\n");
+    tu_write(p, text, strlen(text));
+    sl_metric_row *rows;
+    size_t n;
+    sl_error err;
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, ":line 2: transfer_loss: not a number (expected 10 numbers"), "%s",
+                       err.msg);
+}
+
+Test(store, status_json_numbers_out_of_range_are_refused)
+{
+    char p[512];
+    tu_path(p, sizeof p, "status.json");
+    const char *bad[] = {"{\"state\": \"done\", \"step\": 1e300}", "{\"state\": \"done\", \"step\": -3}",
+                         "{\"state\": \"done\", \"threads\": 1e10}", "{\"state\": \"done\", \"threads\": 1.5}"};
+    const char *field[] = {"status.json:step: 1e+300 is out of range", "status.json:step: -3 is out of range",
+                           "status.json:threads: 1e+10 is out of range",
+                           "status.json:threads: 1.5 is out of range"};
+    for (int i = 0; i < 4; i++) {
+        tu_write(p, bad[i], strlen(bad[i]));
+        sl_run_status s;
+        sl_error err;
+        cr_assert_eq(sl_status_read(tu_dir, &s, &err), SL_EINPUT, "accepted %s", bad[i]);
+        cr_assert_not_null(strstr(err.msg, field[i]), "%s", err.msg);
+    }
+}
+
+/* a sweep.json that is not JSON, or not an object, says so */
+Test(store, a_bad_sweep_json_says_what_is_wrong)
+{
+    char p[512];
+    tu_path(p, sizeof p, "sweep.json");
+    const char *text[] = {"{\"name\": \"x\",\n \"sweep\": }", "[1, 2]", "{\"name\": \"x\"}",
+                          "{\"format_version\": \"1\"}"};
+    const char *want[] = {"sweep.json:2:11: invalid JSON (expected the resolved preset",
+                          "sweep.json: is not a JSON object", "sweep.json:format_version: missing",
+                          "sweep.json:format_version: is not a number"};
+    for (int i = 0; i < 4; i++) {
+        tu_write(p, text[i], strlen(text[i]));
+        char *json;
+        sl_error err;
+        cr_assert_eq(sl_sweep_read(tu_dir, &json, &err), SL_EINPUT);
+        cr_assert_not_null(strstr(err.msg, want[i]), "%s", err.msg);
+    }
+    const char *args[] = {"status", tu_dir, NULL};
+    tu_write(p, text[0], strlen(text[0]));
+    tu_assert_bad_input("sweep.json:2:11: invalid JSON", args);
+}
+
 Test(store, status_round_trips_with_bitwise_losses)
 {
     sl_run_status s = {0}, t;

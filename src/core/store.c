@@ -44,6 +44,17 @@ int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double 
     return 0;
 }
 
+/* The step at the start of a metrics row ("STEP,"): an integer
+ * 0..SL_MAX_STEPS, else -1 (a damaged row; it is never cast). */
+static long row_step(const char *line)
+{
+    char *end;
+    double v = strtod(line, &end);
+    if (end == line || *end != ',' || !(v >= 0 && v <= SL_MAX_STEPS) || v != floor(v))
+        return -1;
+    return (long)v;
+}
+
 int sl_metrics_trim(const char *path, long step, sl_error *err)
 {
     char *data;
@@ -59,8 +70,8 @@ int sl_metrics_trim(const char *path, long step, sl_error *err)
         char *nl = memchr(line, '\n', (size_t)(data + len - line));
         if (!nl)
             break; /* torn */
-        long s;
-        if (line == data || (sscanf(line, "%ld,", &s) == 1 && s <= step))
+        long s = line == data ? 0 : row_step(line);
+        if (line == data || (s >= 0 && s <= step))
             keep = (size_t)(nl + 1 - data);
         else
             break;
@@ -71,18 +82,16 @@ int sl_metrics_trim(const char *path, long step, sl_error *err)
     return rc;
 }
 
-static double field(char **p)
+/* One number of a row and the comma after it: 0, or -1 when the field is
+ * not a number (empty, text, or missing). "nan" is a number here. */
+static int field(char **p, double *v)
 {
     char *end;
-    double v = strtod(*p, &end);
-    if (end == *p) /* "nan" is parsed by strtod; anything else unreadable is NaN */
-        v = NAN;
-    while (*end && *end != ',' && *end != '\n')
-        end++;
-    if (*end == ',')
-        end++;
-    *p = end;
-    return v;
+    *v = strtod(*p, &end);
+    if (end == *p || (*end != ',' && *end != 0))
+        return -1;
+    *p = *end == ',' ? end + 1 : end;
+    return 0;
 }
 
 int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **extra,
@@ -131,16 +140,48 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
         }
         char *p = line;
         sl_metric_row *m = &r[*n];
-        m->step = (long)field(&p);
-        m->tokens = field(&p);
-        m->flops = field(&p);
-        m->train_loss = field(&p);
-        m->test_loss = field(&p);
-        m->lr = field(&p);
-        m->grad_norm = field(&p);
-        m->noise_scale = field(&p);
-        m->wall_s = field(&p);
-        x[*n] = has_extra ? field(&p) : NAN;
+        /* every field a number, as many as the header, the step an integer */
+        static const char *const names[] = {"step", "tokens", "flops", "train_loss", "test_loss",
+                                            "lr", "grad_norm", "noise_scale", "wall_s"};
+        double v[10];
+        int nf = has_extra ? 10 : 9, bad = -1;
+        const char *why = "not a number";
+        for (int k = 0; k < nf && bad < 0; k++) {
+            if (field(&p, &v[k]) != 0)
+                bad = k;
+            else if (k + 1 < nf && p[-1] != ',') {
+                bad = k + 1;
+                why = "missing: the row ends before it";
+            } else if (k + 1 == nf && *p) {
+                bad = k;
+                why = "followed by more fields than the header has";
+            }
+        }
+        long step = bad < 0 ? row_step(line) : -1;
+        if (bad < 0 && step < 0) {
+            bad = 0;
+            why = "not an integer 0..1e15";
+        }
+        if (bad >= 0) {
+            const char *col = bad == 9 ? data + strlen(metrics_cols) + 1 : names[bad];
+            int col_len = bad == 9 ? (int)(nl - col) : (int)strlen(col);
+            rc = sl_fail(err, SL_EINPUT, "%s:line %zu: %.*s: %s (expected %d numbers, as the header)",
+                         path, 2 + *n, col_len, col, why, nf);
+            free(data);
+            free(r);
+            free(x);
+            return rc;
+        }
+        m->step = step;
+        m->tokens = v[1];
+        m->flops = v[2];
+        m->train_loss = v[3];
+        m->test_loss = v[4];
+        m->lr = v[5];
+        m->grad_norm = v[6];
+        m->noise_scale = v[7];
+        m->wall_s = v[8];
+        x[*n] = has_extra ? v[9] : NAN;
         (*n)++;
         line = end + 1;
     }
@@ -213,11 +254,18 @@ int sl_status_read(const char *run_dir, sl_run_status *s, sl_error *err)
     if (cJSON_IsString(re))
         snprintf(s->reason, sizeof s->reason, "%s", re->valuestring);
     double step = getnum(o, "step"), thr = getnum(o, "threads");
-    s->step = isfinite(step) ? (long)step : 0;
-    s->threads = isfinite(thr) ? (int)thr : 0;
     s->best_test_loss = getnum(o, "best_test_loss");
     s->final_test_loss = getnum(o, "final_test_loss");
     cJSON_Delete(o);
+    /* range-checked before the casts: a damaged file is bad input */
+    if (!isnan(step) && !(step >= 0 && step <= SL_MAX_STEPS && step == floor(step)))
+        return sl_fail(err, SL_EINPUT, "%s:step: %g is out of range (expected an integer 0..%g)", path,
+                       step, SL_MAX_STEPS);
+    if (!isnan(thr) && !(thr >= 0 && thr <= 256 && thr == floor(thr)))
+        return sl_fail(err, SL_EINPUT, "%s:threads: %g is out of range (expected an integer 0..256)",
+                       path, thr);
+    s->step = isnan(step) ? 0 : (long)step;
+    s->threads = isnan(thr) ? 0 : (int)thr;
     return SL_OK;
 }
 
@@ -234,13 +282,29 @@ int sl_sweep_read(const char *sweep_dir, char **json, sl_error *err)
     int rc = sl_read_file(path, &text, &len, err);
     if (rc)
         return rc;
-    cJSON *o = cJSON_Parse(text);
+    const char *bad_at = NULL;
+    cJSON *o = cJSON_ParseWithOpts(text, &bad_at, 1);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "format_version");
+    if (!o) {
+        int line = 1, col = 1;
+        for (const char *c = text; bad_at && c < bad_at && *c; c++, col++)
+            if (*c == '\n') {
+                line++;
+                col = 0;
+            }
+        free(text);
+        return sl_fail(err, SL_EINPUT, "%s:%d:%d: invalid JSON (expected the resolved preset of a run store)",
+                       path, line, col);
+    }
     if (!cJSON_IsObject(o) || !cJSON_IsNumber(v)) {
+        int obj = cJSON_IsObject(o);
         cJSON_Delete(o);
         free(text);
-        return sl_fail(err, SL_EINPUT, "%s:format_version: missing (expected a number <= %d)", path,
-                       SL_STORE_VERSION);
+        if (!obj)
+            return sl_fail(err, SL_EINPUT, "%s: is not a JSON object (expected the resolved preset of a run store)",
+                           path);
+        return sl_fail(err, SL_EINPUT, "%s:format_version: %s (expected a number <= %d)", path,
+                       v ? "is not a number" : "missing", SL_STORE_VERSION);
     }
     if (v->valuedouble > SL_STORE_VERSION) {
         double ver = v->valuedouble;
