@@ -286,3 +286,48 @@ Test(fit_cli, plan_prints_kaplan_and_chinchilla_side_by_side, .init = make_dir,
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
         cr_assert(strstr(out_text, flags[k]), "fit --help lacks %s", flags[k]);
 }
+
+/* A batch scan's learning curves obeying S(L) = S_min(L) (1 + B_crit(L)/B) with
+ * B_crit = 2e5/L^(1/0.21) (tests/test_fit_bcrit.c builds the same). */
+static double scan_loss(double s, double B)
+{
+    double lo = 1.0, hi = 8.0;
+    for (int it = 0; it < 100; it++) {
+        double L = 0.5 * (lo + hi);
+        if (100 * pow(L / 4, -8) * (1 + 2e5 / pow(L, 1 / 0.21) / B) > s)
+            lo = L;
+        else
+            hi = L;
+    }
+    return 0.5 * (lo + hi);
+}
+
+Test(fit_cli, fit_bcrit_scan_prints_the_hyperbola_of_each_target_and_the_law, .init = make_dir,
+     .fini = remove_dir)
+{
+    static char buf[65536];
+    size_t k = (size_t)snprintf(buf, sizeof buf, "run,s,b,loss\n");
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < 40; j++) {
+            double s = 10 * pow(2e4, j / 39.0), B = 64 * pow(2, i);
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "B%d,%.6g,%g,%.8g\n", i, s, B,
+                                  scan_loss(s, B));
+        }
+    const char *path = write_file("scan.csv", buf);
+    const char *args[] = {"fit", path, "--law", "bcrit-scan", "--targets", "5", "--bootstrap",
+                          "20", NULL};
+    int rc = run(args);
+    cr_assert_eq(rc, 0, "stderr: %s", err_text);
+    cr_assert(strstr(out_text, "targets   loss"), "%s", out_text);
+    cr_assert(strstr(out_text, "S_min") && strstr(out_text, "E_min"), "%s", out_text);
+    const char *a = strstr(out_text, "  alpha_B  ");
+    cr_assert(a, "%s", out_text);
+    double ab = strtod(a + 11, NULL);
+    cr_assert(fabs(ab - 0.21) < 0.01, "alpha_B %g\n%s", ab, out_text);
+    /* learning curves need their run */
+    const char *nr = write_file("norun.csv", "s,b,loss\n10,64,5\n100,64,4\n1000,64,3\n");
+    const char *bad[] = {"fit", nr, "--law", "bcrit-scan", NULL};
+    expect_bad(bad, "no column for run");
+    const char *badt[] = {"fit", path, "--law", "bcrit-scan", "--targets", "0", NULL};
+    expect_bad(badt, "--targets");
+}

@@ -41,7 +41,8 @@ typedef enum {
     SL_LAW_APPROACH1,      /* H approach 1: envelope -> N_opt(C), D_opt(C) */
     SL_LAW_APPROACH2,      /* H approach 2: IsoFLOP parabolas -> N_opt(C), D_opt(C) */
     SL_LAW_CMIN,           /* L(C_min) = (C_c/C_min)^alpha_C on the frontier */
-    SL_LAW_BCRIT,          /* B_crit(L) = B_star / L^(1/alpha_B) */
+    SL_LAW_BCRIT,          /* B_crit(L) = B_star / L^(1/alpha_B), from the noise scale */
+    SL_LAW_BCRIT_SCAN,     /* the same, B_crit measured from a batch scan (K eq 5.1) */
     SL_LAW_COUNT
 } sl_fit_law;
 
@@ -77,6 +78,7 @@ typedef struct {
      * correction is left out (C_min = C, S_min = S). */
     double bcrit_const, bcrit_star, bcrit_alpha;
     double bins_per_decade; /* approach 1 and cmin envelopes; 0 means 8 */
+    int bcrit_targets;      /* bcrit-scan: target losses; 0 means SL_BCRIT_TARGETS */
     /* approach 1 and cmin: take the envelope only over the compute that at least
      * two model sizes reached (from the second-earliest start of a curve to the
      * second-latest end), where one size alone cannot own the frontier */
@@ -137,6 +139,36 @@ double sl_fit_overfit_d_needed(const sl_fit_result *res, double n, double tol);
 /* Early-stopping bound S_stop >= S_c / (L(N,D) - L(N,inf))^(1/alpha_S), from an
  * L(N,D) fit and an L(N,S_min) fit (NULL: published). */
 double sl_fit_stop_steps(const sl_fit_result *nd, const sl_fit_result *ns, double n, double d);
+
+/* The critical batch size measured directly (Kaplan eq 5.1, Fig. 18). */
+#define SL_BCRIT_TARGETS 8
+typedef struct {
+    double loss;      /* the target loss */
+    int n_runs;       /* batch sizes that reached it */
+    double s_min;     /* steps S_min, E_min = B_crit S_min tokens, B_crit tokens; NaN unless */
+    double e_min;     /* converged */
+    double bcrit;
+    double rms_log;   /* RMS of the ln S residuals (equal to those of ln E = ln BS) */
+    int converged;
+    char reason[160];
+} sl_bcrit_target;
+/* Steps a learning curve (s ascending) needed to reach loss `target`: the first
+ * evaluation whose running minimum is at or below it, interpolated in ln S
+ * linearly in the loss from the evaluation before; NaN if never reached. */
+double sl_fit_steps_to_loss(const double *s, const double *loss, size_t n, double target);
+/* Fits (S/S_min - 1)(E/E_min - 1) = 1 with E = B S, i.e. S = S_min (1 + B_crit/B),
+ * to n (B, S) pairs by least squares on ln S. Needs 3 pairs (else SL_EINPUT);
+ * converged = 0 when B_crit lies beyond 30x the batch sizes (or B has no spread). */
+int sl_fit_bcrit_hyperbola(const double *b, const double *s, size_t n, sl_bcrit_target *t,
+                           sl_error *err);
+/* The scan: points are evaluations (run, b, s, loss) of learning curves, one
+ * batch size per run. n_targets losses (0: SL_BCRIT_TARGETS), geometric from
+ * the lowest first-evaluation loss down to the best loss that half of the
+ * curves (at least 3) reach, inset half a step; one hyperbola each, through
+ * the fewest steps any run of a batch size needed (several learning rates per
+ * batch size: the best-tuned). out holds n_targets entries. */
+int sl_fit_bcrit_targets(const sl_fit_point *p, size_t n, int n_targets, sl_bcrit_target *out,
+                         int *n_out, sl_error *err);
 
 /* Compute-optimal allocation for a budget C (FLOP). */
 typedef struct {

@@ -59,6 +59,7 @@ static const char *fit_help_tail =
     "                    cmin and approach1 then use S_min and C_min)\n"
     "  --bcrit-star T    B_crit = T / L^(1/alpha_B) for points without one\n"
     "  --bcrit-alpha A   alpha_B of that law (default 0.21)\n"
+    "  --targets K       bcrit-scan: target losses, 1..1000 (default 8)\n"
     "  --bins-per-decade X  envelope bins for approach1 and cmin (default 8)\n"
     "  --trim-envelope   approach1 and cmin: only the compute that two or more model\n"
     "                    sizes reached (the smallest alone before the others start\n"
@@ -75,8 +76,11 @@ static const char *fit_help_tail =
     "\n"
     "DIR, a run store (scalelab run), gives one point per finished run (N, D =\n"
     "the data limit or the tokens seen, C, S, B, its best test loss); approach1,\n"
-    "cmin, kaplan-ns, power-s and offset-s take every metric row instead, and\n"
-    "bcrit every metric row that measured the gradient noise scale.\n"
+    "cmin, kaplan-ns, bcrit-scan, power-s and offset-s take every metric row\n"
+    "instead, and bcrit every metric row that measured the gradient noise scale.\n"
+    "bcrit-scan prints, for each target loss, the steps S_min, examples E_min (in\n"
+    "tokens) and B_crit = E_min/S_min of its hyperbola; on a run store it also\n"
+    "prints the noise-scale estimate of B_crit(L) (law bcrit) beside it.\n"
     "Exit status: 0 ok, 1 the fit failed or did not converge, 2 bad input.\n";
 
 static const char *plan_help =
@@ -202,6 +206,7 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
          * measured the gradient noise scale B_simple, McCandlish et al.'s
          * estimate of B_crit (docs/FORMATS.md). */
         int curves = law == SL_LAW_APPROACH1 || law == SL_LAW_CMIN || law == SL_LAW_KAPLAN_NS ||
+                     law == SL_LAW_BCRIT_SCAN ||
                      law == SL_LAW_POWER_S || law == SL_LAW_OFFSET_S;
         int which = law == SL_LAW_BCRIT ? SL_POINTS_NOISE : curves ? SL_POINTS_CURVES : SL_POINTS_BEST;
         if (law == SL_LAW_BCRIT)
@@ -250,6 +255,14 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
         use[COL_D] = 0, use[COL_N] = use[COL_C] = 1;
     if (use[COL_C] && col[COL_C] < 0 && col[COL_N] >= 0 && (col[COL_D] >= 0 || d_from_sb))
         use[COL_C] = 0, use[COL_N] = 1, use[COL_D] = col[COL_D] >= 0;
+    /* the batch scan reads whole learning curves */
+    if (law == SL_LAW_BCRIT_SCAN && col[COL_RUN] < 0) {
+        rc = sl_fail(err, SL_EINPUT,
+                     "%s: no column for run (law bcrit-scan needs learning curves; name the "
+                     "column with --run COL)",
+                     ps->path);
+        goto done;
+    }
     /* the trimmed envelope tells model sizes apart by N */
     if (o->trim_envelope && (law == SL_LAW_CMIN || law == SL_LAW_APPROACH1))
         use[COL_N] = 1;
@@ -332,6 +345,12 @@ static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_f
         NEED_VALUE("--bootstrap");
         *rc = cli_parse_int("--bootstrap", v, 0, 100000, &l, err);
         o->bootstrap = (int)l;
+        return 1;
+    }
+    if (FLAG("--targets")) {
+        NEED_VALUE("--targets");
+        *rc = cli_parse_int("--targets", v, 1, 1000, &l, err);
+        o->bcrit_targets = (int)l;
         return 1;
     }
     if (FLAG("--max-iter")) {
@@ -504,6 +523,57 @@ static void print_fit(const sl_fit_result *r, size_t n, long dropped, const sl_f
     }
     if (show_time)
         printf("time      %.3f s\n", r->seconds);
+}
+
+/* The scan behind a bcrit-scan fit: one hyperbola per target loss, and on a run
+ * store the gradient-noise-scale estimate of the same law beside it. */
+static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
+                       sl_fit_point **out, size_t *n_out, sl_error *err);
+static void print_bcrit_scan(const points_spec *ps, const sl_fit_point *p, size_t n,
+                             const sl_fit_options *o, const sl_fit_result *r)
+{
+    int k = o->bcrit_targets > 0 ? o->bcrit_targets : SL_BCRIT_TARGETS, nt = 0;
+    sl_bcrit_target *t = sl_xmalloc((size_t)k * sizeof *t);
+    sl_error e;
+    if (sl_fit_bcrit_targets(p, n, k, t, &nt, &e) == SL_OK) {
+        printf("targets   %-10s %5s %12s %12s %12s %9s\n", "loss", "runs", "S_min", "E_min",
+               "B_crit", "rms_log");
+        for (int j = 0; j < nt; j++) {
+            if (t[j].converged)
+                printf("          %-10.5g %5d %12.5g %12.5g %12.5g %9.3g\n", t[j].loss,
+                       t[j].n_runs, t[j].s_min, t[j].e_min, t[j].bcrit, t[j].rms_log);
+            else
+                printf("          %-10.5g %5d  not measured: %s\n", t[j].loss, t[j].n_runs,
+                       t[j].reason);
+        }
+    }
+    free(t);
+    struct stat st;
+    if (stat(ps->path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return;
+    sl_fit_point *q = NULL;
+    size_t m = 0;
+    sl_fit_result nr;
+    sl_fit_options no = *o;
+    no.warm = NULL;
+    if (load_points(ps, SL_LAW_BCRIT, &no, &q, &m, &e) != SL_OK) {
+        printf("noise     no gradient-noise-scale estimate: %s\n", e.msg);
+        return;
+    }
+    if (sl_fit(SL_LAW_BCRIT, q, m, &no, &nr, &e) == SL_OK && nr.converged) {
+        printf("noise     B_crit(L) from the gradient noise scale (law bcrit, %zu rows):\n", m);
+        for (int j = 0; j < nr.n_params; j++) {
+            printf("  %-8s ", nr.names[j]);
+            print_value(nr.value[j], nr.ci_low[j], nr.ci_high[j]);
+            if (r)
+                printf("   (scan: %.6g)", r->value[j]);
+            printf("\n");
+        }
+    } else {
+        printf("noise     no gradient-noise-scale estimate: the bcrit fit failed\n");
+    }
+    sl_fit_result_free(&nr);
+    free(q);
 }
 
 static void print_fit_help(void)
@@ -710,9 +780,13 @@ int cmd_fit(int argc, char **argv)
         if (!r.converged) {
             fprintf(stderr, "scalelab: %s: %s did not converge: %s (no parameters reported)\n",
                     ps.path, sl_fit_law_name(law), r.reason);
+            if (law == SL_LAW_BCRIT_SCAN) /* what was measured, to see why */
+                print_bcrit_scan(&ps, p, n, &o, NULL);
             failed = 1;
         } else {
             print_fit(&r, n, ps.drop_highest, &o, show_time);
+            if (law == SL_LAW_BCRIT_SCAN)
+                print_bcrit_scan(&ps, p, n, &o, &r);
             print_at(&r, at, n_at);
             if (n_laws > 1)
                 printf("\n");

@@ -91,6 +91,11 @@ static const struct {
                      2, names_cmin, F_C | F_L, F_C, fit_frontier},
     [SL_LAW_BCRIT] = {"bcrit", "B_crit = B_star/L^(1/alpha_B); needs bcrit, loss", 2,
                       names_bcrit, F_BCRIT | F_L, F_L, fit_power},
+    [SL_LAW_BCRIT_SCAN] = {"bcrit-scan",
+                           "B_crit = B_star/L^(1/alpha_B), B_crit measured from a batch scan: "
+                           "(S/S_min-1)(E/E_min-1)=1 per target loss (Kaplan eq 5.1); needs "
+                           "learning curves with run, s, b, loss",
+                           2, names_bcrit, F_S | F_B | F_L, F_B, fit_bcrit_scan},
 };
 
 const char *sl_fit_law_name(sl_fit_law law)
@@ -121,7 +126,7 @@ sl_fit_quantity sl_fit_law_quantity(sl_fit_law law)
 {
     if (law == SL_LAW_APPROACH1 || law == SL_LAW_APPROACH2)
         return SL_FIT_Q_NOPT;
-    if (law == SL_LAW_BCRIT)
+    if (law == SL_LAW_BCRIT || law == SL_LAW_BCRIT_SCAN)
         return SL_FIT_Q_BCRIT;
     return SL_FIT_Q_LOSS;
 }
@@ -506,6 +511,7 @@ double fit_eval(sl_fit_law law, const double *v, sl_fit_quantity q, const sl_fit
     case SL_LAW_APPROACH2:
         return q == SL_FIT_Q_DOPT ? v[3] * pow(x->c, v[2]) : v[1] * pow(x->c, v[0]);
     case SL_LAW_BCRIT:
+    case SL_LAW_BCRIT_SCAN:
         return v[0] / pow(x->loss, 1 / v[1]);
     default:
         return NAN;
@@ -694,7 +700,7 @@ int sl_fit_plan_fitted(double c, const sl_fit_result *opt, const sl_fit_result *
                        "plan: no converged approach1 or approach2 fit (expected one for N_opt)");
     if (cmin && (cmin->law != SL_LAW_CMIN || !cmin->converged))
         cmin = NULL;
-    if (bc && (bc->law != SL_LAW_BCRIT || !bc->converged))
+    if (bc && ((bc->law != SL_LAW_BCRIT && bc->law != SL_LAW_BCRIT_SCAN) || !bc->converged))
         bc = NULL;
     double est[5];
     fitted_alloc(c, opt, cmin, bc, -1, est);

@@ -30,6 +30,9 @@ int fit_chinchilla(sl_fit_law, const sl_fit_point *, size_t, const sl_fit_option
 int fit_frontier(sl_fit_law, const sl_fit_point *, size_t, const sl_fit_options *, const double *,
                  fit_est *, sl_error *);
 
+int fit_bcrit_scan(sl_fit_law, const sl_fit_point *, size_t, const sl_fit_options *,
+                   const double *, fit_est *, sl_error *);
+
 /* The x variable of a single-variable law (N, D, C or S of the point). */
 double fit_x_of(sl_fit_law law, const sl_fit_point *p);
 /* A law's prediction from its reported parameters (see sl_fit_predict). */

@@ -240,7 +240,8 @@ static const char *const top_keys[] = {"name", "description", "figure", "data", 
 static const char *const data_keys[] = {"corpus", "tokenizer", "test_fraction", "eval_corpus", NULL};
 static const char *const model_keys[] = {"n_ctx", "head_size", "aspect", "layers", "ff_mult", "shapes", NULL};
 static const char *const shape_keys[] = {"layers", "d_model", "heads", "d_ff", NULL};
-static const char *const sweep_keys[] = {"kind", "n", "d", "budgets", "aspects", "batches", NULL};
+static const char *const sweep_keys[] = {"kind",    "n",       "d",          "budgets",
+                                         "aspects", "batches", "lr_factors", NULL};
 static const char *const train_keys[] = {"batch", "lr", "warmup", "schedule", "steps", "tokens",
                                          "early_stopping", "eval_every", "eval_tokens", "seeds",
                                          "threads", "weight_decay", "clip", "context_losses",
@@ -392,6 +393,12 @@ static int parse_sweep(ctx *c, sl_preset *p, cJSON *root)
     /* sweep.batches: batch sizes in sequences (batch) */
     if ((rc = check_num_array(c, s, "sweep", "batches", 1, 65536, 1, "batch sizes 1..65536",
                               p->kind == SL_SWEEP_BATCH, &n)))
+        return rc;
+    /* sweep.lr_factors: multipliers of train.lr (or of LR(N) when "auto"), one
+     * run per factor at every point of the sweep: a learning-rate scan, e.g. at
+     * each batch size of a batch scan */
+    if ((rc = check_num_array(c, s, "sweep", "lr_factors", 1e-3, 1e3, 0, "factors 1e-3..1e3",
+                              0, &n)))
         return rc;
     return SL_OK;
 }
@@ -691,6 +698,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
     int nA = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "aspects"));
     int nB = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "batches"));
     int nS = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(tr, "seeds"));
+    int nF = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(sw, "lr_factors"));
     int vocab = corpus->vocab;
     int cap = 0;
     free(p->runs);
@@ -747,6 +755,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
         int n_inner = p->kind == SL_SWEEP_ND ? nD : p->kind == SL_SWEEP_ISOFLOP ? nC
                     : p->kind == SL_SWEEP_BATCH ? nB : 1;
         for (int k = 0; k < n_inner && rc == SL_OK; k++)
+            for (int lf = 0; lf < (nF > 0 ? nF : 1) && rc == SL_OK; lf++)
             for (int s = 0; s < nS && rc == SL_OK; s++) {
                 sl_run_spec r;
                 memset(&r, 0, sizeof r);
@@ -801,6 +810,12 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                     if (p->tokens > 0)
                         r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);
                     snprintf(extra, sizeof extra, "-B%d", r.train.batch);
+                }
+                if (nF > 0) {
+                    double fac = arr_at(sw, "lr_factors", lf);
+                    r.train.lr = fac * (p->train.lr > 0 ? p->train.lr : sl_lr_auto(cnt.n_kaplan));
+                    size_t used = strlen(extra);
+                    snprintf(extra + used, sizeof extra - used, "-lr%g", fac);
                 }
                 sl_preset_settle_run(p, &r);
                 r.index = index++;
