@@ -5,6 +5,7 @@
 #include <glob.h>
 #include <math.h>
 
+#include "scalelab/optim.h"
 #include "scalelab/preset.h"
 #include "scalelab/store.h"
 #include "sweeputil.h"
@@ -412,6 +413,19 @@ Test(preset, plans_every_sweep_kind)
     cr_assert_eq(p.runs[0].train.batch, 4);
     cr_assert_eq(p.runs[0].train.steps, 64);
     cr_assert_eq(p.runs[1].train.steps, 16);
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+
+    /* a learning-rate scan at each batch size: factors of LR(N) */
+    plan(&p, &c, "\"kind\": \"batch\", \"n\": [3000], \"batches\": [4, 16], \"lr_factors\": [0.5, 2]",
+         "\"tokens\": 8192");
+    cr_assert_eq(p.n_runs, 4);
+    double auto_lr = sl_lr_auto(sl_model_counts(&p.runs[0].train.model).n_kaplan);
+    cr_assert_float_eq(p.runs[0].train.lr, 0.5 * auto_lr, 1e-12);
+    cr_assert_float_eq(p.runs[1].train.lr, 2 * auto_lr, 1e-12);
+    cr_assert_eq(p.runs[1].train.batch, 4);
+    cr_assert_eq(p.runs[2].train.batch, 16);
+    cr_assert_str_eq(p.runs[1].id, "r001-L1-d16-B4-lr2-s1");
     sl_preset_free(&p);
     sl_corpus_free(&c);
 
