@@ -214,11 +214,12 @@ static int curves_of(const sl_fit_point *p, size_t n, curve **out, size_t *n_out
         size_t distinct = 0;
         for (size_t t = i; t < j; t++) {
             if (q[t].b != k->b) {
+                double b0 = k->b, b1 = q[t].b;
                 free(q), free(c), free(buf);
                 return sl_fail(err, SL_EINPUT,
-                               "bcrit-scan: point %zu: run has batch sizes %g and %g (expected "
-                               "one batch size per run)",
-                               t + 1, k->b, q[t].b);
+                               "bcrit-scan: a run has batch sizes %g and %g (expected one batch "
+                               "size per run)",
+                               b0, b1);
             }
             /* repeated steps (a run drawn twice) keep the lowest loss once */
             if (distinct && k->s[distinct - 1] == q[t].s) {
