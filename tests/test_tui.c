@@ -647,6 +647,12 @@ Test(tui, watch_shows_a_store_read_only)
     cr_assert(wait_screen(&t, FITTED, 20), "no fit in watch:\n%s", t.screen);
     keys(&t, "Space");
     cr_assert(wait_screen(&t, "nothing to pause", 5));
+    /* w: a text sample of the selected run, written off the UI thread */
+    keys(&t, "w");
+    cr_assert(wait_screen(&t, "Sample of r000-L[^ ]*: step 30, byte, temperature 0.8, seed 1", 20),
+              "no sample:\n%s\nstderr: %s", t.screen, stderr_text());
+    keys(&t, "Escape");
+    cr_assert(wait_screen(&t, "Runs \\(watching", 5), "the sample did not close:\n%s", t.screen);
     keys(&t, "q");
     int code = wait_exit(&t, 20);
     stop(&t);

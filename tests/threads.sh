@@ -74,19 +74,21 @@ check "engine API: snapshots, pause, resume, cancel, duplicate, drop, stop" driv
 check "export" $BIN export "$tmp/runs/tsan" --csv "$tmp/export"
 check "status" $BIN status "$tmp/runs/tsan"
 
-# The lab in tmux: the UI thread, the fitter, the engine's threads and the
-# signal pipe, with keys pressed while runs train; --exit-after ends it.
+# The lab in tmux: the UI thread, the fitter, the engine's threads, the text
+# sampler and the signal pipe, with keys pressed while runs train;
+# --exit-after ends it.
 lab_smoke() {
     sed 's/"tsan"/"tsan-lab"/; s/"steps": 40/"steps": 100000/' "$tmp/sweep.json" >"$tmp/lab.json"
     sock="scalelab-tsan-$$"
     tmux -L "$sock" -f /dev/null new-session -d -s lab -x 120 -y 40 \
-        "env LANG=C.UTF-8 TSAN_OPTIONS='$TSAN_OPTIONS' SCALELAB_DATA='$tmp' $BIN lab --preset '$tmp/lab.json' --runs '$tmp/runs' --exit-after 12 2>'$tmp/lab.err'; echo \$? >'$tmp/lab.exit'" ||
+        "env LANG=C.UTF-8 TSAN_OPTIONS='$TSAN_OPTIONS' SCALELAB_DATA='$tmp' XDG_CONFIG_HOME='$tmp/config' $BIN lab --preset '$tmp/lab.json' --runs '$tmp/runs' --exit-after 12 2>'$tmp/lab.err'; echo \$? >'$tmp/lab.exit'" ||
         return 1
     i=0
     until tmux -L "$sock" capture-pane -p -t lab 2>/dev/null | grep -q 'Fits (vs published)'; do
         i=$((i + 1)); [ $i -lt 300 ] || break; sleep 0.1
     done
-    for k in t Space Space '?' Escape Tab c a; do
+    # w samples the selected run on a thread of its own
+    for k in t Space Space '?' Escape Tab c a m s x o w; do
         tmux -L "$sock" send-keys -t lab "$k" 2>/dev/null
     done
     i=0

@@ -26,6 +26,9 @@ int sl_bpe_train(const uint8_t *text, size_t n, int vocab, sl_bpe **out, sl_erro
  * version, key, vocab, merges or checksum is wrong with SL_EINPUT. */
 int sl_bpe_save(const sl_bpe *b, const char *path, uint64_t key, sl_error *err);
 int sl_bpe_load(const char *path, int vocab, uint64_t key, sl_bpe **out, sl_error *err);
+/* The same for a cache file whose corpus is known to be the right one (the
+ * cache_path a corpus load just used): vocab and key are the file's own. */
+int sl_bpe_load_file(const char *path, sl_bpe **out, sl_error *err);
 
 /* Encodes n bytes into out, which must hold n tokens (never more are needed);
  * sets *n_out. Chunk encodings are cached inside b, so b is not const and one

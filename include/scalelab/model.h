@@ -84,5 +84,7 @@ void sl_model_backward(const sl_model *m, sl_acts *a, float *grads, const int32_
                        const int32_t *tgt, int Bs, int T, float loss_scale, int ref);
 /* Per-token losses of the last forward (Bs*T floats). */
 const float *sl_acts_losses(const sl_acts *a);
+/* Logits of the last forward (Bs*T rows of vocab floats). */
+const float *sl_acts_logits(const sl_acts *a);
 
 #endif

@@ -73,6 +73,10 @@ double sl_trainer_last_loss(const sl_trainer *t);
  * loading refuses another config or a bad checksum and leaves t untouched. */
 int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err);
 int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err);
+/* The model alone of a checkpoint (for sampling): m initialised to the shape
+ * in its header and given its parameters; the optimizer state is not read.
+ * *step (may be NULL) gets the steps it had trained. Same checks as load. */
+int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err);
 
 typedef int (*sl_metric_cb)(const sl_metric_row *row, void *user); /* nonzero: stop */
 

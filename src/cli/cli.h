@@ -16,6 +16,7 @@ int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 /* OUT/runs.csv and OUT/curves.csv of the store at dir (docs/FORMATS.md),
  * without printing; *n_runs gets the number of runs. */

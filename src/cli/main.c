@@ -24,6 +24,7 @@ static const char *usage_text =
     "  resume         continue a sweep from its run store\n"
     "  status         a table of the runs in a run store\n"
     "  export         runs.csv and curves.csv from a run store\n"
+    "  sample         text from a trained model (a run or a checkpoint)\n"
     "  data prepare   prepare a corpus and print its n-gram baselines\n"
     "  fit            fit a scaling law to a table of points or a run store\n"
     "  plan           compute-optimal model size and data for a compute budget\n"
@@ -38,7 +39,7 @@ static const struct {
     {"train", cmd_train}, {"data", cmd_data}, {"bench", cmd_bench},
     {"fit", cmd_fit},     {"plan", cmd_plan},     {"run", cmd_run},
     {"resume", cmd_resume}, {"status", cmd_status}, {"export", cmd_export},
-    {"lab", cmd_lab},     {"watch", cmd_watch},
+    {"lab", cmd_lab},     {"watch", cmd_watch}, {"sample", cmd_sample},
 };
 
 int cli_report(int rc, const sl_error *err)
@@ -114,6 +115,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "scalelab: %s: unknown command (expected one of lab, watch, train, run, resume, status, export, data, fit, plan, bench; see scalelab --help)\n", argv[1]);
+    fprintf(stderr, "scalelab: %s: unknown command (expected one of lab, watch, train, run, resume, status, export, sample, data, fit, plan, bench; see scalelab --help)\n", argv[1]);
     return 2;
 }

@@ -669,6 +669,21 @@ int sl_bpe_save(const sl_bpe *b, const char *path, uint64_t key, sl_error *err)
     return rc;
 }
 
+int sl_bpe_load_file(const char *path, sl_bpe **out, sl_error *err)
+{
+    char *data;
+    size_t n;
+    int rc = sl_read_file(path, &data, &n, err);
+    if (rc)
+        return rc;
+    const uint8_t *p = (const uint8_t *)data;
+    int vocab = n >= BPE_HEADER + 8 ? (int)get32(p + 8) : 0;
+    uint64_t key = n >= BPE_HEADER + 8 ? get64(p + 16) : 0;
+    free(data);
+    /* load repeats every check but the key's, which is the file's own */
+    return sl_bpe_load(path, vocab, key, out, err);
+}
+
 int sl_bpe_load(const char *path, int vocab, uint64_t key, sl_bpe **out, sl_error *err)
 {
     *out = NULL;

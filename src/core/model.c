@@ -267,6 +267,7 @@ void sl_acts_free(sl_acts *a)
 }
 
 const float *sl_acts_losses(const sl_acts *a) { return a->losses; }
+const float *sl_acts_logits(const sl_acts *a) { return a->logits; }
 
 /* The kernel set: fast or reference. Residual add has one form. */
 typedef struct {

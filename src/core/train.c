@@ -472,6 +472,57 @@ int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err)
     return rc;
 }
 
+int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err)
+{
+    memset(m, 0, sizeof *m);
+    char *buf;
+    size_t len;
+    int rc = sl_read_file(path, &buf, &len, err);
+    if (rc)
+        return rc;
+    ckpt_header h;
+    if (len < sizeof h + sizeof(uint64_t)) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path, len);
+    }
+    memcpy(&h, buf, sizeof h);
+    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: magic: not a scalelab checkpoint", path);
+    }
+    if (h.version != CKPT_VERSION || h.header_bytes != sizeof h) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: version: %u is not supported (expected %u)", path, h.version,
+                       CKPT_VERSION);
+    }
+    sl_config c = {h.n_layer, h.d_model, h.n_head, h.d_ff, h.n_ctx, h.vocab};
+    sl_error e;
+    if (sl_config_validate(&c, &e) != SL_OK) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: config: %s", path, e.msg);
+    }
+    sl_tensor_info info[SL_NUM_PARAM_TENSORS];
+    size_t P = sl_param_layout(&c, info), want = sizeof h + 3 * P * sizeof(float) + sizeof(uint64_t);
+    if ((size_t)h.n_params != P || len != want) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: length: %zu bytes (expected %zu)", path, len, want);
+    }
+    uint64_t stored, sum = sl_fnv1a(SL_FNV_INIT, buf, len - sizeof stored);
+    memcpy(&stored, buf + len - sizeof stored, sizeof stored);
+    if (stored != sum) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT, "%s: checksum: mismatch (the file is damaged)", path);
+    }
+    rc = sl_model_init(m, &c, err);
+    if (rc == SL_OK) {
+        memcpy(m->params, buf + sizeof h, P * sizeof(float));
+        if (step)
+            *step = (long)h.step;
+    }
+    free(buf);
+    return rc;
+}
+
 int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
 {
     char *buf;

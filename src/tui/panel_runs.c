@@ -133,7 +133,7 @@ static int position(const Lab *lab, const int *order, int n)
 
 static void draw(Panel *p, Lab *lab)
 {
-    Panel_frame(p, lab->opts->watch ? "Runs (watching, read-only)" : "Runs [o sort, X cancel]");
+    Panel_frame(p, lab->opts->watch ? "Runs (watching, read-only)" : "Runs [o sort, w sample, X cancel]");
     int iw = p->w - 2, ih = p->h - 3;
     int n = lab->snap.n_runs;
     int *order = sl_xmalloc(((size_t)n + 1) * sizeof *order);

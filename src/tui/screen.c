@@ -3,6 +3,7 @@
  * engine's wake-up pipe, takes a snapshot at most every FRAME seconds, and
  * redraws only the panels whose data moved, with one doupdate per frame. */
 #include "screen.h"
+#include "sampletext.h"
 #include "settings.h"
 
 #include "scalelab/store.h"
@@ -33,7 +34,7 @@
 #define MIN_W 80
 #define MIN_H 24
 
-typedef enum { OV_NONE, OV_HELP, OV_PICKER, OV_EXPORT, OV_QUIT, OV_CANCEL } Overlay;
+typedef enum { OV_NONE, OV_HELP, OV_PICKER, OV_EXPORT, OV_QUIT, OV_CANCEL, OV_SAMPLE } Overlay;
 
 #define MAX_PRESETS 64
 
@@ -64,6 +65,8 @@ struct Screen {
     uint64_t submitted_gen;
     int help_scroll;
     Settings settings;
+    SampleJob *sample;   /* the latest text sample (w), running or done */
+    int sample_drawn;    /* the overlay shows the finished sample */
     char cancel_id[SL_RUN_ID_MAX]; /* the run the cancel question is about */
 };
 
@@ -378,6 +381,77 @@ static void draw_cancel(Screen *s)
     CRT_text(w, 5, 2, 66, "Cancel it? [y/n]");
 }
 
+/* A sample's text for the screen: control bytes as spaces, and on an ASCII
+ * terminal (or in a broken UTF-8 sequence) other bytes as '?'. */
+static void clean_text(const char *in, char *out, size_t n)
+{
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)in; *c && k + 5 < n; c++) {
+        if (*c == '\n' || (*c >= 32 && *c < 127)) {
+            out[k++] = (char)*c;
+        } else if (*c < 32 || *c == 127) {
+            out[k++] = ' ';
+        } else if (CRT_utf8) {
+            int len = (*c & 0xE0) == 0xC0 ? 2 : (*c & 0xF0) == 0xE0 ? 3 : (*c & 0xF8) == 0xF0 ? 4 : 0, ok = len > 0;
+            for (int i = 1; ok && i < len; i++)
+                ok = (c[i] & 0xC0) == 0x80;
+            if (ok) {
+                memcpy(out + k, c, (size_t)len);
+                k += (size_t)len;
+                c += len - 1;
+            } else
+                out[k++] = '?';
+        } else {
+            out[k++] = '?';
+        }
+    }
+    out[k] = 0;
+}
+
+static void draw_sample(Screen *s)
+{
+    WINDOW *w = overlay_win(s, LINES - 4, COLS - 8 < 100 ? COLS - 8 : 100);
+    const SampleJob *j = s->sample;
+    char title[160];
+    int done = SampleJob_done(j);
+    if (done && SampleJob_text(j))
+        snprintf(title, sizeof title, "Sample of %s: step %ld, %s, temperature %.1f, seed %d (any key closes)",
+                 SampleJob_id(j), SampleJob_step(j), SampleJob_tokenizer(j), SAMPLE_TEMPERATURE, SAMPLE_SEED);
+    else
+        snprintf(title, sizeof title, "Sample of %s", SampleJob_id(j));
+    CRT_box(w, COL_FOCUS, title);
+    int iw = getmaxx(w) - 4, ih = getmaxy(w) - 3;
+    if (!done) {
+        CRT_color(w, COL_DIM);
+        CRT_text(w, 2, 2, iw, "sampling (loading the model and its tokenizer) ...");
+        return;
+    }
+    if (!SampleJob_text(j)) {
+        CRT_color(w, COL_BAD);
+        CRT_text(w, 2, 2, iw, SampleJob_error(j));
+        return;
+    }
+    static char clean[4 * SAMPLE_TOKENS * 8 + 16];
+    clean_text(SampleJob_text(j), clean, sizeof clean);
+    CRT_color(w, COL_TEXT);
+    /* wrapped at the overlay's width, counted in characters */
+    int y = 2;
+    const char *c = clean;
+    while (*c && y < 2 + ih) {
+        const char *start = c;
+        int cols = 0;
+        while (*c && *c != '\n' && cols < iw) {
+            c++;
+            while ((*c & 0xC0) == 0x80)
+                c++;
+            cols++;
+        }
+        mvwaddnstr(w, y++, 2, start, (int)(c - start));
+        if (*c == '\n')
+            c++;
+    }
+}
+
 static void draw_overlay(Screen *s)
 {
     switch (s->ov) {
@@ -386,6 +460,7 @@ static void draw_overlay(Screen *s)
     case OV_EXPORT: draw_export(s); break;
     case OV_QUIT: draw_quit(s); break;
     case OV_CANCEL: draw_cancel(s); break;
+    case OV_SAMPLE: draw_sample(s); break;
     default: return;
     }
     wnoutrefresh(s->ovwin);
@@ -610,6 +685,9 @@ static void overlay_key(Screen *s, int ch)
             s->quit = 1;
         close_overlay(s);
         break;
+    case OV_SAMPLE:
+        close_overlay(s);
+        break;
     case OV_CANCEL:
         if (ch == 'y' || ch == 'Y')
             RunsPanel_act(lab, s->cancel_id, 'X');
@@ -726,6 +804,29 @@ static void act_cancel(Screen *s, int ch)
     }
     snprintf(s->cancel_id, sizeof s->cancel_id, "%s", v->id);
     s->ov = OV_CANCEL;
+}
+
+static void act_sample(Screen *s, int ch)
+{
+    (void)ch;
+    Lab *lab = &s->lab;
+    const sl_run_view *v = RunsPanel_selected(lab);
+    if (!v)
+        return;
+    if (s->sample && !SampleJob_done(s->sample)) {
+        Lab_message(lab, "a sample of %s is still being written", SampleJob_id(s->sample));
+        return;
+    }
+    SampleJob_free(s->sample);
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%.1000s/%s", lab->snap.dir, v->id);
+    s->sample = SampleJob_start(dir, v->id, lab->opts->data_dir);
+    if (!s->sample) {
+        Lab_message(lab, "cannot start a thread to sample %s", v->id);
+        return;
+    }
+    s->sample_drawn = 0;
+    s->ov = OV_SAMPLE;
 }
 
 static void act_axis(Screen *s, int ch)
@@ -856,6 +957,7 @@ const KeyAction Screen_keys[] = {
     {KEYS_ANYWHERE, "P R", "pause, resume the selected run", {'P', 'R'}, act_runs},
     {KEYS_ANYWHERE, "X", "cancel the selected run (asks first)", {'X'}, act_cancel},
     {KEYS_ANYWHERE, "D", "duplicate the selected run with another seed", {'D'}, act_runs},
+    {KEYS_ANYWHERE, "w", "a short text sample of the selected run (from its last checkpoint)", {'w'}, act_sample},
     {KEYS_ANYWHERE, "a", "law plot axis: N, D, C", {'a'}, act_axis},
     {KEYS_ANYWHERE, "c", "learning curves against tokens, compute, steps", {'c'}, act_curves},
     {KEYS_ANYWHERE, "m M", "curves: next / previous metric (test loss, train loss, learning rate, "
@@ -1003,6 +1105,10 @@ static void frame(Screen *s, int force)
         FitsPanel_track(lab);
         s->panels[P_FITS].dirty = s->panels[P_CURVES].dirty = s->panels[P_LAW].dirty =
             s->panels[P_GAUGE].dirty = 1;
+    }
+    if (s->ov == OV_SAMPLE && !s->sample_drawn && SampleJob_done(s->sample)) {
+        s->sample_drawn = 1;
+        s->all_dirty = 1;
     }
     int tick = lab->now - s->last_tick >= 1.0;
     if (tick) {
@@ -1348,6 +1454,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         *err = s->fail_err;
     }
     Settings_free(&s->settings);
+    SampleJob_free(s->sample);
     if (rc == SL_OK && unfinished)
         fprintf(stderr, "scalelab: the sweep is in %s (scalelab resume %s continues it)\n", dir, dir);
     Settings_free(&s->settings);
