@@ -64,3 +64,71 @@ Test(fit_degenerate, a_power_law_with_a_gentle_slope_still_converges)
     cr_assert_float_eq(r.value[1] / 8.8e13, 1, 1e-6);
     sl_fit_result_free(&r);
 }
+
+typedef struct {
+    size_t calls[2], last_done[2], last_total[2];
+    int backwards;
+} progress_log;
+
+static void log_progress(void *user, const char *stage, size_t done, size_t total)
+{
+    progress_log *l = user;
+    int s = !strcmp(stage, "bootstrap");
+    cr_assert(s || !strcmp(stage, "starts"), "stage %s", stage);
+    if (l->calls[s] && done < l->last_done[s])
+        l->backwards = 1;
+    l->calls[s]++;
+    l->last_done[s] = done;
+    l->last_total[s] = total;
+}
+
+static void chinchilla_points(sl_fit_point *p, int *n)
+{
+    *n = 0;
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 5; j++) {
+            sl_fit_point *q = &p[(*n)++];
+            memset(q, 0, sizeof *q);
+            q->n = 1e6 * pow(10, 0.6 * i);
+            q->d = 1e8 * pow(10, 0.6 * j);
+            q->loss = 1.69 + 406.4 / pow(q->n, 0.34) + 410.7 / pow(q->d, 0.28);
+            q->run = -1;
+        }
+}
+
+Test(fit_degenerate, starts_thins_the_chinchilla_grid_and_progress_counts_to_the_end)
+{
+    sl_fit_point p[25];
+    int n;
+    chinchilla_points(p, &n);
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.starts = 30;
+    o.bootstrap = 5;
+    o.seed = 1;
+    progress_log l = {0};
+    o.progress = log_progress;
+    o.progress_user = &l;
+    sl_fit_result r;
+    sl_error err;
+    cr_assert_eq(sl_fit(SL_LAW_CHINCHILLA, p, (size_t)n, &o, &r, &err), SL_OK, "%s", err.msg);
+    cr_assert(r.converged, "%s", r.reason);
+    cr_assert_eq(r.n_starts, 30u);
+    cr_assert_float_eq(r.value[3], 0.34, 1e-3);
+    cr_assert_eq(l.calls[0], 30u);
+    cr_assert_eq(l.last_done[0], 30u);
+    cr_assert_eq(l.last_total[0], 30u);
+    cr_assert_eq(l.last_done[1], 5u);
+    cr_assert_eq(l.last_total[1], 5u);
+    cr_assert_not(l.backwards);
+    sl_fit_result_free(&r);
+
+    o.starts = -1;
+    cr_assert_eq(sl_fit(SL_LAW_CHINCHILLA, p, (size_t)n, &o, &r, &err), SL_EINPUT);
+    o.starts = 4;
+    o.bootstrap = 0;
+    o.progress = NULL;
+    cr_assert_eq(sl_fit(SL_LAW_KAPLAN_ND, p, (size_t)n, &o, &r, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(r.n_starts, 4u);
+    sl_fit_result_free(&r);
+}

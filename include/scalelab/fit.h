@@ -88,6 +88,16 @@ typedef struct {
     /* A previous fit of the same law: start there instead of the cold multi-start
      * grid. The lab passes its last result when a new point arrives. */
     const struct sl_fit_result *warm;
+    /* Cold starts of the multi-start solvers: at most this many, spread evenly
+     * over their grid (chinchilla's 4500 points, the least-squares laws' 4 or
+     * 9); 0: all of them. */
+    int starts;
+    /* Called as work is done on long fits, from the fitting thread: stage is
+     * "starts" (the cold starts of the multi-start solvers) or "bootstrap"
+     * (resamples); done counts up to total, and each stage ends with
+     * done == total. NULL: no calls. */
+    void (*progress)(void *user, const char *stage, size_t done, size_t total);
+    void *progress_user;
 } sl_fit_options;
 
 typedef struct sl_fit_result {

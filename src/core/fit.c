@@ -370,6 +370,8 @@ static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_
     sl_rng_seed(&rng, o->seed);
     sl_error ignore;
     for (int k = 0; k < o->bootstrap; k++) {
+        if (o->progress && k > 0)
+            o->progress(o->progress_user, "bootstrap", (size_t)k, (size_t)o->bootstrap);
         size_t m = 0;
         for (size_t g = 0; g < n_groups; g++) {
             size_t pick = (size_t)sl_rng_below(&rng, n_groups);
@@ -388,6 +390,8 @@ static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_
         memcpy(r->boot + (size_t)r->n_boot_ok * np, e.value, (size_t)np * sizeof(double));
         r->n_boot_ok++;
     }
+    if (o->progress && o->bootstrap > 0)
+        o->progress(o->progress_user, "bootstrap", (size_t)o->bootstrap, (size_t)o->bootstrap);
     double *col = sl_xmalloc(((size_t)r->n_boot_ok + 1) * sizeof *col);
     double tail = (1 - o->level) / 2;
     for (int j = 0; j < np; j++) {
@@ -431,6 +435,8 @@ int sl_fit(sl_fit_law law, const sl_fit_point *pts, size_t n, const sl_fit_optio
         o.bins_per_decade = 8;
     if (o.iso_tolerance <= 1)
         o.iso_tolerance = 1.25;
+    if (o.starts < 0)
+        return sl_fail(err, SL_EINPUT, "starts: %d (expected 0 for all, or more)", o.starts);
     if (o.bootstrap < 0)
         return sl_fail(err, SL_EINPUT, "bootstrap: %d resamples (expected 0 or more)",
                        o.bootstrap);

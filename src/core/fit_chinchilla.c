@@ -327,25 +327,29 @@ int fit_chinchilla(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit
         n_starts = 1;
     } else {
         /* Hoffmann's grid: alpha, beta in {0, 0.5, ..., 2}, e in {-1, -0.5, ..., 1},
-         * a, b in {0, 5, ..., 25}: 4500 starts. */
-        for (int ia = 0; ia < 6; ia++)
-            for (int ib = 0; ib < 6; ib++)
-                for (int ie = 0; ie < 5; ie++)
-                    for (int ial = 0; ial < 5; ial++)
-                        for (int ibe = 0; ibe < 5; ibe++) {
-                            double al = 0.5 * ial, be = 0.5 * ibe;
-                            t[0] = 5.0 * ia - al * mx;
-                            t[1] = 5.0 * ib - be * my;
-                            t[2] = -1 + 0.5 * ie;
-                            t[3] = al, t[4] = be;
-                            double f = lbfgs(t, &D, iter_start, gtol, ftol_start, &info);
-                            n_starts++;
-                            if (f < best_f) {
-                                best_f = f;
-                                memcpy(best, t, sizeof t);
-                                best_info = info;
-                            }
-                        }
+         * a, b in {0, 5, ..., 25}: 4500 starts, or o->starts of them taken at even
+         * strides (the whole grid in its order when starts is 0). */
+        const size_t grid = 6 * 6 * 5 * 5 * 5;
+        size_t want = o->starts > 0 && (size_t)o->starts < grid ? (size_t)o->starts : grid;
+        for (size_t j = 0; j < want; j++) {
+            size_t g = j * grid / want;
+            int ibe = (int)(g % 5), ial = (int)(g / 5 % 5), ie = (int)(g / 25 % 5);
+            int ib = (int)(g / 125 % 6), ia = (int)(g / 750);
+            double al = 0.5 * ial, be = 0.5 * ibe;
+            t[0] = 5.0 * ia - al * mx;
+            t[1] = 5.0 * ib - be * my;
+            t[2] = -1 + 0.5 * ie;
+            t[3] = al, t[4] = be;
+            double f = lbfgs(t, &D, iter_start, gtol, ftol_start, &info);
+            n_starts++;
+            if (f < best_f) {
+                best_f = f;
+                memcpy(best, t, sizeof t);
+                best_info = info;
+            }
+            if (o->progress)
+                o->progress(o->progress_user, "starts", j + 1, want);
+        }
         memcpy(t, best, sizeof t);
         best_f = lbfgs(t, &D, iter_polish, gtol, ftol_polish, &best_info);
         memcpy(best, t, sizeof t);

@@ -226,6 +226,13 @@ int fit_lsq(sl_fit_law law, const sl_fit_point *pt, size_t n, const sl_fit_optio
         free(yy);
     }
 
+    if (!start && o->starts > 0 && o->starts < n_starts) {
+        /* o->starts of them, at even strides */
+        for (int j = 0; j < o->starts; j++)
+            memmove(starts[j], starts[j * n_starts / o->starts], sizeof starts[j]);
+        n_starts = o->starts;
+    }
+
     gsl_multifit_nlinear_fdf fdf = {0};
     fdf.f = gsl_f;
     fdf.df = gsl_df;
