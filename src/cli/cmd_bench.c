@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scalelab/machine.h"
 #include "scalelab/throughput.h"
 #include "scalelab/train.h"
 
@@ -103,7 +104,7 @@ int cmd_bench(int argc, char **argv)
     }
     sl_error err = {{0}};
     int json = 0, rc;
-    long threads = sysconf(_SC_NPROCESSORS_ONLN), steps = 20, blas = 1;
+    long threads = sl_cpus_available(), steps = 20, blas = 1;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "scalelab/engine.h"
 #include "scalelab/figures.h"
+#include "scalelab/machine.h"
 #include "scalelab/preset.h"
 #include "scalelab/store.h"
 
@@ -362,8 +363,10 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
         MPI_Comm_size(node, &local);
         MPI_Comm_free(&node);
     }
-    long np = sysconf(_SC_NPROCESSORS_ONLN);
-    if (a->cores == 0 && local > 1 && np > 0)
+    /* mpirun may bind each rank to its own cores (then the affinity mask is
+     * already this rank's share) or not (then the ranks split what they see) */
+    long np = sl_cpus_available(), online = sysconf(_SC_NPROCESSORS_ONLN);
+    if (a->cores == 0 && local > 1 && np >= online)
         o.cores = np / local > 0 ? (int)(np / local) : 1;
     sl_error err = {{0}};
     sl_engine *e = NULL;

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "scalelab/data.h"
+#include "scalelab/machine.h"
 #include "scalelab/store.h"
 #include "scalelab/train.h"
 
@@ -209,8 +210,7 @@ int cmd_train(int argc, char **argv)
     sl_train_defaults(&o);
     o.model = (sl_config){4, 128, 4, 512, 128, 256};
     o.steps = 6000;
-    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    o.threads = nproc > 0 ? (int)nproc : 1;
+    o.threads = sl_cpus_available();
     sl_corpus_opts co = {0};
     const char *out_dir = NULL;
     int quiet = 0;

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scalelab/machine.h"
 #include "scalelab/store.h"
 #include "scalelab/throughput.h"
 
@@ -327,8 +328,7 @@ static sl_engine *engine_alloc(const sl_engine_opts *o)
         fcntl(e->wake[0], F_SETFD, FD_CLOEXEC);
         fcntl(e->wake[1], F_SETFD, FD_CLOEXEC);
     }
-    long np = sysconf(_SC_NPROCESSORS_ONLN);
-    e->cores = e->o.cores > 0 ? e->o.cores : np > 0 ? (int)np : 1;
+    e->cores = e->o.cores > 0 ? e->o.cores : sl_cpus_available();
     e->jobs = e->o.jobs > 0 ? e->o.jobs : e->cores;
     return e;
 }

@@ -6,6 +6,7 @@
 #include "sampletext.h"
 #include "settings.h"
 
+#include "scalelab/machine.h"
 #include "scalelab/store.h"
 
 #include <dirent.h>
@@ -1377,7 +1378,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         free(s);
         return rc;
     }
-    lab->ceiling_gflops = Ceiling_measure(lab->preset, (int)sysconf(_SC_NPROCESSORS_ONLN));
+    lab->ceiling_gflops = Ceiling_measure(lab->preset, sl_cpus_available());
 
     if (CRT_init(NULL, !utf8) != 0) {
         end_source(s);
