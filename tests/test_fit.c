@@ -326,6 +326,12 @@ Test(fit_laws, fit_recovers_the_cmin_frontier_with_the_batch_correction)
     sl_fit_result r = fit_ok(SL_LAW_CMIN, p, n, &o);
     assert_near(r.value[0], ac, 0.002, "alpha_C");
     assert_factor(r.value[1], cc, 2, "C_c");
+    /* the fixed-batch L(C) beside it ignores B_crit: the same frontier at the
+     * compute spent, C = 2 C_min, so twice the scale and the same exponent */
+    sl_fit_result f = fit_ok(SL_LAW_CFIXED, p, n, &o);
+    assert_near(f.value[0], r.value[0], 1e-9, "alpha_C fixed batch");
+    assert_near(f.value[1] / r.value[1], 2, 1e-6, "C_c fixed / C_c min");
+    sl_fit_result_free(&f);
     sl_fit_result_free(&r);
 }
 

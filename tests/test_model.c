@@ -38,6 +38,24 @@ Test(model, counts_follow_kaplan)
     sl_model_free(&m);
 }
 
+Test(model, accountings_add_the_context_and_head_terms_to_kaplans_6n)
+{
+    sl_config c = {4, 128, 4, 512, 64, 256};
+    sl_counts k = sl_model_counts(&c);
+    double six_n = 6 * k.n_kaplan, attn = 6.0 * 4 * 64 * 128, head = 6.0 * 128 * 256;
+    cr_expect_eq(sl_model_flops_per_token(&c, SL_ACCT_KAPLAN), six_n);
+    cr_expect_eq(sl_model_flops_per_token(&c, SL_ACCT_ATTN), six_n + attn);
+    cr_expect_eq(sl_model_flops_per_token(&c, SL_ACCT_HEAD), six_n + head);
+    cr_expect_eq(sl_model_flops_per_token(&c, SL_ACCT_TOTAL), six_n + attn + head);
+    /* the trainer's flops (metrics.csv) are the attn accounting; the head apart */
+    cr_expect_eq(k.flops_per_token, sl_model_flops_per_token(&c, SL_ACCT_ATTN));
+    cr_expect_eq(k.flops_embed_per_token, head);
+    for (int a = 0; a < SL_ACCT_COUNT; a++)
+        cr_expect_eq(sl_accounting_from_name(sl_accounting_name((sl_accounting)a)), a);
+    cr_expect_eq(sl_accounting_from_name("6nbs"), -1);
+    cr_expect(strstr(sl_accounting_formula(SL_ACCT_KAPLAN), "6NBS"));
+}
+
 Test(model, model_for_n_hits_target_size_and_aspect)
 {
     sl_config c;

@@ -43,6 +43,7 @@ typedef enum {
     SL_LAW_CMIN,           /* L(C_min) = (C_c/C_min)^alpha_C on the frontier */
     SL_LAW_BCRIT,          /* B_crit(L) = B_star / L^(1/alpha_B), from the noise scale */
     SL_LAW_BCRIT_SCAN,     /* the same, B_crit measured from a batch scan (K eq 5.1) */
+    SL_LAW_CFIXED,         /* L(C) = (C_c/C)^alpha_C on the frontier at the batch trained */
     SL_LAW_COUNT
 } sl_fit_law;
 
@@ -179,6 +180,15 @@ int sl_fit_bcrit_hyperbola(const double *b, const double *s, size_t n, sl_bcrit_
  * batch size: the best-tuned). out holds n_targets entries. */
 int sl_fit_bcrit_targets(const sl_fit_point *p, size_t n, int n_targets, sl_bcrit_target *out,
                          int *n_out, sl_error *err);
+
+/* Kaplan eq 1.8 / 6.4, the paper's internal consistency check: the exponent of
+ * L(C_min) predicted from the steps side, alpha_C^min = 1/(1/alpha_S + 1/alpha_B
+ * + 1/alpha_N), alpha_N and alpha_S from a kaplan-ns fit and alpha_B from a
+ * bcrit or bcrit-scan fit (NULL: the published 0.076, 0.76, 0.21 -> 0.052).
+ * lo, hi pair the k-th bootstrap draws of the two fits (NaN without draws).
+ * SL_EINPUT for a fit of another law or one that did not converge. */
+int sl_fit_alpha_cmin_predicted(const sl_fit_result *ns, const sl_fit_result *bcrit,
+                                double *value, double *lo, double *hi, sl_error *err);
 
 /* Compute-optimal allocation for a budget C (FLOP). */
 typedef struct {

@@ -38,10 +38,31 @@ size_t sl_param_layout(const sl_config *c, sl_tensor_info info[SL_NUM_PARAM_TENS
  * biases and norms. Total: everything, embeddings and head included. */
 typedef struct {
     double n_kaplan, n_exact, n_total;
-    double flops_per_token;     /* 6N + 6·L·n_ctx·d (training, per token) */
+    double flops_per_token;     /* 6N + 6·L·n_ctx·d: the `attn` accounting (training, per
+                                   token; metrics.csv's flops); Kaplan's C is 6N alone */
     double flops_embed_per_token; /* the output head (logits): 6·d·vocab, reported apart */
 } sl_counts;
 sl_counts sl_model_counts(const sl_config *c);
+
+/* Compute accountings: which training FLOPs (forward and backward, per token) a
+ * compute C counts. Kaplan et al.'s C is 6·N·B·S, 6N per token: the context
+ * term of attention and the output head are left out of every fit of the
+ * paper. The others add them, as named alternatives (Porian et al. 2024 show
+ * that counting the head moves the compute-optimal exponent). */
+typedef enum {
+    SL_ACCT_KAPLAN, /* 6N                                (C = 6NBS, Kaplan et al.) */
+    SL_ACCT_ATTN,   /* 6N + 6·n_layer·n_ctx·d_model      (with attention's context term) */
+    SL_ACCT_HEAD,   /* 6N + 6·d_model·vocab              (with the output head) */
+    SL_ACCT_TOTAL,  /* 6N + both                         (every matrix product) */
+    SL_ACCT_COUNT
+} sl_accounting;
+/* Training FLOPs per token of a model under an accounting. */
+double sl_model_flops_per_token(const sl_config *c, sl_accounting a);
+/* "kaplan", "attn", "head", "total"; and back (-1 if unknown). */
+const char *sl_accounting_name(sl_accounting a);
+int sl_accounting_from_name(const char *name);
+/* The per-token formula in words, e.g. "6N per token (C = 6NBS)". */
+const char *sl_accounting_formula(sl_accounting a);
 
 /* Picks a shape with Kaplan's N near target_n for d_model/n_layer near
  * `aspect`, d_model a multiple of head_size, d_ff = ff_mult·d_model; with

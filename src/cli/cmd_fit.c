@@ -206,7 +206,7 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
          * measured the gradient noise scale B_simple, McCandlish et al.'s
          * estimate of B_crit (docs/FORMATS.md). */
         int curves = law == SL_LAW_APPROACH1 || law == SL_LAW_CMIN || law == SL_LAW_KAPLAN_NS ||
-                     law == SL_LAW_BCRIT_SCAN ||
+                     law == SL_LAW_BCRIT_SCAN || law == SL_LAW_CFIXED ||
                      law == SL_LAW_POWER_S || law == SL_LAW_OFFSET_S;
         int which = law == SL_LAW_BCRIT ? SL_POINTS_NOISE : curves ? SL_POINTS_CURVES : SL_POINTS_BEST;
         if (law == SL_LAW_BCRIT)
@@ -264,7 +264,7 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
         goto done;
     }
     /* the trimmed envelope tells model sizes apart by N */
-    if (o->trim_envelope && (law == SL_LAW_CMIN || law == SL_LAW_APPROACH1))
+    if (o->trim_envelope && (law == SL_LAW_CMIN || law == SL_LAW_CFIXED || law == SL_LAW_APPROACH1))
         use[COL_N] = 1;
     /* B is read when a B_crit correction applies. */
     if ((law == SL_LAW_KAPLAN_NS || law == SL_LAW_CMIN || law == SL_LAW_APPROACH1) &&

@@ -96,6 +96,11 @@ static const struct {
                            "(S/S_min-1)(E/E_min-1)=1 per target loss (Kaplan eq 5.1); needs "
                            "learning curves with run, s, b, loss",
                            2, names_bcrit, F_S | F_B | F_L, F_B, fit_bcrit_scan},
+    [SL_LAW_CFIXED] = {"cfixed",
+                       "L = (C_c/C)^alpha_C on the compute frontier at the batch size trained "
+                       "(fixed batch, no C_min correction; Kaplan's L(C), alpha_C 0.057); needs "
+                       "c, loss",
+                       2, names_cmin, F_C | F_L, F_C, fit_frontier},
 };
 
 const char *sl_fit_law_name(sl_fit_law law)
@@ -153,6 +158,7 @@ double fit_x_of(sl_fit_law law, const sl_fit_point *p)
     case SL_LAW_POWER_C:
     case SL_LAW_OFFSET_C:
     case SL_LAW_CMIN:
+    case SL_LAW_CFIXED:
         return p->c;
     case SL_LAW_POWER_S:
     case SL_LAW_OFFSET_S:
@@ -500,6 +506,7 @@ double fit_eval(sl_fit_law law, const double *v, sl_fit_quantity q, const sl_fit
     case SL_LAW_POWER_C:
     case SL_LAW_POWER_S:
     case SL_LAW_CMIN:
+    case SL_LAW_CFIXED:
         return pow(v[1] / fit_x_of(law, x), v[0]);
     case SL_LAW_OFFSET_N:
     case SL_LAW_OFFSET_D:

@@ -155,6 +155,9 @@ static void contested(const sl_fit_point *p, size_t n, double *lo, double *hi)
     *hi = isfinite(last[1]) ? last[1] : INFINITY;
 }
 
+/* L on the frontier (cmin, cfixed) rather than N_opt, D_opt (approach 1, 2) */
+static int loss_law(sl_fit_law law) { return law == SL_LAW_CMIN || law == SL_LAW_CFIXED; }
+
 int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
                  const double *start, fit_est *e, sl_error *err)
 {
@@ -184,7 +187,7 @@ int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_o
         m = nv ? envelope(v, nv, o->bins_per_decade, env) : 0;
         for (size_t i = 0; i < m; i++) {
             x[i] = env[i].lc;
-            yn[i] = law == SL_LAW_CMIN ? env[i].ll : env[i].ln;
+            yn[i] = loss_law(law) ? env[i].ll : env[i].ln;
             yd[i] = env[i].ld;
         }
     }
@@ -200,7 +203,7 @@ int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_o
                            "points over a wider range of compute)",
                      name, m, need);
     } else if (line_fit(x, yn, m, &k1, &m1, &r2, &rms) != 0 ||
-               (law != SL_LAW_CMIN && line_fit(x, yd, m, &k2, &m2, &r2d, &rmsd) != 0)) {
+               (!loss_law(law) && line_fit(x, yd, m, &k2, &m2, &r2d, &rmsd) != 0)) {
         rc = sl_fail(err, SL_EINPUT, "%s: the frontier points all have one compute value "
                                      "(expected at least 2)",
                      name);
@@ -213,7 +216,7 @@ int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_o
     e->r2 = r2;
     e->rms_log = rms;
     e->objective = rms * rms * (double)m;
-    if (law == SL_LAW_CMIN) {
+    if (loss_law(law)) {
         /* ln L = alpha_C ln C_c - alpha_C ln C_min */
         e->theta[0] = m1, e->theta[1] = k1;
         e->value[0] = -m1;
@@ -226,7 +229,7 @@ int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_o
         e->value[3] = exp(k2);
     }
     e->converged = 1;
-    for (int j = 0; j < (law == SL_LAW_CMIN ? 2 : 4); j++)
+    for (int j = 0; j < (loss_law(law) ? 2 : 4); j++)
         e->converged &= isfinite(e->value[j]);
     snprintf(e->reason, sizeof e->reason, "least squares on %zu %s from %zu points", m,
              law == SL_LAW_APPROACH2 ? "IsoFLOP minima" : "frontier points", n);

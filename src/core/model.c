@@ -85,6 +85,47 @@ sl_counts sl_model_counts(const sl_config *c)
     return k;
 }
 
+static const struct {
+    const char *name, *formula;
+} accountings[SL_ACCT_COUNT] = {
+    [SL_ACCT_KAPLAN] = {"kaplan", "6N per token (C = 6NBS, Kaplan et al.)"},
+    [SL_ACCT_ATTN] = {"attn", "6N + 6 n_layer n_ctx d_model per token (with attention's context)"},
+    [SL_ACCT_HEAD] = {"head", "6N + 6 d_model vocab per token (with the output head)"},
+    [SL_ACCT_TOTAL] = {"total", "6N + 6 n_layer n_ctx d_model + 6 d_model vocab per token"},
+};
+
+double sl_model_flops_per_token(const sl_config *c, sl_accounting a)
+{
+    double L = c->n_layer, d = c->d_model, V = c->vocab, T = c->n_ctx;
+    double six_n = 6.0 * sl_model_counts(c).n_kaplan;
+    double attn = 6.0 * L * T * d, head = 6.0 * d * V;
+    switch (a) {
+    case SL_ACCT_KAPLAN: return six_n;
+    case SL_ACCT_ATTN: return six_n + attn;
+    case SL_ACCT_HEAD: return six_n + head;
+    case SL_ACCT_TOTAL: return six_n + attn + head;
+    default: return NAN;
+    }
+}
+
+const char *sl_accounting_name(sl_accounting a)
+{
+    return (unsigned)a < SL_ACCT_COUNT ? accountings[a].name : "?";
+}
+
+int sl_accounting_from_name(const char *name)
+{
+    for (int a = 0; a < SL_ACCT_COUNT; a++)
+        if (!strcmp(name, accountings[a].name))
+            return a;
+    return -1;
+}
+
+const char *sl_accounting_formula(sl_accounting a)
+{
+    return (unsigned)a < SL_ACCT_COUNT ? accountings[a].formula : "?";
+}
+
 int sl_model_for_n(double target_n, double aspect, int layers, int head_size, int ff_mult, int n_ctx,
                    int vocab, sl_config *out, sl_error *err)
 {

@@ -41,6 +41,7 @@ static const sl_fit_law default_laws[] = {SL_LAW_POWER_N, SL_LAW_KAPLAN_ND, SL_L
 static int uses_curves(sl_fit_law l)
 {
     return l == SL_LAW_KAPLAN_NS || l == SL_LAW_CMIN || l == SL_LAW_APPROACH1 || l == SL_LAW_BCRIT_SCAN ||
+           l == SL_LAW_CFIXED ||
            l == SL_LAW_POWER_C || l == SL_LAW_OFFSET_C || l == SL_LAW_POWER_S ||
            l == SL_LAW_OFFSET_S;
 }

@@ -33,7 +33,8 @@ static const struct {
     {SL_LAW_APPROACH1, "b", 0.50},       {SL_LAW_APPROACH2, "a", 0.49},
     {SL_LAW_APPROACH2, "b", 0.51},       {SL_LAW_BCRIT, "B_star", 2e8},
     {SL_LAW_BCRIT, "alpha_B", 0.21},     {SL_LAW_BCRIT_SCAN, "B_star", 2e8},
-    {SL_LAW_BCRIT_SCAN, "alpha_B", 0.21},
+    {SL_LAW_BCRIT_SCAN, "alpha_B", 0.21}, {SL_LAW_CFIXED, "alpha_C", 0.057},
+    {SL_LAW_CFIXED, "C_c", 1.6e7 * 8.64e19},
 };
 
 static double published_value(sl_fit_law law, const char *param)
