@@ -60,3 +60,40 @@ Test(fit_steps, alpha_cmin_is_predicted_from_the_ns_and_bcrit_fits)
     sl_fit_result_free(&ns);
     sl_fit_result_free(&bc);
 }
+
+Test(fit_steps, stop_bound_is_eq_5_7_in_steps_of_the_runs_batch)
+{
+    double v, lo, hi;
+    sl_error err = {{0}};
+    /* published laws, no B_crit: S_min itself, as sl_fit_stop_steps */
+    cr_assert_eq(sl_fit_stop_bound(NULL, NULL, NULL, 1e9, 1e10, 0, &v, &lo, &hi, &err), SL_OK);
+    cr_assert_float_eq(v, sl_fit_stop_steps(NULL, NULL, 1e9, 1e10), 1e-9 * v);
+    /* by hand: L(N,D) = ((N_c/N)^(aN/aD) + D_c/D)^aD, L(N,inf) = (N_c/N)^aN,
+     * S_min = S_c/(L - L_inf)^(1/alpha_S) */
+    double l = pow(pow(6.4e13 / 1e9, 0.076 / 0.103) + 1.8e13 / 1e10, 0.103);
+    double smin = 2.1e3 / pow(l - pow(6.4e13 / 1e9, 0.076), 1 / 0.76);
+    cr_assert_float_eq(v, smin, 1e-9 * smin);
+    /* with a fitted B_crit(L): S = S_min (1 + B_crit(L)/B) */
+    sl_fit_point q[25];
+    sl_rng rng;
+    sl_rng_seed(&rng, 11);
+    for (int i = 0; i < 25; i++) {
+        double L = 2 + 4.0 * i / 24;
+        q[i] = (sl_fit_point){.loss = L, .bcrit = 2e8 / pow(L, 1 / 0.21) *
+                                                  exp(0.05 * sl_rng_normal(&rng)),
+                              .run = -1};
+    }
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bootstrap = 40;
+    sl_fit_result bc;
+    cr_assert_eq(sl_fit(SL_LAW_BCRIT, q, 25, &o, &bc, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_fit_stop_bound(NULL, NULL, &bc, 1e9, 1e10, 1e6, &v, &lo, &hi, &err), SL_OK,
+                 "%s", err.msg);
+    double want = smin * (1 + bc.value[0] / pow(l, 1 / bc.value[1]) / 1e6);
+    cr_assert_float_eq(v, want, 1e-9 * want);
+    cr_assert(lo < v && v < hi, "%g outside [%g, %g]", v, lo, hi);
+    /* a B_crit without a batch size is refused */
+    cr_assert_eq(sl_fit_stop_bound(NULL, NULL, &bc, 1e9, 1e10, 0, &v, &lo, &hi, &err), SL_EINPUT);
+    sl_fit_result_free(&bc);
+}

@@ -150,6 +150,14 @@ double sl_fit_overfit_d_needed(const sl_fit_result *res, double n, double tol);
 /* Early-stopping bound S_stop >= S_c / (L(N,D) - L(N,inf))^(1/alpha_S), from an
  * L(N,D) fit and an L(N,S_min) fit (NULL: published). */
 double sl_fit_stop_steps(const sl_fit_result *nd, const sl_fit_result *ns, double n, double d);
+/* The same bound (Kaplan eq 5.7, Fig. 16) in steps of a run of batch size b
+ * tokens, to hold against the step at which it stopped: S_stop in S_min units
+ * times 1 + B_crit/b with B_crit at L(N, D) from a bcrit or bcrit-scan fit
+ * (bcrit NULL: S_min itself). NULL nd, ns: published. lo, hi pair the k-th
+ * bootstrap draws of the fits given (NaN without). */
+int sl_fit_stop_bound(const sl_fit_result *nd, const sl_fit_result *ns,
+                      const sl_fit_result *bcrit, double n, double d, double b, double *value,
+                      double *lo, double *hi, sl_error *err);
 
 /* The critical batch size measured directly (Kaplan eq 5.1, Fig. 18). */
 #define SL_BCRIT_TARGETS 8
