@@ -9,6 +9,7 @@
 
 #include "../src/tui/fitter.h"
 #include "../src/tui/screen.h"
+#include "scalelab/preset.h"
 #include "scalelab/store.h"
 #include "testutil.h"
 
@@ -465,6 +466,112 @@ Test(tui, lab_at_80x24_shows_whole_ids_counts_units_and_cues_and_keeps_settings)
     cr_assert_eq(sl_read_file(path, &text, &len, NULL), SL_OK);
     cr_expect_str_eq(text, newer, "the newer file was overwritten");
     free(text);
+}
+
+/* E: the preset editor shows every key with its meaning, checks an edit as
+ * loading a preset does, saves the edited preset atomically into the user's
+ * presets folder, and that preset reopens with --preset and in the picker. */
+Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
+{
+    tmux_t t;
+    char args[2048];
+    lab_args(args, sizeof args, NULL);
+    start(&t, 120, 40, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab:\n%s\nstderr: %s", t.screen, stderr_text());
+    keys(&t, "E");
+    cr_assert(wait_screen(&t, "Preset tui-tiny: Enter edits", 5), "no editor:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "sequences per step", 2), "no meaning of train.batch:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "context length, 2\\.\\.4096", 1), "no range of model.n_ctx:\n%s", t.screen);
+    int found = 0;
+    for (int i = 0; i < 40 && !found; i++) {
+        found = wait_screen(&t, "> train\\.batch +8 ", 0.3);
+        if (!found)
+            keys(&t, "Down");
+    }
+    cr_assert(found, "train.batch not selectable:\n%s", t.screen);
+    keys(&t, "Enter");
+    keys(&t, "BSpace");
+    keys(&t, "0");
+    keys(&t, "Enter");
+    cr_assert(wait_screen(&t, "tui-tiny\\.json:train\\.batch: 0 is out of range \\(expected [^)]*\\) \\(not applied\\)", 5),
+              "no loader message:\n%s", t.screen);
+    keys(&t, "Enter");
+    keys(&t, "BSpace");
+    keys(&t, "4");
+    keys(&t, "Enter");
+    cr_assert(wait_screen(&t, "train\\.batch: valid", 5), "a good edit refused:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "\\* train\\.batch +4 |> train\\.batch +4 ", 2), "the edit is not shown:\n%s", t.screen);
+    keys(&t, "s");
+    cr_assert(wait_screen(&t, "save as \\(name\\) = tui-tiny-edited", 5), "no name prompt:\n%s", t.screen);
+    for (int i = 0; i < 20; i++)
+        keys(&t, "BSpace");
+    sh("tmux -L %s send-keys -t %s -l 'mine'", t.sock, t.session);
+    keys(&t, "Enter");
+    cr_assert(wait_screen(&t, "saved [^ ]*/config/scalelab/presets/mine\\.json", 5), "not saved:\n%s", t.screen);
+    keys(&t, "Escape");
+    keys(&t, "p");
+    cr_assert(wait_screen(&t, "mine +three tiny models", 5), "the picker lacks the saved preset:\n%s", t.screen);
+    keys(&t, "Escape");
+    keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/config/scalelab/presets/mine.json", tu_dir);
+    sl_preset p;
+    memset(&p, 0, sizeof p);
+    sl_error err;
+    cr_assert_eq(sl_preset_load(&p, path, &err), SL_OK, "%s", err.msg);
+    cr_expect_str_eq(p.name, "mine");
+    cr_expect_eq(p.train.batch, 4);
+    sl_preset_free(&p);
+    snprintf(args, sizeof args, "lab --preset %s --runs %s/runs --exit-after 50", path, tu_dir);
+    start(&t, 120, 40, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, "^ mine \\|", 20), "the saved preset did not open:\n%s\nstderr: %s", t.screen,
+              stderr_text());
+    keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
+    code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0);
+}
+
+/* Every key of the preset format has its documentation, and the table is
+ * docs/PRESETS.md's (the same type, default and meaning). */
+Test(tui, every_preset_key_is_documented_as_docs_presets_md_says)
+{
+    char path[1024], *doc = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/docs/PRESETS.md", SL_SOURCE_DIR);
+    cr_assert_eq(sl_read_file(path, &doc, &len, NULL), SL_OK);
+    int n = 0;
+    for (int i = 0; sl_preset_docs[i].key; i++, n++) {
+        const sl_preset_doc *d = &sl_preset_docs[i];
+        const char *dot = strrchr(d->key, '.');
+        char row[2048];
+        snprintf(row, sizeof row, "| `%s` | %s | %s | %s |", dot ? dot + 1 : d->key, d->type, d->def, d->meaning);
+        cr_expect_not_null(strstr(doc, row), "docs/PRESETS.md lacks %s", row);
+    }
+    free(doc);
+    cr_assert_gt(n, 30);
+    /* and every key a resolved preset holds has an entry (itself or its object's) */
+    sl_preset p;
+    memset(&p, 0, sizeof p);
+    sl_error err;
+    char preset[512];
+    tu_path(preset, sizeof preset, "tui-tiny.json");
+    cr_assert_eq(sl_preset_load(&p, preset, &err), SL_OK, "%s", err.msg);
+    char *json = sl_preset_resolved_json(&p);
+    const char *keys_in[] = {"name", "data.corpus", "model.n_ctx", "sweep.kind", "sweep.n", "train.batch",
+                             "train.early_stopping", "train.seeds", "fit", "format_version"};
+    for (size_t i = 0; i < sizeof keys_in / sizeof keys_in[0]; i++)
+        cr_expect_not_null(sl_preset_doc_find(keys_in[i]), "%s undocumented", keys_in[i]);
+    free(json);
+    sl_preset_free(&p);
 }
 
 /* The `?` overlay and docs/LAB.md come from one table: every key in it is in

@@ -108,6 +108,15 @@ int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl
 
 const char *sl_sweep_kind_name(sl_sweep_kind k);
 
+/* The documentation of every preset key (docs/PRESETS.md's tables): the key
+ * as a path ("train.batch", "train.early_stopping"), its type, default and
+ * meaning with its valid range. The table ends with a NULL key. */
+typedef struct {
+    const char *key, *type, *def, *meaning;
+} sl_preset_doc;
+extern const sl_preset_doc sl_preset_docs[];
+const sl_preset_doc *sl_preset_doc_find(const char *key);
+
 /* Levenshtein distance (for "did you mean" suggestions; also used by themes). */
 int sl_edit_distance(const char *a, const char *b);
 

@@ -3,6 +3,7 @@
  * engine's wake-up pipe, takes a snapshot at most every FRAME seconds, and
  * redraws only the panels whose data moved, with one doupdate per frame. */
 #include "screen.h"
+#include "panel_editor.h"
 #include "sampletext.h"
 #include "settings.h"
 
@@ -35,7 +36,7 @@
 #define MIN_W 80
 #define MIN_H 24
 
-typedef enum { OV_NONE, OV_HELP, OV_PICKER, OV_EXPORT, OV_QUIT, OV_CANCEL, OV_SAMPLE } Overlay;
+typedef enum { OV_NONE, OV_HELP, OV_PICKER, OV_EXPORT, OV_QUIT, OV_CANCEL, OV_SAMPLE, OV_EDITOR } Overlay;
 
 #define MAX_PRESETS 64
 
@@ -68,6 +69,7 @@ struct Screen {
     Settings settings;
     SampleJob *sample;   /* the latest text sample (w), running or done */
     int sample_drawn;    /* the overlay shows the finished sample */
+    Editor *editor;      /* the preset editor (E), while open */
     char cancel_id[SL_RUN_ID_MAX]; /* the run the cancel question is about */
 };
 
@@ -227,7 +229,7 @@ static WINDOW *overlay_win(Screen *s, int h, int w)
 static int help_lines(int *scope_of, int *entry_of, int max)
 {
     int n = 0;
-    static const int scopes[] = {KEYS_ANYWHERE, P_CURVES, P_LAW, P_FITS, P_RUNS, P_SELECT, P_GAUGE};
+    static const int scopes[] = {KEYS_ANYWHERE, P_CURVES, P_LAW, P_FITS, P_RUNS, P_SELECT, P_GAUGE, KEYS_EDITOR};
     for (size_t k = 0; k < sizeof scopes / sizeof scopes[0]; k++) {
         int first = 1;
         for (int i = 0; Screen_keys[i].label && n + 2 < max; i++) {
@@ -274,7 +276,9 @@ static void draw_help(Screen *s)
 
 static void scan_presets(Screen *s)
 {
-    const char *dirs[] = {"presets", getenv("SCALELAB_PRESETS"), SL_SHARE_DIR "/presets"};
+    char user[1024];
+    Editor_presetsDir(user, sizeof user);
+    const char *dirs[] = {user[0] ? user : NULL, "presets", getenv("SCALELAB_PRESETS"), SL_SHARE_DIR "/presets"};
     s->n_presets = 0;
     for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
         if (!dirs[d])
@@ -333,16 +337,19 @@ static void draw_picker(Screen *s)
         CRT_color(w, COL_WARN);
         CRT_text(w, 2, 2, iw, "no presets found in presets/ or $SCALELAB_PRESETS");
     }
-    for (int i = 0; i < s->n_presets && i + 2 < getmaxy(w) - 1; i++) {
-        int on = i == s->pick;
+    /* the list scrolls to keep the pick in view */
+    int rows = getmaxy(w) - 3, first = s->pick - rows + 1 > 0 ? s->pick - rows + 1 : 0;
+    for (int i = first; i < s->n_presets && i - first < rows; i++) {
+        int on = i == s->pick, y = 2 + i - first;
         CRT_color(w, on ? COL_SELECTION : COL_TITLE);
         if (on)
-            mvwhline(w, 2 + i, 1, ' ', getmaxx(w) - 2);
-        CRT_text(w, 2 + i, 2, 14, s->pr_name[i]);
+            mvwhline(w, y, 1, ' ', getmaxx(w) - 2);
+        CRT_text(w, y, 2, 14, s->pr_name[i]);
         if (!on)
             CRT_color(w, COL_TEXT);
-        CRT_text(w, 2 + i, 17, iw - 15, s->pr_desc[i]);
+        CRT_text(w, y, 17, iw - 15, s->pr_desc[i]);
     }
+    Lab_scrollCue(w, first, rows, s->n_presets);
 }
 
 static void draw_export(Screen *s)
@@ -462,6 +469,7 @@ static void draw_overlay(Screen *s)
     case OV_QUIT: draw_quit(s); break;
     case OV_CANCEL: draw_cancel(s); break;
     case OV_SAMPLE: draw_sample(s); break;
+    case OV_EDITOR: Editor_draw(s->editor, overlay_win(s, LINES - 2, COLS - 2)); break;
     default: return;
     }
     wnoutrefresh(s->ovwin);
@@ -689,6 +697,13 @@ static void overlay_key(Screen *s, int ch)
     case OV_SAMPLE:
         close_overlay(s);
         break;
+    case OV_EDITOR:
+        if (Editor_key(s->editor, lab, ch)) {
+            Editor_free(s->editor);
+            s->editor = NULL;
+            close_overlay(s);
+        }
+        break;
     case OV_CANCEL:
         if (ch == 'y' || ch == 'Y')
             RunsPanel_act(lab, s->cancel_id, 'X');
@@ -830,6 +845,19 @@ static void act_sample(Screen *s, int ch)
     s->ov = OV_SAMPLE;
 }
 
+static void act_editor(Screen *s, int ch)
+{
+    (void)ch;
+    sl_error err;
+    Editor_free(s->editor);
+    s->editor = Editor_open(s->lab.preset, &err);
+    if (!s->editor) {
+        Lab_message(&s->lab, "%s", err.msg);
+        return;
+    }
+    s->ov = OV_EDITOR;
+}
+
 static void act_axis(Screen *s, int ch)
 {
     (void)ch;
@@ -959,6 +987,7 @@ const KeyAction Screen_keys[] = {
     {KEYS_ANYWHERE, "X", "cancel the selected run (asks first)", {'X'}, act_cancel},
     {KEYS_ANYWHERE, "D", "duplicate the selected run with another seed", {'D'}, act_runs},
     {KEYS_ANYWHERE, "w", "a short text sample of the selected run (from its last checkpoint)", {'w'}, act_sample},
+    {KEYS_ANYWHERE, "E", "the preset editor: every key of the preset in force", {'E'}, act_editor},
     {KEYS_ANYWHERE, "a", "law plot axis: N, D, C", {'a'}, act_axis},
     {KEYS_ANYWHERE, "c", "learning curves against tokens, compute, steps", {'c'}, act_curves},
     {KEYS_ANYWHERE, "m M", "curves: next / previous metric (test loss, train loss, learning rate, "
@@ -987,6 +1016,10 @@ const KeyAction Screen_keys[] = {
      {'+', '-', '=', '_'}, act_panel},
     {P_SELECT, "Enter", "apply the previewed sweep", {'\n', '\r', KEY_ENTER}, act_panel},
     {P_GAUGE, "Up Down j k", "scroll the runs", {ARROWS_UD}, act_panel},
+    {KEYS_EDITOR, "Up Down PgUp PgDn", "select a key", {0}, NULL},
+    {KEYS_EDITOR, "Enter", "edit its value (Enter checks it as loading a preset does, Esc cancels)", {0}, NULL},
+    {KEYS_EDITOR, "s", "save the edited preset as a new one in the user's presets folder", {0}, NULL},
+    {KEYS_EDITOR, "Esc q E", "close the editor", {0}, NULL},
     {0, NULL, NULL, {0}, NULL},
 };
 
@@ -994,6 +1027,8 @@ const char *Screen_scopeName(int scope)
 {
     if (scope == KEYS_ANYWHERE)
         return "anywhere";
+    if (scope == KEYS_EDITOR)
+        return "preset editor";
     static const char *const names[P_COUNT] = {"learning curves", "law plot", "fits", "runs",
                                                 "selectors", "overfitting gauge"};
     return scope >= 0 && scope < P_COUNT ? names[scope] : "?";
@@ -1456,6 +1491,8 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     }
     Settings_free(&s->settings);
     SampleJob_free(s->sample);
+    Editor_free(s->editor);
+    s->editor = NULL;
     if (rc == SL_OK && unfinished)
         fprintf(stderr, "scalelab: the sweep is in %s (scalelab resume %s continues it)\n", dir, dir);
     Settings_free(&s->settings);

@@ -20,6 +20,7 @@ extern const PanelClass *const Screen_classes[P_COUNT];
  * scope is KEYS_ANYWHERE or the panel (P_*) that must have the focus; a key of
  * the focused panel wins over the same key anywhere. */
 #define KEYS_ANYWHERE (-1)
+#define KEYS_EDITOR P_COUNT /* keys of the preset editor overlay (help only) */
 typedef struct {
     int scope;
     const char *label; /* the keys as help and docs write them: "P R" */

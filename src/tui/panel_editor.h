@@ -1,0 +1,24 @@
+/* panel_editor: the preset editor overlay (E). Every key of the preset in
+ * force, with its value, type, default and documented meaning (range), from
+ * sl_preset_docs; an edit is checked by parsing the edited preset as loading
+ * a preset file does (the same messages); "save as" writes the edited preset
+ * atomically into the user's presets folder. UI thread only. */
+#ifndef SL_TUI_PANEL_EDITOR_H
+#define SL_TUI_PANEL_EDITOR_H
+
+#include "lab.h"
+
+typedef struct Editor Editor;
+
+/* NULL with err set when the preset cannot be shown. */
+Editor *Editor_open(const sl_preset *p, sl_error *err);
+void Editor_free(Editor *e);
+void Editor_draw(Editor *e, WINDOW *w);
+/* Returns 1 when the editor wants to close. */
+int Editor_key(Editor *e, Lab *lab, int ch);
+
+/* The user's presets folder: $XDG_CONFIG_HOME/scalelab/presets, else
+ * ~/.config/scalelab/presets ("" when neither is set). */
+void Editor_presetsDir(char *out, size_t n);
+
+#endif
