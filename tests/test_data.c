@@ -196,7 +196,11 @@ Test(data_corpus, data_dir_defaults_to_the_environment)
     cr_assert_str_eq(sl_data_dir(NULL), tu_dir);
     cr_assert_str_eq(sl_data_dir("elsewhere"), "elsewhere");
     unsetenv("SCALELAB_DATA");
-    cr_assert_str_eq(sl_data_dir(NULL), "data");
+    /* never the working directory: data/ of this checkout, found from the binary */
+    cr_assert_eq(sl_data_dir(NULL)[0], '/', "%s", sl_data_dir(NULL));
+    char want[1100];
+    snprintf(want, sizeof want, "%s/data", SL_SOURCE_DIR);
+    cr_assert_str_eq(sl_data_dir(NULL), want);
 }
 
 /* ---- token shards -------------------------------------------------------- */
@@ -234,7 +238,25 @@ static void assert_bad_shard(int32_t magic, int32_t version, int32_t count, size
     cr_assert_null(c.tokens);
 }
 
-Test(data_shards, wrong_magic_is_rejected) { assert_bad_shard(12345, 1, 100, 100, "magic 12345"); }
+/* Without llm.c's magic a .bin is nanoGPT's headerless uint16 tokens. */
+Test(data_shards, file_without_the_magic_is_read_as_raw_uint16)
+{
+    char p[512];
+    write_shard(tu_path(p, sizeof p, "raw.bin"), 12345, 1, 100, 100, 7);
+    sl_corpus c;
+    sl_error err;
+    cr_assert_eq(load(&c, p, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_str_eq(c.format, "raw-u16");
+    cr_assert_eq(c.n_tokens, 512 + 100, "the whole file is tokens");
+    cr_assert_eq(c.tokens[0], 12345);
+    cr_assert_eq(c.tokens[512], 7);
+    sl_corpus_free(&c);
+    /* an odd size cannot be uint16 tokens */
+    tu_write(p, "abc", 3);
+    cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, "odd"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, p), "%s", err.msg);
+}
 Test(data_shards, wrong_version_is_rejected) { assert_bad_shard(20240520, 2, 100, 100, "version 2"); }
 Test(data_shards, count_longer_than_the_file_is_rejected)
 {
@@ -282,7 +304,8 @@ Test(data_shards, a_shard_of_one_token_id_is_refused_naming_file_and_field)
 Test(data_shards, truncated_header_is_rejected)
 {
     char p[512];
-    tu_write(tu_path(p, sizeof p, "cut.bin"), "\x38\x0b\x35\x01", 4);
+    /* llm.c's magic, 20240520, and nothing after it */
+    tu_write(tu_path(p, sizeof p, "cut.bin"), "\x88\xd8\x34\x01", 4);
     sl_corpus c;
     sl_error err;
     cr_assert_eq(load(&c, p, NULL, &err), SL_EINPUT);
@@ -561,8 +584,8 @@ Test(data_cli, corpus_too_short_for_the_baselines_exits_2)
 Test(data_cli, damaged_shard_exits_2_naming_file_and_field)
 {
     char p[512];
-    write_shard(tu_path(p, sizeof p, "x.bin"), 12345, 1, 10, 10, 0);
-    tu_assert_bad_input("x.bin: header: magic 12345 (expected 20240520)",
+    write_shard(tu_path(p, sizeof p, "x.bin"), 20240520, 3, 10, 10, 0);
+    tu_assert_bad_input("x.bin: header: version 3 (expected 1)",
                      (const char *const[]){"data", "prepare", "--data", p, NULL});
 }
 

@@ -117,7 +117,7 @@ Test(preset, defaults_are_filled_and_the_resolved_json_parses_to_the_same)
     sl_error err;
     cr_assert_eq(sl_preset_parse(&p, text, "dir/mine.json", &err), SL_OK, "%s", err.msg);
     cr_assert_str_eq(p.name, "mine");
-    cr_assert_str_eq(p.corpus, "kjv");
+    cr_assert_str_eq(p.corpus, "debian");
     cr_assert_eq(p.train.batch, 16);
     cr_assert_eq(p.train.lr, 0.0);
     cr_assert_eq(p.n_ctx, 64);

@@ -113,6 +113,8 @@ int sl_engine_wake_fd(const sl_engine *e);
 /* The sweep directory (RUNS/<name>), the preset as resolved. Valid until free. */
 const char *sl_engine_dir(const sl_engine *e);
 const sl_preset *sl_engine_preset(const sl_engine *e);
+/* The corpus the sweep trains on (loaded by sl_engine_new / sl_engine_open_store). */
+const sl_corpus *sl_engine_corpus(const sl_engine *e);
 
 /* ---- control of single runs ----------------------------------------------
  * `id` is the run's id (its directory name). Each returns SL_OK, or SL_EINPUT

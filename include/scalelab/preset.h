@@ -43,7 +43,9 @@ typedef struct {
     char description[256];  /* one line */
     char figure[256];       /* the paper figure it mirrors */
     /* data */
-    char corpus[1024];      /* "kjv" (default), a text file, folder or .bin shard(s) */
+    char corpus[1024];      /* "debian" (default), "debian:SRC,...", "kjv", a text file,
+                               folder or .bin shard(s) */
+    char holdout[256];      /* sources held out as the transfer set, comma-separated; "" none */
     char tokenizer[32];     /* "byte" (default) or "bpe:VOCAB" */
     double test_frac;       /* default 0.05 */
     char eval_corpus[1024]; /* second evaluation corpus (transfer); "" = none */
@@ -66,6 +68,12 @@ typedef struct {
     /* the planned runs (after sl_preset_plan) */
     sl_run_spec *runs;
     int n_runs;
+    /* after sl_preset_plan: the most epochs of the whole train part any run
+     * without a data limit trains, and that run's index (-1 none). More than 1
+     * is worth a warning (sl_preset_epoch_warning); data-limited runs see their
+     * D subset many times by design and are not counted. */
+    double max_epochs;
+    int max_epochs_run;
     /* internal: the parsed JSON, kept for planning and for sl_preset_resolved_json */
     void *json;
 } sl_preset;
@@ -100,6 +108,10 @@ void sl_preset_settle_run(const sl_preset *p, sl_run_spec *r);
 char *sl_preset_resolved_json(const sl_preset *p);
 
 void sl_preset_free(sl_preset *p);
+
+/* After sl_preset_plan: one line (no newline) warning that a run trains more
+ * than one epoch of the train part, or "" when none does. */
+void sl_preset_epoch_warning(const sl_preset *p, const sl_corpus *c, char *out, size_t len);
 
 /* config.json of a run: malloc'd JSON text, and back (names the file and field
  * on error). */

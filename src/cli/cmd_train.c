@@ -29,12 +29,20 @@ static const char *help_text =
     "  --d-ff F          MLP width (default 4*D)\n"
     "  --ctx T           context length (default 128)\n"
     "data:\n"
-    "  --data PATH       text file, folder of .txt, .bin shard(s); default: King James Bible\n"
+    "  --data PATH       text file, folder of .txt, .bin file(s) (llm.c shards or\n"
+    "                    nanoGPT's raw uint16), debian (the default), debian:SRC,...\n"
+    "                    or kjv\n"
+    "  --format F        .bin files: auto (default; llm.c by its magic, else raw\n"
+    "                    uint16) or raw-u16\n"
     "  --tokenizer K     byte (default) or bpe:VOCAB (257..65535)\n"
-    "  --test-frac F     fraction held out at the end of the corpus (default 0.05)\n"
-    "  --data-tokens D   train on the first D tokens of the train part only (at most\n"
-    "                    its size)\n"
-    "  --data-dir DIR    prepared corpora and tokenizer caches (default data/)\n"
+    "  --test-frac F     fraction held out (default 0.05): the end of a text, whole\n"
+    "                    documents of each source for debian\n"
+    "  --data-tokens D   train on a D-token subset of the train part only (at most\n"
+    "                    its size; for debian: random documents of every source,\n"
+    "                    nested in D)\n"
+    "  --data-dir DIR    prepared corpora and tokenizer caches (default\n"
+    "                    $SCALELAB_DATA, else data/ of the checkout, else\n"
+    "                    ~/.cache/scalelab)\n"
     "training:\n"
     "  --batch B         sequences per step (default 16)\n"
     "  --steps S         optimizer steps (default 6000)\n"
@@ -140,7 +148,12 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
                 return rc;
         } else if (!strcmp(a, "--data"))
             co->path = s;
-        else if (!strcmp(a, "--tokenizer")) {
+        else if (!strcmp(a, "--format")) {
+            if (!strcmp(s, "raw-u16"))
+                co->format = SL_FORMAT_RAW_U16;
+            else if (strcmp(s, "auto"))
+                return sl_fail(err, SL_EINPUT, "--format: '%s' (expected auto or raw-u16)", s);
+        } else if (!strcmp(a, "--tokenizer")) {
             int vocab;
             sl_error e;
             if (sl_tokenizer_parse(s, &vocab, &e))

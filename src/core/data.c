@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +29,45 @@
  * rules invalidates old caches instead of silently reusing them. */
 #define BPE_ALGO_TAG "scalelab-bpe-chunks-v1"
 
+static char default_data_dir[1100];
+static pthread_once_t data_dir_once = PTHREAD_ONCE_INIT;
+
+static void find_data_dir(void)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        for (int up = 0; slash && up < 2; up++) {
+            *slash = 0;
+            char probe[1100];
+            snprintf(probe, sizeof probe, "%s/data/README.md", exe);
+            if (access(probe, F_OK) == 0) {
+                snprintf(default_data_dir, sizeof default_data_dir, "%s/data", exe);
+                return;
+            }
+            slash = strrchr(exe, '/');
+        }
+    }
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+        snprintf(default_data_dir, sizeof default_data_dir, "%s/scalelab", xdg);
+    else if (home && home[0] == '/')
+        snprintf(default_data_dir, sizeof default_data_dir, "%s/.cache/scalelab", home);
+    else
+        snprintf(default_data_dir, sizeof default_data_dir, "/tmp/scalelab-data");
+}
+
 const char *sl_data_dir(const char *data_dir)
 {
     if (data_dir && *data_dir)
         return data_dir;
     const char *env = getenv("SCALELAB_DATA");
-    return env && *env ? env : "data";
+    if (env && *env)
+        return env;
+    pthread_once(&data_dir_once, find_data_dir);
+    return default_data_dir;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -41,7 +76,7 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
-static int is_default_corpus(const char *path) { return !path || !*path || !strcmp(path, "kjv"); }
+static int is_kjv(const char *path) { return path && !strcmp(path, "kjv"); }
 
 /* ---- the default corpus ------------------------------------------------- */
 
@@ -184,8 +219,29 @@ static int32_t le_i32(const uint8_t *p)
                      (uint32_t)p[3] << 24);
 }
 
-/* Appends the tokens of one shard to *tok (capacity *cap, length *n). */
-static int read_shard(const char *path, uint16_t **tok, size_t *n, size_t *cap, sl_error *err)
+static int grow_tokens(uint16_t **tok, size_t *n, size_t *cap, size_t count, const char *path,
+                       sl_error *err)
+{
+    if (*n + count > *cap) {
+        size_t nc = *cap ? *cap : 1 << 16;
+        while (nc < *n + count)
+            nc *= 2;
+        uint16_t *nt = realloc(*tok, nc * sizeof *nt);
+        if (!nt)
+            return sl_fail(err, SL_ERUNTIME, "%s: out of memory for %zu tokens", path, count);
+        *tok = nt;
+        *cap = nc;
+    }
+    return SL_OK;
+}
+
+/* Appends the tokens of one shard to *tok (capacity *cap, length *n): an
+ * llm.c shard when it starts with llm.c's magic (20240520, whose low 16 bits,
+ * 55432, are no GPT-2 token, so no nanoGPT file starts with it) unless the
+ * format says raw; else nanoGPT's headerless uint16 tokens. *kind gets the
+ * format read. */
+static int read_shard(const char *path, int format, uint16_t **tok, size_t *n, size_t *cap,
+                      int *kind, sl_error *err)
 {
     char *data;
     size_t len;
@@ -193,6 +249,27 @@ static int read_shard(const char *path, uint16_t **tok, size_t *n, size_t *cap, 
     if (rc)
         return rc;
     const uint8_t *p = (const uint8_t *)data;
+    int llmc = format == SL_FORMAT_LLMC ||
+               (format == SL_FORMAT_AUTO && len >= 4 && le_i32(p) == SHARD_MAGIC);
+    if (!llmc) {
+        *kind = SL_FORMAT_RAW_U16;
+        if (len % 2) {
+            free(data);
+            return sl_fail(err, SL_EINPUT,
+                           "%s: size: %zu bytes is odd (expected raw uint16 tokens, 2 bytes each, or an "
+                           "llm.c shard starting with magic %d)",
+                           path, len, SHARD_MAGIC);
+        }
+        size_t count = len / 2;
+        if ((rc = grow_tokens(tok, n, cap, count, path, err)) == SL_OK) {
+            for (size_t i = 0; i < count; i++)
+                (*tok)[*n + i] = (uint16_t)(p[2 * i] | p[2 * i + 1] << 8);
+            *n += count;
+        }
+        free(data);
+        return rc;
+    }
+    *kind = SL_FORMAT_LLMC;
     rc = SL_EINPUT;
     if (len < SHARD_HEADER_BYTES) {
         sl_fail(err, rc, "%s: header: file is %zu bytes (expected a %d-byte header of 256 int32)",
@@ -215,17 +292,9 @@ static int read_shard(const char *path, uint16_t **tok, size_t *n, size_t *cap, 
                 path, (long)count, len, (len - SHARD_HEADER_BYTES) / 2, len);
         goto done;
     }
-    if (*n + (size_t)count > *cap) {
-        size_t nc = *cap ? *cap : 1 << 16;
-        while (nc < *n + (size_t)count)
-            nc *= 2;
-        uint16_t *nt = realloc(*tok, nc * sizeof *nt);
-        if (!nt) {
-            sl_fail(err, SL_ERUNTIME, "%s: out of memory for %ld tokens", path, (long)count);
-            goto done;
-        }
-        *tok = nt;
-        *cap = nc;
+    if (grow_tokens(tok, n, cap, (size_t)count, path, err) != SL_OK) {
+        rc = SL_ERUNTIME;
+        goto done;
     }
     const uint8_t *q = p + SHARD_HEADER_BYTES;
     for (size_t i = 0; i < (size_t)count; i++)
@@ -262,13 +331,14 @@ static int is_val_shard(const char *base)
     return 0;
 }
 
-static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_frac, sl_error *err)
+static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_frac, int format,
+                       sl_error *err)
 {
     uint16_t *tok = NULL;
     size_t n = 0, cap = 0, n_train = 0;
-    int rc = SL_OK;
+    int rc = SL_OK, kind = SL_FORMAT_LLMC;
     if (!is_dir) {
-        rc = read_shard(path, &tok, &n, &cap, err);
+        rc = read_shard(path, format, &tok, &n, &cap, &kind, err);
         n_train = n - test_count(n, test_frac);
     } else {
         pathlist l;
@@ -283,7 +353,7 @@ static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_f
             if (is_val_shard(base))
                 n_val++;
             else
-                rc = read_shard(l.paths[i], &tok, &n, &cap, err);
+                rc = read_shard(l.paths[i], format, &tok, &n, &cap, &kind, err);
         }
         if (!rc && n_val > 0 && n_val == l.n)
             rc = sl_fail(err, SL_EINPUT, "%s: only validation shards (expected training .bin files "
@@ -292,7 +362,7 @@ static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_f
         for (size_t i = 0; i < l.n && !rc && n_val > 0; i++) {
             const char *base = strrchr(l.paths[i], '/') + 1;
             if (is_val_shard(base))
-                rc = read_shard(l.paths[i], &tok, &n, &cap, err);
+                rc = read_shard(l.paths[i], format, &tok, &n, &cap, &kind, err);
         }
         if (!rc && n_val == 0)
             n_train = n - test_count(n, test_frac);
@@ -318,6 +388,7 @@ static int load_shards(sl_corpus *c, const char *path, int is_dir, double test_f
     c->n_train = n_train;
     c->vocab = max + 1;
     snprintf(c->tokenizer, sizeof c->tokenizer, "shard");
+    snprintf(c->format, sizeof c->format, "%s", kind == SL_FORMAT_RAW_U16 ? "raw-u16" : "llm.c");
     return SL_OK;
 }
 
@@ -472,6 +543,164 @@ static int load_text(sl_corpus *c, const char *path, int is_dir, int vocab, doub
     return SL_OK;
 }
 
+/* ---- named corpora of sources ------------------------------------------- */
+
+static int in_list(const char *list, const char *name)
+{
+    if (!list)
+        return 0;
+    size_t nl = strlen(name);
+    for (const char *s = list; *s;) {
+        size_t l = strcspn(s, ",");
+        if (l == nl && !strncmp(s, name, l))
+            return 1;
+        s += l;
+        if (*s == ',')
+            s++;
+    }
+    return 0;
+}
+
+static int load_named(sl_corpus *c, const char *spec, const char *exclude, int vocab, double test_frac,
+                      const char *data_dir, sl_error *err)
+{
+    char dir[1100];
+    int rc = sl_corpus_dir(spec, test_frac, data_dir, dir, sizeof dir, err);
+    if (rc)
+        return rc;
+    sl_manifest *m = &c->manifest;
+    char mpath[1200];
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", dir);
+    if (access(mpath, F_OK) != 0) {
+        sl_prepare_opts po = {.data_dir = data_dir, .test_frac = test_frac};
+        if ((rc = sl_corpus_prepare(spec, &po, m, err)))
+            return rc;
+    }
+    if ((rc = sl_manifest_read(dir, m, err)))
+        return rc;
+    c->has_manifest = 1;
+    snprintf(c->hash, sizeof c->hash, "%s", m->hash);
+    snprintf(c->source, sizeof c->source, "%.1000s", dir);
+    snprintf(c->format, sizeof c->format, "text");
+    if (exclude)
+        for (const char *s = exclude; *s;) {
+            size_t l = strcspn(s, ",");
+            int found = 0;
+            for (int i = 0; i < m->n_sources; i++)
+                found |= strlen(m->src[i].name) == l && !strncmp(m->src[i].name, s, l);
+            if (!found)
+                return sl_fail(err, SL_EINPUT, "%s: holdout: no source '%.*s' in the corpus (expected one of "
+                                               "its manifest's sources)", spec, (int)l, s);
+            s += l;
+            if (*s == ',')
+                s++;
+        }
+    /* read every part, check it against the manifest's hash */
+    char *parts[2 * SL_MAX_SOURCES] = {0};
+    size_t plen[2 * SL_MAX_SOURCES] = {0};
+    uint64_t h = SL_FNV_INIT;
+    for (int i = 0; i < m->n_sources && !rc; i++)
+        for (int p = 0; p < 2 && !rc; p++) {
+            const char *part = p ? "test" : "train";
+            char path[1300];
+            snprintf(path, sizeof path, "%s/%s.%s.txt", dir, m->src[i].name, part);
+            if ((rc = sl_read_file(path, &parts[2 * i + p], &plen[2 * i + p], err)))
+                break;
+            size_t want = p ? m->src[i].test_bytes : m->src[i].train_bytes;
+            if (plen[2 * i + p] != want)
+                rc = sl_fail(err, SL_EINPUT, "%s: %zu bytes (expected %zu as manifest.json says: run scalelab "
+                                             "data prepare again)", path, plen[2 * i + p], want);
+            const char *nm = m->src[i].name;
+            h = sl_fnv1a(h, nm, strlen(nm) + 1);
+            h = sl_fnv1a(h, part, strlen(part) + 1);
+            uint64_t len = plen[2 * i + p];
+            h = sl_fnv1a(h, &len, sizeof len);
+            h = sl_fnv1a(h, parts[2 * i + p], plen[2 * i + p]);
+        }
+    char got[17];
+    snprintf(got, sizeof got, "%016llx", (unsigned long long)h);
+    if (!rc && strcmp(got, m->hash))
+        rc = sl_fail(err, SL_EINPUT, "%s: content hash %s (expected %s as manifest.json says: the files "
+                                     "changed; run scalelab data prepare again)", dir, got, m->hash);
+    size_t total = 0;
+    for (int i = 0; i < 2 * m->n_sources; i++)
+        total += plen[i];
+    uint8_t *bytes = rc ? NULL : sl_xmalloc(total + 1);
+    size_t at = 0;
+    int inc[SL_MAX_SOURCES], ns = 0;
+    for (int i = 0; i < m->n_sources; i++)
+        if (!in_list(exclude, m->src[i].name))
+            inc[ns++] = i;
+    for (int p = 0; p < 2 && !rc; p++)
+        for (int k = 0; k < ns; k++) {
+            int i = inc[k];
+            sl_corpus_source *cs = &c->src[k];
+            snprintf(cs->name, sizeof cs->name, "%s", m->src[i].name);
+            memcpy(bytes + at, parts[2 * i + p], plen[2 * i + p]);
+            if (p) {
+                cs->btest_start = at;
+                cs->btest_len = plen[2 * i + p];
+            } else {
+                cs->btrain_start = at;
+                cs->btrain_len = plen[2 * i + p];
+            }
+            at += plen[2 * i + p];
+        }
+    for (int i = 0; i < 2 * SL_MAX_SOURCES; i++)
+        free(parts[i]);
+    if (rc)
+        return rc;
+    if (ns == 0) {
+        free(bytes);
+        return sl_fail(err, SL_EINPUT, "%s: holdout: every source is held out (expected at least one to "
+                                       "train on)", spec);
+    }
+    c->n_sources = ns;
+    c->bytes = bytes;
+    c->n_bytes = at;
+    c->n_train_bytes = c->src[0].btest_start;
+    c->tokens = sl_xmalloc((at ? at : 1) * sizeof *c->tokens);
+    sl_bpe *b = NULL;
+    if (vocab) {
+        double t0 = sl_now();
+        if ((rc = get_bpe(c, data_dir, bytes, c->n_train_bytes, vocab, &b, err)))
+            return rc;
+        c->bpe_seconds = sl_now() - t0;
+    }
+    double t0 = sl_now();
+    size_t nt = 0;
+    for (int p = 0; p < 2 && !rc; p++)
+        for (int i = 0; i < ns && !rc; i++) {
+            sl_corpus_source *cs = &c->src[i];
+            size_t bs = p ? cs->btest_start : cs->btrain_start, bl = p ? cs->btest_len : cs->btrain_len;
+            size_t k = 0;
+            if (b)
+                rc = sl_bpe_encode(b, bytes + bs, bl, c->tokens + nt, &k, err);
+            else {
+                for (size_t j = 0; j < bl; j++)
+                    c->tokens[nt + j] = bytes[bs + j];
+                k = bl;
+            }
+            if (p) {
+                cs->test_start = nt;
+                cs->test_len = k;
+            } else {
+                cs->train_start = nt;
+                cs->train_len = k;
+            }
+            nt += k;
+        }
+    c->encode_seconds = b ? sl_now() - t0 : 0;
+    sl_bpe_free(b);
+    if (rc)
+        return rc;
+    c->n_tokens = nt;
+    c->n_train = c->src[0].test_start;
+    c->vocab = vocab ? vocab : 256;
+    snprintf(c->tokenizer, sizeof c->tokenizer, vocab ? "bpe:%d" : "byte", vocab);
+    return SL_OK;
+}
+
 /* ---- the corpus --------------------------------------------------------- */
 
 int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err)
@@ -493,7 +722,23 @@ int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err)
 
     char path[1024];
     struct stat st;
-    if (is_default_corpus(o->path)) {
+    if (!is_kjv(o->path) && sl_corpus_is_named(o->path ? o->path : "")) {
+        const char *spec = o->path && *o->path ? o->path : SL_CORPUS_DEFAULT;
+        snprintf(c->name, sizeof c->name, "%s", spec);
+        rc = load_named(c, spec, o->exclude, vocab, test_frac, data_dir, err);
+        if (rc) {
+            char keep[sizeof c->source];
+            memcpy(keep, c->source, sizeof keep);
+            sl_corpus_free(c);
+            memcpy(c->source, keep, sizeof keep);
+        }
+        return rc;
+    }
+    if (o->exclude && *o->exclude)
+        return sl_fail(err, SL_EINPUT, "holdout: %s is not a named corpus of sources (expected data.corpus "
+                                       "\"%s\" to hold sources out)", o->path ? o->path : "", SL_CORPUS_DEFAULT);
+    snprintf(c->name, sizeof c->name, "%s", o->path);
+    if (is_kjv(o->path)) {
         if (snprintf(path, sizeof path, "%s/%s", data_dir, KJV_FILE) >= (int)sizeof path)
             return sl_fail(err, SL_EINPUT, "%s: data directory path too long", data_dir);
         if (stat(path, &st) != 0 || st.st_size == 0) {
@@ -523,7 +768,7 @@ int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err)
         shards = l.n > 0;
         pathlist_free(&l);
     } else {
-        shards = ends_with(path, ".bin");
+        shards = ends_with(path, ".bin") || o->format == SL_FORMAT_RAW_U16;
     }
     if (shards) {
         if (vocab != 0)
@@ -531,9 +776,13 @@ int sl_corpus_load(sl_corpus *c, const sl_corpus_opts *o, sl_error *err)
                            "tokenizer: '%s' does not apply to %s (expected byte or no tokenizer: "
                            ".bin shards are already tokens)",
                            o->tokenizer, path);
-        rc = load_shards(c, path, is_dir, test_frac, err);
+        rc = load_shards(c, path, is_dir, test_frac, o->format, err);
+    } else if (o->format == SL_FORMAT_RAW_U16) {
+        rc = sl_fail(err, SL_EINPUT, "%s: --format raw-u16 applies to .bin files (expected a .bin file or a "
+                                     "folder of them)", path);
     } else {
         rc = load_text(c, path, is_dir, vocab, test_frac, data_dir, err);
+        snprintf(c->format, sizeof c->format, "text");
     }
     if (rc) {
         char keep[sizeof c->source];
@@ -573,6 +822,43 @@ int sl_corpus_check_ctx(const sl_corpus *c, int n_ctx, sl_error *err)
 
 /* ---- sampling ----------------------------------------------------------- */
 
+int sl_corpus_subset(const sl_corpus *c, size_t limit, size_t *start, size_t *len, size_t *total)
+{
+    int whole = limit == 0 || limit >= c->n_train;
+    size_t sum = 0;
+    int n = 0;
+    if (c->n_sources <= 1) {
+        start[0] = 0;
+        len[0] = whole ? c->n_train : limit;
+        sum = len[0];
+        n = 1;
+    } else {
+        for (int i = 0; i < c->n_sources; i++) {
+            size_t l = c->src[i].train_len;
+            if (!whole) {
+                /* the source's share of the train part, rounded */
+                long double share = (long double)limit * (long double)l / (long double)c->n_train;
+                size_t want = (size_t)(share + 0.5L);
+                l = want < l ? want : l;
+            }
+            start[n] = c->src[i].train_start;
+            len[n] = l;
+            sum += l;
+            n++;
+        }
+    }
+    if (total)
+        *total = sum;
+    return n;
+}
+
+double sl_corpus_epochs(const sl_corpus *c, size_t limit, double tokens)
+{
+    size_t st[SL_MAX_SOURCES], ln[SL_MAX_SOURCES], total;
+    sl_corpus_subset(c, limit, st, ln, &total);
+    return total ? tokens / (double)total : INFINITY;
+}
+
 void sl_sampler_init(sl_sampler *s, uint64_t seed, const sl_corpus *c, size_t limit)
 {
     sl_rng_seed(&s->rng, seed);
@@ -584,6 +870,34 @@ void sl_sampler_next(sl_sampler *s, const sl_corpus *c, int B, int T, int32_t *i
 {
     size_t w = (size_t)T + 1;
     size_t lim = s->limit;
+    if (c->n_sources > 1) {
+        /* a window inside one source's range of the subset; every start
+         * position of every range equally likely, so sources are drawn by
+         * their share. A range shorter than a window grows to one window. */
+        size_t st[SL_MAX_SOURCES], ln[SL_MAX_SOURCES], pos[SL_MAX_SOURCES], all = 0;
+        int n = sl_corpus_subset(c, lim, st, ln, NULL);
+        for (int i = 0; i < n; i++) {
+            size_t l = ln[i] < w && c->src[i].train_len >= w ? w : ln[i];
+            pos[i] = l >= w ? l - w + 1 : 0;
+            all += pos[i];
+        }
+        if (all > 0) {
+            for (int b = 0; b < B; b++) {
+                size_t u = (size_t)sl_rng_below(&s->rng, all);
+                int i = 0;
+                while (u >= pos[i])
+                    u -= pos[i++];
+                const uint16_t *t = c->tokens + st[i] + u;
+                int32_t *in = inputs + (size_t)b * T, *tg = targets + (size_t)b * T;
+                for (int k = 0; k < T; k++) {
+                    in[k] = t[k];
+                    tg[k] = t[k + 1];
+                }
+            }
+            return;
+        }
+        /* every source shorter than a window: read the train part as one text */
+    }
     /* A D-token subset shorter than one window grows to one window (still
      * inside the train part); a train part shorter than that is read
      * cyclically so that nothing is read out of bounds, though callers are
@@ -609,20 +923,86 @@ void sl_sampler_next(sl_sampler *s, const sl_corpus *c, int B, int T, int32_t *i
     }
 }
 
+/* Windows of T+1 tokens at stride T in each source's test part. */
+static size_t source_windows(const sl_corpus *c, int T, int i)
+{
+    size_t l = c->src[i].test_len;
+    return l >= (size_t)T + 1 ? (l - 1) / (size_t)T : 0;
+}
+
+static size_t all_windows(const sl_corpus *c, int T)
+{
+    if (c->n_sources <= 1) {
+        size_t n_test = c->n_tokens - c->n_train;
+        return T >= 1 && n_test >= (size_t)T + 1 ? (n_test - 1) / (size_t)T : 0;
+    }
+    size_t n = 0;
+    for (int i = 0; i < c->n_sources; i++)
+        n += source_windows(c, T, i);
+    return n;
+}
+
+static size_t gcd(size_t a, size_t b)
+{
+    while (b) {
+        size_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* The stride of the evaluation order: near total/phi and coprime to total,
+ * so i -> i*stride mod total visits every window once and its first windows
+ * spread evenly over the test part (and so over the sources by size). */
+static size_t eval_stride(size_t total)
+{
+    if (total <= 2 || total >= (1ULL << 32)) /* i*stride must not overflow 64 bits */
+        return 1;
+    size_t p = (size_t)((double)total * 0.6180339887498949);
+    if (p < 1)
+        p = 1;
+    while (gcd(p, total) != 1)
+        p++;
+    return p;
+}
+
+size_t sl_eval_window(const sl_corpus *c, int T, size_t seq, int *source)
+{
+    size_t total = all_windows(c, T);
+    if (source)
+        *source = 0;
+    if (total == 0)
+        return c->n_train;
+    if (c->n_sources <= 1)
+        return c->n_train + (seq % total) * (size_t)T;
+    size_t g = (size_t)((uint64_t)(seq % total) * eval_stride(total) % total);
+    for (int i = 0; i < c->n_sources; i++) {
+        size_t w = source_windows(c, T, i);
+        if (g < w) {
+            if (source)
+                *source = i;
+            return c->src[i].test_start + g * (size_t)T;
+        }
+        g -= w;
+    }
+    return c->n_train;
+}
+
 size_t sl_eval_sequences(const sl_corpus *c, int T, size_t max_tokens)
 {
     size_t n_test = c->n_tokens - c->n_train;
     size_t m = max_tokens == 0 || max_tokens > n_test ? n_test : max_tokens;
     if (T < 1 || m < (size_t)T + 1)
         return 0;
-    return (m - 1) / (size_t)T;
+    size_t k = (m - 1) / (size_t)T, total = all_windows(c, T);
+    return k < total ? k : total;
 }
 
 void sl_eval_batch(const sl_corpus *c, int T, size_t first, int B, int32_t *inputs,
                    int32_t *targets)
 {
-    size_t total = sl_eval_sequences(c, T, 0);
-    const uint16_t *test = c->tokens + c->n_train;
+    size_t total = all_windows(c, T);
     for (int b = 0; b < B; b++) {
         int32_t *in = inputs + (size_t)b * T, *tg = targets + (size_t)b * T;
         if (total == 0) {
@@ -631,10 +1011,63 @@ void sl_eval_batch(const sl_corpus *c, int T, size_t first, int B, int32_t *inpu
             continue;
         }
         /* Past the last window we wrap, so a final partial batch is defined. */
-        const uint16_t *t = test + ((first + (size_t)b) % total) * (size_t)T;
+        const uint16_t *t = c->tokens + sl_eval_window(c, T, first + (size_t)b, NULL);
         for (int i = 0; i < T; i++) {
             in[i] = t[i];
             tg[i] = t[i + 1];
         }
     }
+}
+
+size_t sl_eval_sequences_source(const sl_corpus *c, int T, int src, size_t max_tokens)
+{
+    if (c->n_sources <= 1)
+        return sl_eval_sequences(c, T, max_tokens);
+    if (src < 0 || src >= c->n_sources || T < 1)
+        return 0;
+    size_t w = source_windows(c, T, src);
+    size_t k = max_tokens == 0 ? w : (max_tokens > 0 ? (max_tokens - 1) / (size_t)T : 0);
+    return k < w ? k : w;
+}
+
+void sl_eval_batch_source(const sl_corpus *c, int T, int src, size_t first, int B, int32_t *inputs,
+                          int32_t *targets)
+{
+    if (c->n_sources <= 1) {
+        sl_eval_batch(c, T, first, B, inputs, targets);
+        return;
+    }
+    size_t w = src >= 0 && src < c->n_sources ? source_windows(c, T, src) : 0;
+    for (int b = 0; b < B; b++) {
+        int32_t *in = inputs + (size_t)b * T, *tg = targets + (size_t)b * T;
+        if (w == 0) {
+            memset(in, 0, (size_t)T * sizeof *in);
+            memset(tg, 0, (size_t)T * sizeof *tg);
+            continue;
+        }
+        /* the source's windows spread out in the same strided way */
+        size_t g = (size_t)((uint64_t)((first + (size_t)b) % w) * eval_stride(w) % w);
+        const uint16_t *t = c->tokens + c->src[src].test_start + g * (size_t)T;
+        for (int i = 0; i < T; i++) {
+            in[i] = t[i];
+            tg[i] = t[i + 1];
+        }
+    }
+}
+
+int sl_corpus_check_vocab(const sl_corpus *c, int vocab, sl_error *err)
+{
+    int max = -1;
+    size_t at = 0;
+    for (size_t i = 0; i < c->n_tokens; i++)
+        if (c->tokens[i] > max) {
+            max = c->tokens[i];
+            at = i;
+        }
+    if (max >= vocab)
+        return sl_fail(err, SL_EINPUT,
+                       "%s: token %d at position %zu is outside the model's vocabulary (expected tokens "
+                       "below %d, the training corpus's vocabulary)",
+                       c->source, max, at, vocab);
+    return SL_OK;
 }

@@ -159,6 +159,13 @@ static double tune_k(const uint32_t *mc, size_t n)
 int sl_ngram_heldout_k(const uint8_t *bytes, size_t n_train, size_t n_total, int max_n,
                        double *loss_out, double *k_out, sl_error *err)
 {
+    return sl_ngram_heldout_parts(bytes, n_train, n_total, max_n, NULL, NULL, 0, loss_out, k_out, err);
+}
+
+int sl_ngram_heldout_parts(const uint8_t *bytes, size_t n_train, size_t n_total, int max_n,
+                           const size_t *part_start, const size_t *part_len, int n_parts,
+                           double *loss_out, double *k_out, sl_error *err)
+{
     if (max_n < 1 || max_n > NGRAM_MAX)
         return sl_fail(err, SL_EINPUT, "ngram: order: %d (expected 1..%d)", max_n, NGRAM_MAX);
     if (n_train < (size_t)max_n || n_total <= n_train)
@@ -186,7 +193,13 @@ int sl_ngram_heldout_k(const uint8_t *bytes, size_t n_train, size_t n_total, int
         }
         model_count(&m, bytes, t1, n_train);
         model_lookup(&m, bytes, n_train, n_total, mc);
-        loss_out[n - 1] = mean_loss(mc, n_test, k);
+        loss_out[(size_t)(n - 1) * (size_t)(n_parts + 1)] = mean_loss(mc, n_test, k);
+        for (int q = 0; q < n_parts; q++) {
+            size_t a = part_start[q] < n_train ? 0 : part_start[q] - n_train;
+            size_t l = a + part_len[q] <= n_test ? part_len[q] : (a < n_test ? n_test - a : 0);
+            loss_out[(size_t)(n - 1) * (size_t)(n_parts + 1) + 1 + (size_t)q] =
+                l ? mean_loss(mc + 2 * a, l, k) : NAN;
+        }
         if (k_out)
             k_out[n - 1] = k;
         counts_free(&m.full);

