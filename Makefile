@@ -64,7 +64,7 @@ CFLAGS  := -std=c11 $(OPT) $(WARN) -MMD -MP -pthread
 LDLIBS  := -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lcairo -lm -lpthread
 LDFLAGS := -pthread $(if $(SAN),-fsanitize=$(SAN))
 
-LIB_SRC  := $(wildcard src/core/*.c src/engine/*.c src/tui/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/engine/*.c src/report/*.c src/tui/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -27,11 +27,11 @@ static void run_to_end(const char *preset, const char *runs)
  * column but wall_s) and the same final test loss, bit for bit. */
 static void assert_same_sweep(const char *a, const char *b)
 {
-    sl_store_run *ra, *rb;
+    sl_run *ra, *rb;
     int na, nb;
     sl_error err;
-    cr_assert_eq(sl_store_load(a, &ra, &na, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_store_load(b, &rb, &nb, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(a, &ra, &na, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(b, &rb, &nb, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(na, nb);
     for (int i = 0; i < na; i++) {
         cr_assert_str_eq(ra[i].spec.id, rb[i].spec.id);
@@ -51,8 +51,8 @@ static void assert_same_sweep(const char *a, const char *b)
                       "%s step %ld differs", ra[i].spec.id, x->step);
         }
     }
-    sl_store_free_runs(ra, na);
-    sl_store_free_runs(rb, nb);
+    sl_runs_free(ra, na);
+    sl_runs_free(rb, nb);
 }
 
 Test(engine, sigkill_at_random_moments_then_resume_ends_bitwise_where_an_uninterrupted_sweep_ends)
@@ -136,10 +136,10 @@ static void stop_with(int sig)
     kill(pid, sig);
     int rc = su_wait(pid);
     cr_assert_eq(rc, 130, "exit %d after signal %d", rc, sig);
-    sl_store_run *r;
+    sl_run *r;
     int n;
     sl_error err;
-    cr_assert_eq(sl_store_load(dir, &r, &n, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(dir, &r, &n, &err), SL_OK, "%s", err.msg);
     int stopped = 0;
     for (int i = 0; i < n; i++) {
         cr_assert_str_neq(r[i].status.state, "running", "%s still says running", r[i].spec.id);
@@ -150,7 +150,7 @@ static void stop_with(int sig)
             cr_assert_eq(access(ck, F_OK), 0, "%s stopped without a checkpoint", r[i].spec.id);
         }
     }
-    sl_store_free_runs(r, n);
+    sl_runs_free(r, n);
     cr_assert_geq(stopped, 1, "no run says stopped");
     const char *resume_args[] = {"resume", dir, "--quiet", NULL};
     rc = su_wait(su_spawn(resume_args));
@@ -432,10 +432,10 @@ Test(engine, mpi_ranks_train_each_run_exactly_once)
     cr_assert_eq(rc, 0, "mpirun failed: %s", log ? log : "");
     free(log);
     snprintf(dir, sizeof dir, "%s/tiny", runs);
-    sl_store_run *r;
+    sl_run *r;
     int n;
     sl_error err;
-    cr_assert_eq(sl_store_load(dir, &r, &n, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(dir, &r, &n, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(n, 4);
     for (int i = 0; i < n; i++) {
         cr_assert_str_eq(r[i].status.state, "done", "%s: %s", r[i].spec.id, r[i].status.state);
@@ -444,5 +444,5 @@ Test(engine, mpi_ranks_train_each_run_exactly_once)
         for (size_t j = 0; j < r[i].n_rows; j++)
             cr_assert_eq(r[i].rows[j].step, (long)(10 * j));
     }
-    sl_store_free_runs(r, n);
+    sl_runs_free(r, n);
 }

@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include "scalelab/machine.h"
+#include "scalelab/run.h"
 #include "scalelab/store.h"
 #include "sweeputil.h"
 
@@ -139,14 +140,14 @@ Test(machine, taskset_one_cpu_gives_a_sweep_run_one_thread)
     char *text = su_read(log);
     cr_assert_eq(rc, 0, "%s", text ? text : "");
     free(text);
-    sl_store_run *r;
+    sl_run *r;
     int n;
     sl_error err;
     char dir[600];
     snprintf(dir, sizeof dir, "%s/cpus", runs);
-    cr_assert_eq(sl_store_load(dir, &r, &n, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(dir, &r, &n, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(n, 1);
     cr_assert_eq(r[0].spec.train.threads, 1);
     cr_assert_eq(r[0].status.threads, 1);
-    sl_store_free_runs(r, n);
+    sl_runs_free(r, n);
 }

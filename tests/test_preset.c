@@ -7,6 +7,7 @@
 
 #include "scalelab/optim.h"
 #include "scalelab/preset.h"
+#include "scalelab/export.h"
 #include "scalelab/store.h"
 #include "sweeputil.h"
 
@@ -511,7 +512,7 @@ Test(preset, fit_reads_a_run_store)
      * takes as --c c_total */
     char *text;
     sl_error e;
-    cr_assert_eq(sl_store_points_csv(dir, SL_POINTS_CURVES, &text, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(sl_export_points_csv(dir, SL_POINTS_CURVES, &text, &e), SL_OK, "%s", e.msg);
     cr_assert(!strncmp(text, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n", 58), "%.80s", text);
     int rows = 0;
     for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
@@ -562,7 +563,7 @@ Test(preset, bcrit_is_fitted_to_the_noise_scales_a_store_measured)
     snprintf(dir, sizeof dir, "%s/noisy", runs);
     char *text;
     sl_error e;
-    cr_assert_eq(sl_store_points_csv(dir, SL_POINTS_NOISE, &text, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(sl_export_points_csv(dir, SL_POINTS_NOISE, &text, &e), SL_OK, "%s", e.msg);
     /* 80 and 40 steps at equal tokens: 8 + 4 evaluations, each with a positive noise scale */
     int rows = 0;
     for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scalelab/run.h"
 #include "scalelab/train.h"
 #include "testutil.h"
 
@@ -99,7 +100,8 @@ Test(threads_train, loss_falls_and_noise_scale_is_measured)
     sl_metric_row first, row;
     sl_trainer_row(t, &first);
     cr_expect_leq(fabs(first.test_loss - log(64.0)), 0.1, "initial test loss %g", first.test_loss);
-    cr_assert_eq(sl_train_run(t, NULL, NULL, &err), SL_OK, "%s", err.msg);
+    int stopped;
+    cr_assert_eq(sl_run_dir_train(NULL, t, NULL, &stopped, &err), SL_OK, "%s", err.msg);
     sl_trainer_row(t, &row);
     cr_expect_lt(row.test_loss, first.test_loss - 1.0, "test loss %g -> %g", first.test_loss,
                  row.test_loss);

@@ -181,4 +181,8 @@ int sl_ngram_heldout_parts(const uint8_t *bytes, size_t n_train, size_t n_total,
                            const size_t *part_start, const size_t *part_len, int n_parts,
                            double *loss_out, double *k_out, sl_error *err);
 
+/* Debian's fortunes (/usr/share/games/fortunes) as one text file,
+ * DATA_DIR/fortunes.txt (written once, atomically); its path goes to out. */
+int sl_corpus_prepare_fortunes(const char *data_dir, char *out, size_t len, sl_error *err);
+
 #endif

@@ -9,15 +9,8 @@
  * sl_engine_wait and sl_engine_stop. Engine threads block every signal: the
  * caller handles SIGINT/SIGTERM/SIGWINCH and calls sl_engine_stop.
  *
- * Run states (also the `state` of status.json, docs/FORMATS.md):
- *   queued   waiting for cores (never started, or resumable and not running)
- *   running  a worker trains it now
- *   paused   the user paused it: checkpointed, holds no cores, waits for resume
- *   done     trained to the end, or early-stopped (reason says which)
- *   failed   diverged or an I/O error (reason says which); not retried by resume
- *   stopped  the sweep was stopped (Ctrl-C, SIGTERM, sl_engine_stop) or the
- *            user cancelled the run (reason "cancelled"); checkpointed.
- *            `scalelab resume` continues stopped runs, but not cancelled ones.
+ * Run states: see run.h (sl_run_state); `scalelab resume` continues stopped
+ * runs, but not cancelled ones.
  */
 #ifndef SCALELAB_ENGINE_H
 #define SCALELAB_ENGINE_H
@@ -27,21 +20,9 @@
 
 #include "scalelab/model.h"
 #include "scalelab/preset.h"
+#include "scalelab/run.h"
 #include "scalelab/train.h"
 #include "scalelab/util.h"
-
-typedef enum {
-    SL_RUN_QUEUED,
-    SL_RUN_RUNNING,
-    SL_RUN_PAUSED,
-    SL_RUN_DONE,
-    SL_RUN_FAILED,
-    SL_RUN_STOPPED,
-} sl_run_state;
-
-/* "queued", "running", ... as in status.json; and back (-1 if unknown). */
-const char *sl_run_state_name(sl_run_state s);
-int sl_run_state_parse(const char *s);
 
 typedef struct sl_engine sl_engine;
 
@@ -149,38 +130,7 @@ int sl_engine_drop(sl_engine *e, const char *id, sl_error *err);
  * that lock only to publish (a few microseconds per evaluation), so a front end
  * can take snapshots at frame rate. */
 
-typedef struct {
-    char id[SL_RUN_ID_MAX];
-    int index;                 /* planned index (--only); added runs continue the count */
-    sl_config shape;           /* layers, d_model, heads, d_ff, n_ctx, vocab */
-    double n, n_total;         /* Kaplan's N (non-embedding) and all parameters */
-    double d;                  /* data limit D in tokens; 0 = the whole train split */
-    double flops_per_token;    /* 6N + attention (Kaplan's C per token) */
-    long planned_steps, done_steps;
-    double planned_tokens, done_tokens;
-    sl_run_state state;
-    int cancelled;             /* stopped by the user (state stopped) */
-    int early_stopped;         /* done because the test loss stopped improving */
-    char reason[256];          /* why it is failed/stopped/done early; "" otherwise */
-    double tokens_per_s;       /* recent training throughput; 0 when not running */
-    double eta_s;              /* seconds to the planned end; NaN when unknown */
-    int threads;               /* fixed for the run's life; 0 = not yet started */
-    uint64_t seed;
-    int priority;
-    int batch;
-    double lr;                 /* peak learning rate (auto resolved) */
-    double best_test_loss;     /* NaN until the first evaluation */
-    double transfer_loss;      /* latest loss on the eval corpus; NaN if none */
-    int has_last;              /* last holds a row */
-    sl_metric_row last;        /* the latest metric row */
-    /* Every metric row so far, in step order (rows after the last checkpoint
-     * are dropped when a run resumes, so n_rows can shrink by a few). Owned by
-     * the snapshot. */
-    sl_metric_row *rows;
-    size_t n_rows;
-    double *transfer;          /* n_rows losses on the eval corpus, or NULL */
-} sl_run_view;
-
+/* Each run of a snapshot is an sl_run_view (run.h). */
 typedef struct {
     uint64_t generation;      /* moves on every change; 0 = never filled */
     char dir[1024];           /* the sweep directory */

@@ -69,6 +69,17 @@ unsigned sl_fit_law_needs(sl_fit_law law);
 /* Number and names of the reported parameters, in order. */
 int sl_fit_law_params(sl_fit_law law, const char *const **names);
 
+/* Which points of a run store a law is fitted to (run.h says how each is
+ * taken from a run): one per finished run at its best test loss, every
+ * metric row of the learning curves, or every row that measured the gradient
+ * noise scale. */
+typedef enum {
+    SL_POINTS_BEST = 0,
+    SL_POINTS_CURVES,
+    SL_POINTS_NOISE
+} sl_fit_point_rule;
+sl_fit_point_rule sl_fit_law_points(sl_fit_law law);
+
 typedef struct {
     int bootstrap;      /* K resamples for the intervals; 0: none */
     uint64_t seed;      /* seeds the resampling */

@@ -1,6 +1,7 @@
 /* store: the run store on disk (docs/FORMATS.md): sweep.json with a format
  * version, per run config.json, status.json and an append-only metrics.csv.
- * Called by the engine and the CLI (train, status, export, fit); never prints. */
+ * The file formats only: a run as a whole (read back, its points, its
+ * directory protocol) is run.h. Never prints. */
 #ifndef SCALELAB_STORE_H
 #define SCALELAB_STORE_H
 
@@ -55,26 +56,9 @@ int sl_store_is_sweep(const char *dir);
 int sl_store_list_runs(const char *sweep_dir, char ***ids, int *n, sl_error *err);
 void sl_store_free_list(char **ids, int n);
 
-/* A whole store read back (status, export, fit): every run's config, status
- * and metric rows, in planned-index order. Checks sweep.json's version. */
-typedef struct {
-    sl_run_spec spec;
-    sl_run_status status;
-    sl_metric_row *rows;
-    size_t n_rows;
-    double *extra; /* the extra metrics column (transfer_loss), or NULL */
-} sl_store_run;
-int sl_store_load(const char *sweep_dir, sl_store_run **runs, int *n, sl_error *err);
-void sl_store_free_runs(sl_store_run *runs, int n);
-
-/* A points table (docs/FORMATS.md) of a store as malloc'd CSV text, columns
- * n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale. */
-enum {
-    SL_POINTS_BEST = 0,  /* one point per finished run, at its best test loss */
-    SL_POINTS_CURVES,    /* one point per metric row after step 0 (envelope laws) */
-    SL_POINTS_NOISE      /* the metric rows that measured a gradient noise scale (bcrit) */
-};
-int sl_store_points_csv(const char *sweep_dir, int which, char **text, sl_error *err);
+/* context.csv: the mean test loss at each position 1..n_ctx (columns position,
+ * test_loss), replaced atomically. */
+int sl_context_write(const char *run_dir, const double *pos, int n_ctx, sl_error *err);
 
 /* Removes a run directory and what it holds (files only, one level). */
 int sl_store_remove_run(const char *run_dir, sl_error *err);

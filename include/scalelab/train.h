@@ -1,6 +1,6 @@
 /* train: one training run of one model on one corpus: optimizer steps sharded
  * over threads, evaluation on fixed held-out tokens, the gradient noise scale,
- * checkpoints. Emits metric rows through a callback and never prints. Called
+ * checkpoints. Returns metric rows to its caller and never prints. Called
  * by the CLI (`scalelab train`, `bench`) and the sweep engine. */
 #ifndef SCALELAB_TRAIN_H
 #define SCALELAB_TRAIN_H
@@ -78,9 +78,15 @@ int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err);
  * *step (may be NULL) gets the steps it had trained. Same checks as load. */
 int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err);
 
-typedef int (*sl_metric_cb)(const sl_metric_row *row, void *user); /* nonzero: stop */
+/* A whole run (with its run directory, resumable) is sl_run_dir_train in run.h. */
 
-/* Trains to the end (or until the callback asks to stop), with a row at step 0. */
-int sl_train_run(sl_trainer *t, sl_metric_cb cb, void *user, sl_error *err);
+/* The mean loss of model m on corpus c (its held-out evaluation windows, up to
+ * max_tokens tokens): the engine's transfer loss on a second corpus. */
+double sl_eval_loss(const sl_model *m, const sl_corpus *c, size_t max_tokens);
+/* The mean test loss of m at each position 1..n_ctx of the context into pos
+ * (n_ctx values, zeroed by the caller), over up to 16384 windows evenly spaced
+ * over c's test split; returns the number of windows (0 if the split is
+ * shorter than one window). */
+size_t sl_eval_positions(const sl_model *m, const sl_corpus *c, double *pos);
 
 #endif

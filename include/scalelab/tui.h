@@ -16,11 +16,6 @@ typedef struct {
     double exit_after;    /* > 0: quit cleanly after this many seconds */
     int bench_frames;     /* > 0: draw this many frames of a synthetic 20-run sweep
                              at $COLUMNS x $LINES and print the CPU cost per frame */
-    /* Writes OUT/fits.csv from these fits and OUT/runs.csv, OUT/curves.csv from
-     * the store at dir (docs/FORMATS.md); supplied by the CLI, which owns those
-     * formats. NULL: the lab cannot export. Must not print. */
-    int (*export_csv)(const char *dir, const char *out, const sl_fit_result *fits, int n_fits,
-                      sl_error *err);
 } sl_tui_opts;
 
 /* Runs the lab until the user quits, a signal (SIGINT, SIGTERM, SIGHUP) arrives

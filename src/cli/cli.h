@@ -18,13 +18,6 @@ int cmd_lab(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 
-/* OUT/runs.csv and OUT/curves.csv of the store at dir (docs/FORMATS.md),
- * without printing; *n_runs gets the number of runs. */
-int cli_export_store(const char *dir, const char *out, int *n_runs, sl_error *err);
-/* The fits CSV (docs/FORMATS.md) of n results, written atomically. */
-struct sl_fit_result;
-int cli_fits_csv_save(const struct sl_fit_result *res, int n, const char *path, sl_error *err);
-
 /* Prints `scalelab: MSG` on stderr and returns the exit status for rc. */
 int cli_report(int rc, const sl_error *err);
 

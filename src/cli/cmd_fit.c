@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "scalelab/csv.h"
+#include "scalelab/export.h"
 #include "scalelab/fit.h"
 #include "scalelab/store.h"
 
@@ -205,14 +206,11 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
          * for the laws read off learning curves, or for bcrit every row that
          * measured the gradient noise scale B_simple, McCandlish et al.'s
          * estimate of B_crit (docs/FORMATS.md). */
-        int curves = law == SL_LAW_APPROACH1 || law == SL_LAW_CMIN || law == SL_LAW_KAPLAN_NS ||
-                     law == SL_LAW_BCRIT_SCAN || law == SL_LAW_CFIXED ||
-                     law == SL_LAW_POWER_S || law == SL_LAW_OFFSET_S;
-        int which = law == SL_LAW_BCRIT ? SL_POINTS_NOISE : curves ? SL_POINTS_CURVES : SL_POINTS_BEST;
+        sl_fit_point_rule which = sl_fit_law_points(law);
         if (law == SL_LAW_BCRIT)
             bcrit_name = "noise_scale";
         char *text;
-        if ((rc = sl_store_points_csv(ps->path, which, &text, err)) != SL_OK)
+        if ((rc = sl_export_points_csv(ps->path, which, &text, err)) != SL_OK)
             return rc;
         rc = sl_csv_parse(text, strlen(text), ps->path, &t, err);
         free(text);
@@ -399,98 +397,6 @@ static void print_value(double v, double lo, double hi)
         printf("%-12.6g", v);
     else
         printf("%-12.6g [%.6g, %.6g]", v, lo, hi);
-}
-
-static void fits_header(sl_csv_writer *w)
-{
-    const char *head[] = {"law", "param", "value", "ci_low", "ci_high",
-                          "n_points", "r2", "rms_log", "status"};
-    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
-        sl_csv_field(w, head[k]);
-    sl_csv_end_row(w);
-}
-
-static void fits_rows(sl_csv_writer *w, const sl_fit_result *r)
-{
-    for (int j = 0; j < r->n_params; j++) {
-        sl_csv_field(w, sl_fit_law_name(r->law));
-        sl_csv_field(w, r->names[j]);
-        sl_csv_field_double(w, r->value[j]);
-        sl_csv_field_double(w, r->ci_low[j]);
-        sl_csv_field_double(w, r->ci_high[j]);
-        sl_csv_field_long(w, (long)r->n_points);
-        sl_csv_field_double(w, r->r2);
-        sl_csv_field_double(w, r->rms_log);
-        sl_csv_field(w, r->converged ? "converged" : "not_converged");
-        sl_csv_end_row(w);
-    }
-    if (r->law == SL_LAW_KAPLAN_ND) {
-        /* the exponent the overfitting penalty depends on, N^(alpha_N/alpha_D)/D */
-        double lo, hi;
-        sl_fit_overfit_exponent_ci(r, &lo, &hi);
-        sl_csv_field(w, sl_fit_law_name(r->law));
-        sl_csv_field(w, "alpha_N/alpha_D");
-        sl_csv_field_double(w, sl_fit_overfit_exponent(r));
-        sl_csv_field_double(w, lo);
-        sl_csv_field_double(w, hi);
-        sl_csv_field_long(w, (long)r->n_points);
-        sl_csv_field_double(w, r->r2);
-        sl_csv_field_double(w, r->rms_log);
-        sl_csv_field(w, r->converged ? "converged" : "not_converged");
-        sl_csv_end_row(w);
-    }
-}
-
-int cli_fits_csv_save(const sl_fit_result *res, int n, const char *path, sl_error *err)
-{
-    sl_csv_writer w;
-    sl_csv_writer_init(&w);
-    fits_header(&w);
-    for (int i = 0; i < n; i++)
-        fits_rows(&w, &res[i]);
-    int rc = sl_csv_save(&w, path, err);
-    sl_csv_writer_free(&w);
-    return rc;
-}
-
-static void predictions_header(sl_csv_writer *w)
-{
-    const char *head[] = {"law", "point", "n",  "d",     "c",         "s",
-                          "loss", "quantity", "value", "ci_low", "ci_high"};
-    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
-        sl_csv_field(w, head[k]);
-    sl_csv_end_row(w);
-}
-
-/* first is the number of the first point (1 for the table; 0 for --at points,
- * which all carry 0). */
-static void predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_point *p,
-                             size_t n, int first)
-{
-    sl_fit_quantity q0 = sl_fit_law_quantity(r->law);
-    int two = q0 == SL_FIT_Q_NOPT;
-    static const char *qname[] = {"loss", "n_opt", "d_opt", "bcrit"};
-    for (size_t i = 0; i < n; i++) {
-        sl_fit_point x = p[i];
-        sl_fit_point_complete(&x);
-        for (int k = 0; k <= two; k++) {
-            sl_fit_quantity q = k ? SL_FIT_Q_DOPT : q0;
-            double v, lo, hi;
-            sl_fit_predict(r, q, &x, &v, &lo, &hi);
-            sl_csv_field(w, sl_fit_law_name(r->law));
-            sl_csv_field_long(w, first ? (long)i + 1 : 0);
-            sl_csv_field_double(w, x.n);
-            sl_csv_field_double(w, x.d);
-            sl_csv_field_double(w, x.c);
-            sl_csv_field_double(w, x.s);
-            sl_csv_field_double(w, x.loss);
-            sl_csv_field(w, qname[q]);
-            sl_csv_field_double(w, v);
-            sl_csv_field_double(w, lo);
-            sl_csv_field_double(w, hi);
-            sl_csv_end_row(w);
-        }
-    }
 }
 
 static void print_fit(const sl_fit_result *r, size_t n, long dropped, const sl_fit_options *o,
@@ -752,8 +658,8 @@ int cmd_fit(int argc, char **argv)
     sl_csv_writer fits, preds;
     sl_csv_writer_init(&fits);
     sl_csv_writer_init(&preds);
-    fits_header(&fits);
-    predictions_header(&preds);
+    sl_export_fits_header(&fits);
+    sl_export_predictions_header(&preds);
     int fitted = 0, failed = 0;
     for (int k = 0; k < n_laws && rc == SL_OK; k++) {
         sl_fit_law law = list[k];
@@ -790,9 +696,9 @@ int cmd_fit(int argc, char **argv)
             print_at(&r, at, n_at);
             if (n_laws > 1)
                 printf("\n");
-            fits_rows(&fits, &r);
-            predictions_rows(&preds, &r, p, n, 1);
-            predictions_rows(&preds, &r, at, (size_t)n_at, 0);
+            sl_export_fits_rows(&fits, &r);
+            sl_export_predictions_rows(&preds, &r, p, n, 1);
+            sl_export_predictions_rows(&preds, &r, at, (size_t)n_at, 0);
             fitted++;
         }
         sl_fit_result_free(&r);

@@ -26,24 +26,11 @@ static const char *lab_help =
     "watch DIR shows the store DIR that a headless or MPI sweep is writing, re-read\n"
     "every second; it controls nothing. A non-UTF-8 locale draws ASCII.\n";
 
-static int export_csv(const char *dir, const char *out, const sl_fit_result *fits, int n_fits,
-                      sl_error *err)
-{
-    int n = 0;
-    int rc = cli_export_store(dir, out, &n, err);
-    if (rc != SL_OK)
-        return rc;
-    char path[1200];
-    snprintf(path, sizeof path, "%s/fits.csv", out);
-    return cli_fits_csv_save(fits, n_fits, path, err);
-}
-
 static int lab_main(int argc, char **argv, int first, const char *watch)
 {
     sl_tui_opts o;
     memset(&o, 0, sizeof o);
     o.watch = watch;
-    o.export_csv = export_csv;
     sl_error err = {{0}};
     for (int i = first; i < argc; i++) {
         int missing = 0;

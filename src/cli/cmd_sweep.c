@@ -18,10 +18,11 @@
 
 #include "cli.h"
 #include "scalelab/engine.h"
+#include "scalelab/export.h"
 #include "scalelab/figures.h"
 #include "scalelab/machine.h"
 #include "scalelab/preset.h"
-#include "scalelab/store.h"
+#include "scalelab/run.h"
 
 static const char *run_help =
     "usage: scalelab run PRESET [--runs DIR] [--jobs K] [--only I] [--cores C] [--mpi]\n"
@@ -392,12 +393,12 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
     if (rank == 0 && !a->quiet) {
         /* every rank is past its sweep (the reduction waited for them): the
          * store holds the whole result */
-        sl_store_run *runs;
+        sl_run *runs;
         int n, done = 0;
-        if (sl_store_load(sl_engine_dir(e), &runs, &n, &err) == SL_OK) {
+        if (sl_runs_load(sl_engine_dir(e), &runs, &n, &err) == SL_OK) {
             for (int i = 0; i < n; i++)
-                done += !strcmp(runs[i].status.state, "done");
-            sl_store_free_runs(runs, n);
+                done += sl_run_state_of(&runs[i]) == SL_RUN_DONE;
+            sl_runs_free(runs, n);
             fprintf(stderr, "scalelab: %d ranks finished; %d of %d runs done in %s\n", size, done,
                     n, sl_engine_dir(e));
         }
@@ -523,15 +524,15 @@ int cmd_status(int argc, char **argv)
     sl_error err = {{0}};
     const char *dir;
     int rc = one_dir_arg(argc, argv, "status", &dir, NULL, &err);
-    sl_store_run *runs;
+    sl_run *runs;
     int n;
-    if (rc || (rc = sl_store_load(dir, &runs, &n, &err)))
+    if (rc || (rc = sl_runs_load(dir, &runs, &n, &err)))
         return cli_report(rc, &err);
     printf("%-28s %-8s %13s %10s %10s %8s %8s %3s  %s\n", "run", "state", "steps", "N", "D",
            "best", "final", "thr", "reason");
     int counts[6] = {0};
     for (int i = 0; i < n; i++) {
-        const sl_store_run *r = &runs[i];
+        const sl_run *r = &runs[i];
         sl_counts k = sl_model_counts(&r->spec.train.model);
         char steps[32];
         snprintf(steps, sizeof steps, "%ld/%ld", r->status.step, r->spec.train.steps);
@@ -548,73 +549,8 @@ int cmd_status(int argc, char **argv)
     printf("%d runs: %d done, %d running, %d queued, %d paused, %d stopped, %d failed\n", n,
            counts[SL_RUN_DONE], counts[SL_RUN_RUNNING], counts[SL_RUN_QUEUED], counts[SL_RUN_PAUSED],
            counts[SL_RUN_STOPPED], counts[SL_RUN_FAILED]);
-    sl_store_free_runs(runs, n);
+    sl_runs_free(runs, n);
     return 0;
-}
-
-static void runs_csv(FILE *f, const sl_store_run *runs, int n)
-{
-    fprintf(f, "id,index,layers,d_model,heads,d_ff,n_ctx,vocab,N,N_total,D,batch,seed,threads,lr,"
-               "steps,tokens,flops,best_test_loss,final_test_loss,status,reason\n");
-    for (int i = 0; i < n; i++) {
-        const sl_store_run *r = &runs[i];
-        const sl_config *c = &r->spec.train.model;
-        sl_counts k = sl_model_counts(c);
-        const sl_metric_row *last = r->n_rows ? &r->rows[r->n_rows - 1] : NULL;
-        double best = NAN;
-        for (size_t j = 0; j < r->n_rows; j++)
-            if (!(best <= r->rows[j].test_loss))
-                best = r->rows[j].test_loss;
-        /* the reason may hold commas and quotes: RFC 4180 quoting */
-        char reason[600];
-        size_t o = 0;
-        reason[o++] = '"';
-        for (const char *p = r->status.reason; *p && o < sizeof reason - 3; p++) {
-            if (*p == '"')
-                reason[o++] = '"';
-            reason[o++] = *p;
-        }
-        reason[o++] = '"';
-        reason[o] = 0;
-        fprintf(f, "%s,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%zu,%d,%llu,%d,%.6g,%ld,%.0f,%.6e,%.6f,%.6f,%s,%s\n",
-                r->spec.id, r->spec.index, c->n_layer, c->d_model, c->n_head, c->d_ff, c->n_ctx,
-                c->vocab, k.n_kaplan, k.n_total, r->spec.train.data_limit, r->spec.train.batch,
-                (unsigned long long)r->spec.train.seed, r->spec.train.threads, r->spec.train.lr,
-                last ? last->step : 0, last ? last->tokens : 0, last ? last->flops : 0, best,
-                last ? last->test_loss : NAN, r->status.state, reason);
-    }
-}
-
-static void curves_csv(FILE *f, const sl_store_run *runs, int n)
-{
-    int extra = 0;
-    for (int i = 0; i < n; i++)
-        extra |= runs[i].extra != NULL;
-    fprintf(f, "run,step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s%s\n",
-            extra ? ",transfer_loss" : "");
-    for (int i = 0; i < n; i++)
-        for (size_t j = 0; j < runs[i].n_rows; j++) {
-            const sl_metric_row *m = &runs[i].rows[j];
-            fprintf(f, "%s,", runs[i].spec.id);
-            sl_metrics_write_row(f, m, extra, runs[i].extra ? runs[i].extra[j] : NAN);
-        }
-}
-
-static int save_csv(const char *dir, const char *name, void (*fn)(FILE *, const sl_store_run *, int),
-                    const sl_store_run *runs, int n, sl_error *err)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return sl_fail(err, SL_ERUNTIME, "%s: out of memory", path);
-    fn(f, runs, n);
-    fclose(f);
-    int rc = sl_write_atomic(path, buf, len, err);
-    free(buf);
-    return rc;
 }
 
 int cmd_export(int argc, char **argv)
@@ -651,31 +587,16 @@ int cmd_export(int argc, char **argv)
     }
     if (out) {
         int n = 0;
-        rc = cli_export_store(dir, out, &n, &err);
+        rc = sl_export_store(dir, out, &n, &err);
         if (rc == SL_OK)
             fprintf(stderr, "scalelab: wrote %s/runs.csv (%d runs) and %s/curves.csv\n", out, n, out);
         return cli_report(rc, &err);
     }
-    sl_store_run *runs;
+    sl_run *runs;
     int n;
-    if ((rc = sl_store_load(dir, &runs, &n, &err)))
+    if ((rc = sl_runs_load(dir, &runs, &n, &err)))
         return cli_report(rc, &err);
-    runs_csv(stdout, runs, n);
-    sl_store_free_runs(runs, n);
+    sl_export_runs(stdout, runs, n);
+    sl_runs_free(runs, n);
     return 0;
-}
-
-int cli_export_store(const char *dir, const char *out, int *n_runs, sl_error *err)
-{
-    sl_store_run *runs;
-    int n;
-    int rc = sl_store_load(dir, &runs, &n, err);
-    if (rc)
-        return rc;
-    if ((rc = sl_mkdirs(out, err)) == SL_OK &&
-        (rc = save_csv(out, "runs.csv", runs_csv, runs, n, err)) == SL_OK)
-        rc = save_csv(out, "curves.csv", curves_csv, runs, n, err);
-    sl_store_free_runs(runs, n);
-    *n_runs = n;
-    return rc;
 }

@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "scalelab/data.h"
 #include "scalelab/machine.h"
-#include "scalelab/store.h"
+#include "scalelab/run.h"
 #include "scalelab/train.h"
 
 static const char *help_text =
@@ -185,13 +185,15 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
 }
 
 typedef struct {
-    FILE *csv;
     int tty, quiet;
     long total_steps;
     double tokens_per_step;
     double t_start;
     long step_start;
     double last_test;
+    long row_step;      /* the step of the latest row */
+    int has_row;
+    sl_metric_row row;  /* the latest row: the final line reports it */
 } progress;
 
 static void draw_bar(progress *p, long step, double loss)
@@ -210,6 +212,46 @@ static void draw_bar(progress *p, long step, double loss)
             100.0 * step / p->total_steps, step, p->total_steps, tps / 1e3, loss, p->last_test,
             etab);
     fflush(stderr);
+}
+
+static int should_stop(void *user)
+{
+    (void)user;
+    return stop_requested != 0;
+}
+
+static int on_row(void *user, const sl_metric_row *row, double extra, sl_error *err)
+{
+    (void)extra;
+    (void)err;
+    progress *p = user;
+    p->last_test = row->test_loss;
+    p->row = *row;
+    p->has_row = 1;
+    p->row_step = row->step;
+    if (row->step == 0) {
+        p->t_start = sl_now(); /* the speed counts training steps only */
+        return 0;
+    }
+    if (!p->tty && !p->quiet) {
+        double el = sl_now() - p->t_start;
+        fprintf(stderr,
+                "step %ld/%ld tokens %.0f train %.4f test %.4f lr %.3g grad_norm %.3f "
+                "tok/s %.0f\n",
+                row->step, p->total_steps, row->tokens, row->train_loss, row->test_loss, row->lr,
+                row->grad_norm,
+                el > 0 ? (row->step - p->step_start) * p->tokens_per_step / el : 0);
+    }
+    return 0;
+}
+
+static void on_step(void *user, const sl_trainer *t, double seconds)
+{
+    (void)seconds;
+    progress *p = user;
+    long step = sl_trainer_steps_done(t);
+    if (p->tty && (p->row_step == step || step % 5 == 0))
+        draw_bar(p, step, sl_trainer_last_loss(t));
 }
 
 int cmd_train(int argc, char **argv)
@@ -245,37 +287,21 @@ int cmd_train(int argc, char **argv)
         return cli_report(rc, &err);
     }
 
-    char ckpt[4200] = "", mpath[4200] = "";
     progress pr = {0};
     pr.quiet = quiet;
     pr.tty = isatty(2) && !quiet;
     pr.total_steps = o.steps;
     pr.tokens_per_step = (double)o.batch * o.model.n_ctx;
     pr.last_test = NAN;
+    sl_run_dir dir, *d = NULL;
+    int stopped = 0;
     if (out_dir) {
-        if ((rc = sl_mkdirs(out_dir, &err)))
+        if ((rc = sl_run_dir_open(&dir, out_dir, t, NULL, &err)))
             goto done;
-        snprintf(ckpt, sizeof ckpt, "%s/checkpoint.bin", out_dir);
-        snprintf(mpath, sizeof mpath, "%s/metrics.csv", out_dir);
-        if (access(ckpt, F_OK) == 0) {
-            if ((rc = sl_trainer_load(t, ckpt, &err)))
-                goto done;
-            if (!quiet)
-                fprintf(stderr, "scalelab: resuming %s at step %ld\n", ckpt,
-                        sl_trainer_steps_done(t));
-        }
-        /* without a checkpoint the run starts over and writes step 0 again */
-        if ((rc = sl_metrics_trim(mpath, access(ckpt, F_OK) == 0 ? sl_trainer_steps_done(t) : -1,
-                                  &err)))
-            goto done;
-        pr.csv = fopen(mpath, "a");
-        if (!pr.csv) {
-            rc = sl_fail(&err, SL_ERUNTIME, "%s: cannot open: %s", mpath, strerror(errno));
-            goto done;
-        }
-        /* empty also when a crash tore the header before it was flushed */
-        if (ftell(pr.csv) == 0)
-            sl_metrics_header(pr.csv, NULL);
+        d = &dir;
+        if (dir.resumed && !quiet)
+            fprintf(stderr, "scalelab: resuming %s at step %ld\n", dir.checkpoint,
+                    sl_trainer_steps_done(t));
     }
 
     sl_counts k = sl_model_counts(&o.model);
@@ -294,71 +320,40 @@ int cmd_train(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    sl_metric_row row;
     pr.t_start = sl_now();
     pr.step_start = sl_trainer_steps_done(t);
-    /* a checkpoint at step 0 (stopped before the first step) follows its row */
-    if (sl_trainer_steps_done(t) == 0 && !(ckpt[0] && access(ckpt, F_OK) == 0)) {
-        sl_trainer_row(t, &row);
-        pr.last_test = row.test_loss;
-        if (pr.csv && sl_metrics_write_row(pr.csv, &row, 0, 0) != 0) {
-            rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
-            goto done;
-        }
-        pr.t_start = sl_now();
-    } else if (sl_trainer_finished(t)) {
-        sl_trainer_row(t, &row); /* resumed a finished run: report it */
-    }
-    while (!sl_trainer_finished(t) && !stop_requested) {
-        int r = sl_trainer_step(t, &row, &err);
-        if (r < 0) {
-            rc = r;
-            break;
-        }
-        long step = sl_trainer_steps_done(t);
-        if (r == 1) {
-            pr.last_test = row.test_loss;
-            if (pr.csv && sl_metrics_write_row(pr.csv, &row, 0, 0) != 0) {
-                rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
-                break;
-            }
-            if (ckpt[0] && (rc = sl_trainer_save(t, ckpt, &err)))
-                break;
-            if (!pr.tty && !quiet) {
-                double el = sl_now() - pr.t_start;
-                fprintf(stderr,
-                        "step %ld/%ld tokens %.0f train %.4f test %.4f lr %.3g grad_norm %.3f "
-                        "tok/s %.0f\n",
-                        step, o.steps, row.tokens, row.train_loss, row.test_loss, row.lr,
-                        row.grad_norm, el > 0 ? (step - pr.step_start) * pr.tokens_per_step / el : 0);
-            }
-        }
-        if (pr.tty && (r == 1 || step % 5 == 0))
-            draw_bar(&pr, step, sl_trainer_last_loss(t));
-    }
+    sl_run_hooks h = {should_stop, NULL, on_row, on_step, &pr};
+    rc = sl_run_dir_train(d, t, &h, &stopped, &err);
+    if (rc == SL_OK && !pr.has_row)
+        sl_trainer_row(t, &pr.row); /* resumed a finished run: report it */
     if (pr.tty)
         fputc('\n', stderr);
-    if (rc == SL_OK && stop_requested) {
-        if (ckpt[0] && (rc = sl_trainer_save(t, ckpt, &err)) == SL_OK)
+    if (rc == SL_OK && stopped) {
+        if (d)
             fprintf(stderr, "scalelab: stopped at step %ld; checkpoint %s (run the same command to resume)\n",
-                    sl_trainer_steps_done(t), ckpt);
-        else if (!ckpt[0])
+                    sl_trainer_steps_done(t), dir.checkpoint);
+        else
             fprintf(stderr, "scalelab: stopped at step %ld\n", sl_trainer_steps_done(t));
     }
-    if (rc == SL_OK && !stop_requested) {
+    if (rc == SL_OK && !stopped) {
+        const sl_metric_row *row = &pr.row;
         double el = sl_now() - pr.t_start;
         printf("final: step %ld test_loss %.4f nats/token (%.4f bits) train_loss %.4f tokens %.0f "
                "flops %.3e wall %.1fs tok/s %.0f\n",
-               row.step, row.test_loss, row.test_loss / log(2.0), row.train_loss, row.tokens,
-               row.flops, row.wall_s,
+               row->step, row->test_loss, row->test_loss / log(2.0), row->train_loss, row->tokens,
+               row->flops, row->wall_s,
                el > 0 ? (sl_trainer_steps_done(t) - pr.step_start) * pr.tokens_per_step / el : 0);
     }
 done:
-    if (pr.csv && fclose(pr.csv) != 0 && rc == SL_OK)
-        rc = sl_fail(&err, SL_ERUNTIME, "%s: write failed", mpath);
+    if (d) {
+        sl_error e2;
+        int crc = sl_run_dir_close(d, rc == SL_OK ? &err : &e2);
+        if (rc == SL_OK)
+            rc = crc;
+    }
     sl_trainer_free(t);
     sl_corpus_free(&corpus);
-    if (rc == SL_OK && stop_requested)
+    if (rc == SL_OK && stopped)
         return 130;
     return cli_report(rc, &err);
 }

@@ -1071,3 +1071,56 @@ int sl_corpus_check_vocab(const sl_corpus *c, int vocab, sl_error *err)
                        c->source, max, at, vocab);
     return SL_OK;
 }
+
+/* ---- prepared corpora of Debian packages ------------------------------------
+ * (moved here from the engine, which only loads corpora) */
+
+/* Debian's fortunes as one text file in the data directory (the files without
+ * .dat/.u8, in name order), written once. */
+int sl_corpus_prepare_fortunes(const char *data_dir, char *out, size_t len, sl_error *err)
+{
+    const char *src = "/usr/share/games/fortunes";
+    snprintf(out, len, "%s/fortunes.txt", sl_data_dir(data_dir));
+    if (access(out, F_OK) == 0)
+        return SL_OK;
+    struct dirent **list;
+    int n = scandir(src, &list, NULL, alphasort);
+    if (n < 0)
+        return sl_fail(err, SL_ERUNTIME, "%s: cannot read: %s (install the fortunes package)", src,
+                       strerror(errno));
+    size_t cap = 1 << 20, used = 0;
+    char *buf = sl_xmalloc(cap);
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        size_t l = strlen(name);
+        int skip = name[0] == '.' || (l > 4 && !strcmp(name + l - 4, ".dat")) ||
+                   (l > 3 && !strcmp(name + l - 3, ".u8"));
+        char path[1300];
+        snprintf(path, sizeof path, "%s/%s", src, name);
+        struct stat st;
+        if (!skip && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            char *d;
+            size_t dl;
+            sl_error e2;
+            if (sl_read_file(path, &d, &dl, &e2) == SL_OK) {
+                while (used + dl + 1 > cap)
+                    cap *= 2;
+                char *nb = realloc(buf, cap);
+                if (!nb)
+                    abort();
+                buf = nb;
+                memcpy(buf + used, d, dl);
+                used += dl;
+                free(d);
+            }
+        }
+        free(list[i]);
+    }
+    free(list);
+    int rc = used == 0 ? sl_fail(err, SL_ERUNTIME, "%s: no fortune files (install the fortunes package)", src)
+                       : sl_mkdirs(sl_data_dir(data_dir), err);
+    if (rc == SL_OK)
+        rc = sl_write_atomic(out, buf, used, err);
+    free(buf);
+    return rc;
+}

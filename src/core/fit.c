@@ -127,6 +127,21 @@ int sl_fit_law_params(sl_fit_law law, const char *const **names)
 
 unsigned sl_fit_law_needs(sl_fit_law law) { return laws[law].need; }
 
+sl_fit_point_rule sl_fit_law_points(sl_fit_law law)
+{
+    switch (law) {
+    case SL_LAW_APPROACH1:
+    case SL_LAW_CMIN:
+    case SL_LAW_KAPLAN_NS:
+    case SL_LAW_BCRIT_SCAN:
+    case SL_LAW_CFIXED:
+    case SL_LAW_POWER_S:
+    case SL_LAW_OFFSET_S: return SL_POINTS_CURVES;
+    case SL_LAW_BCRIT: return SL_POINTS_NOISE;
+    default: return SL_POINTS_BEST;
+    }
+}
+
 sl_fit_quantity sl_fit_law_quantity(sl_fit_law law)
 {
     if (law == SL_LAW_APPROACH1 || law == SL_LAW_APPROACH2)

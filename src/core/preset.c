@@ -17,6 +17,7 @@
 #include "scalelab/fit.h"
 #include "scalelab/model.h"
 #include "scalelab/store.h"
+#include "scalelab/run.h"
 
 #ifndef SL_SHARE_DIR
 #define SL_SHARE_DIR "/usr/local/share/scalelab"
@@ -812,8 +813,8 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                 r.min_delta = p->min_delta;
                 if (p->tokens > 0)
                     r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);
-                char extra[48] = "";
                 sl_counts cnt = sl_model_counts(&r.train.model);
+                double lr_factor = 0;
                 if (p->kind == SL_SWEEP_ND) {
                     double d = arr_at(sw, "d", k);
                     if (d > (double)corpus->n_train) {
@@ -829,7 +830,6 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                         break;
                     }
                     r.train.data_limit = (size_t)d;
-                    snprintf(extra, sizeof extra, "-D%.0f", d);
                 } else if (p->kind == SL_SWEEP_ISOFLOP) {
                     double C = arr_at(sw, "budgets", k);
                     double tokens = C / cnt.flops_per_token;
@@ -849,18 +849,15 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                     }
                     r.budget = C;
                     r.train.steps = steps_for(tokens, r.train.batch, p->n_ctx);
-                    snprintf(extra, sizeof extra, "-C%.0e", C);
                 } else if (p->kind == SL_SWEEP_BATCH) {
                     r.train.batch = (int)arr_at(sw, "batches", k);
                     if (p->tokens > 0)
                         r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);
-                    snprintf(extra, sizeof extra, "-B%d", r.train.batch);
                 }
                 if (nF > 0) {
                     double fac = arr_at(sw, "lr_factors", lf);
                     r.train.lr = fac * (p->train.lr > 0 ? p->train.lr : sl_lr_auto(cnt.n_kaplan));
-                    size_t used = strlen(extra);
-                    snprintf(extra + used, sizeof extra - used, "-lr%g", fac);
+                    lr_factor = fac;
                 }
                 sl_preset_settle_run(p, &r);
                 /* epochs of the run's train data (the D subset for data-limited runs) */
@@ -871,8 +868,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                     p->max_epochs_run = index;
                 }
                 r.index = index++;
-                snprintf(r.id, sizeof r.id, "r%03d-L%d-d%d%s-s%llu", r.index, r.train.model.n_layer,
-                         r.train.model.d_model, extra, (unsigned long long)r.train.seed);
+                sl_run_id(&r, p->kind, lr_factor, r.id);
                 add_run(p, &cap, &r);
             }
     }

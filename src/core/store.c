@@ -8,11 +8,12 @@
  * dropped and the resumed run writes them again, bit for bit the same. */
 #include "scalelab/store.h"
 
+#include "scalelab/run.h"
+
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -398,148 +399,16 @@ int sl_store_remove_run(const char *run_dir, sl_error *err)
     return SL_OK;
 }
 
-static int cmp_run_index(const void *a, const void *b)
+int sl_context_write(const char *run_dir, const double *pos, int n_ctx, sl_error *err)
 {
-    const sl_store_run *x = a, *y = b;
-    return (x->spec.index > y->spec.index) - (x->spec.index < y->spec.index);
-}
-
-int sl_store_load(const char *sweep_dir, sl_store_run **runs, int *n, sl_error *err)
-{
-    *runs = NULL;
-    *n = 0;
-    char *json, **ids;
-    int nid;
-    int rc = sl_sweep_read(sweep_dir, &json, err);
-    if (rc)
-        return rc;
-    free(json);
-    if ((rc = sl_store_list_runs(sweep_dir, &ids, &nid, err)))
-        return rc;
-    sl_store_run *v = sl_xcalloc((size_t)(nid ? nid : 1), sizeof *v);
-    int k = 0;
-    for (int i = 0; i < nid && rc == SL_OK; i++) {
-        char dir[1200], path[1300], *text;
-        size_t len;
-        snprintf(dir, sizeof dir, "%s/%s", sweep_dir, ids[i]);
-        snprintf(path, sizeof path, "%s/config.json", dir);
-        if ((rc = sl_read_file(path, &text, &len, err)))
-            break;
-        rc = sl_run_spec_from_json(&v[k].spec, text, path, err);
-        free(text);
-        if (rc == SL_OK)
-            rc = sl_status_read(dir, &v[k].status, err);
-        snprintf(path, sizeof path, "%s/metrics.csv", dir);
-        if (rc == SL_OK && access(path, F_OK) == 0)
-            rc = sl_metrics_read(path, &v[k].rows, &v[k].n_rows, &v[k].extra, err);
-        if (rc == SL_OK)
-            k++;
-    }
-    sl_store_free_list(ids, nid);
-    if (rc) {
-        sl_store_free_runs(v, k);
-        return rc;
-    }
-    qsort(v, (size_t)k, sizeof *v, cmp_run_index);
-    *runs = v;
-    *n = k;
-    return SL_OK;
-}
-
-void sl_store_free_runs(sl_store_run *runs, int n)
-{
-    for (int i = 0; i < n; i++) {
-        free(runs[i].rows);
-        free(runs[i].extra);
-    }
-    free(runs);
-}
-
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} strbuf;
-
-static void sb_printf(strbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(strbuf *s, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(s->buf + s->len, s->cap - s->len, fmt, ap);
-        va_end(ap);
-        if (n >= 0 && (size_t)n < s->cap - s->len) {
-            s->len += (size_t)n;
-            return;
-        }
-        s->cap = s->cap * 2 + (size_t)(n > 0 ? n : 0) + 64;
-        char *nb = realloc(s->buf, s->cap);
-        if (!nb)
-            abort();
-        s->buf = nb;
-    }
-}
-
-/* a noise scale as a CSV cell: empty when the row has none (one thread) */
-static const char *noise_cell(char *buf, size_t len, double b_simple)
-{
-    if (isfinite(b_simple) && b_simple > 0)
-        snprintf(buf, len, "%.17g", b_simple);
-    else
-        buf[0] = 0;
-    return buf;
-}
-
-int sl_store_points_csv(const char *sweep_dir, int which, char **text, sl_error *err)
-{
-    sl_store_run *runs;
-    int n;
-    *text = NULL;
-    int rc = sl_store_load(sweep_dir, &runs, &n, err);
-    if (rc)
-        return rc;
-    strbuf s = {sl_xmalloc(4096), 0, 4096};
-    s.buf[0] = 0;
-    sb_printf(&s, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n");
-    char ns[32];
-    for (int i = 0; i < n; i++) {
-        const sl_store_run *r = &runs[i];
-        sl_counts k = sl_model_counts(&r->spec.train.model);
-        double b = (double)r->spec.train.batch * r->spec.train.model.n_ctx;
-        double dl = (double)r->spec.train.data_limit;
-        /* c_total: C with the output head's 6·d·vocab per token, which Kaplan's
-         * C leaves out */
-        double c_tok = k.flops_per_token + k.flops_embed_per_token;
-        if (which != SL_POINTS_BEST) {
-            for (size_t j = 0; j < r->n_rows; j++) {
-                const sl_metric_row *m = &r->rows[j];
-                if (m->step <= 0 || !isfinite(m->test_loss))
-                    continue;
-                if (which == SL_POINTS_NOISE && !(isfinite(m->noise_scale) && m->noise_scale > 0))
-                    continue;
-                sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s\n",
-                          k.n_kaplan, dl > 0 && dl < m->tokens ? dl : m->tokens, m->flops, m->step,
-                          b, m->test_loss, r->spec.id, k.n_total, dl, m->tokens * c_tok,
-                          noise_cell(ns, sizeof ns, m->noise_scale));
-            }
-            continue;
-        }
-        if (strcmp(r->status.state, "done") || r->n_rows == 0)
-            continue;
-        size_t best = 0;
-        for (size_t j = 1; j < r->n_rows; j++)
-            if (r->rows[j].test_loss < r->rows[best].test_loss)
-                best = j;
-        const sl_metric_row *m = &r->rows[best];
-        if (m->step <= 0)
-            continue;
-        /* D: the data limit for data-limited runs (Kaplan's L(N, D)), else the
-         * tokens seen */
-        sb_printf(&s, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s\n", k.n_kaplan,
-                  dl > 0 ? dl : m->tokens, m->flops, m->step, b, m->test_loss, r->spec.id,
-                  k.n_total, dl, m->tokens * c_tok, noise_cell(ns, sizeof ns, m->noise_scale));
-    }
-    sl_store_free_runs(runs, n);
-    *text = s.buf;
-    return SL_OK;
+    size_t cap = (size_t)n_ctx * 40 + 64, used = 0;
+    char *buf = sl_xmalloc(cap);
+    used += (size_t)snprintf(buf, cap, "position,test_loss\n");
+    for (int i = 0; i < n_ctx; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%d,%.6f\n", i + 1, pos[i]);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/context.csv", run_dir);
+    int rc = sl_write_atomic(path, buf, used, err);
+    free(buf);
+    return rc;
 }

@@ -387,24 +387,6 @@ const sl_model *sl_trainer_model(const sl_trainer *t) { return &t->m; }
 const sl_train_opts *sl_trainer_opts(const sl_trainer *t) { return &t->o; }
 double sl_trainer_last_loss(const sl_trainer *t) { return t->last_loss; }
 
-int sl_train_run(sl_trainer *t, sl_metric_cb cb, void *user, sl_error *err)
-{
-    sl_metric_row row;
-    if (t->step == 0) {
-        sl_trainer_row(t, &row);
-        if (cb && cb(&row, user))
-            return SL_OK;
-    }
-    while (!sl_trainer_finished(t)) {
-        int rc = sl_trainer_step(t, &row, err);
-        if (rc < 0)
-            return rc;
-        if (rc == 1 && cb && cb(&row, user))
-            return SL_OK;
-    }
-    return SL_OK;
-}
-
 /* ---- checkpoints ------------------------------------------------------------
  * Layout (docs/FORMATS.md): a fixed header of little-endian fields, then
  * params, Adam m, Adam v as float32, then an FNV-1a 64 checksum of everything
@@ -598,4 +580,69 @@ int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
     t->last_lr = h.last_lr;
     t->last_grad_norm = h.last_grad_norm;
     return SL_OK;
+}
+
+/* ---- evaluation outside the training loop ----------------------------------
+ * The engine's transfer loss on a second corpus and the per-position losses of
+ * context.csv. */
+
+
+double sl_eval_loss(const sl_model *m, const sl_corpus *c, size_t max_tokens)
+{
+    const int T = m->cfg.n_ctx, B = 8;
+    size_t nseq = sl_eval_sequences(c, T, max_tokens);
+    sl_acts *a = sl_acts_new(&m->cfg, B);
+    int32_t *inp = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    int32_t *tgt = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    double sum = 0;
+    for (size_t s = 0; s < nseq; s += B) {
+        int bs = (int)(nseq - s < (size_t)B ? nseq - s : (size_t)B);
+        sl_eval_batch(c, T, s, bs, inp, tgt);
+        sum += sl_model_forward(m, a, inp, tgt, bs, T, 0);
+    }
+    free(inp);
+    free(tgt);
+    sl_acts_free(a);
+    return sum / ((double)nseq * T);
+}
+
+/* Mean test loss at each position of up to CONTEXT_WINDOWS windows of n_ctx
+ * tokens, their starts evenly spaced over the whole test split (they overlap
+ * when the split is short): each position averages thousands of targets, where
+ * the evaluation's non-overlapping windows give a few hundred. Returns the
+ * number of windows (0 if the split is shorter than one window). */
+#define CONTEXT_WINDOWS 16384
+size_t sl_eval_positions(const sl_model *m, const sl_corpus *c, double *pos)
+{
+    const int T = m->cfg.n_ctx, B = 8;
+    size_t n_test = c->n_tokens - c->n_train;
+    if (n_test < (size_t)T + 1)
+        return 0;
+    size_t span = n_test - (size_t)T - 1; /* the last start */
+    size_t stride = span / CONTEXT_WINDOWS + 1, nwin = span / stride + 1;
+    const uint16_t *test = c->tokens + c->n_train;
+    sl_acts *a = sl_acts_new(&m->cfg, B);
+    int32_t *inp = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    int32_t *tgt = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    for (size_t w = 0; w < nwin; w += B) {
+        int bs = (int)(nwin - w < (size_t)B ? nwin - w : (size_t)B);
+        for (int b = 0; b < bs; b++) {
+            const uint16_t *x = test + (w + (size_t)b) * stride;
+            for (int i = 0; i < T; i++) {
+                inp[(size_t)b * T + i] = x[i];
+                tgt[(size_t)b * T + i] = x[i + 1];
+            }
+        }
+        sl_model_forward(m, a, inp, tgt, bs, T, 0);
+        const float *l = sl_acts_losses(a);
+        for (int b = 0; b < bs; b++)
+            for (int t = 0; t < T; t++)
+                pos[t] += l[(size_t)b * T + t];
+    }
+    for (int t = 0; t < T; t++)
+        pos[t] /= (double)nwin;
+    free(inp);
+    free(tgt);
+    sl_acts_free(a);
+    return nwin;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scalelab/export.h"
 #include "scalelab/throughput.h"
 
 void Lab_message(Lab *lab, const char *fmt, ...)
@@ -187,14 +188,12 @@ void StatusBar_draw(WINDOW *w, Lab *lab)
 
 int Export_write(Lab *lab, const char *dir, sl_error *err)
 {
-    if (!lab->opts->export_csv)
-        return sl_fail(err, SL_ERUNTIME, "this build cannot export");
     sl_fit_result res[SL_LAW_COUNT];
     int n = 0;
     for (int i = 0; i < lab->fits.n; i++)
         if (lab->fits.ok[i])
             res[n++] = lab->fits.res[i];
-    return lab->opts->export_csv(lab->snap.dir, dir, res, n, err);
+    return sl_export_lab(lab->snap.dir, dir, res, n, err);
 }
 
 /* The ceiling of the sweep's largest model (the one that dominates its time),

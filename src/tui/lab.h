@@ -139,7 +139,7 @@ typedef struct {
 void Select_preview(Lab *lab, SelectPreview *pv);
 int Select_apply(Lab *lab);
 
-/* Exports fits.csv, runs.csv and curves.csv into dir (through opts->export_csv). */
+/* Exports fits.csv, runs.csv and curves.csv into dir (sl_export_lab). */
 int Export_write(Lab *lab, const char *dir, sl_error *err);
 
 /* The sgemm ceiling (sl_ceiling_measure) of the sweep's largest model in

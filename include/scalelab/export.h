@@ -1,0 +1,50 @@
+/* export: the CSV tables scalelab writes (docs/FORMATS.md) — runs.csv and
+ * curves.csv of a store, fits.csv of fit results, predictions.csv of a fit at
+ * points, and the points table of a store that `scalelab fit DIR` reads.
+ * Called by `scalelab export`, `scalelab fit` and the lab's export key; never
+ * prints. Every table is written atomically. */
+#ifndef SCALELAB_EXPORT_H
+#define SCALELAB_EXPORT_H
+
+#include <stdio.h>
+
+#include "scalelab/csv.h"
+#include "scalelab/fit.h"
+#include "scalelab/run.h"
+#include "scalelab/util.h"
+
+/* runs.csv: one line per run (config, counts, last row, best test loss,
+ * status) to f. */
+void sl_export_runs(FILE *f, const sl_run *runs, int n);
+/* curves.csv: every metric row of every run, with the run id first (and the
+ * transfer_loss column when any run has one). */
+void sl_export_curves(FILE *f, const sl_run *runs, int n);
+/* OUT/runs.csv and OUT/curves.csv of the store at sweep_dir (OUT created);
+ * *n_runs gets the number of runs. */
+int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_error *err);
+
+/* fits.csv: the header, the rows of one result (a kaplan-nd fit adds the
+ * overfitting exponent alpha_N/alpha_D), and a whole file of n results. */
+void sl_export_fits_header(sl_csv_writer *w);
+void sl_export_fits_rows(sl_csv_writer *w, const sl_fit_result *r);
+int sl_export_fits_save(const sl_fit_result *res, int n, const char *path, sl_error *err);
+
+/* predictions.csv: the header, and a result's prediction (with interval) at
+ * each of n points; first is the number of the first point (1 for a table, 0
+ * for extra points, which all carry 0). */
+void sl_export_predictions_header(sl_csv_writer *w);
+void sl_export_predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_point *p,
+                                size_t n, int first);
+
+/* The lab's export: OUT/fits.csv of these fits, OUT/runs.csv and OUT/curves.csv
+ * of the store. */
+int sl_export_lab(const char *sweep_dir, const char *out, const sl_fit_result *fits, int n_fits,
+                  sl_error *err);
+
+/* The points table of a store as malloc'd CSV text, columns n, d, c, s, b,
+ * loss, run, n_total, data_limit, c_total, noise_scale: the points the rule
+ * takes from each run (run.h), with the run's id in `run`. */
+int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **text,
+                         sl_error *err);
+
+#endif

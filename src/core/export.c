@@ -1,0 +1,244 @@
+/* export: see include/scalelab/export.h. The tables are built in memory
+ * (open_memstream) and written with sl_write_atomic, so a reader sees the old
+ * table or the new one. */
+#include "scalelab/export.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scalelab/model.h"
+
+/* ---- runs.csv and curves.csv ---------------------------------------------------- */
+
+void sl_export_runs(FILE *f, const sl_run *runs, int n)
+{
+    fprintf(f, "id,index,layers,d_model,heads,d_ff,n_ctx,vocab,N,N_total,D,batch,seed,threads,lr,"
+               "steps,tokens,flops,best_test_loss,final_test_loss,status,reason\n");
+    for (int i = 0; i < n; i++) {
+        const sl_run *r = &runs[i];
+        const sl_config *c = &r->spec.train.model;
+        sl_counts k = sl_model_counts(c);
+        const sl_metric_row *last = r->n_rows ? &r->rows[r->n_rows - 1] : NULL;
+        double best = sl_run_best_loss(r->rows, r->n_rows);
+        /* the reason may hold commas and quotes: RFC 4180 quoting */
+        char reason[600];
+        size_t o = 0;
+        reason[o++] = '"';
+        for (const char *p = r->status.reason; *p && o < sizeof reason - 3; p++) {
+            if (*p == '"')
+                reason[o++] = '"';
+            reason[o++] = *p;
+        }
+        reason[o++] = '"';
+        reason[o] = 0;
+        fprintf(f, "%s,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%zu,%d,%llu,%d,%.6g,%ld,%.0f,%.6e,%.6f,%.6f,%s,%s\n",
+                r->spec.id, r->spec.index, c->n_layer, c->d_model, c->n_head, c->d_ff, c->n_ctx,
+                c->vocab, k.n_kaplan, k.n_total, r->spec.train.data_limit, r->spec.train.batch,
+                (unsigned long long)r->spec.train.seed, r->spec.train.threads, r->spec.train.lr,
+                last ? last->step : 0, last ? last->tokens : 0, last ? last->flops : 0, best,
+                last ? last->test_loss : NAN, r->status.state, reason);
+    }
+}
+
+void sl_export_curves(FILE *f, const sl_run *runs, int n)
+{
+    int extra = 0;
+    for (int i = 0; i < n; i++)
+        extra |= runs[i].transfer != NULL;
+    fprintf(f, "run,step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s%s\n",
+            extra ? "," SL_RUN_TRANSFER_COLUMN : "");
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            fprintf(f, "%s,", runs[i].spec.id);
+            sl_metrics_write_row(f, &runs[i].rows[j], extra,
+                                 runs[i].transfer ? runs[i].transfer[j] : NAN);
+        }
+}
+
+static int save_table(const char *dir, const char *name, void (*fn)(FILE *, const sl_run *, int),
+                      const sl_run *runs, int n, sl_error *err)
+{
+    char path[1200];
+    sl_run_path(path, sizeof path, dir, name);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return sl_fail(err, SL_ERUNTIME, "%s: out of memory", path);
+    fn(f, runs, n);
+    fclose(f);
+    int rc = sl_write_atomic(path, buf, len, err);
+    free(buf);
+    return rc;
+}
+
+int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_error *err)
+{
+    sl_run *runs;
+    int n;
+    *n_runs = 0;
+    int rc = sl_runs_load(sweep_dir, &runs, &n, err);
+    if (rc)
+        return rc;
+    if ((rc = sl_mkdirs(out, err)) == SL_OK &&
+        (rc = save_table(out, "runs.csv", sl_export_runs, runs, n, err)) == SL_OK)
+        rc = save_table(out, "curves.csv", sl_export_curves, runs, n, err);
+    sl_runs_free(runs, n);
+    *n_runs = n;
+    return rc;
+}
+
+/* ---- fits.csv and predictions.csv ---------------------------------------------- */
+
+void sl_export_fits_header(sl_csv_writer *w)
+{
+    const char *head[] = {"law", "param", "value", "ci_low", "ci_high",
+                          "n_points", "r2", "rms_log", "status"};
+    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
+        sl_csv_field(w, head[k]);
+    sl_csv_end_row(w);
+}
+
+static void fit_row(sl_csv_writer *w, const sl_fit_result *r, const char *param, double v,
+                    double lo, double hi)
+{
+    sl_csv_field(w, sl_fit_law_name(r->law));
+    sl_csv_field(w, param);
+    sl_csv_field_double(w, v);
+    sl_csv_field_double(w, lo);
+    sl_csv_field_double(w, hi);
+    sl_csv_field_long(w, (long)r->n_points);
+    sl_csv_field_double(w, r->r2);
+    sl_csv_field_double(w, r->rms_log);
+    sl_csv_field(w, r->converged ? "converged" : "not_converged");
+    sl_csv_end_row(w);
+}
+
+void sl_export_fits_rows(sl_csv_writer *w, const sl_fit_result *r)
+{
+    for (int j = 0; j < r->n_params; j++)
+        fit_row(w, r, r->names[j], r->value[j], r->ci_low[j], r->ci_high[j]);
+    if (r->law == SL_LAW_KAPLAN_ND) {
+        /* the exponent the overfitting penalty depends on, N^(alpha_N/alpha_D)/D */
+        double lo, hi;
+        sl_fit_overfit_exponent_ci(r, &lo, &hi);
+        fit_row(w, r, "alpha_N/alpha_D", sl_fit_overfit_exponent(r), lo, hi);
+    }
+}
+
+int sl_export_fits_save(const sl_fit_result *res, int n, const char *path, sl_error *err)
+{
+    sl_csv_writer w;
+    sl_csv_writer_init(&w);
+    sl_export_fits_header(&w);
+    for (int i = 0; i < n; i++)
+        sl_export_fits_rows(&w, &res[i]);
+    int rc = sl_csv_save(&w, path, err);
+    sl_csv_writer_free(&w);
+    return rc;
+}
+
+void sl_export_predictions_header(sl_csv_writer *w)
+{
+    const char *head[] = {"law", "point", "n",  "d",     "c",         "s",
+                          "loss", "quantity", "value", "ci_low", "ci_high"};
+    for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
+        sl_csv_field(w, head[k]);
+    sl_csv_end_row(w);
+}
+
+void sl_export_predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_point *p,
+                                size_t n, int first)
+{
+    sl_fit_quantity q0 = sl_fit_law_quantity(r->law);
+    int two = q0 == SL_FIT_Q_NOPT;
+    static const char *qname[] = {"loss", "n_opt", "d_opt", "bcrit"};
+    for (size_t i = 0; i < n; i++) {
+        sl_fit_point x = p[i];
+        sl_fit_point_complete(&x);
+        for (int k = 0; k <= two; k++) {
+            sl_fit_quantity q = k ? SL_FIT_Q_DOPT : q0;
+            double v, lo, hi;
+            sl_fit_predict(r, q, &x, &v, &lo, &hi);
+            sl_csv_field(w, sl_fit_law_name(r->law));
+            sl_csv_field_long(w, first ? (long)i + 1 : 0);
+            sl_csv_field_double(w, x.n);
+            sl_csv_field_double(w, x.d);
+            sl_csv_field_double(w, x.c);
+            sl_csv_field_double(w, x.s);
+            sl_csv_field_double(w, x.loss);
+            sl_csv_field(w, qname[q]);
+            sl_csv_field_double(w, v);
+            sl_csv_field_double(w, lo);
+            sl_csv_field_double(w, hi);
+            sl_csv_end_row(w);
+        }
+    }
+}
+
+int sl_export_lab(const char *sweep_dir, const char *out, const sl_fit_result *fits, int n_fits,
+                  sl_error *err)
+{
+    int n = 0;
+    int rc = sl_export_store(sweep_dir, out, &n, err);
+    if (rc != SL_OK)
+        return rc;
+    char path[1200];
+    sl_run_path(path, sizeof path, out, "fits.csv");
+    return sl_export_fits_save(fits, n_fits, path, err);
+}
+
+/* ---- the points table of a store ------------------------------------------------- */
+
+/* a noise scale as a CSV cell: empty when the row has none (one thread) */
+static const char *noise_cell(char *buf, size_t len, double b_simple)
+{
+    if (isfinite(b_simple) && b_simple > 0)
+        snprintf(buf, len, "%.17g", b_simple);
+    else
+        buf[0] = 0;
+    return buf;
+}
+
+int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **text,
+                         sl_error *err)
+{
+    sl_run *runs;
+    int n;
+    *text = NULL;
+    int rc = sl_runs_load(sweep_dir, &runs, &n, err);
+    if (rc)
+        return rc;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        sl_runs_free(runs, n);
+        return sl_fail(err, SL_ERUNTIME, "%s: out of memory", sweep_dir);
+    }
+    fprintf(f, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n");
+    char ns[32];
+    for (int i = 0; i < n; i++) {
+        const sl_run *r = &runs[i];
+        sl_counts k = sl_model_counts(&r->spec.train.model);
+        /* c_total: C with the output head's 6·d·vocab per token, which Kaplan's
+         * C leaves out */
+        double c_tok = k.flops_per_token + k.flops_embed_per_token;
+        size_t *rows = sl_xmalloc((r->n_rows ? r->n_rows : 1) * sizeof *rows);
+        size_t m = sl_run_point_rows(r, rule, 0, rows);
+        for (size_t j = 0; j < m; j++) {
+            const sl_metric_row *row = &r->rows[rows[j]];
+            sl_fit_point p = sl_run_point(r, rows[j], rule, 0);
+            fprintf(f, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s\n", p.n, p.d,
+                    p.c, row->step, p.b, p.loss, r->spec.id, k.n_total,
+                    (double)r->spec.train.data_limit, row->tokens * c_tok,
+                    noise_cell(ns, sizeof ns, row->noise_scale));
+        }
+        free(rows);
+    }
+    fclose(f);
+    sl_runs_free(runs, n);
+    *text = buf;
+    return SL_OK;
+}

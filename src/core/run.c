@@ -1,0 +1,403 @@
+/* run: see include/scalelab/run.h.
+ *
+ * The rules that used to be spelled out by every reader of a store (which row
+ * is the best, which rows a law takes, what D a curve point has, how a run is
+ * resampled by the bootstrap, what a run is called) are each written once
+ * here. The file formats themselves (metrics.csv, status.json) are store.c's. */
+#include "scalelab/run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scalelab/optim.h"
+
+void sl_run_path(char *out, size_t len, const char *dir, const char *name)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+/* ---- states ----------------------------------------------------------------- */
+
+static const char *const state_names[] = {"queued", "running", "paused",
+                                          "done",   "failed",  "stopped"};
+
+const char *sl_run_state_name(sl_run_state s)
+{
+    return (unsigned)s < 6 ? state_names[s] : "?";
+}
+
+int sl_run_state_parse(const char *s)
+{
+    for (int i = 0; i < 6; i++)
+        if (!strcmp(s, state_names[i]))
+            return i;
+    return -1;
+}
+
+/* ---- the id -------------------------------------------------------------------- */
+
+void sl_run_id(const sl_run_spec *s, sl_sweep_kind kind, double lr_factor,
+               char id[SL_RUN_ID_MAX])
+{
+    char extra[48] = "";
+    if (kind == SL_SWEEP_ND)
+        snprintf(extra, sizeof extra, "-D%.0f", (double)s->train.data_limit);
+    else if (kind == SL_SWEEP_ISOFLOP)
+        snprintf(extra, sizeof extra, "-C%.0e", s->budget);
+    else if (kind == SL_SWEEP_BATCH)
+        snprintf(extra, sizeof extra, "-B%d", s->train.batch);
+    if (lr_factor > 0) {
+        size_t used = strlen(extra);
+        snprintf(extra + used, sizeof extra - used, "-lr%g", lr_factor);
+    }
+    snprintf(id, SL_RUN_ID_MAX, "r%03d-L%d-d%d%s-s%llu", s->index, s->train.model.n_layer,
+             s->train.model.d_model, extra, (unsigned long long)s->train.seed);
+}
+
+long sl_run_key(const char *id)
+{
+    return (long)(sl_fnv1a(SL_FNV_INIT, id, strlen(id)) & (uint64_t)LONG_MAX);
+}
+
+/* ---- the record ------------------------------------------------------------------ */
+
+int sl_run_load(sl_run *r, const char *run_dir, sl_error *err)
+{
+    memset(r, 0, sizeof *r);
+    char path[1300], *text;
+    size_t len;
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_CONFIG_FILE);
+    int rc = sl_read_file(path, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = sl_run_spec_from_json(&r->spec, text, path, err);
+    free(text);
+    if (rc == SL_OK)
+        rc = sl_status_read(run_dir, &r->status, err);
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_METRICS_FILE);
+    if (rc == SL_OK && access(path, F_OK) == 0)
+        rc = sl_metrics_read(path, &r->rows, &r->n_rows, &r->transfer, err);
+    if (rc)
+        sl_run_free(r);
+    return rc;
+}
+
+void sl_run_free(sl_run *r)
+{
+    free(r->rows);
+    free(r->transfer);
+    r->rows = NULL;
+    r->transfer = NULL;
+    r->n_rows = 0;
+}
+
+sl_run_state sl_run_state_of(const sl_run *r)
+{
+    int s = sl_run_state_parse(r->status.state);
+    return s < 0 ? SL_RUN_QUEUED : (sl_run_state)s;
+}
+
+static int cmp_run_index(const void *a, const void *b)
+{
+    const sl_run *x = a, *y = b;
+    return (x->spec.index > y->spec.index) - (x->spec.index < y->spec.index);
+}
+
+int sl_runs_load(const char *sweep_dir, sl_run **runs, int *n, sl_error *err)
+{
+    *runs = NULL;
+    *n = 0;
+    char *json, **ids;
+    int nid;
+    int rc = sl_sweep_read(sweep_dir, &json, err);
+    if (rc)
+        return rc;
+    free(json);
+    if ((rc = sl_store_list_runs(sweep_dir, &ids, &nid, err)))
+        return rc;
+    sl_run *v = sl_xcalloc((size_t)(nid ? nid : 1), sizeof *v);
+    int k = 0;
+    for (int i = 0; i < nid && rc == SL_OK; i++) {
+        char dir[1200];
+        sl_run_path(dir, sizeof dir, sweep_dir, ids[i]);
+        if ((rc = sl_run_load(&v[k], dir, err)) == SL_OK)
+            k++;
+    }
+    sl_store_free_list(ids, nid);
+    if (rc) {
+        sl_runs_free(v, k);
+        return rc;
+    }
+    qsort(v, (size_t)k, sizeof *v, cmp_run_index);
+    *runs = v;
+    *n = k;
+    return SL_OK;
+}
+
+void sl_runs_free(sl_run *runs, int n)
+{
+    for (int i = 0; i < n; i++)
+        sl_run_free(&runs[i]);
+    free(runs);
+}
+
+/* ---- the best row ------------------------------------------------------------------ */
+
+static int positive(double v) { return isfinite(v) && v > 0; }
+
+long sl_run_best_row(const sl_metric_row *rows, size_t n)
+{
+    long best = -1;
+    for (size_t j = 0; j < n; j++)
+        if (rows[j].step > 0 && positive(rows[j].test_loss) &&
+            (best < 0 || rows[j].test_loss < rows[best].test_loss))
+            best = (long)j;
+    return best;
+}
+
+double sl_run_best_loss(const sl_metric_row *rows, size_t n)
+{
+    long b = sl_run_best_row(rows, n);
+    return b < 0 ? NAN : rows[b].test_loss;
+}
+
+/* ---- the points a law takes ---------------------------------------------------------- */
+
+static double loss_of(const sl_run *r, size_t j, int transfer)
+{
+    if (!transfer)
+        return r->rows[j].test_loss;
+    return r->transfer ? r->transfer[j] : NAN;
+}
+
+size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int transfer, size_t *rows_out)
+{
+    size_t m = 0;
+    if (rule == SL_POINTS_BEST) {
+        /* one point per run is its converged loss: a run still training only
+         * bounds it from above */
+        if (sl_run_state_of(r) != SL_RUN_DONE)
+            return 0;
+        long b = sl_run_best_row(r->rows, r->n_rows);
+        if (b >= 0 && positive(loss_of(r, (size_t)b, transfer)))
+            rows_out[m++] = (size_t)b;
+        return m;
+    }
+    for (size_t j = 0; j < r->n_rows; j++) {
+        const sl_metric_row *row = &r->rows[j];
+        if (row->step <= 0 || !positive(row->test_loss) || !positive(loss_of(r, j, transfer)))
+            continue;
+        if (rule == SL_POINTS_NOISE && !positive(row->noise_scale))
+            continue;
+        rows_out[m++] = j;
+    }
+    return m;
+}
+
+sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, int transfer)
+{
+    const sl_metric_row *m = &r->rows[row];
+    const sl_train_opts *t = &r->spec.train;
+    double dl = (double)t->data_limit;
+    sl_fit_point p = {0};
+    p.n = sl_model_counts(&t->model).n_kaplan;
+    /* D: the data limit of a data-limited run (Kaplan's L(N, D)) for its best
+     * loss; along a curve the tokens seen, which stop counting new data at
+     * the limit */
+    if (rule == SL_POINTS_BEST)
+        p.d = dl > 0 ? dl : m->tokens;
+    else
+        p.d = dl > 0 && dl < m->tokens ? dl : m->tokens;
+    p.c = m->flops;
+    p.s = (double)m->step;
+    p.b = (double)t->batch * t->model.n_ctx;
+    if (rule == SL_POINTS_NOISE)
+        p.bcrit = m->noise_scale;
+    p.loss = loss_of(r, row, transfer);
+    p.run = sl_run_key(r->spec.id);
+    return p;
+}
+
+void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
+                    sl_fit_point **pts, size_t *n)
+{
+    size_t cap = 0, m = 0, rows_cap = 1;
+    for (int i = 0; i < n_runs; i++) {
+        cap += runs[i].n_rows;
+        if (runs[i].n_rows > rows_cap)
+            rows_cap = runs[i].n_rows;
+    }
+    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
+    size_t *rows = sl_xmalloc(rows_cap * sizeof *rows);
+    for (int i = 0; i < n_runs; i++) {
+        size_t k = sl_run_point_rows(&runs[i], rule, transfer, rows);
+        for (size_t j = 0; j < k; j++)
+            p[m++] = sl_run_point(&runs[i], rows[j], rule, transfer);
+    }
+    free(rows);
+    *pts = p;
+    *n = m;
+}
+
+/* ---- the view ------------------------------------------------------------------------- */
+
+void sl_run_view_derive(sl_run_view *v, long done_steps)
+{
+    const sl_run_spec *s = &v->spec;
+    snprintf(v->id, sizeof v->id, "%s", s->id);
+    v->index = s->index;
+    v->shape = s->train.model;
+    sl_counts k = sl_model_counts(&s->train.model);
+    v->n = k.n_kaplan;
+    v->n_total = k.n_total;
+    v->flops_per_token = k.flops_per_token;
+    v->d = (double)s->train.data_limit;
+    v->planned_steps = s->train.steps;
+    v->has_last = v->n_rows > 0;
+    if (v->has_last)
+        v->last = v->rows[v->n_rows - 1];
+    v->done_steps = done_steps >= 0 ? done_steps : v->has_last ? v->last.step : 0;
+    double tps = (double)s->train.batch * s->train.model.n_ctx;
+    v->planned_tokens = tps * (double)v->planned_steps;
+    v->done_tokens = tps * (double)v->done_steps;
+    v->threads = s->train.threads;
+    v->seed = s->train.seed;
+    v->priority = s->priority;
+    v->batch = s->train.batch;
+    v->lr = s->train.lr > 0 ? s->train.lr : sl_lr_auto(k.n_kaplan);
+    v->best_test_loss = sl_run_best_loss(v->rows, v->n_rows);
+    v->transfer_loss = v->n_rows && v->transfer ? v->transfer[v->n_rows - 1] : NAN;
+}
+
+sl_run sl_run_view_record(const sl_run_view *v)
+{
+    sl_run r;
+    memset(&r, 0, sizeof r);
+    r.spec = v->spec;
+    snprintf(r.status.state, sizeof r.status.state, "%s", sl_run_state_name(v->state));
+    snprintf(r.status.reason, sizeof r.status.reason, "%s", v->reason);
+    r.status.step = v->done_steps;
+    r.status.best_test_loss = v->best_test_loss;
+    r.status.final_test_loss = v->has_last ? v->last.test_loss : NAN;
+    r.status.threads = v->threads;
+    r.rows = v->rows;
+    r.transfer = v->transfer;
+    r.n_rows = v->n_rows;
+    return r;
+}
+
+/* ---- the resumable run directory ---------------------------------------------------------- */
+
+int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *extra_col,
+                    sl_error *err)
+{
+    memset(d, 0, sizeof *d);
+    int rc = sl_mkdirs(dir, err);
+    if (rc)
+        return rc;
+    sl_run_path(d->checkpoint, sizeof d->checkpoint, dir, SL_RUN_CHECKPOINT_FILE);
+    sl_run_path(d->metrics, sizeof d->metrics, dir, SL_RUN_METRICS_FILE);
+    if (access(d->checkpoint, F_OK) == 0) {
+        if ((rc = sl_trainer_load(t, d->checkpoint, err)))
+            return rc;
+        d->resumed = 1;
+    }
+    /* without a checkpoint the run starts over and writes step 0 again */
+    if ((rc = sl_metrics_trim(d->metrics, d->resumed ? sl_trainer_steps_done(t) : -1, err)))
+        return rc;
+    if (access(d->metrics, F_OK) == 0 &&
+        (rc = sl_metrics_read(d->metrics, &d->rows, &d->n_rows, &d->transfer, err)))
+        return rc;
+    d->f = fopen(d->metrics, "a");
+    if (!d->f) {
+        rc = sl_fail(err, SL_ERUNTIME, "%s: cannot open: %s", d->metrics, strerror(errno));
+        sl_run_dir_close(d, NULL);
+        return rc;
+    }
+    /* empty also when a crash tore the header before it was flushed */
+    if (ftell(d->f) == 0) {
+        sl_metrics_header(d->f, extra_col);
+        d->has_extra = extra_col != NULL;
+    } else
+        d->has_extra = d->transfer != NULL;
+    return SL_OK;
+}
+
+int sl_run_dir_append(sl_run_dir *d, const sl_metric_row *row, double extra, sl_error *err)
+{
+    if (sl_metrics_write_row(d->f, row, d->has_extra, extra) != 0)
+        return sl_fail(err, SL_ERUNTIME, "%s: write failed", d->metrics);
+    return SL_OK;
+}
+
+int sl_run_dir_checkpoint(sl_run_dir *d, const sl_trainer *t, sl_error *err)
+{
+    return sl_trainer_save(t, d->checkpoint, err);
+}
+
+int sl_run_dir_close(sl_run_dir *d, sl_error *err)
+{
+    int rc = SL_OK;
+    if (d->f && fclose(d->f) != 0 && err)
+        rc = sl_fail(err, SL_ERUNTIME, "%s: write failed", d->metrics);
+    d->f = NULL;
+    free(d->rows);
+    free(d->transfer);
+    d->rows = NULL;
+    d->transfer = NULL;
+    d->n_rows = 0;
+    return rc;
+}
+
+/* A row: to the directory (before its checkpoint), then to the caller. */
+static int emit_row(sl_run_dir *d, sl_trainer *t, const sl_run_hooks *h, const sl_metric_row *row,
+                    int checkpoint, int *done, sl_error *err)
+{
+    double x = h && h->extra ? h->extra(h->user, t) : NAN;
+    int rc;
+    if (d && (rc = sl_run_dir_append(d, row, x, err)))
+        return rc;
+    if (d && checkpoint && (rc = sl_run_dir_checkpoint(d, t, err)))
+        return rc;
+    int r = h && h->on_row ? h->on_row(h->user, row, x, err) : 0;
+    if (r < 0)
+        return r;
+    if (r > 0)
+        *done = 1;
+    return SL_OK;
+}
+
+int sl_run_dir_train(sl_run_dir *d, sl_trainer *t, const sl_run_hooks *h, int *stopped,
+                     sl_error *err)
+{
+    *stopped = 0;
+    int done = 0, rc;
+    sl_metric_row row;
+    /* a run stopped before its first evaluation has its step-0 row already
+     * (its checkpoint at step 0 follows that row) */
+    if (sl_trainer_steps_done(t) == 0 && (d ? d->n_rows == 0 : 1)) {
+        sl_trainer_row(t, &row);
+        if ((rc = emit_row(d, t, h, &row, 0, &done, err)))
+            return rc;
+    }
+    while (!done && !sl_trainer_finished(t)) {
+        if (h && h->should_stop && h->should_stop(h->user)) {
+            *stopped = 1;
+            return d ? sl_run_dir_checkpoint(d, t, err) : SL_OK;
+        }
+        double t0 = sl_now();
+        int got = sl_trainer_step(t, &row, err);
+        if (got < 0)
+            return got;
+        double dt = sl_now() - t0;
+        if (got == 1 && (rc = emit_row(d, t, h, &row, 1, &done, err)))
+            return rc;
+        if (h && h->on_step)
+            h->on_step(h->user, t, dt);
+    }
+    return SL_OK;
+}

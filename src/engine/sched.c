@@ -1,0 +1,210 @@
+/* sched: the engine's scheduler thread (engine_int.h). It decides which queued
+ * run starts next and with how many threads, so that every core stays busy
+ * whether the sweep has one run or fifty, and it joins the workers that exit. */
+#include "engine_int.h"
+
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+
+#include "scalelab/throughput.h"
+
+static int threads_busy(const sl_engine *e, int *workers)
+{
+    int busy = 0, w = 0;
+    for (int i = 0; i < e->n_runs; i++)
+        if (e->runs[i]->state == SL_RUN_RUNNING) {
+            busy += e->runs[i]->spec.train.threads;
+            w++;
+        }
+    if (workers)
+        *workers = w;
+    return busy;
+}
+
+/* Training cost of what is left of a run, in FLOPs (logits included, as they
+ * dominate the time of small models). */
+static double cost(const run *r)
+{
+    double left = (double)(r->spec.train.steps - r->done_steps);
+    return left * r->spec.train.batch * r->spec.train.model.n_ctx *
+           sl_step_flops_per_token(&r->spec.train.model);
+}
+
+/* The next run to start: lowest priority first; among equals the costliest
+ * first (longest-processing-time order keeps every core busy to the end of a
+ * sweep, as the short runs fill the gaps), then the planned index. */
+static run *next_queued(const sl_engine *e, int *n_queued)
+{
+    run *best = NULL;
+    double best_cost = 0;
+    int n = 0;
+    for (int i = 0; i < e->n_runs; i++) {
+        run *r = e->runs[i];
+        if (r->state != SL_RUN_QUEUED || !r->selected)
+            continue;
+        n++;
+        /* resumed while the worker that paused it is still exiting: start it
+         * once that thread is joined, or its exit would mark the new one */
+        if (r->has_thread)
+            continue;
+        double c = cost(r);
+        if (!best || r->spec.priority < best->spec.priority ||
+            (r->spec.priority == best->spec.priority &&
+             (c > best_cost || (c == best_cost && r->spec.index < best->spec.index)))) {
+            best = r;
+            best_cost = c;
+        }
+    }
+    *n_queued = n;
+    return best;
+}
+
+/* Starts what fits; called with the lock held. */
+static void schedule(sl_engine *e)
+{
+    for (;;) {
+        int workers, nq;
+        int busy = threads_busy(e, &workers);
+        run *r = next_queued(e, &nq);
+        if (!r || workers >= e->jobs)
+            return;
+        int free_cores = e->cores - busy;
+        int want = r->spec.train.threads;
+        if (want == 0) {
+            if (free_cores < 1)
+                return;
+            int slots = e->jobs - workers;
+            int share = nq < slots ? nq : slots;
+            want = free_cores / (share > 0 ? share : 1);
+            if (want < 1)
+                want = 1;
+            r->spec.train.threads = want;
+            r->config_dirty = 1;
+        } else if (want > free_cores && workers > 0)
+            return; /* wait for cores; alone it may oversubscribe */
+        r->state = SL_RUN_RUNNING;
+        r->reason[0] = 0;
+        r->exited = 0;
+        r->step_time = 0;
+        r->eta = NAN;
+        if (pthread_create(&r->thread, NULL, worker_main, r) != 0) {
+            r->state = SL_RUN_FAILED;
+            snprintf(r->reason, sizeof r->reason, "cannot start a thread");
+            continue;
+        }
+        r->has_thread = 1;
+        engine_bump(e);
+    }
+}
+
+static void join_exited(sl_engine *e)
+{
+    for (int i = 0; i < e->n_runs; i++) {
+        run *r = e->runs[i];
+        if (r->has_thread && r->exited) {
+            pthread_join(r->thread, NULL);
+            r->has_thread = 0;
+        }
+    }
+}
+
+static int any_thread(const sl_engine *e)
+{
+    for (int i = 0; i < e->n_runs; i++)
+        if (e->runs[i]->has_thread)
+            return 1;
+    return 0;
+}
+
+static void *sched_main(void *arg)
+{
+    sl_engine *e = arg;
+    pthread_mutex_lock(&e->mu);
+    for (;;) {
+        join_exited(e);
+        if (e->stopping) {
+            if (!any_thread(e))
+                break;
+        } else {
+            schedule(e);
+            int nq, workers;
+            next_queued(e, &nq);
+            threads_busy(e, &workers);
+            if (nq == 0 && workers == 0 && !any_thread(e) && !e->finished) {
+                e->finished = 1;
+                engine_bump(e);
+                pthread_cond_broadcast(&e->cv);
+                if (!e->o.keep_alive)
+                    break;
+            } else if (nq > 0 || workers > 0)
+                e->finished = 0;
+        }
+        pthread_cond_wait(&e->cv, &e->mu);
+    }
+    e->sched_done = 1;
+    e->finished = 1;
+    engine_bump(e);
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    engine_notify(e);
+    return NULL;
+}
+
+int sl_engine_start(sl_engine *e, sl_error *err)
+{
+    pthread_mutex_lock(&e->mu);
+    if (e->sched_started) {
+        pthread_mutex_unlock(&e->mu);
+        return sl_fail(err, SL_EINPUT, "%s: the sweep is already started", e->dir);
+    }
+    e->t_start = sl_now();
+    /* every engine thread inherits a mask that blocks all signals */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&e->sched, NULL, sched_main, e);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0)
+        e->sched_started = 1;
+    pthread_mutex_unlock(&e->mu);
+    if (rc)
+        return sl_fail(err, SL_ERUNTIME, "%s: cannot start the scheduler thread", e->dir);
+    return SL_OK;
+}
+
+void sl_engine_stop(sl_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    e->stopping = 1;
+    engine_bump(e);
+    pthread_cond_broadcast(&e->cv);
+    int started = e->sched_started;
+    e->sched_started = 0;
+    pthread_mutex_unlock(&e->mu);
+    if (started)
+        pthread_join(e->sched, NULL);
+}
+
+int sl_engine_wait(sl_engine *e, sl_error *err)
+{
+    pthread_mutex_lock(&e->mu);
+    while (e->sched_started && !e->sched_done && !(e->finished && !e->o.keep_alive))
+        pthread_cond_wait(&e->cv, &e->mu);
+    int failed = 0, open = 0;
+    for (int i = 0; i < e->n_runs; i++) {
+        const run *r = e->runs[i];
+        if (!r->selected)
+            continue;
+        if (r->state == SL_RUN_FAILED && !failed) {
+            failed = 1;
+            sl_fail(err, SL_ERUNTIME, "%s: %s", r->spec.id, r->reason);
+        } else if (r->state != SL_RUN_DONE)
+            open = 1;
+    }
+    int stopping = e->stopping;
+    pthread_mutex_unlock(&e->mu);
+    if (failed)
+        return SL_ERUNTIME;
+    return open || stopping ? 1 : SL_OK;
+}

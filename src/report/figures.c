@@ -1,0 +1,708 @@
+/* figures: a run store drawn as the paper's figures (the drawing itself is
+ * canvas.c). Learning curves against tokens and compute, the law plot the sweep
+ * kind implies, each fitted law with its bootstrap band. Reads the store, fits
+ * in-process. */
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "canvas.h"
+#include "scalelab/csv.h"
+#include "scalelab/figures.h"
+#include "scalelab/fit.h"
+#include "scalelab/model.h"
+#include "scalelab/preset.h"
+#include "scalelab/run.h"
+#include "scalelab/store.h"
+
+#define FIT_GRID 80
+#define BOOTSTRAP 200
+
+static int positive(double v) { return isfinite(v) && v > 0; }
+
+/* ---- fits ----------------------------------------------------------------------------------- */
+
+static size_t best_row(const sl_run *r)
+{
+    size_t best = 0;
+    for (size_t j = 1; j < r->n_rows; j++)
+        if (r->rows[j].test_loss < r->rows[best].test_loss)
+            best = j;
+    return best;
+}
+
+/* The bootstrap resamples by run id; hashed as `scalelab fit` does, so that a
+ * figure's intervals are the CLI's for the same seed. */
+static long run_id(const sl_run *r)
+{
+    return (long)(sl_fnv1a(SL_FNV_INIT, r->spec.id, strlen(r->spec.id)) & (uint64_t)LONG_MAX);
+}
+
+/* One point per finished run at its best test loss, as `scalelab fit DIR` takes
+ * them (run.c); transfer: the second corpus's loss at that row instead.
+ * idx (may be NULL) gets each point's run index. */
+static size_t run_points(const sl_run *runs, int n, int transfer, sl_fit_point *p, int *idx)
+{
+    size_t m = 0;
+    for (int i = 0; i < n; i++) {
+        const sl_run *r = &runs[i];
+        if (strcmp(r->status.state, "done") || !r->n_rows || (transfer && !r->transfer))
+            continue;
+        size_t b = best_row(r);
+        const sl_metric_row *row = &r->rows[b];
+        double loss = transfer ? r->transfer[b] : row->test_loss;
+        if (row->step <= 0 || !positive(loss))
+            continue;
+        double dl = (double)r->spec.train.data_limit;
+        p[m++] = (sl_fit_point){.n = sl_model_counts(&r->spec.train.model).n_kaplan,
+                                .d = dl > 0 ? dl : row->tokens,
+                                .c = row->flops,
+                                .s = (double)row->step,
+                                .b = (double)r->spec.train.batch * r->spec.train.model.n_ctx,
+                                .loss = loss,
+                                .run = run_id(r)};
+        if (idx)
+            idx[m - 1] = i;
+    }
+    return m;
+}
+
+static int fit(sl_fit_law law, const sl_fit_point *p, size_t n, sl_fit_result *r)
+{
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bootstrap = BOOTSTRAP;
+    o.seed = 1;
+    sl_error e;
+    memset(r, 0, sizeof *r);
+    if (sl_fit(law, p, n, &o, r, &e) != SL_OK)
+        return 0;
+    if (!r->converged) {
+        sl_fit_result_free(r);
+        return 0;
+    }
+    return 1;
+}
+
+/* "power-n: alpha = 0.081 [0.070, 0.093]": the exponents, which transfer
+ * between setups (the scales do not) */
+static void fit_label(const sl_fit_result *r, char *s, size_t len)
+{
+    int o = snprintf(s, len, "%s:", sl_fit_law_name(r->law));
+    int shown = 0;
+    for (int k = 0; k < r->n_params && o < (int)len; k++) {
+        const char *nm = r->names[k];
+        if (strncmp(nm, "alpha", 5) && strncmp(nm, "beta", 4) && strcmp(nm, "a") && strcmp(nm, "E"))
+            continue;
+        if (shown++ == 2)
+            break;
+        if (isfinite(r->ci_low[k]))
+            o += snprintf(s + o, len - o, " %s %.3g [%.3g, %.3g]", nm, r->value[k], r->ci_low[k],
+                          r->ci_high[k]);
+        else
+            o += snprintf(s + o, len - o, " %s %.3g", nm, r->value[k]);
+    }
+}
+
+/* The fitted curve over [x0, x1] (log-spaced), the point at each x from base
+ * with the field `axis` ('n', 'd', 'c', or 'l' for the loss) set; iso > 0:
+ * d = iso/(6N). The curve is the law's own quantity (B_crit for bcrit). */
+static void fit_curve(Figure *f, const sl_fit_result *r, const sl_fit_point *base, char axis_name,
+                      double x0, double x1, double iso, const double rgb[3], const char *label)
+{
+    Series *s = Figure_addSeries(f, FIT_GRID, SERIES_FIT, rgb, label);
+    if (!s)
+        return;
+    for (int i = 0; i < FIT_GRID; i++) {
+        double x = x0 * pow(x1 / x0, (double)i / (FIT_GRID - 1));
+        sl_fit_point q = *base;
+        if (axis_name == 'n')
+            q.n = x;
+        else if (axis_name == 'd')
+            q.d = x;
+        else if (axis_name == 'l')
+            q.loss = x;
+        else
+            q.c = x;
+        if (iso > 0)
+            q.d = iso / (6 * q.n);
+        if (q.n > 0 && q.d > 0)
+            q.c = 6 * q.n * q.d;
+        double v, lo, hi;
+        if (sl_fit_predict(r, sl_fit_law_quantity(r->law), &q, &v, &lo, &hi) != SL_OK)
+            v = lo = hi = NAN;
+        s->x[s->n] = x;
+        s->y[s->n] = v;
+        s->lo[s->n] = lo;
+        s->hi[s->n] = hi;
+        s->n++;
+    }
+}
+
+static void range_of(const sl_fit_point *p, size_t n, char axis_name, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double v = axis_name == 'n' ? p[i].n : axis_name == 'd' ? p[i].d : p[i].c;
+        *lo = fmin(*lo, v);
+        *hi = fmax(*hi, v);
+    }
+    *lo /= 1.5;
+    *hi *= 1.5;
+}
+
+/* The law the preset asks for among the candidates, else the first candidate. */
+static sl_fit_law pick_law(const sl_preset *p, const char *const *cands)
+{
+    for (int i = 0; i < p->n_laws; i++)
+        for (int k = 0; cands[k]; k++)
+            if (!strcmp(p->laws[i], cands[k]))
+                return (sl_fit_law)sl_fit_law_from_name(cands[k]);
+    return (sl_fit_law)sl_fit_law_from_name(cands[0]);
+}
+
+/* ---- the figures -------------------------------------------------------------------------- */
+
+static void begin(Figure *f, const sl_preset *p, const char *name, const char *what, const char *xl)
+{
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(f->title, sizeof f->title, "%s: %s", p->name, what);
+    snprintf(f->subtitle, sizeof f->subtitle, "%s", p->figure);
+    snprintf(f->xlabel, sizeof f->xlabel, "%s", xl);
+    snprintf(f->ylabel, sizeof f->ylabel, "test loss (nats per token)");
+}
+
+static void curves(Figure *f, const sl_run *runs, int n, int compute)
+{
+    for (int i = 0; i < n; i++) {
+        const sl_run *r = &runs[i];
+        double rgb[3];
+        Canvas_ramp(i, n, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "%s  N %.2g", r->spec.id, sl_model_counts(&r->spec.train.model).n_kaplan);
+        Series *s = Figure_addSeries(f, r->n_rows, SERIES_LINE, rgb, n <= 40 ? label : "");
+        if (!s)
+            return;
+        for (size_t j = 0; j < r->n_rows; j++) {
+            if (r->rows[j].step <= 0)
+                continue;
+            s->x[s->n] = compute ? r->rows[j].flops : r->rows[j].tokens;
+            s->y[s->n++] = r->rows[j].test_loss;
+        }
+    }
+}
+
+/* L(C_min): the frontier of every learning curve, as Kaplan's Figure 1 (left) */
+static void frontier(Figure *f, const sl_run *runs, int n)
+{
+    size_t cap = 0;
+    for (int i = 0; i < n; i++)
+        cap += runs[i].n_rows;
+    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
+    size_t m = 0;
+    for (int i = 0; i < n; i++)
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            const sl_metric_row *row = &runs[i].rows[j];
+            if (row->step > 0 && positive(row->test_loss) && positive(row->flops))
+                p[m++] = (sl_fit_point){.n = sl_model_counts(&runs[i].spec.train.model).n_kaplan,
+                                        .d = row->tokens,
+                                        .c = row->flops,
+                                        .s = (double)row->step,
+                                        .b = (double)runs[i].spec.train.batch * runs[i].spec.train.model.n_ctx,
+                                        .loss = row->test_loss,
+                                        .run = run_id(&runs[i])};
+        }
+    sl_fit_result r;
+    if (m >= 3 && fit(SL_LAW_CMIN, p, m, &r)) {
+        char label[96];
+        fit_label(&r, label, sizeof label);
+        double lo, hi;
+        range_of(p, m, 'c', &lo, &hi);
+        sl_fit_point base = {0};
+        fit_curve(f, &r, &base, 'c', lo * 1.5, hi / 1.5, 0, CANVAS_BLACK, label);
+        sl_fit_result_free(&r);
+    }
+    free(p);
+}
+
+static void law_points(Figure *f, const sl_fit_point *p, size_t m, char axis_name, const double rgb[3],
+                       const char *label)
+{
+    Series *s = Figure_addSeries(f, m, SERIES_MARK, rgb, label);
+    for (size_t i = 0; s && i < m; i++) {
+        s->x[s->n] = axis_name == 'n' ? p[i].n : axis_name == 'd' ? p[i].d : p[i].c;
+        s->y[s->n++] = p[i].loss;
+    }
+}
+
+/* L(N) (and, with a second corpus, the transfer loss beside it) */
+static void law_n(Figure *f, const sl_preset *pr, const sl_run *runs, int n)
+{
+    static const char *const cands[] = {"power-n", "offset-n", NULL};
+    sl_fit_law law = pick_law(pr, cands);
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    for (int transfer = 0; transfer < 2; transfer++) {
+        size_t m = run_points(runs, n, transfer, p, NULL);
+        if (!m)
+            continue;
+        const double *rgb = transfer ? CANVAS_ORANGE : CANVAS_BLUE;
+        law_points(f, p, m, 'n', rgb, transfer ? "second corpus (transfer_loss)" : "runs, best test loss");
+        sl_fit_result r;
+        if (m >= 3 && fit(law, p, m, &r)) {
+            char label[96];
+            fit_label(&r, label, sizeof label);
+            double lo, hi;
+            range_of(p, m, 'n', &lo, &hi);
+            fit_curve(f, &r, &p[0], 'n', lo, hi, 0, transfer ? CANVAS_ORANGE : CANVAS_RED, label);
+            sl_fit_result_free(&r);
+        }
+    }
+    free(p);
+}
+
+static int same_n(double a, double b) { return fabs(a - b) < 1e-9 * b; }
+
+/* The distinct N of the points, in order of appearance, at most FIGURE_MAX_SERIES/2. */
+static int distinct_n(const sl_fit_point *p, size_t m, double ns[FIGURE_MAX_SERIES / 2])
+{
+    int k = 0;
+    for (size_t i = 0; i < m; i++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= same_n(ns[j], p[i].n);
+        if (!seen && k < FIGURE_MAX_SERIES / 2)
+            ns[k++] = p[i].n;
+    }
+    return k;
+}
+
+/* L(D) for one model size; L(N, D) (Kaplan eq 1.5) for several */
+static void law_nd(Figure *f, const sl_preset *pr, const sl_run *runs, int n, int one_n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    size_t m = run_points(runs, n, 0, p, NULL);
+    if (one_n) {
+        static const char *const cands[] = {"power-d", "offset-d", NULL};
+        law_points(f, p, m, 'd', CANVAS_BLUE, "runs, early-stopped best test loss");
+        sl_fit_result r;
+        if (m >= 3 && fit(pick_law(pr, cands), p, m, &r)) {
+            char label[96];
+            fit_label(&r, label, sizeof label);
+            double lo, hi;
+            range_of(p, m, 'd', &lo, &hi);
+            fit_curve(f, &r, &p[0], 'd', lo, hi, 0, CANVAS_RED, label);
+            sl_fit_result_free(&r);
+        }
+        free(p);
+        return;
+    }
+    /* one colour per N */
+    double ns[FIGURE_MAX_SERIES / 2];
+    int k = distinct_n(p, m, ns);
+    sl_fit_result r;
+    int ok = m >= 5 && fit(SL_LAW_KAPLAN_ND, p, m, &r);
+    sl_fit_point *q = sl_xcalloc(m + 1, sizeof *q);
+    for (int j = 0; j < k; j++) {
+        size_t mq = 0;
+        for (size_t i = 0; i < m; i++)
+            if (same_n(ns[j], p[i].n))
+                q[mq++] = p[i];
+        double rgb[3];
+        Canvas_ramp(j, k, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "N = %.2g", ns[j]);
+        law_points(f, q, mq, 'd', rgb, label);
+        if (ok) {
+            double lo, hi;
+            range_of(p, m, 'd', &lo, &hi);
+            char fl[96] = "";
+            if (j == 0)
+                fit_label(&r, fl, sizeof fl);
+            fit_curve(f, &r, &q[0], 'd', lo, hi, 0, rgb, fl);
+        }
+    }
+    if (ok)
+        sl_fit_result_free(&r);
+    free(q);
+    free(p);
+}
+
+/* IsoFLOP profiles: loss against N at each budget, with the approach-3 law through them */
+static void law_isoflop(Figure *f, const sl_run *runs, int n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    int *idx = sl_xcalloc((size_t)n + 1, sizeof *idx);
+    size_t m = run_points(runs, n, 0, p, idx);
+    sl_fit_result r;
+    int ok = m >= 6 && fit(SL_LAW_CHINCHILLA, p, m, &r);
+    double budgets[FIGURE_MAX_SERIES];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= budgets[j] == runs[i].spec.budget;
+        if (!seen && k < FIGURE_MAX_SERIES / 2 && runs[i].spec.budget > 0)
+            budgets[k++] = runs[i].spec.budget;
+    }
+    sl_fit_point *q = sl_xcalloc(m + 1, sizeof *q);
+    for (int j = 0; j < k; j++) {
+        size_t mq = 0;
+        for (size_t i = 0; i < m; i++)
+            if (runs[idx[i]].spec.budget == budgets[j])
+                q[mq++] = p[i];
+        if (!mq)
+            continue;
+        double rgb[3];
+        Canvas_ramp(j, k, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "C = %.2g FLOP", budgets[j]);
+        law_points(f, q, mq, 'n', rgb, label);
+        if (ok) {
+            double lo, hi;
+            range_of(q, mq, 'n', &lo, &hi);
+            char fl[96] = "";
+            if (j == 0)
+                fit_label(&r, fl, sizeof fl);
+            fit_curve(f, &r, &q[0], 'n', lo, hi, budgets[j], rgb, fl);
+        }
+    }
+    if (ok)
+        sl_fit_result_free(&r);
+    free(q);
+    free(idx);
+    free(p);
+}
+
+/* B_crit(L) (Kaplan Figure 10, section 5.1): every metric row that measured the
+ * gradient noise scale B_simple, against its test loss, one colour per run, as
+ * `scalelab fit DIR --law bcrit`  takes them (run.c), with the bcrit law. */
+static void law_bcrit(Figure *f, const sl_run *runs, int n)
+{
+    size_t cap = 0;
+    int with = 0;
+    for (int i = 0; i < n; i++) {
+        int has = 0;
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            const sl_metric_row *row = &runs[i].rows[j];
+            has |= row->step > 0 && positive(row->test_loss) && positive(row->noise_scale);
+        }
+        with += has;
+        cap += runs[i].n_rows;
+    }
+    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
+    size_t m = 0;
+    int c = 0;
+    for (int i = 0; i < n; i++) {
+        size_t first = m;
+        for (size_t j = 0; j < runs[i].n_rows; j++) {
+            const sl_metric_row *row = &runs[i].rows[j];
+            if (row->step > 0 && positive(row->test_loss) && positive(row->noise_scale))
+                p[m++] = (sl_fit_point){.bcrit = row->noise_scale, .loss = row->test_loss,
+                                        .run = run_id(&runs[i])};
+        }
+        if (m == first)
+            continue;
+        double rgb[3];
+        Canvas_ramp(c++, with, rgb);
+        Series *s = Figure_addSeries(f, m - first, SERIES_MARK, rgb, with <= 40 ? runs[i].spec.id : "");
+        for (size_t j = first; s && j < m; j++) {
+            s->x[s->n] = p[j].loss;
+            s->y[s->n++] = p[j].bcrit;
+        }
+        if (s && m - first > 20)
+            s->mark = 2.5;
+    }
+    sl_fit_result r;
+    if (m >= 3 && fit(SL_LAW_BCRIT, p, m, &r)) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < m; i++) {
+            lo = fmin(lo, p[i].loss);
+            hi = fmax(hi, p[i].loss);
+        }
+        char label[96];
+        fit_label(&r, label, sizeof label);
+        sl_fit_point base = {0};
+        fit_curve(f, &r, &base, 'l', lo / 1.02, hi * 1.02, 0, CANVAS_RED, label);
+        sl_fit_result_free(&r);
+    }
+    free(p);
+}
+
+/* Loss against the aspect ratio d_model/n_layer at fixed N (Kaplan Figure 5):
+ * each done run's best test loss, joined per N target (one colour each); no
+ * law, as the shape barely matters. */
+static void law_shape(Figure *f, const sl_run *runs, int n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    int *idx = sl_xcalloc((size_t)n + 1, sizeof *idx);
+    size_t m = run_points(runs, n, 0, p, idx);
+    double targets[FIGURE_MAX_SERIES / 2];
+    int k = 0;
+    for (size_t i = 0; i < m; i++) {
+        double t = runs[idx[i]].spec.n_target;
+        int seen = 0;
+        for (int j = 0; j < k; j++)
+            seen |= targets[j] == t;
+        if (!seen && k < FIGURE_MAX_SERIES / 2)
+            targets[k++] = t;
+    }
+    for (int j = 0; j < k; j++) {
+        double rgb[3];
+        Canvas_ramp(j, k, rgb);
+        char label[96];
+        if (targets[j] > 0)
+            snprintf(label, sizeof label, "N = %.2g", targets[j]);
+        else
+            snprintf(label, sizeof label, "explicit shapes");
+        Series *line = Figure_addSeries(f, m, SERIES_LINE, rgb, "");
+        Series *mark = Figure_addSeries(f, m, SERIES_MARK, rgb, label);
+        if (!line || !mark)
+            break;
+        for (size_t i = 0; i < m; i++) {
+            if (runs[idx[i]].spec.n_target != targets[j])
+                continue;
+            const sl_config *c = &runs[idx[i]].spec.train.model;
+            double a = (double)c->d_model / c->n_layer;
+            /* in order of aspect, so the line runs left to right */
+            size_t at = line->n;
+            while (at > 0 && line->x[at - 1] > a) {
+                line->x[at] = line->x[at - 1];
+                line->y[at] = line->y[at - 1];
+                at--;
+            }
+            line->x[at] = a;
+            line->y[at] = p[i].loss;
+            line->n++;
+            mark->x[mark->n] = a;
+            mark->y[mark->n++] = p[i].loss;
+        }
+    }
+    free(idx);
+    free(p);
+}
+
+/* Overfitting (Kaplan Figure 9, right): each run's dL = L/L(N, inf) - 1 against
+ * N^(alpha_N/alpha_D)/D, with L(N, inf) = (N_c/N)^alpha_N from the kaplan-nd
+ * fit of law-nd, one colour per N; the law's dL(x) is one curve for every N.
+ * It is drawn without a band: every bootstrap draw has its own
+ * alpha_N/alpha_D and so its own x, so the draws give no interval for a curve
+ * in this fit's x. A run at or below L(N, inf) has no place on a log axis and
+ * is counted in the title. */
+static void overfit(Figure *f, const sl_run *runs, int n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    size_t m = run_points(runs, n, 0, p, NULL);
+    sl_fit_result r;
+    if (m < 5 || !fit(SL_LAW_KAPLAN_ND, p, m, &r)) {
+        free(p);
+        return;
+    }
+    const double *v = r.value; /* alpha_N, alpha_D, N_c, D_c */
+    double ratio = v[0] / v[1], ns[FIGURE_MAX_SERIES / 2], x0 = INFINITY, x1 = -INFINITY;
+    int k = distinct_n(p, m, ns);
+    size_t shown = 0;
+    for (int j = 0; j < k; j++) {
+        double rgb[3];
+        Canvas_ramp(j, k, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "N = %.2g", ns[j]);
+        Series *s = Figure_addSeries(f, m, SERIES_MARK, rgb, label);
+        for (size_t i = 0; s && i < m; i++) {
+            if (!same_n(ns[j], p[i].n))
+                continue;
+            double x = exp(ratio * log(p[i].n) - log(p[i].d));
+            double dl = p[i].loss / pow(v[2] / p[i].n, v[0]) - 1;
+            if (!positive(x) || !positive(dl))
+                continue;
+            s->x[s->n] = x;
+            s->y[s->n++] = dl;
+            x0 = fmin(x0, x);
+            x1 = fmax(x1, x);
+            shown++;
+        }
+    }
+    snprintf(f->xlabel, sizeof f->xlabel, "N^(α_N/α_D) / D,  α_N/α_D = %.3g", ratio);
+    if (shown < m) {
+        size_t len = strlen(f->title);
+        snprintf(f->title + len, sizeof f->title - len, " (%zu of %zu runs at L ≤ L(N, ∞) not shown)",
+                 m - shown, m);
+    }
+    char label[96];
+    fit_label(&r, label, sizeof label);
+    Series *s = shown ? Figure_addSeries(f, FIT_GRID, SERIES_FIT, CANVAS_RED, label) : NULL;
+    if (s)
+        Series_dropBand(s);
+    for (int i = 0; s && i < FIT_GRID; i++) {
+        double x = x0 / 1.5 * pow(x1 / x0 * 2.25, (double)i / (FIT_GRID - 1));
+        s->x[s->n] = x;
+        s->y[s->n++] = sl_fit_overfit_dl(&r, 1, 1 / x); /* N = 1, D = 1/x */
+    }
+    sl_fit_result_free(&r);
+    free(p);
+}
+
+/* Per-position test loss (Kaplan Figure 20): RUN/context.csv of each run that
+ * wrote one, against the position T, with the offset-n law L = E + (T_c/T)^c
+ * fitted to that run's positions as `scalelab fit RUN/context.csv --law
+ * offset-n --n position --loss test_loss` fits it. */
+static void context(Figure *f, const char *sweep_dir, const sl_run *runs, int n)
+{
+    int with = 0;
+    char path[1400];
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/context.csv", sweep_dir, runs[i].spec.id);
+        with += access(path, R_OK) == 0;
+    }
+    for (int i = 0, c = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s/context.csv", sweep_dir, runs[i].spec.id);
+        sl_csv t;
+        sl_error e;
+        if (access(path, R_OK) != 0 || sl_csv_read(path, &t, &e) != SL_OK)
+            continue;
+        int cp = sl_csv_column(&t, "position"), cl = sl_csv_column(&t, "test_loss");
+        sl_fit_point *p = sl_xcalloc(t.n_rows + 1, sizeof *p);
+        size_t m = 0;
+        for (size_t j = 0; cp >= 0 && cl >= 0 && j < t.n_rows; j++) {
+            char *e1, *e2;
+            const char *sp = sl_csv_cell(&t, j, (size_t)cp), *sv = sl_csv_cell(&t, j, (size_t)cl);
+            double pos = strtod(sp, &e1), loss = strtod(sv, &e2);
+            if (e1 != sp && e2 != sv && positive(pos) && positive(loss))
+                p[m++] = (sl_fit_point){.n = pos, .loss = loss, .run = -1};
+        }
+        sl_csv_free(&t);
+        double rgb[3];
+        Canvas_ramp(c++, with, rgb);
+        char label[96];
+        snprintf(label, sizeof label, "%s  N %.2g", runs[i].spec.id,
+                 sl_model_counts(&runs[i].spec.train.model).n_kaplan);
+        Series *s = m ? Figure_addSeries(f, m, SERIES_LINE, rgb, label) : NULL;
+        for (size_t j = 0; s && j < m; j++) {
+            s->x[s->n] = p[j].n;
+            s->y[s->n++] = p[j].loss;
+        }
+        double t0 = INFINITY, t1 = -INFINITY;
+        for (size_t j = 0; j < m; j++) {
+            t0 = fmin(t0, p[j].n);
+            t1 = fmax(t1, p[j].n);
+        }
+        sl_fit_result r;
+        if (s && m >= 4 && t1 > t0 && fit(SL_LAW_OFFSET_N, p, m, &r)) {
+            /* offset-n's parameters: E, alpha, N_c; alpha is Kaplan's c */
+            if (isfinite(r.ci_low[1]))
+                snprintf(label, sizeof label, "  offset-n: alpha (c) %.3g [%.3g, %.3g]", r.value[1],
+                         r.ci_low[1], r.ci_high[1]);
+            else
+                snprintf(label, sizeof label, "  offset-n: alpha (c) %.3g", r.value[1]);
+            int before = f->ns;
+            fit_curve(f, &r, &p[0], 'n', t0, t1, 0, rgb, label);
+            if (f->ns > before) /* one band per run covers the others: the legend has the intervals */
+                Series_dropBand(&f->s[f->ns - 1]);
+            sl_fit_result_free(&r);
+        }
+        free(p);
+    }
+}
+
+static int out_dir_ok(const char *out, sl_error *err)
+{
+    sl_error e;
+    struct stat st;
+    if (sl_mkdirs(out, &e) != SL_OK || stat(out, &st) != 0 || !S_ISDIR(st.st_mode))
+        return sl_fail(err, SL_EINPUT, "%s:--plots: cannot create the directory (expected a writable directory)",
+                       out);
+    return SL_OK;
+}
+
+int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures, sl_error *err)
+{
+    *n_figures = 0;
+    char *json = NULL;
+    int rc = sl_sweep_read(sweep_dir, &json, err);
+    if (rc)
+        return rc;
+    sl_preset pr;
+    memset(&pr, 0, sizeof pr);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/sweep.json", sweep_dir);
+    rc = sl_preset_parse(&pr, json, path, err);
+    free(json);
+    if (rc)
+        return rc;
+    sl_run *runs = NULL;
+    int n = 0;
+    if ((rc = sl_runs_load(sweep_dir, &runs, &n, err))) {
+        sl_preset_free(&pr);
+        return rc;
+    }
+    if ((rc = out_dir_ok(out_dir, err))) {
+        sl_runs_free(runs, n);
+        sl_preset_free(&pr);
+        return rc;
+    }
+    int one_n = 1;
+    for (int i = 1; i < n; i++)
+        one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
+    Figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
+    for (int which = 0; which < 6 && rc == SL_OK; which++) {
+        if (which == 0) {
+            begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
+            curves(f, runs, n, 0);
+        } else if (which == 1) {
+            begin(f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
+                  "compute C (FLOP, 6N + attention per token)");
+            curves(f, runs, n, 1);
+            frontier(f, runs, n);
+        } else if (which == 2 && pr.kind == SL_SWEEP_N) {
+            begin(f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
+            law_n(f, &pr, runs, n);
+        } else if (which == 2 && pr.kind == SL_SWEEP_ND) {
+            begin(f, &pr, one_n ? "law-d" : "law-nd",
+                  one_n ? "L(D), loss against data" : "L(N, D), loss against data per model size",
+                  "training tokens D (data limit)");
+            law_nd(f, &pr, runs, n, one_n);
+        } else if (which == 2 && pr.kind == SL_SWEEP_ISOFLOP) {
+            begin(f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
+                  "non-embedding parameters N");
+            law_isoflop(f, runs, n);
+        } else if (which == 2 && pr.kind == SL_SWEEP_SHAPE) {
+            begin(f, &pr, "law-shape", "loss against the aspect ratio at fixed N (no law fitted)",
+                  "aspect ratio d_model / n_layer");
+            law_shape(f, runs, n);
+        } else if (which == 3) {
+            /* any sweep kind: runs on two or more threads measure the noise scale */
+            begin(f, &pr, "law-bcrit", "B_crit(L), gradient noise scale against loss",
+                  "test loss L (nats per token)");
+            snprintf(f->ylabel, sizeof f->ylabel, "noise scale B_simple (tokens)");
+            f->x_narrow = 1;
+            law_bcrit(f, runs, n);
+        } else if (which == 4 && pr.kind == SL_SWEEP_ND && !one_n) {
+            begin(f, &pr, "overfit", "the overfitting penalty against N^(α_N/α_D) / D", "");
+            snprintf(f->ylabel, sizeof f->ylabel, "L / L(N, ∞) − 1");
+            overfit(f, runs, n);
+        } else if (which == 5) {
+            begin(f, &pr, "context", "per-token test loss against the position in the context",
+                  "position T in the context (tokens)");
+            context(f, sweep_dir, runs, n);
+        } else
+            continue; /* no such figure for this sweep kind (batch: no law of its own) */
+        int has_points = 0;
+        for (int i = 0; i < f->ns; i++)
+            has_points |= f->s[i].n > 0;
+        if (has_points) {
+            rc = Figure_save(f, out_dir, err);
+            *n_figures += rc == SL_OK;
+        }
+        Figure_clear(f);
+    }
+    free(f);
+    sl_runs_free(runs, n);
+    sl_preset_free(&pr);
+    Canvas_release();
+    return rc;
+}
