@@ -10,6 +10,7 @@
 #include "../src/tui/fitter.h"
 #include "../src/tui/screen.h"
 #include "scalelab/preset.h"
+#include "scalelab/run.h"
 #include "scalelab/store.h"
 #include "testutil.h"
 
@@ -699,11 +700,11 @@ Test(tui, lab_under_de_DE_writes_and_reads_numbers_in_the_c_locale)
     char dir[600], ref[600];
     snprintf(dir, sizeof dir, "%s/runs/tui-de", tu_dir);
     snprintf(ref, sizeof ref, "%s/ref/tui-de", tu_dir);
-    sl_store_run *ra, *rb;
+    sl_run *ra, *rb;
     int na, nb;
     sl_error err;
-    cr_assert_eq(sl_store_load(dir, &ra, &na, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_store_load(ref, &rb, &nb, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(dir, &ra, &na, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(ref, &rb, &nb, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(na, 2);
     cr_assert_eq(nb, 2);
     for (int i = 0; i < na; i++) {
@@ -724,8 +725,8 @@ Test(tui, lab_under_de_DE_writes_and_reads_numbers_in_the_c_locale)
                       ra[i].spec.id, j, x->step, x->test_loss, y->test_loss);
         }
     }
-    sl_store_free_runs(ra, na);
-    sl_store_free_runs(rb, nb);
+    sl_runs_free(ra, na);
+    sl_runs_free(rb, nb);
     /* and status under de_DE reports what status of the reference does */
     cr_assert_eq(sh("env -u LC_ALL %s %s status %s >%s/st-de 2>&1 && env -u LC_ALL LANG=C %s status %s "
                     ">%s/st-c 2>&1 && cmp -s %s/st-de %s/st-c",
