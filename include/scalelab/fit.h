@@ -79,6 +79,9 @@ typedef enum {
     SL_POINTS_NOISE
 } sl_fit_point_rule;
 sl_fit_point_rule sl_fit_law_points(sl_fit_law law);
+/* The value of parameter param (sl_fit_law_params order) that Kaplan et al.
+ * 2020 or Hoffmann et al. 2022 published, NaN when none was. */
+double sl_fit_law_published(sl_fit_law law, int param);
 
 typedef struct {
     int bootstrap;      /* K resamples for the intervals; 0: none */
@@ -133,6 +136,13 @@ typedef struct sl_fit_result {
 } sl_fit_result;
 
 void sl_fit_options_default(sl_fit_options *o);
+/* The options every report fits a law with (scalelab fit and plan without
+ * --bootstrap/--seed, the figures, the lab): the defaults and the law's report
+ * bootstrap, SL_FIT_REPORT_BOOT resamples seeded with SL_FIT_REPORT_SEED, so
+ * that they print the same intervals for the same points. */
+#define SL_FIT_REPORT_BOOT 200
+#define SL_FIT_REPORT_SEED 1
+void sl_fit_options_report(sl_fit_law law, sl_fit_options *o);
 
 /* Fits law to the points. Returns SL_EINPUT for unusable points (non-positive
  * or non-finite values, too few points, no spread) and SL_OK otherwise; a fit

@@ -103,6 +103,16 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *c, sl_error *err);
  * train.warmup "n-tokens", ceil(N / (batch * n_ctx)) steps capped at the steps. */
 void sl_preset_settle_run(const sl_preset *p, sl_run_spec *r);
 
+/* The one planner of a run at (N, D, C) of the preset's kind, for
+ * sl_preset_plan and the lab's selectors alike: with n > 0 the shape for N
+ * (sl_model_for_n with the preset's aspect, layers, head size and ff multiple;
+ * n_target = n; n <= 0 keeps r's shape), for nd the data limit d, for isoflop
+ * the budget c and its steps (c over the FLOPs of a step, rounded up), then
+ * sl_preset_settle_run. r holds the rest (train options, seed; its model's
+ * n_ctx and vocab). SL_EINPUT when no shape has that N. */
+int sl_preset_run_at(const sl_preset *p, double n, double d, double c, sl_run_spec *r,
+                     sl_error *err);
+
 /* The resolved preset (every default filled in, with "format_version") as a
  * malloc'd JSON text: what sweep.json holds; sl_preset_parse reads it back. */
 char *sl_preset_resolved_json(const sl_preset *p);

@@ -391,6 +391,22 @@ static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_f
     return 0;
 }
 
+/* The options a law is fitted with: the user's, with the law's report
+ * bootstrap and seed (the law table's, as the figures and the lab use) where
+ * --bootstrap and --seed were not given. */
+#define UNSET_BOOT (-1)
+#define UNSET_SEED UINT64_MAX
+static sl_fit_options law_options(const sl_fit_options *o, sl_fit_law law)
+{
+    sl_fit_options rep, x = *o;
+    sl_fit_options_report(law, &rep);
+    if (x.bootstrap == UNSET_BOOT)
+        x.bootstrap = rep.bootstrap;
+    if (x.seed == UNSET_SEED)
+        x.seed = rep.seed;
+    return x;
+}
+
 static void print_value(double v, double lo, double hi)
 {
     if (isnan(lo))
@@ -570,8 +586,8 @@ int cmd_fit(int argc, char **argv)
     points_spec ps = {0};
     sl_fit_options o;
     sl_fit_options_default(&o);
-    o.bootstrap = 200;
-    o.seed = 1;
+    o.bootstrap = UNSET_BOOT;
+    o.seed = UNSET_SEED;
     const char *law_name = NULL, *csv_out = NULL, *pred_out = NULL;
     int show_time = 0, rc = SL_OK, n_at = 0;
     sl_fit_point at[16];
@@ -666,10 +682,11 @@ int cmd_fit(int argc, char **argv)
         sl_fit_point *p = NULL;
         size_t n = 0;
         sl_fit_result r;
-        rc = load_points(&ps, law, &o, &p, &n, &err);
+        sl_fit_options lo = law_options(&o, law);
+        rc = load_points(&ps, law, &lo, &p, &n, &err);
         if (rc == SL_OK) {
             sl_error core;
-            rc = sl_fit(law, p, n, &o, &r, &core);
+            rc = sl_fit(law, p, n, &lo, &r, &core);
             /* Name the file: the core's messages name only the point. */
             if (rc != SL_OK)
                 sl_fail(&err, rc, "%s: %s", ps.path, core.msg);
@@ -687,12 +704,12 @@ int cmd_fit(int argc, char **argv)
             fprintf(stderr, "scalelab: %s: %s did not converge: %s (no parameters reported)\n",
                     ps.path, sl_fit_law_name(law), r.reason);
             if (law == SL_LAW_BCRIT_SCAN) /* what was measured, to see why */
-                print_bcrit_scan(&ps, p, n, &o, NULL);
+                print_bcrit_scan(&ps, p, n, &lo, NULL);
             failed = 1;
         } else {
-            print_fit(&r, n, ps.drop_highest, &o, show_time);
+            print_fit(&r, n, ps.drop_highest, &lo, show_time);
             if (law == SL_LAW_BCRIT_SCAN)
-                print_bcrit_scan(&ps, p, n, &o, &r);
+                print_bcrit_scan(&ps, p, n, &lo, &r);
             print_at(&r, at, n_at);
             if (n_laws > 1)
                 printf("\n");
@@ -770,10 +787,11 @@ static int plan_fit(const points_spec *ps, sl_fit_law law, const sl_fit_options 
     sl_fit_point *p = NULL;
     size_t n = 0;
     sl_error e;
-    int rc = load_points(ps, law, o, &p, &n, &e);
+    sl_fit_options lo = law_options(o, law);
+    int rc = load_points(ps, law, &lo, &p, &n, &e);
     if (rc == SL_OK) {
         sl_error core;
-        rc = sl_fit(law, p, n, o, r, &core);
+        rc = sl_fit(law, p, n, &lo, r, &core);
         if (rc != SL_OK)
             sl_fail(&e, rc, "%s: %s", ps->path, core.msg);
         free(p);
@@ -801,9 +819,11 @@ int cmd_plan(int argc, char **argv)
     points_spec ps = {0};
     sl_fit_options o;
     sl_fit_options_default(&o);
-    o.bootstrap = 200;
-    o.seed = 1;
-    double compute = NAN, params[5] = {1.69, 406.4, 410.7, 0.34, 0.28};
+    o.bootstrap = UNSET_BOOT;
+    o.seed = UNSET_SEED;
+    double compute = NAN, params[5];
+    for (int j = 0; j < 5; j++) /* Hoffmann et al.'s, from the law table */
+        params[j] = sl_fit_law_published(SL_LAW_CHINCHILLA, j);
     const char *law = "both", *params_src = "Hoffmann et al. published";
     int rc = SL_OK, params_given = 0;
     for (int i = 1; i < argc; i++) {
@@ -921,9 +941,10 @@ int cmd_plan(int argc, char **argv)
                    v[2], v[3], v[4], have[3] ? ps.path : params_src);
             printf("          B is Kaplan's B_crit(L) at the predicted loss, S = D/B\n");
         }
-        if (ps.path && o.bootstrap > 0)
+        sl_fit_options lo = law_options(&o, SL_LAW_CHINCHILLA);
+        if (ps.path && lo.bootstrap > 0)
             printf("intervals %.0f%% bootstrap percentile over %d resamples (seed %llu)\n",
-                   100 * o.level, o.bootstrap, (unsigned long long)o.seed);
+                   100 * lo.level, lo.bootstrap, (unsigned long long)lo.seed);
         printf("%-10s", "");
         for (int k = 0; k < n_col; k++)
             printf(k + 1 < n_col ? " %-32s" : " %s", col[k].title);

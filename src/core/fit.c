@@ -20,6 +20,8 @@ enum {
     F_L = SL_FIT_F_LOSS
 };
 
+#define PF_DAY 8.64e19 /* FLOP in a PF-day */
+
 static const char *const names_pow_n[] = {"alpha", "N_c"};
 static const char *const names_pow_d[] = {"alpha", "D_c"};
 static const char *const names_pow_c[] = {"alpha", "C_c"};
@@ -43,64 +45,125 @@ static const struct {
     unsigned need; /* point fields that must be positive and finite */
     unsigned vary; /* fields that must take at least two values */
     fit_fn fn;
+    /* which points of a run store it is fitted to (run.h) */
+    sl_fit_point_rule points;
+    /* the values Kaplan et al. 2020 and Hoffmann et al. 2022 published for its
+     * parameters, in order (SCALING_FACTS.md; C in FLOP, 1 PF-day = 8.64e19
+     * FLOP); 0: none published */
+    double published[SL_FIT_MAX_PARAMS];
+    /* resamples of the bootstrap in reports (scalelab fit, the figures, the
+     * lab), seeded with SL_FIT_REPORT_SEED */
+    int report_boot;
 } laws[SL_LAW_COUNT] = {
     [SL_LAW_POWER_N] = {"power-n", "L = (N_c/N)^alpha; needs n, loss", 2, names_pow_n, F_N | F_L,
-                        F_N, fit_power},
+                        F_N, fit_power,
+        .points = SL_POINTS_BEST,
+        .published = {0.076, 8.8e13},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_POWER_D] = {"power-d", "L = (D_c/D)^alpha; needs d (or n and c), loss", 2,
-                        names_pow_d, F_D | F_L, F_D, fit_power},
+                        names_pow_d, F_D | F_L, F_D, fit_power,
+        .points = SL_POINTS_BEST,
+        .published = {0.095, 5.4e13},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_POWER_C] = {"power-c", "L = (C_c/C)^alpha; needs c (or n and d), loss", 2,
-                        names_pow_c, F_C | F_L, F_C, fit_power},
+                        names_pow_c, F_C | F_L, F_C, fit_power,
+        .points = SL_POINTS_BEST,
+        .published = {0.057, 1.6e7 * PF_DAY},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_POWER_S] = {"power-s", "L = (S_c/S)^alpha; needs s, loss", 2, names_pow_s, F_S | F_L,
-                        F_S, fit_power},
+                        F_S, fit_power,
+        .points = SL_POINTS_CURVES,
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_OFFSET_N] = {"offset-n", "L = E + (N_c/N)^alpha; needs n, loss", 3, names_off_n,
-                         F_N | F_L, F_N, fit_lsq},
+                         F_N | F_L, F_N, fit_lsq,
+        .points = SL_POINTS_BEST,
+        .published = {0, 0.076},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_OFFSET_D] = {"offset-d", "L = E + (D_c/D)^alpha; needs d (or n and c), loss", 3,
-                         names_off_d, F_D | F_L, F_D, fit_lsq},
+                         names_off_d, F_D | F_L, F_D, fit_lsq,
+        .points = SL_POINTS_BEST,
+        .published = {0, 0.095},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_OFFSET_C] = {"offset-c", "L = E + (C_c/C)^alpha; needs c (or n and d), loss", 3,
-                         names_off_c, F_C | F_L, F_C, fit_lsq},
+                         names_off_c, F_C | F_L, F_C, fit_lsq,
+        .points = SL_POINTS_BEST,
+        .published = {0, 0.057},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_OFFSET_S] = {"offset-s", "L = E + (S_c/S)^alpha; needs s, loss", 3, names_off_s,
-                         F_S | F_L, F_S, fit_lsq},
+                         F_S | F_L, F_S, fit_lsq,
+        .points = SL_POINTS_CURVES,
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_KAPLAN_ND] = {"kaplan-nd",
                           "L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D (Kaplan eq 1.5); "
                           "needs n, d (or c), loss",
-                          4, names_nd, F_N | F_D | F_L, F_N | F_D, fit_lsq},
+                          4, names_nd, F_N | F_D | F_L, F_N | F_D, fit_lsq,
+        .points = SL_POINTS_BEST,
+        .published = {0.076, 0.103, 6.4e13, 1.8e13},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_KAPLAN_NS] = {"kaplan-ns",
                           "L = (N_c/N)^alpha_N + (S_c/S_min)^alpha_S (Kaplan eq 1.6), "
                           "S_min = S/(1+B_crit/B); needs n, s, loss (b with B_crit)",
-                          4, names_ns, F_N | F_S | F_L, F_N | F_S, fit_lsq},
+                          4, names_ns, F_N | F_S | F_L, F_N | F_S, fit_lsq,
+        .points = SL_POINTS_CURVES,
+        .published = {0.077, 6.5e13, 0.76, 2.1e3},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_CHINCHILLA] = {"chinchilla",
                            "L = E + A/N^alpha + B/D^beta, Hoffmann approach 3 (Huber on log "
                            "loss, 4500 starts); needs n, d (or c), loss",
-                           5, names_chin, F_N | F_D | F_L, F_N | F_D, fit_chinchilla},
+                           5, names_chin, F_N | F_D | F_L, F_N | F_D, fit_chinchilla,
+        .points = SL_POINTS_BEST,
+        .published = {1.69, 406.4, 410.7, 0.34, 0.28},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_CHINCHILLA_ML] = {"chinchilla-ml",
                               "approach 3 by maximum likelihood: Gaussian log residuals, sigma "
                               "fitted; needs n, d (or c), loss",
-                              6, names_chin_ml, F_N | F_D | F_L, F_N | F_D, fit_chinchilla},
+                              6, names_chin_ml, F_N | F_D | F_L, F_N | F_D, fit_chinchilla,
+        .points = SL_POINTS_BEST,
+        .published = {1.69, 406.4, 410.7, 0.34, 0.28},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_APPROACH1] = {"approach1",
                           "N_opt = N_0 C^a, D_opt = D_0 C^b from the envelope of learning "
                           "curves (Hoffmann approach 1; on C_min when B_crit is known); needs "
                           "n, c, loss, and run to resample whole curves",
-                          4, names_opt, F_N | F_C | F_D | F_L, F_C, fit_frontier},
+                          4, names_opt, F_N | F_C | F_D | F_L, F_C, fit_frontier,
+        .points = SL_POINTS_CURVES,
+        .published = {0.50, 0, 0.50},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_APPROACH2] = {"approach2",
                           "N_opt = N_0 C^a, D_opt = D_0 C^b from IsoFLOP parabolas of L in "
                           "ln N (Hoffmann approach 2); needs n, c, loss",
-                          4, names_opt, F_N | F_C | F_D | F_L, F_C | F_N, fit_frontier},
+                          4, names_opt, F_N | F_C | F_D | F_L, F_C | F_N, fit_frontier,
+        .points = SL_POINTS_BEST,
+        .published = {0.49, 0, 0.51},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_CMIN] = {"cmin",
                      "L = (C_c/C_min)^alpha_C on the compute frontier, C_min = C/(1+B/B_crit); "
                      "needs c, loss (b with B_crit)",
-                     2, names_cmin, F_C | F_L, F_C, fit_frontier},
+                     2, names_cmin, F_C | F_L, F_C, fit_frontier,
+        .points = SL_POINTS_CURVES,
+        .published = {0.050, 3.1e8 * PF_DAY},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_BCRIT] = {"bcrit", "B_crit = B_star/L^(1/alpha_B); needs bcrit, loss", 2,
-                      names_bcrit, F_BCRIT | F_L, F_L, fit_power},
+                      names_bcrit, F_BCRIT | F_L, F_L, fit_power,
+        .points = SL_POINTS_NOISE,
+        .published = {2e8, 0.21},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_BCRIT_SCAN] = {"bcrit-scan",
                            "B_crit = B_star/L^(1/alpha_B), B_crit measured from a batch scan: "
                            "(S/S_min-1)(E/E_min-1)=1 per target loss (Kaplan eq 5.1); needs "
                            "learning curves with run, s, b, loss",
-                           2, names_bcrit, F_S | F_B | F_L, F_B, fit_bcrit_scan},
+                           2, names_bcrit, F_S | F_B | F_L, F_B, fit_bcrit_scan,
+        .points = SL_POINTS_CURVES,
+        .published = {2e8, 0.21},
+        .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_CFIXED] = {"cfixed",
                        "L = (C_c/C)^alpha_C on the compute frontier at the batch size trained "
                        "(fixed batch, no C_min correction; Kaplan's L(C), alpha_C 0.057); needs "
                        "c, loss",
-                       2, names_cmin, F_C | F_L, F_C, fit_frontier},
+                       2, names_cmin, F_C | F_L, F_C, fit_frontier,
+        .points = SL_POINTS_CURVES,
+        .published = {0.057, 1.6e7 * PF_DAY},
+        .report_boot = SL_FIT_REPORT_BOOT},
 };
 
 const char *sl_fit_law_name(sl_fit_law law)
@@ -127,19 +190,21 @@ int sl_fit_law_params(sl_fit_law law, const char *const **names)
 
 unsigned sl_fit_law_needs(sl_fit_law law) { return laws[law].need; }
 
-sl_fit_point_rule sl_fit_law_points(sl_fit_law law)
+sl_fit_point_rule sl_fit_law_points(sl_fit_law law) { return laws[law].points; }
+
+double sl_fit_law_published(sl_fit_law law, int param)
 {
-    switch (law) {
-    case SL_LAW_APPROACH1:
-    case SL_LAW_CMIN:
-    case SL_LAW_KAPLAN_NS:
-    case SL_LAW_BCRIT_SCAN:
-    case SL_LAW_CFIXED:
-    case SL_LAW_POWER_S:
-    case SL_LAW_OFFSET_S: return SL_POINTS_CURVES;
-    case SL_LAW_BCRIT: return SL_POINTS_NOISE;
-    default: return SL_POINTS_BEST;
-    }
+    if ((unsigned)law >= SL_LAW_COUNT || param < 0 || param >= laws[law].n_params)
+        return NAN;
+    double v = laws[law].published[param];
+    return v != 0 ? v : NAN;
+}
+
+void sl_fit_options_report(sl_fit_law law, sl_fit_options *o)
+{
+    sl_fit_options_default(o);
+    o->bootstrap = laws[law].report_boot;
+    o->seed = SL_FIT_REPORT_SEED;
 }
 
 sl_fit_quantity sl_fit_law_quantity(sl_fit_law law)
@@ -158,7 +223,7 @@ void sl_fit_options_default(sl_fit_options *o)
     o->level = 0.95;
     o->bins_per_decade = 8;
     o->iso_tolerance = 1.25;
-    o->bcrit_alpha = 0.21;
+    o->bcrit_alpha = laws[SL_LAW_BCRIT].published[1];
 }
 
 double fit_x_of(sl_fit_law law, const sl_fit_point *p)
@@ -568,9 +633,10 @@ int sl_fit_predict(const sl_fit_result *r, sl_fit_quantity q, const sl_fit_point
     return SL_OK;
 }
 
-/* Kaplan's published L(N,D) and L(N,S_min) fits, used when no fit is given. */
-static const double kaplan_nd[4] = {0.076, 0.103, 6.4e13, 1.8e13};
-static const double kaplan_ns[4] = {0.077, 6.5e13, 0.76, 2.1e3};
+/* Kaplan's published L(N,D) and L(N,S_min) fits (the law table's), used when
+ * no fit is given. */
+#define kaplan_nd (laws[SL_LAW_KAPLAN_ND].published)
+#define kaplan_ns (laws[SL_LAW_KAPLAN_NS].published)
 
 static const double *nd_params(const sl_fit_result *r)
 {
@@ -627,10 +693,13 @@ double sl_fit_stop_steps(const sl_fit_result *nd, const sl_fit_result *ns, doubl
     return s[3] / pow(l_nd - l_inf, 1 / s[2]);
 }
 
-#define PF_DAY 8.64e19
-
-/* Kaplan's B_crit(L) = B_star / L^(1/alpha_B), B_star = 2e8 tokens, alpha_B = 0.21. */
-static double kaplan_bcrit(double loss) { return 2e8 / pow(loss, 1 / 0.21); }
+/* Kaplan's B_crit(L) = B_star / L^(1/alpha_B), published B_star = 2e8 tokens,
+ * alpha_B = 0.21 (the law table's). */
+static double kaplan_bcrit(double loss)
+{
+    const double *v = laws[SL_LAW_BCRIT].published;
+    return v[0] / pow(loss, 1 / v[1]);
+}
 
 void sl_fit_plan_kaplan(double c, sl_fit_plan *p)
 {

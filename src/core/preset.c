@@ -729,6 +729,28 @@ void sl_preset_settle_run(const sl_preset *p, sl_run_spec *r)
     }
 }
 
+int sl_preset_run_at(const sl_preset *p, double n, double d, double c, sl_run_spec *r,
+                     sl_error *err)
+{
+    sl_train_opts *t = &r->train;
+    if (n > 0) {
+        int rc = sl_model_for_n(n, p->aspect, p->layers, p->head_size, p->ff_mult,
+                                t->model.n_ctx, t->model.vocab, &t->model, err);
+        if (rc != SL_OK)
+            return rc;
+        r->n_target = n;
+    }
+    if (p->kind == SL_SWEEP_ND && d > 0)
+        t->data_limit = (size_t)d;
+    if (p->kind == SL_SWEEP_ISOFLOP && c > 0) {
+        r->budget = c;
+        t->steps = steps_for(c / sl_model_counts(&t->model).flops_per_token, t->batch,
+                             t->model.n_ctx);
+    }
+    sl_preset_settle_run(p, r);
+    return SL_OK;
+}
+
 int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
 {
     const char *f = p->path;
@@ -814,7 +836,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                 if (p->tokens > 0)
                     r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);
                 sl_counts cnt = sl_model_counts(&r.train.model);
-                double lr_factor = 0;
+                double place_d = 0, place_c = 0, lr_factor = 0;
                 if (p->kind == SL_SWEEP_ND) {
                     double d = arr_at(sw, "d", k);
                     if (d > (double)corpus->n_train) {
@@ -829,7 +851,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                                      f, k, d, p->n_ctx + 1);
                         break;
                     }
-                    r.train.data_limit = (size_t)d;
+                    place_d = d;
                 } else if (p->kind == SL_SWEEP_ISOFLOP) {
                     double C = arr_at(sw, "budgets", k);
                     double tokens = C / cnt.flops_per_token;
@@ -847,8 +869,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                                      cnt.flops_per_token * r.train.batch * p->n_ctx * SL_MAX_STEPS);
                         break;
                     }
-                    r.budget = C;
-                    r.train.steps = steps_for(tokens, r.train.batch, p->n_ctx);
+                    place_c = C;
                 } else if (p->kind == SL_SWEEP_BATCH) {
                     r.train.batch = (int)arr_at(sw, "batches", k);
                     if (p->tokens > 0)
@@ -859,7 +880,8 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                     r.train.lr = fac * (p->train.lr > 0 ? p->train.lr : sl_lr_auto(cnt.n_kaplan));
                     lr_factor = fac;
                 }
-                sl_preset_settle_run(p, &r);
+                /* the shape is chosen above (with messages naming sweep.n[i]) */
+                sl_preset_run_at(p, 0, place_d, place_c, &r, err);
                 /* epochs of the run's train data (the D subset for data-limited runs) */
                 double ep = sl_corpus_epochs(corpus, r.train.data_limit,
                                              (double)r.train.steps * r.train.batch * p->n_ctx);

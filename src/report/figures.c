@@ -20,63 +20,54 @@
 #include "scalelab/store.h"
 
 #define FIT_GRID 80
-#define BOOTSTRAP 200
 
 static int positive(double v) { return isfinite(v) && v > 0; }
 
 /* ---- fits ----------------------------------------------------------------------------------- */
 
-static size_t best_row(const sl_run *r)
+/* The points a rule takes from each run, as `scalelab fit DIR` and the lab
+ * take them (run.h); transfer: the second corpus's loss at those rows instead.
+ * p has room for every row of every run; idx (may be NULL) gets each point's
+ * run index. */
+static size_t rule_points(const sl_run *runs, int n, sl_fit_point_rule rule, int transfer,
+                          sl_fit_point *p, int *idx)
 {
-    size_t best = 0;
-    for (size_t j = 1; j < r->n_rows; j++)
-        if (r->rows[j].test_loss < r->rows[best].test_loss)
-            best = j;
-    return best;
+    size_t m = 0, rows_cap = 1;
+    for (int i = 0; i < n; i++)
+        if (runs[i].n_rows > rows_cap)
+            rows_cap = runs[i].n_rows;
+    size_t *rows = sl_xmalloc(rows_cap * sizeof *rows);
+    for (int i = 0; i < n; i++) {
+        size_t k = sl_run_point_rows(&runs[i], rule, transfer, rows);
+        for (size_t j = 0; j < k; j++) {
+            if (idx)
+                idx[m] = i;
+            p[m++] = sl_run_point(&runs[i], rows[j], rule, transfer);
+        }
+    }
+    free(rows);
+    return m;
 }
 
-/* The bootstrap resamples by run id; hashed as `scalelab fit` does, so that a
- * figure's intervals are the CLI's for the same seed. */
-static long run_id(const sl_run *r)
-{
-    return (long)(sl_fnv1a(SL_FNV_INIT, r->spec.id, strlen(r->spec.id)) & (uint64_t)LONG_MAX);
-}
-
-/* One point per finished run at its best test loss, as `scalelab fit DIR` takes
- * them (run.c); transfer: the second corpus's loss at that row instead.
- * idx (may be NULL) gets each point's run index. */
+/* One point per finished run at its best test loss. */
 static size_t run_points(const sl_run *runs, int n, int transfer, sl_fit_point *p, int *idx)
 {
-    size_t m = 0;
-    for (int i = 0; i < n; i++) {
-        const sl_run *r = &runs[i];
-        if (strcmp(r->status.state, "done") || !r->n_rows || (transfer && !r->transfer))
-            continue;
-        size_t b = best_row(r);
-        const sl_metric_row *row = &r->rows[b];
-        double loss = transfer ? r->transfer[b] : row->test_loss;
-        if (row->step <= 0 || !positive(loss))
-            continue;
-        double dl = (double)r->spec.train.data_limit;
-        p[m++] = (sl_fit_point){.n = sl_model_counts(&r->spec.train.model).n_kaplan,
-                                .d = dl > 0 ? dl : row->tokens,
-                                .c = row->flops,
-                                .s = (double)row->step,
-                                .b = (double)r->spec.train.batch * r->spec.train.model.n_ctx,
-                                .loss = loss,
-                                .run = run_id(r)};
-        if (idx)
-            idx[m - 1] = i;
-    }
-    return m;
+    return rule_points(runs, n, SL_POINTS_BEST, transfer, p, idx);
+}
+
+/* Room for every row of every run. */
+static sl_fit_point *points_buffer(const sl_run *runs, int n)
+{
+    size_t cap = 1;
+    for (int i = 0; i < n; i++)
+        cap += runs[i].n_rows;
+    return sl_xcalloc(cap, sizeof(sl_fit_point));
 }
 
 static int fit(sl_fit_law law, const sl_fit_point *p, size_t n, sl_fit_result *r)
 {
     sl_fit_options o;
-    sl_fit_options_default(&o);
-    o.bootstrap = BOOTSTRAP;
-    o.seed = 1;
+    sl_fit_options_report(law, &o); /* the intervals `scalelab fit` prints */
     sl_error e;
     memset(r, 0, sizeof *r);
     if (sl_fit(law, p, n, &o, r, &e) != SL_OK)
@@ -201,23 +192,8 @@ static void curves(Figure *f, const sl_run *runs, int n, int compute)
 /* L(C_min): the frontier of every learning curve, as Kaplan's Figure 1 (left) */
 static void frontier(Figure *f, const sl_run *runs, int n)
 {
-    size_t cap = 0;
-    for (int i = 0; i < n; i++)
-        cap += runs[i].n_rows;
-    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
-    size_t m = 0;
-    for (int i = 0; i < n; i++)
-        for (size_t j = 0; j < runs[i].n_rows; j++) {
-            const sl_metric_row *row = &runs[i].rows[j];
-            if (row->step > 0 && positive(row->test_loss) && positive(row->flops))
-                p[m++] = (sl_fit_point){.n = sl_model_counts(&runs[i].spec.train.model).n_kaplan,
-                                        .d = row->tokens,
-                                        .c = row->flops,
-                                        .s = (double)row->step,
-                                        .b = (double)runs[i].spec.train.batch * runs[i].spec.train.model.n_ctx,
-                                        .loss = row->test_loss,
-                                        .run = run_id(&runs[i])};
-        }
+    sl_fit_point *p = points_buffer(runs, n);
+    size_t m = rule_points(runs, n, sl_fit_law_points(SL_LAW_CMIN), 0, p, NULL);
     sl_fit_result r;
     if (m >= 3 && fit(SL_LAW_CMIN, p, m, &r)) {
         char label[96];
@@ -384,40 +360,33 @@ static void law_isoflop(Figure *f, const sl_run *runs, int n)
  * `scalelab fit DIR --law bcrit`  takes them (run.c), with the bcrit law. */
 static void law_bcrit(Figure *f, const sl_run *runs, int n)
 {
-    size_t cap = 0;
-    int with = 0;
-    for (int i = 0; i < n; i++) {
-        int has = 0;
-        for (size_t j = 0; j < runs[i].n_rows; j++) {
-            const sl_metric_row *row = &runs[i].rows[j];
-            has |= row->step > 0 && positive(row->test_loss) && positive(row->noise_scale);
-        }
-        with += has;
+    sl_fit_point *p = points_buffer(runs, n);
+    size_t cap = 1;
+    for (int i = 0; i < n; i++)
         cap += runs[i].n_rows;
-    }
-    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
-    size_t m = 0;
-    int c = 0;
-    for (int i = 0; i < n; i++) {
-        size_t first = m;
-        for (size_t j = 0; j < runs[i].n_rows; j++) {
-            const sl_metric_row *row = &runs[i].rows[j];
-            if (row->step > 0 && positive(row->test_loss) && positive(row->noise_scale))
-                p[m++] = (sl_fit_point){.bcrit = row->noise_scale, .loss = row->test_loss,
-                                        .run = run_id(&runs[i])};
-        }
-        if (m == first)
-            continue;
+    int *idx = sl_xcalloc(cap, sizeof *idx);
+    size_t m = rule_points(runs, n, sl_fit_law_points(SL_LAW_BCRIT), 0, p, idx);
+    int with = 0;
+    for (size_t i = 0; i < m; i++)
+        with += i == 0 || idx[i] != idx[i - 1];
+    /* one colour per run, its points in a row */
+    for (size_t first = 0, c = 0; first < m; c++) {
+        size_t end = first;
+        while (end < m && idx[end] == idx[first])
+            end++;
         double rgb[3];
-        Canvas_ramp(c++, with, rgb);
-        Series *s = Figure_addSeries(f, m - first, SERIES_MARK, rgb, with <= 40 ? runs[i].spec.id : "");
-        for (size_t j = first; s && j < m; j++) {
+        Canvas_ramp((int)c, with, rgb);
+        Series *s = Figure_addSeries(f, end - first, SERIES_MARK, rgb,
+                                     with <= 40 ? runs[idx[first]].spec.id : "");
+        for (size_t j = first; s && j < end; j++) {
             s->x[s->n] = p[j].loss;
             s->y[s->n++] = p[j].bcrit;
         }
-        if (s && m - first > 20)
+        if (s && end - first > 20)
             s->mark = 2.5;
+        first = end;
     }
+    free(idx);
     sl_fit_result r;
     if (m >= 3 && fit(SL_LAW_BCRIT, p, m, &r)) {
         double lo = INFINITY, hi = -INFINITY;

@@ -13,8 +13,9 @@
 
 #define MIN_GAP 2.0     /* seconds between refits */
 #define BOOT_EVERY 10.0 /* seconds between bootstraps */
-#define BOOT_K 100      /* resamples per law */
-#define BOOT_MAX_FIT 0.05 /* seconds: slower refits are not bootstrapped */
+/* seconds: slower refits are not bootstrapped (a bootstrap costs its
+ * SL_FIT_REPORT_BOOT resamples, each about a refit) */
+#define BOOT_MAX_FIT 0.025
 
 struct Fitter {
     pthread_t th;
@@ -37,61 +38,35 @@ struct Fitter {
 static const sl_fit_law default_laws[] = {SL_LAW_POWER_N, SL_LAW_KAPLAN_ND, SL_LAW_KAPLAN_NS,
                                           SL_LAW_CMIN, SL_LAW_CHINCHILLA};
 
-/* Laws fitted to whole learning curves rather than one point per run. */
-static int uses_curves(sl_fit_law l)
-{
-    return l == SL_LAW_KAPLAN_NS || l == SL_LAW_CMIN || l == SL_LAW_APPROACH1 || l == SL_LAW_BCRIT_SCAN ||
-           l == SL_LAW_CFIXED ||
-           l == SL_LAW_POWER_C || l == SL_LAW_OFFSET_C || l == SL_LAW_POWER_S ||
-           l == SL_LAW_OFFSET_S;
-}
-
-/* Which points a law takes. */
-static int point_set(sl_fit_law l)
-{
-    return l == SL_LAW_BCRIT ? FIT_POINTS_NOISE : uses_curves(l) ? FIT_POINTS_ROWS : FIT_POINTS_RUNS;
-}
-
 int Fitter_points(const sl_snapshot *s, int which, sl_fit_point **pts, size_t *n)
 {
-    int curves = which != FIT_POINTS_RUNS;
-    size_t cap = 0, m = 0;
-    for (int i = 0; i < s->n_runs; i++)
-        cap += curves ? s->runs[i].n_rows : 1;
-    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
+    /* the points `scalelab fit DIR` and the figures take from the same runs
+     * (run.h), from the runs of the snapshot */
+    size_t cap = 0, rows_cap = 1, m = 0;
     for (int i = 0; i < s->n_runs; i++) {
-        const sl_run_view *v = &s->runs[i];
-        /* one point per run is its converged loss: a run still training only
-         * bounds it from above, and fitting those makes early exponents
-         * nonsense (bigger models, less trained, look worse) */
-        if (!curves && v->state != SL_RUN_DONE)
-            continue;
-        double b = (double)v->batch * v->shape.n_ctx;
-        const sl_metric_row *best = NULL;
-        for (size_t k = 0; k < v->n_rows; k++) {
-            const sl_metric_row *r = &v->rows[k];
-            if (r->step <= 0 || !isfinite(r->test_loss) || r->test_loss <= 0)
-                continue;
-            if (which == FIT_POINTS_NOISE) {
-                /* B_simple (tokens), McCandlish et al.'s B_crit, where measured */
-                if (isfinite(r->noise_scale) && r->noise_scale > 0)
-                    p[m++] = (sl_fit_point){.bcrit = r->noise_scale, .loss = r->test_loss,
-                                            .run = v->index};
-            } else if (curves) {
-                p[m++] = (sl_fit_point){.n = v->n, .d = r->tokens, .c = r->flops, .s = (double)r->step,
-                                        .b = b, .loss = r->test_loss, .run = v->index};
-            } else if (!best || r->test_loss < best->test_loss) {
-                best = r;
-            }
-        }
-        if (!curves && best)
-            p[m++] = (sl_fit_point){.n = v->n, .d = v->d > 0 ? v->d : best->tokens, .c = best->flops,
-                                    .s = (double)best->step, .b = b, .loss = best->test_loss,
-                                    .run = v->index};
+        cap += s->runs[i].n_rows;
+        if (s->runs[i].n_rows > rows_cap)
+            rows_cap = s->runs[i].n_rows;
     }
+    sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
+    size_t *rows = sl_xmalloc(rows_cap * sizeof *rows);
+    for (int i = 0; i < s->n_runs; i++) {
+        sl_run r = sl_run_view_record(&s->runs[i]);
+        size_t k = sl_run_point_rows(&r, (sl_fit_point_rule)which, 0, rows);
+        for (size_t j = 0; j < k; j++)
+            p[m++] = sl_run_point(&r, rows[j], (sl_fit_point_rule)which, 0);
+    }
+    free(rows);
     *pts = p;
     *n = m;
     return 0;
+}
+
+void Fitter_options(sl_fit_law law, int boot, sl_fit_options *o)
+{
+    sl_fit_options_report(law, o);
+    if (!boot)
+        o->bootstrap = 0;
 }
 
 void FitSet_free(FitSet *s)
@@ -137,12 +112,10 @@ static void publish(Fitter *f)
 static void fit_one(Fitter *f, int i, sl_fit_point *const *pts, const size_t *n_pts, int boot)
 {
     sl_fit_law law = f->law[i];
-    const sl_fit_point *p = pts[point_set(law)];
-    size_t n = n_pts[point_set(law)];
+    const sl_fit_point *p = pts[sl_fit_law_points(law)];
+    size_t n = n_pts[sl_fit_law_points(law)];
     sl_fit_options o;
-    sl_fit_options_default(&o);
-    o.bootstrap = boot ? BOOT_K : 0;
-    o.seed = 1;
+    Fitter_options(law, boot, &o);
     sl_fit_result prev = f->cur.res[i];
     int had = f->cur.ok[i];
     o.warm = had ? &prev : NULL;
@@ -214,7 +187,7 @@ static void *fitter_main(void *arg)
         f->cur.seconds = sl_now() - t0;
         publish(f);
         if (sl_now() - last_boot >= BOOT_EVERY) {
-            /* a law whose plain refit is slow would take BOOT_K times that to
+            /* a law whose plain refit is slow would take its resamples times that to
              * bootstrap: it keeps its old intervals (quitting waits on a fit) */
             for (int i = 0; i < f->n && !quitting(f); i++)
                 if (f->cur.ok[i] && took[i] < BOOT_MAX_FIT)

@@ -36,10 +36,15 @@ void FitSet_copy(FitSet *dst, const FitSet *src);
 /* The set's result for law, or NULL when absent or not fitted. */
 const sl_fit_result *FitSet_get(const FitSet *s, sl_fit_law law);
 
-/* The points the lab fits: per done run (its best test loss), per curve row,
- * and per curve row that measured the gradient noise scale (for bcrit; as
- * `scalelab fit DIR` takes them). */
-enum { FIT_POINTS_RUNS, FIT_POINTS_ROWS, FIT_POINTS_NOISE, FIT_POINT_SETS };
+/* The points the lab fits, one set per point rule (sl_fit_point_rule: per done
+ * run at its best test loss, per curve row, per row that measured the gradient
+ * noise scale), taken from the snapshot's runs by run.h as `scalelab fit DIR`
+ * and the figures take them from the store. */
+enum { FIT_POINTS_RUNS = SL_POINTS_BEST, FIT_POINTS_ROWS = SL_POINTS_CURVES,
+       FIT_POINTS_NOISE = SL_POINTS_NOISE, FIT_POINT_SETS };
 int Fitter_points(const sl_snapshot *s, int which, sl_fit_point **pts, size_t *n);
+/* The options the lab fits law with: the law's report options (those of
+ * `scalelab fit` and the figures), without the bootstrap unless boot. */
+void Fitter_options(sl_fit_law law, int boot, sl_fit_options *o);
 
 #endif

@@ -9,39 +9,14 @@
 
 #define MOVED_SHOW 2.0 /* seconds a moved value keeps its mark */
 
-/* Published values (SCALING_FACTS.md); C in FLOP (1 PF-day = 8.64e19 FLOP). */
-static const struct {
-    sl_fit_law law;
-    const char *param;
-    double value;
-} published[] = {
-    {SL_LAW_POWER_N, "alpha", 0.076},    {SL_LAW_POWER_N, "N_c", 8.8e13},
-    {SL_LAW_OFFSET_N, "alpha", 0.076},   {SL_LAW_POWER_D, "alpha", 0.095},
-    {SL_LAW_POWER_D, "D_c", 5.4e13},     {SL_LAW_OFFSET_D, "alpha", 0.095},
-    {SL_LAW_POWER_C, "alpha", 0.057},    {SL_LAW_POWER_C, "C_c", 1.6e7 * 8.64e19},
-    {SL_LAW_OFFSET_C, "alpha", 0.057},   {SL_LAW_CMIN, "alpha_C", 0.050},
-    {SL_LAW_CMIN, "C_c", 3.1e8 * 8.64e19}, {SL_LAW_KAPLAN_ND, "alpha_N", 0.076},
-    {SL_LAW_KAPLAN_ND, "alpha_D", 0.103}, {SL_LAW_KAPLAN_ND, "N_c", 6.4e13},
-    {SL_LAW_KAPLAN_ND, "D_c", 1.8e13},   {SL_LAW_KAPLAN_NS, "alpha_N", 0.077},
-    {SL_LAW_KAPLAN_NS, "N_c", 6.5e13},   {SL_LAW_KAPLAN_NS, "alpha_S", 0.76},
-    {SL_LAW_KAPLAN_NS, "S_c", 2.1e3},    {SL_LAW_CHINCHILLA, "E", 1.69},
-    {SL_LAW_CHINCHILLA, "A", 406.4},     {SL_LAW_CHINCHILLA, "B", 410.7},
-    {SL_LAW_CHINCHILLA, "alpha", 0.34},  {SL_LAW_CHINCHILLA, "beta", 0.28},
-    {SL_LAW_CHINCHILLA_ML, "E", 1.69},   {SL_LAW_CHINCHILLA_ML, "A", 406.4},
-    {SL_LAW_CHINCHILLA_ML, "B", 410.7},  {SL_LAW_CHINCHILLA_ML, "alpha", 0.34},
-    {SL_LAW_CHINCHILLA_ML, "beta", 0.28}, {SL_LAW_APPROACH1, "a", 0.50},
-    {SL_LAW_APPROACH1, "b", 0.50},       {SL_LAW_APPROACH2, "a", 0.49},
-    {SL_LAW_APPROACH2, "b", 0.51},       {SL_LAW_BCRIT, "B_star", 2e8},
-    {SL_LAW_BCRIT, "alpha_B", 0.21},     {SL_LAW_BCRIT_SCAN, "B_star", 2e8},
-    {SL_LAW_BCRIT_SCAN, "alpha_B", 0.21}, {SL_LAW_CFIXED, "alpha_C", 0.057},
-    {SL_LAW_CFIXED, "C_c", 1.6e7 * 8.64e19},
-};
-
+/* The published value of a law's parameter (the law table's, fit.c). */
 static double published_value(sl_fit_law law, const char *param)
 {
-    for (size_t i = 0; i < sizeof published / sizeof published[0]; i++)
-        if (published[i].law == law && !strcmp(published[i].param, param))
-            return published[i].value;
+    const char *const *names;
+    int n = sl_fit_law_params(law, &names);
+    for (int j = 0; j < n; j++)
+        if (!strcmp(names[j], param))
+            return sl_fit_law_published(law, j);
     return NAN;
 }
 

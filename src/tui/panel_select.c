@@ -155,43 +155,19 @@ static int matches(const Lab *lab, const sl_run_view *v, const Point *p)
     return 1;
 }
 
-/* The spec of a new run at p, from the preset's first run. */
+/* The spec of a new run at p, from the sweep's first run, through the
+ * planner (sl_preset_run_at) that planned the others. */
 static int spec_for(const Lab *lab, const Point *p, sl_run_spec *s, sl_error *err)
 {
     const sl_preset *pr = lab->preset;
-    if (pr->n_runs > 0) {
+    if (pr->n_runs > 0)
         *s = pr->runs[0];
-    } else {
-        /* a reopened store is not planned again: copy its first run's config */
-        if (lab->snap.n_runs < 1)
-            return sl_fail(err, SL_EINPUT, "the sweep has no run to copy");
-        char path[1200], *text = NULL;
-        size_t len;
-        snprintf(path, sizeof path, "%s/%s/config.json", lab->snap.dir, lab->snap.runs[0].id);
-        int rc = sl_read_file(path, &text, &len, err);
-        if (rc == SL_OK)
-            rc = sl_run_spec_from_json(s, text, path, err);
-        free(text);
-        if (rc != SL_OK)
-            return rc;
-    }
+    else if (lab->snap.n_runs > 0)
+        *s = lab->snap.runs[0].spec; /* a reopened store is not planned again */
+    else
+        return sl_fail(err, SL_EINPUT, "the sweep has no run to copy");
     s->id[0] = 0;
-    s->n_target = p->n;
-    const sl_config *t = &s->train.model;
-    int rc = sl_model_for_n(p->n, pr->aspect, pr->layers, pr->head_size, pr->ff_mult, t->n_ctx, t->vocab,
-                            &s->train.model, err);
-    if (rc != SL_OK)
-        return rc;
-    if (pr->kind == SL_SWEEP_ND)
-        s->train.data_limit = (size_t)p->d;
-    if (pr->kind == SL_SWEEP_ISOFLOP) {
-        sl_counts k = sl_model_counts(&s->train.model);
-        double per_step = (double)s->train.batch * t->n_ctx;
-        s->budget = p->c;
-        s->train.steps = (long)fmax(1, round(p->c / k.flops_per_token / per_step));
-    }
-    sl_preset_settle_run(pr, s);
-    return SL_OK;
+    return sl_preset_run_at(pr, p->n, p->d, p->c, s, err);
 }
 
 void Select_preview(Lab *lab, SelectPreview *pv)

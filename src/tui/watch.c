@@ -8,16 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "scalelab/model.h"
-#include "scalelab/optim.h"
+#include "scalelab/run.h"
 #include "scalelab/store.h"
 
+/* A run of the store (run.h's record) and when its files last moved. */
 typedef struct {
     char id[SL_RUN_ID_MAX];
-    sl_run_spec spec;
-    sl_run_status st;
-    sl_metric_row *rows;
-    size_t n_rows;
+    sl_run rec;
     struct timespec m_metrics, m_status;
     off_t s_metrics;
     double last_tokens, last_wall;
@@ -103,9 +100,9 @@ static int refresh(Watch *w)
         if (added) {
             char *text = NULL;
             size_t len;
-            snprintf(path, sizeof path, "%s/config.json", rd);
+            sl_run_path(path, sizeof path, rd, SL_RUN_CONFIG_FILE);
             if (sl_read_file(path, &text, &len, &err) != SL_OK ||
-                sl_run_spec_from_json(&r->spec, text, path, &err) != SL_OK) {
+                sl_run_spec_from_json(&r->rec.spec, text, path, &err) != SL_OK) {
                 free(text);
                 w->n_runs--; /* half-written: try again next time */
                 continue;
@@ -113,21 +110,21 @@ static int refresh(Watch *w)
             free(text);
             any = 1;
         }
-        snprintf(path, sizeof path, "%s/status.json", rd);
+        sl_run_path(path, sizeof path, rd, SL_RUN_STATUS_FILE);
         if (changed(path, &r->m_status, NULL) || added) {
-            if (sl_status_read(rd, &r->st, &err) == SL_OK)
+            if (sl_status_read(rd, &r->rec.status, &err) == SL_OK)
                 any = 1;
         }
-        snprintf(path, sizeof path, "%s/metrics.csv", rd);
+        sl_run_path(path, sizeof path, rd, SL_RUN_METRICS_FILE);
         if (changed(path, &r->m_metrics, &r->s_metrics)) {
             sl_metric_row *rows = NULL;
             size_t nrows = 0;
-            double *extra = NULL;
-            if (sl_metrics_read(path, &rows, &nrows, &extra, &err) == SL_OK) {
-                free(r->rows);
-                free(extra);
-                r->rows = rows;
-                r->n_rows = nrows;
+            double *transfer = NULL;
+            if (sl_metrics_read(path, &rows, &nrows, &transfer, &err) == SL_OK) {
+                sl_run_free(&r->rec);
+                r->rec.rows = rows;
+                r->rec.transfer = transfer;
+                r->rec.n_rows = nrows;
                 any = 1;
             }
         }
@@ -152,48 +149,31 @@ int Watch_snapshot(Watch *w, sl_snapshot *s, double every)
     s->runs = sl_xcalloc((size_t)(w->n_runs ? w->n_runs : 1), sizeof *s->runs);
     for (int i = 0; i < w->n_runs; i++) {
         WatchRun *r = &w->runs[i];
+        const sl_run *rec = &r->rec;
         sl_run_view *v = &s->runs[i];
-        snprintf(v->id, sizeof v->id, "%s", r->id);
-        v->index = r->spec.index;
-        v->shape = r->spec.train.model;
-        sl_counts k = sl_model_counts(&v->shape);
-        v->n = k.n_kaplan;
-        v->n_total = k.n_total;
-        v->flops_per_token = k.flops_per_token;
-        v->d = (double)r->spec.train.data_limit;
-        v->planned_steps = r->spec.train.steps;
-        v->batch = r->spec.train.batch;
-        double tps = (double)v->batch * v->shape.n_ctx;
-        v->planned_tokens = tps * (double)v->planned_steps;
-        v->n_rows = r->n_rows;
-        v->rows = NULL;
-        if (r->n_rows) {
-            v->rows = sl_xmalloc(r->n_rows * sizeof *v->rows);
-            memcpy(v->rows, r->rows, r->n_rows * sizeof *v->rows);
-            v->has_last = 1;
-            v->last = r->rows[r->n_rows - 1];
-            v->done_steps = v->last.step;
-            v->done_tokens = v->last.tokens;
+        v->spec = rec->spec;
+        v->n_rows = rec->n_rows;
+        if (rec->n_rows) {
+            v->rows = sl_xmalloc(rec->n_rows * sizeof *v->rows);
+            memcpy(v->rows, rec->rows, rec->n_rows * sizeof *v->rows);
+            if (rec->transfer) {
+                v->transfer = sl_xmalloc(rec->n_rows * sizeof *v->transfer);
+                memcpy(v->transfer, rec->transfer, rec->n_rows * sizeof *v->transfer);
+            }
         }
-        int st = sl_run_state_parse(r->st.state);
-        v->state = st < 0 ? SL_RUN_QUEUED : (sl_run_state)st;
-        v->cancelled = v->state == SL_RUN_STOPPED && !strcmp(r->st.reason, "cancelled");
-        snprintf(v->reason, sizeof v->reason, "%s", r->st.reason);
-        v->best_test_loss = NAN;
-        for (size_t k2 = 0; k2 < r->n_rows; k2++)
-            if (r->rows[k2].step > 0 && isfinite(r->rows[k2].test_loss) &&
-                !(r->rows[k2].test_loss >= v->best_test_loss))
-                v->best_test_loss = r->rows[k2].test_loss;
-        v->transfer_loss = NAN;
-        v->seed = r->spec.train.seed;
-        v->priority = r->spec.priority;
-        v->threads = r->st.threads;
-        v->lr = r->spec.train.lr > 0 ? r->spec.train.lr : sl_lr_auto(v->n);
+        /* as the engine's snapshot: the view follows from the record */
+        sl_run_view_derive(v, -1);
+        v->state = sl_run_state_of(rec);
+        v->cancelled = v->state == SL_RUN_STOPPED && !strcmp(rec->status.reason, "cancelled");
+        v->early_stopped = v->state == SL_RUN_DONE && strstr(rec->status.reason, "early") != NULL;
+        snprintf(v->reason, sizeof v->reason, "%s", rec->status.reason);
+        if (rec->status.threads > 0)
+            v->threads = rec->status.threads;
         /* throughput from the wall clock of the last two rows */
         v->tokens_per_s = 0;
         v->eta_s = NAN;
-        if (v->state == SL_RUN_RUNNING && r->n_rows >= 2) {
-            const sl_metric_row *a = &r->rows[r->n_rows - 2], *b = &r->rows[r->n_rows - 1];
+        if (v->state == SL_RUN_RUNNING && rec->n_rows >= 2) {
+            const sl_metric_row *a = &rec->rows[rec->n_rows - 2], *b = &rec->rows[rec->n_rows - 1];
             if (b->wall_s > a->wall_s)
                 v->tokens_per_s = (b->tokens - a->tokens) / (b->wall_s - a->wall_s);
             if (v->tokens_per_s > 0)
@@ -210,7 +190,7 @@ void Watch_free(Watch *w)
     if (!w)
         return;
     for (int i = 0; i < w->n_runs; i++)
-        free(w->runs[i].rows);
+        sl_run_free(&w->runs[i].rec);
     free(w->runs);
     sl_preset_free(&w->preset);
     free(w);
