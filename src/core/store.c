@@ -215,7 +215,7 @@ int sl_status_write(const char *run_dir, const sl_run_status *s, sl_error *err)
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
     char path[1200];
-    snprintf(path, sizeof path, "%s/status.json", run_dir);
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_STATUS_FILE);
     size_t len = strlen(text);
     int rc = sl_write_atomic(path, text, len, err);
     free(text);
@@ -234,7 +234,7 @@ int sl_status_read(const char *run_dir, sl_run_status *s, sl_error *err)
     snprintf(s->state, sizeof s->state, "queued");
     s->best_test_loss = s->final_test_loss = NAN;
     char path[1200];
-    snprintf(path, sizeof path, "%s/status.json", run_dir);
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_STATUS_FILE);
     if (access(path, F_OK) != 0)
         return SL_OK;
     char *text;
@@ -273,7 +273,7 @@ int sl_status_read(const char *run_dir, sl_run_status *s, sl_error *err)
 int sl_sweep_read(const char *sweep_dir, char **json, sl_error *err)
 {
     char path[1200];
-    snprintf(path, sizeof path, "%s/sweep.json", sweep_dir);
+    sl_run_path(path, sizeof path, sweep_dir, SL_SWEEP_FILE);
     *json = NULL;
     if (access(path, F_OK) != 0)
         return sl_fail(err, SL_EINPUT, "%s: no sweep.json (expected a run store made by scalelab run)",
@@ -324,7 +324,7 @@ int sl_sweep_read(const char *sweep_dir, char **json, sl_error *err)
 int sl_store_is_sweep(const char *dir)
 {
     char path[1200];
-    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    sl_run_path(path, sizeof path, dir, SL_SWEEP_FILE);
     return access(path, F_OK) == 0;
 }
 
@@ -347,7 +347,7 @@ int sl_store_list_runs(const char *sweep_dir, char ***ids, int *n, sl_error *err
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        snprintf(path, sizeof path, "%s/%s/config.json", sweep_dir, e->d_name);
+        snprintf(path, sizeof path, "%s/%s/" SL_RUN_CONFIG_FILE, sweep_dir, e->d_name);
         if (access(path, F_OK) != 0)
             continue;
         if (*n == cap) {
@@ -380,7 +380,7 @@ int sl_store_remove_run(const char *run_dir, sl_error *err)
     /* config.json goes first: a crash half way leaves a directory that is no
      * longer listed as a run. */
     char path[1200];
-    snprintf(path, sizeof path, "%s/config.json", run_dir);
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_CONFIG_FILE);
     if (unlink(path) != 0 && errno != ENOENT)
         return sl_fail(err, SL_ERUNTIME, "%s: cannot remove: %s", path, strerror(errno));
     DIR *d = opendir(run_dir);
@@ -407,7 +407,7 @@ int sl_context_write(const char *run_dir, const double *pos, int n_ctx, sl_error
     for (int i = 0; i < n_ctx; i++)
         used += (size_t)snprintf(buf + used, cap - used, "%d,%.6f\n", i + 1, pos[i]);
     char path[1300];
-    snprintf(path, sizeof path, "%s/context.csv", run_dir);
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_CONTEXT_FILE);
     int rc = sl_write_atomic(path, buf, used, err);
     free(buf);
     return rc;

@@ -45,7 +45,7 @@ static int control(sl_engine *e, const char *id, int action, int arg, sl_error *
             rc = sl_fail(err, SL_EINPUT, "%s: is %s (expected a queued, running or paused run)", id,
                          sl_run_state_name(r->state));
     } else if (action == 3) { /* priority */
-        r->spec.priority = arg;
+        r->rec.spec.priority = arg;
         r->config_dirty = r->state != SL_RUN_RUNNING;
     }
     run copy;
@@ -83,26 +83,26 @@ int sl_engine_set_priority(sl_engine *e, const char *id, int priority, sl_error 
 int sl_engine_add_run(sl_engine *e, const sl_run_spec *spec, char *new_id, sl_error *err)
 {
     run *r = sl_xcalloc(1, sizeof *r);
-    r->spec = *spec;
-    if (r->spec.train.model.vocab == 0)
-        r->spec.train.model.vocab = e->corpus.vocab;
-    int rc = sl_config_validate(&r->spec.train.model, err);
-    if (rc == SL_OK && r->spec.train.model.vocab != e->corpus.vocab)
+    r->rec.spec = *spec;
+    if (r->rec.spec.train.model.vocab == 0)
+        r->rec.spec.train.model.vocab = e->corpus.vocab;
+    int rc = sl_config_validate(&r->rec.spec.train.model, err);
+    if (rc == SL_OK && r->rec.spec.train.model.vocab != e->corpus.vocab)
         rc = sl_fail(err, SL_EINPUT, "vocab: %d does not match the corpus (expected %d)",
-                     r->spec.train.model.vocab, e->corpus.vocab);
-    if (rc == SL_OK && sl_corpus_check_ctx(&e->corpus, r->spec.train.model.n_ctx, err))
+                     r->rec.spec.train.model.vocab, e->corpus.vocab);
+    if (rc == SL_OK && sl_corpus_check_ctx(&e->corpus, r->rec.spec.train.model.n_ctx, err))
         rc = SL_EINPUT;
     if (rc) {
         free(r);
         return rc;
     }
     pthread_mutex_lock(&e->mu);
-    r->spec.index = e->next_index;
-    if (!r->spec.id[0] || engine_find(e, r->spec.id))
-        sl_run_id(&r->spec, e->p.kind, 0, r->spec.id);
+    r->rec.spec.index = e->next_index;
+    if (!r->rec.spec.id[0] || engine_find(e, r->rec.spec.id))
+        sl_run_id(&r->rec.spec, e->p.kind, 0, r->rec.spec.id);
     e->next_index++;
     pthread_mutex_unlock(&e->mu);
-    snprintf(r->dir, sizeof r->dir, "%s/%s", e->dir, r->spec.id);
+    snprintf(r->dir, sizeof r->dir, "%s/%s", e->dir, r->rec.spec.id);
     r->state = SL_RUN_QUEUED;
     r->eta = NAN;
     r->selected = 1;
@@ -111,7 +111,7 @@ int sl_engine_add_run(sl_engine *e, const sl_run_spec *spec, char *new_id, sl_er
         return rc;
     }
     if (new_id)
-        snprintf(new_id, SL_RUN_ID_MAX, "%s", r->spec.id);
+        snprintf(new_id, SL_RUN_ID_MAX, "%s", r->rec.spec.id);
     pthread_mutex_lock(&e->mu);
     engine_add_to_table(e, r);
     e->finished = 0;
@@ -128,7 +128,7 @@ int sl_engine_duplicate(sl_engine *e, const char *id, uint64_t seed, char *new_i
     run *r = engine_find(e, id);
     sl_run_spec s;
     if (r)
-        s = r->spec;
+        s = r->rec.spec;
     pthread_mutex_unlock(&e->mu);
     if (!r)
         return sl_fail(err, SL_EINPUT, "%s: no such run in %s", id, e->dir);
@@ -143,7 +143,7 @@ int sl_engine_drop(sl_engine *e, const char *id, sl_error *err)
 {
     pthread_mutex_lock(&e->mu);
     int i = 0;
-    while (i < e->n_runs && strcmp(e->runs[i]->spec.id, id))
+    while (i < e->n_runs && strcmp(e->runs[i]->rec.spec.id, id))
         i++;
     if (i == e->n_runs) {
         pthread_mutex_unlock(&e->mu);
@@ -161,8 +161,8 @@ int sl_engine_drop(sl_engine *e, const char *id, sl_error *err)
     pthread_cond_broadcast(&e->cv);
     pthread_mutex_unlock(&e->mu);
     int rc = sl_store_remove_run(r->dir, err);
-    free(r->rows);
-    free(r->transfer);
+    free(r->rec.rows);
+    free(r->rec.transfer);
     free(r);
     engine_notify(e);
     return rc;

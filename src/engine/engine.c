@@ -54,8 +54,8 @@ static int write_text(const char *dir, const char *name, const char *text, sl_er
 
 int engine_write_config(const run *r, sl_error *err)
 {
-    char *j = sl_run_spec_to_json(&r->spec);
-    int rc = write_text(r->dir, "config.json", j, err);
+    char *j = sl_run_spec_to_json(&r->rec.spec);
+    int rc = write_text(r->dir, SL_RUN_CONFIG_FILE, j, err);
     free(j);
     return rc;
 }
@@ -67,9 +67,9 @@ int engine_write_status(const run *r, sl_error *err)
     snprintf(s.state, sizeof s.state, "%s", sl_run_state_name(r->state));
     snprintf(s.reason, sizeof s.reason, "%s", r->reason);
     s.step = r->done_steps;
-    s.best_test_loss = sl_run_best_loss(r->rows, r->n_rows);
-    s.final_test_loss = r->n_rows ? r->rows[r->n_rows - 1].test_loss : NAN;
-    s.threads = r->spec.train.threads;
+    s.best_test_loss = sl_run_best_loss(r->rec.rows, r->rec.n_rows);
+    s.final_test_loss = r->rec.n_rows ? r->rec.rows[r->rec.n_rows - 1].test_loss : NAN;
+    s.threads = r->rec.spec.train.threads;
     return sl_status_write(r->dir, &s, err);
 }
 
@@ -114,7 +114,7 @@ static int load_corpora(sl_engine *e, sl_error *err)
 run *engine_find(sl_engine *e, const char *id)
 {
     for (int i = 0; i < e->n_runs; i++)
-        if (!strcmp(e->runs[i]->spec.id, id))
+        if (!strcmp(e->runs[i]->rec.spec.id, id))
             return e->runs[i];
     return NULL;
 }
@@ -139,14 +139,14 @@ void engine_add_to_table(sl_engine *e, run *r)
     }
     r->e = e;
     e->runs[e->n_runs++] = r;
-    if (r->spec.index >= e->next_index)
-        e->next_index = r->spec.index + 1;
+    if (r->rec.spec.index >= e->next_index)
+        e->next_index = r->rec.spec.index + 1;
 }
 
 static int cmp_index(const void *a, const void *b)
 {
     const run *x = *(run *const *)a, *y = *(run *const *)b;
-    return (x->spec.index > y->spec.index) - (x->spec.index < y->spec.index);
+    return (x->rec.spec.index > y->rec.spec.index) - (x->rec.spec.index < y->rec.spec.index);
 }
 
 /* Reads every run of the store into the table. */
@@ -162,14 +162,14 @@ static int load_runs(sl_engine *e, sl_error *err)
         snprintf(r->dir, sizeof r->dir, "%s/%s", e->dir, ids[i]);
         char path[1300], *text;
         size_t len;
-        snprintf(path, sizeof path, "%s/config.json", r->dir);
+        sl_run_path(path, sizeof path, r->dir, SL_RUN_CONFIG_FILE);
         if ((rc = sl_read_file(path, &text, &len, err)) == SL_OK) {
-            rc = sl_run_spec_from_json(&r->spec, text, path, err);
+            rc = sl_run_spec_from_json(&r->rec.spec, text, path, err);
             free(text);
         }
-        if (rc == SL_OK && r->spec.train.model.vocab != e->corpus.vocab)
+        if (rc == SL_OK && r->rec.spec.train.model.vocab != e->corpus.vocab)
             rc = sl_fail(err, SL_EINPUT, "%s:vocab: %d does not match the corpus (expected %d)", path,
-                         r->spec.train.model.vocab, e->corpus.vocab);
+                         r->rec.spec.train.model.vocab, e->corpus.vocab);
         sl_run_status st;
         if (rc == SL_OK)
             rc = sl_status_read(r->dir, &st, err);
@@ -189,12 +189,12 @@ static int load_runs(sl_engine *e, sl_error *err)
         }
         r->done_steps = st.step;
         r->eta = NAN;
-        r->selected = selected(e, r->spec.index);
-        snprintf(path, sizeof path, "%s/metrics.csv", r->dir);
+        r->selected = selected(e, r->rec.spec.index);
+        sl_run_path(path, sizeof path, r->dir, SL_RUN_METRICS_FILE);
         sl_error e2;
         if (access(path, F_OK) == 0 &&
-            sl_metrics_read(path, &r->rows, &r->n_rows, &r->transfer, &e2) == SL_OK)
-            r->cap = r->n_rows;
+            sl_metrics_read(path, &r->rec.rows, &r->rec.n_rows, &r->rec.transfer, &e2) == SL_OK)
+            r->cap = r->rec.n_rows;
         engine_add_to_table(e, r);
     }
     sl_store_free_list(ids, n);
@@ -262,19 +262,19 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
         for (int i = 0; i < e->p.n_runs && rc == SL_OK; i++) {
             run r;
             memset(&r, 0, sizeof r);
-            r.spec = e->p.runs[i];
-            snprintf(r.dir, sizeof r.dir, "%s/%s", e->dir, r.spec.id);
+            r.rec.spec = e->p.runs[i];
+            snprintf(r.dir, sizeof r.dir, "%s/%s", e->dir, r.rec.spec.id);
             /* another process creating the same sweep (Slurm array tasks
              * starting together) may already train this run: leave it be */
             char cfg[1300];
-            snprintf(cfg, sizeof cfg, "%s/config.json", r.dir);
+            sl_run_path(cfg, sizeof cfg, r.dir, SL_RUN_CONFIG_FILE);
             if (access(cfg, F_OK) == 0)
                 continue;
             if ((rc = sl_mkdirs(r.dir, err)) == SL_OK && (rc = engine_write_config(&r, err)) == SL_OK)
                 rc = engine_write_status(&r, err);
         }
         if (rc == SL_OK)
-            rc = write_text(e->dir, "sweep.json", json, err);
+            rc = write_text(e->dir, SL_SWEEP_FILE, json, err);
         if (rc)
             goto fail;
     }
@@ -299,7 +299,7 @@ int sl_engine_open_store(sl_engine **out, const char *dir, const sl_engine_opts 
     while (l > 1 && e->dir[l - 1] == '/')
         e->dir[--l] = 0;
     char *json = NULL, path[1200];
-    snprintf(path, sizeof path, "%s/sweep.json", e->dir);
+    sl_run_path(path, sizeof path, e->dir, SL_SWEEP_FILE);
     int rc = sl_sweep_read(e->dir, &json, err);
     if (rc == SL_OK)
         rc = sl_preset_parse(&e->p, json, path, err);
@@ -322,8 +322,8 @@ void sl_engine_free(sl_engine *e)
         return;
     sl_engine_stop(e);
     for (int i = 0; i < e->n_runs; i++) {
-        free(e->runs[i]->rows);
-        free(e->runs[i]->transfer);
+        free(e->runs[i]->rec.rows);
+        free(e->runs[i]->rec.transfer);
         free(e->runs[i]);
     }
     free(e->runs);

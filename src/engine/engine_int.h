@@ -17,9 +17,11 @@
 #include "scalelab/run.h"
 #include "scalelab/store.h"
 
+/* A run of the table: its record (run.h: spec, rows, transfer; the status is
+ * kept live below and written from it) and what the engine does with it. */
 typedef struct run {
     struct sl_engine *e;
-    sl_run_spec spec;
+    sl_run rec;
     char dir[1200];
     sl_run_state state;
     int cancelled, early_stopped, selected;
@@ -27,9 +29,7 @@ typedef struct run {
     int want_pause, want_cancel;
     int has_thread, exited;
     pthread_t thread;
-    sl_metric_row *rows;
-    double *transfer;
-    size_t n_rows, cap;
+    size_t cap;             /* room in rec.rows and rec.transfer */
     long done_steps;
     double tps, eta, step_time;
     double last_pub;

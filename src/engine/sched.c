@@ -14,7 +14,7 @@ static int threads_busy(const sl_engine *e, int *workers)
     int busy = 0, w = 0;
     for (int i = 0; i < e->n_runs; i++)
         if (e->runs[i]->state == SL_RUN_RUNNING) {
-            busy += e->runs[i]->spec.train.threads;
+            busy += e->runs[i]->rec.spec.train.threads;
             w++;
         }
     if (workers)
@@ -26,9 +26,9 @@ static int threads_busy(const sl_engine *e, int *workers)
  * dominate the time of small models). */
 static double cost(const run *r)
 {
-    double left = (double)(r->spec.train.steps - r->done_steps);
-    return left * r->spec.train.batch * r->spec.train.model.n_ctx *
-           sl_step_flops_per_token(&r->spec.train.model);
+    double left = (double)(r->rec.spec.train.steps - r->done_steps);
+    return left * r->rec.spec.train.batch * r->rec.spec.train.model.n_ctx *
+           sl_step_flops_per_token(&r->rec.spec.train.model);
 }
 
 /* The next run to start: lowest priority first; among equals the costliest
@@ -49,9 +49,9 @@ static run *next_queued(const sl_engine *e, int *n_queued)
         if (r->has_thread)
             continue;
         double c = cost(r);
-        if (!best || r->spec.priority < best->spec.priority ||
-            (r->spec.priority == best->spec.priority &&
-             (c > best_cost || (c == best_cost && r->spec.index < best->spec.index)))) {
+        if (!best || r->rec.spec.priority < best->rec.spec.priority ||
+            (r->rec.spec.priority == best->rec.spec.priority &&
+             (c > best_cost || (c == best_cost && r->rec.spec.index < best->rec.spec.index)))) {
             best = r;
             best_cost = c;
         }
@@ -70,7 +70,7 @@ static void schedule(sl_engine *e)
         if (!r || workers >= e->jobs)
             return;
         int free_cores = e->cores - busy;
-        int want = r->spec.train.threads;
+        int want = r->rec.spec.train.threads;
         if (want == 0) {
             if (free_cores < 1)
                 return;
@@ -79,7 +79,7 @@ static void schedule(sl_engine *e)
             want = free_cores / (share > 0 ? share : 1);
             if (want < 1)
                 want = 1;
-            r->spec.train.threads = want;
+            r->rec.spec.train.threads = want;
             r->config_dirty = 1;
         } else if (want > free_cores && workers > 0)
             return; /* wait for cores; alone it may oversubscribe */
@@ -198,7 +198,7 @@ int sl_engine_wait(sl_engine *e, sl_error *err)
             continue;
         if (r->state == SL_RUN_FAILED && !failed) {
             failed = 1;
-            sl_fail(err, SL_ERUNTIME, "%s: %s", r->spec.id, r->reason);
+            sl_fail(err, SL_ERUNTIME, "%s: %s", r->rec.spec.id, r->reason);
         } else if (r->state != SL_RUN_DONE)
             open = 1;
     }

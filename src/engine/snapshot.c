@@ -67,8 +67,8 @@ int sl_engine_snapshot(sl_engine *e, sl_snapshot *s)
         sl_run_view *v = &s->runs[i];
         /* keep the copied rows when the same run's rows only grew (a resumed
          * run writes the rows past its checkpoint again, with the same steps) */
-        int same = v->rows && !strcmp(v->id, r->spec.id) && v->n_rows <= r->n_rows &&
-                   (v->n_rows == 0 || v->rows[v->n_rows - 1].step == r->rows[v->n_rows - 1].step);
+        int same = v->rows && !strcmp(v->id, r->rec.spec.id) && v->n_rows <= r->rec.n_rows &&
+                   (v->n_rows == 0 || v->rows[v->n_rows - 1].step == r->rec.rows[v->n_rows - 1].step);
         size_t from = same ? v->n_rows : 0;
         if (!same) {
             free(v->rows);
@@ -76,25 +76,25 @@ int sl_engine_snapshot(sl_engine *e, sl_snapshot *s)
             v->rows = NULL;
             v->transfer = NULL;
         }
-        if (r->n_rows > from || !v->rows) {
-            size_t n = r->n_rows ? r->n_rows : 1;
+        if (r->rec.n_rows > from || !v->rows) {
+            size_t n = r->rec.n_rows ? r->rec.n_rows : 1;
             sl_metric_row *nr = realloc(v->rows, n * sizeof *nr);
             double *nt = realloc(v->transfer, n * sizeof *nt);
             if (!nr || !nt)
                 abort();
             v->rows = nr;
             v->transfer = nt;
-            if (r->n_rows > from) {
-                memcpy(v->rows + from, r->rows + from, (r->n_rows - from) * sizeof *nr);
-                if (r->transfer)
-                    memcpy(v->transfer + from, r->transfer + from, (r->n_rows - from) * sizeof *nt);
+            if (r->rec.n_rows > from) {
+                memcpy(v->rows + from, r->rec.rows + from, (r->rec.n_rows - from) * sizeof *nr);
+                if (r->rec.transfer)
+                    memcpy(v->transfer + from, r->rec.transfer + from, (r->rec.n_rows - from) * sizeof *nt);
                 else
-                    for (size_t k = from; k < r->n_rows; k++)
+                    for (size_t k = from; k < r->rec.n_rows; k++)
                         v->transfer[k] = NAN;
             }
         }
-        v->n_rows = r->n_rows;
-        v->spec = r->spec;
+        v->n_rows = r->rec.n_rows;
+        v->spec = r->rec.spec;
         sl_run_view_derive(v, r->done_steps);
         v->state = r->state;
         v->cancelled = r->cancelled;

@@ -32,18 +32,18 @@ static int patience_spent(const sl_run_spec *s, const sl_metric_row *rows, size_
 static void publish_row(sl_engine *e, run *r, const sl_metric_row *row, double transfer)
 {
     pthread_mutex_lock(&e->mu);
-    if (r->n_rows == r->cap) {
+    if (r->rec.n_rows == r->cap) {
         r->cap = r->cap ? 2 * r->cap : 64;
-        sl_metric_row *v = realloc(r->rows, r->cap * sizeof *v);
-        double *x = realloc(r->transfer, r->cap * sizeof *x);
+        sl_metric_row *v = realloc(r->rec.rows, r->cap * sizeof *v);
+        double *x = realloc(r->rec.transfer, r->cap * sizeof *x);
         if (!v || !x)
             abort();
-        r->rows = v;
-        r->transfer = x;
+        r->rec.rows = v;
+        r->rec.transfer = x;
     }
-    r->rows[r->n_rows] = *row;
-    r->transfer[r->n_rows] = transfer;
-    r->n_rows++;
+    r->rec.rows[r->rec.n_rows] = *row;
+    r->rec.transfer[r->rec.n_rows] = transfer;
+    r->rec.n_rows++;
     r->done_steps = row->step;
     engine_bump(e);
     pthread_mutex_unlock(&e->mu);
@@ -106,7 +106,7 @@ static int w_on_row(void *user, const sl_metric_row *row, double extra, sl_error
     if (row->step == 0)
         return 0;
     pthread_mutex_lock(&w->e->mu);
-    int spent = patience_spent(&w->spec, w->r->rows, w->r->n_rows);
+    int spent = patience_spent(&w->spec, w->r->rec.rows, w->r->rec.n_rows);
     pthread_mutex_unlock(&w->e->mu);
     int rc = engine_write_status(w->r, err);
     if (rc)
@@ -151,7 +151,7 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
 {
     work w = {.e = e, .r = r, .end = END_DONE};
     pthread_mutex_lock(&e->mu);
-    w.spec = r->spec;
+    w.spec = r->rec.spec;
     int dirty = r->config_dirty;
     r->config_dirty = 0;
     pthread_mutex_unlock(&e->mu);
@@ -159,7 +159,7 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
     if (dirty) {
         /* from the copy: the user may reprioritise the run meanwhile */
         run *tmp = sl_xcalloc(1, sizeof *tmp);
-        tmp->spec = w.spec;
+        tmp->rec.spec = w.spec;
         memcpy(tmp->dir, r->dir, sizeof tmp->dir);
         rc = engine_write_config(tmp, err);
         free(tmp);
@@ -176,14 +176,14 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
     }
     int spent = patience_spent(&w.spec, d.rows, d.n_rows);
     pthread_mutex_lock(&e->mu);
-    free(r->rows);
-    free(r->transfer);
-    r->rows = d.rows;
-    r->transfer = d.transfer ? d.transfer : sl_xcalloc(d.n_rows ? d.n_rows : 1, sizeof(double));
+    free(r->rec.rows);
+    free(r->rec.transfer);
+    r->rec.rows = d.rows;
+    r->rec.transfer = d.transfer ? d.transfer : sl_xcalloc(d.n_rows ? d.n_rows : 1, sizeof(double));
     if (!d.transfer)
         for (size_t i = 0; i < d.n_rows; i++)
-            r->transfer[i] = NAN;
-    r->n_rows = r->cap = d.n_rows;
+            r->rec.transfer[i] = NAN;
+    r->rec.n_rows = r->cap = d.n_rows;
     r->done_steps = sl_trainer_steps_done(t);
     engine_bump(e);
     pthread_mutex_unlock(&e->mu);
@@ -236,13 +236,13 @@ void *worker_main(void *arg)
     if (rc) {
         r->state = SL_RUN_FAILED;
         snprintf(r->reason, sizeof r->reason, "%.250s", err.msg);
-        snprintf(e->error, sizeof e->error, "%.63s: %.900s", r->spec.id, err.msg);
+        snprintf(e->error, sizeof e->error, "%.63s: %.900s", r->rec.spec.id, err.msg);
     } else if (end == END_DONE || end == END_EARLY) {
         r->state = SL_RUN_DONE;
         r->early_stopped = end == END_EARLY;
         if (end == END_EARLY)
             snprintf(r->reason, sizeof r->reason, "early stopping at step %ld (patience %d)",
-                     r->done_steps, r->spec.patience);
+                     r->done_steps, r->rec.spec.patience);
         else
             r->reason[0] = 0;
     } else if (end == END_BUSY) {

@@ -525,11 +525,11 @@ static void context(Figure *f, const char *sweep_dir, const sl_run *runs, int n)
     int with = 0;
     char path[1400];
     for (int i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s/context.csv", sweep_dir, runs[i].spec.id);
+        snprintf(path, sizeof path, "%s/%s/" SL_RUN_CONTEXT_FILE, sweep_dir, runs[i].spec.id);
         with += access(path, R_OK) == 0;
     }
     for (int i = 0, c = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s/context.csv", sweep_dir, runs[i].spec.id);
+        snprintf(path, sizeof path, "%s/%s/" SL_RUN_CONTEXT_FILE, sweep_dir, runs[i].spec.id);
         sl_csv t;
         sl_error e;
         if (access(path, R_OK) != 0 || sl_csv_read(path, &t, &e) != SL_OK)
@@ -598,7 +598,7 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
     sl_preset pr;
     memset(&pr, 0, sizeof pr);
     char path[1200];
-    snprintf(path, sizeof path, "%s/sweep.json", sweep_dir);
+    sl_run_path(path, sizeof path, sweep_dir, SL_SWEEP_FILE);
     rc = sl_preset_parse(&pr, json, path, err);
     free(json);
     if (rc)

@@ -52,7 +52,7 @@ int Watch_open(Watch **out, const char *dir, sl_error *err)
         return rc;
     Watch *w = sl_xcalloc(1, sizeof *w);
     char path[1100];
-    snprintf(path, sizeof path, "%s/sweep.json", dir);
+    sl_run_path(path, sizeof path, dir, SL_SWEEP_FILE);
     rc = sl_preset_parse(&w->preset, json, path, err);
     free(json);
     if (rc != SL_OK) {
