@@ -23,6 +23,7 @@
 #include "scalelab/machine.h"
 #include "scalelab/preset.h"
 #include "scalelab/run.h"
+#include "scalelab/sigpipe.h"
 
 static const char *run_help =
     "usage: scalelab run PRESET [--runs DIR] [--jobs K] [--only I] [--cores C] [--mpi]\n"
@@ -73,28 +74,11 @@ static const char *export_help =
 
 /* ---- signals -------------------------------------------------------------- */
 
-static volatile sig_atomic_t got_signal;
-static int sig_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    got_signal = sig;
-    if (sig_pipe[1] >= 0) {
-        char b = 1;
-        ssize_t w = write(sig_pipe[1], &b, 1);
-        (void)w;
-    }
-}
-
+/* SIGINT and SIGTERM reach drive() through the self-pipe (sigpipe.h). */
 static void install_signals(void)
 {
-    if (pipe(sig_pipe) != 0)
-        sig_pipe[0] = sig_pipe[1] = -1;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[] = {SIGINT, SIGTERM};
+    sl_sigpipe_open(sigs, 2);
 }
 
 /* ---- progress ------------------------------------------------------------------ */
@@ -214,12 +198,12 @@ static int drive(sl_engine *e, int quiet, int report)
         return cli_report(rc, &err);
     double last_draw = 0;
     for (;;) {
-        struct pollfd fds[2] = {{sl_engine_wake_fd(e), POLLIN, 0}, {sig_pipe[0], POLLIN, 0}};
-        poll(fds, sig_pipe[0] >= 0 ? 2 : 1, pg.tty ? 250 : 1000);
+        struct pollfd fds[2] = {{sl_engine_wake_fd(e), POLLIN, 0}, {sl_sigpipe_fd(), POLLIN, 0}};
+        poll(fds, sl_sigpipe_fd() >= 0 ? 2 : 1, pg.tty ? 250 : 1000);
         char buf[64];
         while (read(fds[0].fd, buf, sizeof buf) > 0) {
         }
-        if (got_signal)
+        if (sl_sigpipe_last())
             break;
         int changed = sl_engine_snapshot(e, &snap);
         if (!pg.quiet && (changed || sl_now() - last_draw > 1)) {
@@ -232,7 +216,7 @@ static int drive(sl_engine *e, int quiet, int report)
         if (snap.finished)
             break;
     }
-    int sig = got_signal;
+    int sig = sl_sigpipe_last();
     if (sig) {
         if (!pg.quiet)
             fprintf(stderr, "\nscalelab: %s: stopping; running runs checkpoint\n",

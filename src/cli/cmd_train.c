@@ -15,6 +15,7 @@
 #include "scalelab/data.h"
 #include "scalelab/machine.h"
 #include "scalelab/run.h"
+#include "scalelab/sigpipe.h"
 #include "scalelab/train.h"
 
 static const char *help_text =
@@ -64,12 +65,6 @@ static const char *help_text =
     "the final result goes to stdout. Ctrl-C stops after the current step and, with\n"
     "--out, saves a checkpoint that the same command resumes.\n";
 
-static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *co,
                       const char **out_dir, int *quiet, sl_error *err)
@@ -214,10 +209,11 @@ static void draw_bar(progress *p, long step, double loss)
     fflush(stderr);
 }
 
+/* Ctrl-C or SIGTERM (the self-pipe of sigpipe.h) stops after the current step */
 static int should_stop(void *user)
 {
     (void)user;
-    return stop_requested != 0;
+    return sl_sigpipe_last() != 0;
 }
 
 static int on_row(void *user, const sl_metric_row *row, double extra, sl_error *err)
@@ -313,12 +309,8 @@ int cmd_train(int argc, char **argv)
                 o.model.n_layer, o.model.d_model, o.model.n_head, o.model.n_ctx, o.batch,
                 k.n_kaplan, k.n_total, o.steps, o.threads < o.batch ? o.threads : o.batch);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESTART; /* a Ctrl-C inside a write must not turn into a write error */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    static const int sigs[] = {SIGINT, SIGTERM};
+    sl_sigpipe_open(sigs, 2);
 
     pr.t_start = sl_now();
     pr.step_start = sl_trainer_steps_done(t);

@@ -8,6 +8,7 @@
 #include "settings.h"
 
 #include "scalelab/machine.h"
+#include "scalelab/sigpipe.h"
 #include "scalelab/store.h"
 
 #include <dirent.h>
@@ -78,55 +79,23 @@ const PanelClass *const Screen_classes[P_COUNT] = {&CurvesPanel_class, &LawPanel
                                                    &SelectPanel_class, &GaugePanel_class};
 
 /* ---- signals ------------------------------------------------------------------
- * A handler that writes the signal's number to a pipe: OpenBLAS starts its
- * threads before main with every signal unblocked, so a signal may land on any
- * thread; the handler is async-signal-safe and the UI thread acts on the byte.
- * Installing handlers also keeps curses from installing its own (it only
- * replaces default dispositions), which would exit from a foreign thread. */
+ * The self-pipe of sigpipe.h (shared with the headless commands): the UI thread
+ * acts on each signal's byte. Installing handlers also keeps curses from
+ * installing its own (it only replaces default dispositions), which would exit
+ * from a foreign thread. */
 
-static int sig_pipe[2] = {-1, -1};
 static const int caught[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
 #define N_CAUGHT (int)(sizeof caught / sizeof caught[0])
-static struct sigaction saved[N_CAUGHT];
 
-static void on_signal(int sig)
-{
-    int e = errno;
-    unsigned char c = (unsigned char)sig;
-    if (write(sig_pipe[1], &c, 1) < 0) {
-        /* the pipe is full: a signal of each kind is pending already */
-    }
-    errno = e;
-}
-
+/* -1 when no pipe could be made (nothing is left installed then). */
 static int signals_install(void)
 {
-    if (pipe(sig_pipe) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(sig_pipe[i], F_SETFL, fcntl(sig_pipe[i], F_GETFL) | O_NONBLOCK);
-        fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    for (int i = 0; i < N_CAUGHT; i++)
-        sigaction(caught[i], &sa, &saved[i]);
-    return 0;
+    if (sl_sigpipe_open(caught, N_CAUGHT) >= 0)
+        return 0;
+    sl_sigpipe_close();
+    return -1;
 }
-
-static void signals_restore(void)
-{
-    for (int i = 0; i < N_CAUGHT; i++)
-        sigaction(caught[i], &saved[i], NULL);
-    for (int i = 0; i < 2; i++)
-        if (sig_pipe[i] >= 0) {
-            close(sig_pipe[i]);
-            sig_pipe[i] = -1;
-        }
-}
+static void signals_restore(void) { sl_sigpipe_close(); }
 
 /* ---- layout ------------------------------------------------------------------ */
 
@@ -1389,7 +1358,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         free(s);
         return sl_fail(err, SL_ERUNTIME, "pipe: %s", strerror(errno));
     }
-    int sfd = sig_pipe[0];
+    int sfd = sl_sigpipe_fd();
 
     if (o->watch) {
         rc = Watch_open(&lab->watch, o->watch, err);
