@@ -480,10 +480,30 @@ Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
     start(&t, 120, 40, "C.UTF-8", args);
     cr_assert(wait_screen(&t, CURVES, 20), "no lab:\n%s\nstderr: %s", t.screen, stderr_text());
     keys(&t, "E");
-    cr_assert(wait_screen(&t, "Preset tui-tiny: Enter edits", 5), "no editor:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "Preset tui-tiny: Enter edits, A applies", 5), "no editor:\n%s", t.screen);
     cr_assert(wait_screen(&t, "sequences per step", 2), "no meaning of train.batch:\n%s", t.screen);
     cr_assert(wait_screen(&t, "context length, 2\\.\\.4096", 1), "no range of model.n_ctx:\n%s", t.screen);
+    /* one more size: previewed against the store's runs, then applied */
     int found = 0;
+    for (int i = 0; i < 40 && !found; i++) {
+        found = wait_screen(&t, "> sweep\\.n +\\[3000,12000,25000\\]", 0.3);
+        if (!found)
+            keys(&t, "Down");
+    }
+    cr_assert(found, "sweep.n not selectable:\n%s", t.screen);
+    keys(&t, "Enter");
+    for (int i = 0; i < 30; i++)
+        keys(&t, "BSpace");
+    sh("tmux -L %s send-keys -t %s -l '[3000, 12000, 25000, 50000]'", t.sock, t.session);
+    keys(&t, "Enter");
+    cr_assert(wait_screen(&t, "sweep\\.n: valid", 5), "the edit was refused:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "preview: \\+1 -0 runs, [0-9.e]+ FLOP = [0-9.e-]+ PF-days, ~[^ ]+ at [0-9.]+ GFLOP/s", 30),
+              "no preview:\n%s", t.screen);
+    keys(&t, "A");
+    cr_assert(wait_screen(&t, "applied to the live sweep: 1 runs added, 0 dropped", 5), "not applied:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "preview: \\+0 -0 runs", 30), "the applied sweep is not the edited one:\n%s", t.screen);
+    cr_assert_eq(sh("test -f %s/runs/tui-tiny/r003-*/config.json", tu_dir), 0, "no run added to the store");
+    found = 0;
     for (int i = 0; i < 40 && !found; i++) {
         found = wait_screen(&t, "> train\\.batch +8 ", 0.3);
         if (!found)
@@ -528,6 +548,7 @@ Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
     cr_assert_eq(sl_preset_load(&p, path, &err), SL_OK, "%s", err.msg);
     cr_expect_str_eq(p.name, "mine");
     cr_expect_eq(p.train.batch, 4);
+    cr_expect_str_eq(p.description, "three tiny models for the lab's tests");
     sl_preset_free(&p);
     snprintf(args, sizeof args, "lab --preset %s --runs %s/runs --exit-after 50", path, tu_dir);
     start(&t, 120, 40, "C.UTF-8", args);

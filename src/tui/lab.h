@@ -61,6 +61,7 @@ typedef struct Lab {
     Range range0[AXIS_COUNT]; /* as the sweep was when the selectors were set */
     int range_init;
     double ceiling_gflops;
+    double gflops_seen;  /* the sweep's last GFLOP/s above 0 (time estimates) */
     int all_paused;   /* space paused every run; space again resumes them */
     /* runs to resume once their pause lands (a pause is asynchronous) */
     char resume_ids[64][SL_RUN_ID_MAX];

@@ -5,11 +5,36 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_LEAVES 128
+
+#include "scalelab/store.h"
+
+/* The preview of an edit: the edited preset planned against its corpus on a
+ * thread of its own (loading a corpus takes a while), compared run by run
+ * with the store's runs. Written by its thread until `done` is released. */
+typedef struct {
+    pthread_t th;
+    atomic_int done;
+    char *text;
+    char path[1024], dir[1024], data_dir[1024];
+    int has_data_dir;
+    double gflops;
+    int rc;
+    sl_error err;
+    int add, drop, keep_running, keep_trained;
+    double flops, seconds;
+    sl_run_spec *adds;
+    int n_adds;
+    char (*drops)[SL_RUN_ID_MAX];
+    int n_drops;
+} PlanJob;
 
 typedef enum { ED_BROWSE, ED_VALUE, ED_NAME } EdMode;
 
@@ -26,7 +51,173 @@ struct Editor {
     char buf[512];
     char msg[2600];
     int msg_bad;
+    char store[1024];   /* the sweep's store, whose runs the preview compares */
+    PlanJob *plan;
+    int plan_stale;     /* an edit came while planning: plan again */
+    int data_changed;   /* a data.* key changed: the corpus is another one */
+    int plan_seen;      /* the finished plan was reported to the screen */
 };
+
+/* A run's spec as text without what is not the run itself (its id, index,
+ * priority, threads, the N asked for), so that equal runs compare equal. */
+static char *signature(const sl_run_spec *r)
+{
+    char *t = sl_run_spec_to_json(r);
+    cJSON *o = cJSON_Parse(t);
+    free(t);
+    if (!o)
+        return NULL;
+    static const char *const drop[] = {"id", "index", "priority", "threads", "n_target"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(o, drop[i]);
+    char *sig = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return sig;
+}
+
+static void *plan_run(void *arg)
+{
+    PlanJob *j = arg;
+    sl_preset p;
+    memset(&p, 0, sizeof p);
+    sl_corpus c;
+    memset(&c, 0, sizeof c);
+    char **ids = NULL;
+    int n_ids = 0;
+    j->rc = sl_preset_parse(&p, j->text, j->path, &j->err);
+    if (j->rc == SL_OK) {
+        sl_corpus_opts co = {0};
+        co.path = strcmp(p.corpus, "kjv") ? p.corpus : NULL;
+        co.tokenizer = p.tokenizer;
+        co.test_frac = p.test_frac;
+        co.data_dir = j->has_data_dir ? j->data_dir : NULL;
+        j->rc = sl_corpus_load(&c, &co, &j->err);
+    }
+    if (j->rc == SL_OK)
+        j->rc = sl_preset_plan(&p, &c, &j->err);
+    if (j->rc == SL_OK)
+        j->rc = sl_store_list_runs(j->dir, &ids, &n_ids, &j->err);
+    if (j->rc == SL_OK) {
+        char **have = sl_xcalloc((size_t)n_ids + 1, sizeof *have);
+        int *state = sl_xcalloc((size_t)n_ids + 1, sizeof *state), *used = sl_xcalloc((size_t)n_ids + 1, sizeof *used);
+        for (int i = 0; i < n_ids; i++) {
+            char path[2200], *text = NULL;
+            size_t len;
+            sl_run_spec r;
+            sl_run_status st;
+            snprintf(path, sizeof path, "%s/%s/config.json", j->dir, ids[i]);
+            if (sl_read_file(path, &text, &len, NULL) == SL_OK && sl_run_spec_from_json(&r, text, path, NULL) == SL_OK)
+                have[i] = signature(&r);
+            free(text);
+            snprintf(path, sizeof path, "%s/%s", j->dir, ids[i]);
+            state[i] = sl_status_read(path, &st, NULL) == SL_OK ? sl_run_state_parse(st.state) : -1;
+            if (state[i] == SL_RUN_QUEUED && st.step > 0)
+                state[i] = SL_RUN_PAUSED; /* trained some: kept, as a paused run */
+        }
+        j->adds = sl_xcalloc((size_t)p.n_runs + 1, sizeof *j->adds);
+        for (int k = 0; k < p.n_runs; k++) {
+            char *sig = signature(&p.runs[k]);
+            int found = 0;
+            for (int i = 0; i < n_ids && !found && sig; i++)
+                if (!used[i] && have[i] && !strcmp(have[i], sig))
+                    found = used[i] = 1;
+            free(sig);
+            if (found)
+                continue;
+            const sl_train_opts *t = &p.runs[k].train;
+            sl_counts cnt = sl_model_counts(&t->model);
+            j->flops += cnt.flops_per_token * (double)t->batch * t->model.n_ctx * (double)t->steps;
+            j->adds[j->n_adds] = p.runs[k];
+            j->adds[j->n_adds++].id[0] = 0;
+        }
+        j->add = j->n_adds;
+        j->drops = sl_xcalloc((size_t)n_ids + 1, sizeof *j->drops);
+        for (int i = 0; i < n_ids; i++) {
+            if (used[i])
+                continue;
+            if (state[i] == SL_RUN_QUEUED)
+                snprintf(j->drops[j->n_drops++], SL_RUN_ID_MAX, "%s", ids[i]);
+            else if (state[i] == SL_RUN_RUNNING)
+                j->keep_running++;
+            else
+                j->keep_trained++;
+        }
+        j->drop = j->n_drops;
+        j->seconds = j->gflops > 0 ? j->flops / (j->gflops * 1e9) : NAN;
+        for (int i = 0; i < n_ids; i++)
+            free(have[i]);
+        free(have);
+        free(state);
+        free(used);
+        sl_store_free_list(ids, n_ids);
+    }
+    sl_corpus_free(&c);
+    sl_preset_free(&p);
+    atomic_store_explicit(&j->done, 1, memory_order_release);
+    return NULL;
+}
+
+static void plan_free(PlanJob *j)
+{
+    if (!j)
+        return;
+    pthread_join(j->th, NULL);
+    free(j->text);
+    free(j->adds);
+    free(j->drops);
+    free(j);
+}
+
+static int plan_done(const PlanJob *j)
+{
+    return j && atomic_load_explicit(&((PlanJob *)j)->done, memory_order_acquire);
+}
+
+static void plan_start(Editor *e, const Lab *lab)
+{
+    if (e->plan && !plan_done(e->plan)) {
+        e->plan_stale = 1;
+        return;
+    }
+    plan_free(e->plan);
+    e->plan = NULL;
+    e->plan_stale = 0;
+    if (!e->store[0])
+        return;
+    PlanJob *j = sl_xcalloc(1, sizeof *j);
+    j->text = cJSON_Print(e->root);
+    snprintf(j->path, sizeof j->path, "%s", e->path);
+    snprintf(j->dir, sizeof j->dir, "%s", e->store);
+    if (lab->opts && lab->opts->data_dir) {
+        snprintf(j->data_dir, sizeof j->data_dir, "%s", lab->opts->data_dir);
+        j->has_data_dir = 1;
+    }
+    j->gflops = lab->snap.gflops > 0 ? lab->snap.gflops : lab->gflops_seen;
+    atomic_init(&j->done, 0);
+    if (pthread_create(&j->th, NULL, plan_run, j) != 0) {
+        free(j->text);
+        free(j);
+        return;
+    }
+    e->plan = j;
+    e->plan_seen = 0;
+}
+
+int Editor_poll(Editor *e, Lab *lab)
+{
+    if (!e || !e->plan || !plan_done(e->plan))
+        return 0;
+    if (e->plan_stale) {
+        plan_start(e, lab);
+        return 1;
+    }
+    if (!e->plan_seen) {
+        e->plan_seen = 1;
+        return 1;
+    }
+    return 0;
+}
+
 
 void Editor_presetsDir(char *out, size_t n)
 {
@@ -54,7 +245,7 @@ static void collect(Editor *e, cJSON *o, const char *prefix)
     }
 }
 
-Editor *Editor_open(const sl_preset *p, sl_error *err)
+Editor *Editor_open(const sl_preset *p, const char *store, sl_error *err)
 {
     if (!p)
         return sl_fail(err, SL_EINPUT, "no preset in force"), NULL;
@@ -67,6 +258,7 @@ Editor *Editor_open(const sl_preset *p, sl_error *err)
     e->root = root;
     snprintf(e->path, sizeof e->path, "%s", p->path);
     snprintf(e->name, sizeof e->name, "%s", p->name);
+    snprintf(e->store, sizeof e->store, "%s", store ? store : "");
     collect(e, root, "");
     snprintf(e->msg, sizeof e->msg, "Enter edits a value, s saves as a new preset, Esc closes");
     return e;
@@ -76,6 +268,7 @@ void Editor_free(Editor *e)
 {
     if (!e)
         return;
+    plan_free(e->plan);
     cJSON_Delete(e->root);
     free(e);
 }
@@ -122,7 +315,7 @@ static void set_msg(Editor *e, int bad, const char *fmt, const char *a, const ch
 }
 
 /* Puts the edited value in place; keeps it only if the preset still loads. */
-static void commit_value(Editor *e)
+static void commit_value(Editor *e, const Lab *lab)
 {
     int i = e->sel;
     cJSON *v = cJSON_Parse(e->buf);
@@ -155,8 +348,19 @@ static void commit_value(Editor *e)
     }
     cJSON_Delete(keep);
     e->changed[i] = 1;
+    if (!strncmp(e->key[i], "data.", 5))
+        e->data_changed = 1;
+    plan_start(e, lab);
     set_msg(e, 0, "%s: valid, as loading the preset checks it%s", e->key[i],
             "; s saves the edited preset as a new one");
+}
+
+/* The leaves again after a node was replaced (the order is the same, so the
+ * selection and the edit marks stay right). */
+static void relink(Editor *e)
+{
+    e->n = 0;
+    collect(e, e->root, "");
 }
 
 static int good_name(const char *s)
@@ -185,8 +389,9 @@ static void save_as(Editor *e, Lab *lab)
     char old[64];
     snprintf(old, sizeof old, "%s", cJSON_IsString(name) ? name->valuestring : e->name);
     cJSON_ReplaceItemInObjectCaseSensitive(e->root, "name", cJSON_CreateString(e->buf));
+    relink(e);
     sl_error err;
-    snprintf(path, sizeof path, "%s/%s.json", dir, e->buf);
+    snprintf(path, sizeof path, "%.900s/%.64s.json", dir, e->buf);
     char *text = NULL;
     int rc = check(e, &err);
     if (rc == SL_OK)
@@ -203,6 +408,7 @@ static void save_as(Editor *e, Lab *lab)
     }
     if (rc != SL_OK) {
         cJSON_ReplaceItemInObjectCaseSensitive(e->root, "name", cJSON_CreateString(old));
+        relink(e);
         set_msg(e, 1, "%s%s", err.msg, " (not saved)");
         return;
     }
@@ -210,12 +416,60 @@ static void save_as(Editor *e, Lab *lab)
     Lab_message(lab, "preset saved as %s", path);
 }
 
+/* Adds the planned runs the store lacks and drops its queued runs the edit no
+ * longer plans, through the engine as the selectors do; running and trained
+ * runs keep their spec. */
+static void apply(Editor *e, Lab *lab)
+{
+    const PlanJob *j = e->plan;
+    if (!lab->engine) {
+        set_msg(e, 1, "watching a store: the process that trains it owns its runs%s%s", "", NULL);
+        return;
+    }
+    if (!j || !plan_done(j) || e->plan_stale) {
+        set_msg(e, 1, "the preview is not ready yet%s%s", "", NULL);
+        return;
+    }
+    if (j->rc != SL_OK) {
+        set_msg(e, 1, "%s%s", j->err.msg, " (nothing to apply)");
+        return;
+    }
+    if (e->data_changed) {
+        set_msg(e, 1, "data keys change the corpus the sweep trains on: save as a new preset instead%s%s", "", NULL);
+        return;
+    }
+    int added = 0, dropped = 0;
+    sl_error err;
+    char id[SL_RUN_ID_MAX], first_err[1024] = "";
+    for (int k = 0; k < j->n_adds; k++) {
+        if (sl_engine_add_run(lab->engine, &j->adds[k], id, &err) == SL_OK)
+            added++;
+        else if (!first_err[0])
+            snprintf(first_err, sizeof first_err, "%s", err.msg);
+    }
+    for (int k = 0; k < j->n_drops; k++) {
+        if (sl_engine_drop(lab->engine, j->drops[k], &err) == SL_OK)
+            dropped++;
+        else if (!first_err[0])
+            snprintf(first_err, sizeof first_err, "%s", err.msg);
+    }
+    char a[64];
+    snprintf(a, sizeof a, "%d runs added, %d dropped", added, dropped);
+    if (first_err[0])
+        set_msg(e, 1, "applied: %s; %s", a, first_err);
+    else
+        set_msg(e, 0, "applied to the live sweep: %s%s", a, j->keep_running ? " (running runs keep their spec)" : "");
+    Lab_message(lab, "preset edit applied: %s", a);
+    /* the store changed: preview again against it */
+    plan_start(e, lab);
+}
+
 void Editor_draw(Editor *e, WINDOW *w)
 {
     char title[160];
-    snprintf(title, sizeof title, "Preset %s: Enter edits, s saves as, Esc closes", e->name);
+    snprintf(title, sizeof title, "Preset %s: Enter edits, A applies, s saves as, Esc closes", e->name);
     CRT_box(w, COL_FOCUS, title);
-    int iw = getmaxx(w) - 4, rows = getmaxy(w) - 7;
+    int iw = getmaxx(w) - 4, rows = getmaxy(w) - 8;
     if (rows < 1)
         return;
     if (e->sel < e->scroll)
@@ -223,7 +477,7 @@ void Editor_draw(Editor *e, WINDOW *w)
     if (e->sel >= e->scroll + rows)
         e->scroll = e->sel - rows + 1;
     CRT_color(w, COL_HEADER);
-    char line[600];
+    char line[1400];
     snprintf(line, sizeof line, "  %-30s %-18s %s", "key", "value", "type, default: meaning (range)");
     CRT_text(w, 1, 2, iw, line);
     for (int r = 0; r < rows && e->scroll + r < e->n; r++) {
@@ -244,8 +498,32 @@ void Editor_draw(Editor *e, WINDOW *w)
         }
     }
     Lab_scrollCue(w, e->scroll, rows, e->n);
-    int y = getmaxy(w) - 4;
+    int y = getmaxy(w) - 5;
     const sl_preset_doc *d = e->n ? doc_of(e->key[e->sel]) : NULL;
+    /* the preview of the edits against the store's runs */
+    const PlanJob *j = e->plan;
+    CRT_color(w, COL_WARN);
+    if (!j) {
+        CRT_color(w, COL_DIM);
+        CRT_text(w, y + 3, 2, iw, "preview: no edits yet");
+    } else if (!plan_done(j) || e->plan_stale) {
+        CRT_text(w, y + 3, 2, iw, "preview: planning the edited preset against its corpus ...");
+    } else if (j->rc != SL_OK) {
+        CRT_color(w, COL_BAD);
+        snprintf(line, sizeof line, "preview: %s", j->err.msg);
+        CRT_text(w, y + 3, 2, iw, line);
+    } else {
+        char fl[16], pf[16], dur[16], keep[96] = "";
+        Lab_num(fl, sizeof fl, j->flops);
+        Lab_num(pf, sizeof pf, j->flops / 8.64e19);
+        sl_fmt_duration(dur, sizeof dur, j->seconds, "?");
+        if (j->keep_running || j->keep_trained)
+            snprintf(keep, sizeof keep, "; %d running and %d trained runs keep their spec", j->keep_running,
+                     j->keep_trained);
+        snprintf(line, sizeof line, "preview: +%d -%d runs, %s FLOP = %s PF-days, ~%s at %.2f GFLOP/s%s%s", j->add,
+                 j->drop, fl, pf, dur, j->gflops, keep, j->add || j->drop ? "; A applies" : "");
+        CRT_text(w, y + 3, 2, iw, line);
+    }
     CRT_color(w, COL_TEXT);
     if (d) {
         snprintf(line, sizeof line, "%s (%s, default %s): %s", e->key[e->sel], d->type, d->def, d->meaning);
@@ -270,7 +548,7 @@ int Editor_key(Editor *e, Lab *lab, int ch)
             set_msg(e, 0, "%s%s", "edit cancelled", NULL);
         } else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER) {
             if (e->mode == ED_VALUE)
-                commit_value(e);
+                commit_value(e, lab);
             else
                 save_as(e, lab);
             e->mode = ED_BROWSE;
@@ -299,6 +577,9 @@ int Editor_key(Editor *e, Lab *lab, int ch)
     case 's':
         snprintf(e->buf, sizeof e->buf, "%s-edited", e->name);
         e->mode = ED_NAME;
+        break;
+    case 'A':
+        apply(e, lab);
         break;
     case 27: case 'q': case 'E':
         return 1;

@@ -819,7 +819,7 @@ static void act_editor(Screen *s, int ch)
     (void)ch;
     sl_error err;
     Editor_free(s->editor);
-    s->editor = Editor_open(s->lab.preset, &err);
+    s->editor = Editor_open(s->lab.preset, s->lab.snap.dir, &err);
     if (!s->editor) {
         Lab_message(&s->lab, "%s", err.msg);
         return;
@@ -987,6 +987,7 @@ const KeyAction Screen_keys[] = {
     {P_GAUGE, "Up Down j k", "scroll the runs", {ARROWS_UD}, act_panel},
     {KEYS_EDITOR, "Up Down PgUp PgDn", "select a key", {0}, NULL},
     {KEYS_EDITOR, "Enter", "edit its value (Enter checks it as loading a preset does, Esc cancels)", {0}, NULL},
+    {KEYS_EDITOR, "A", "apply the previewed runs to the live sweep (queued runs only)", {0}, NULL},
     {KEYS_EDITOR, "s", "save the edited preset as a new one in the user's presets folder", {0}, NULL},
     {KEYS_EDITOR, "Esc q E", "close the editor", {0}, NULL},
     {0, NULL, NULL, {0}, NULL},
@@ -1111,6 +1112,10 @@ static void frame(Screen *s, int force)
         s->panels[P_FITS].dirty = s->panels[P_CURVES].dirty = s->panels[P_LAW].dirty =
             s->panels[P_GAUGE].dirty = 1;
     }
+    if (lab->snap.gflops > 0)
+        lab->gflops_seen = lab->snap.gflops;
+    if (s->ov == OV_EDITOR && Editor_poll(s->editor, lab))
+        s->all_dirty = 1;
     if (s->ov == OV_SAMPLE && !s->sample_drawn && SampleJob_done(s->sample)) {
         s->sample_drawn = 1;
         s->all_dirty = 1;
