@@ -90,6 +90,7 @@ float *sl_tensor(const sl_model *m, float *base, int k, int l);
 /* Activations of one shard of Bs sequences (forward values and their
  * gradients), sized for Bs x n_ctx. Each worker thread owns one. */
 typedef struct sl_acts sl_acts;
+/* NULL when memory is short. */
 sl_acts *sl_acts_new(const sl_config *c, int Bs);
 void sl_acts_free(sl_acts *a);
 size_t sl_acts_floats(const sl_config *c, int Bs);

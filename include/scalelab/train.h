@@ -50,7 +50,13 @@ typedef struct {
 
 typedef struct sl_trainer sl_trainer;
 
-/* Validates the options against the corpus (names the offending flag or file). */
+/* Bytes a trainer with these options allocates: parameters, gradients and Adam
+ * moments, a gradient buffer and activations per thread. What the engine's
+ * scheduler budgets a run at (it admits runs while their sum fits). */
+double sl_train_memory(const sl_train_opts *o);
+
+/* Validates the options against the corpus (names the offending flag or file).
+ * Memory short at allocation is SL_ERUNTIME with a message (never an abort). */
 int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c, sl_error *err);
 void sl_trainer_free(sl_trainer *t);
 

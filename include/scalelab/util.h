@@ -34,8 +34,11 @@ void *sl_xmalloc_(size_t n, const char *file, int line);
 void *sl_xcalloc_(size_t n, size_t size, const char *file, int line);
 #define sl_xmalloc(n) sl_xmalloc_((n), __FILE__, __LINE__)
 #define sl_xcalloc(n, s) sl_xcalloc_((n), (s), __FILE__, __LINE__)
-/* 64-byte aligned, zeroed, for tensors; free with free(). */
+/* 64-byte aligned, zeroed, for tensors; free with free(). sl_alloc_floats
+ * aborts when memory is short; sl_try_alloc_floats returns NULL, for the
+ * tensors whose size the user chose (a model, its activations). */
 float *sl_alloc_floats(size_t n);
+float *sl_try_alloc_floats(size_t n);
 
 /* Atomic replace: writes len bytes to path.tmp.PID.N (N counts calls), fsyncs it, renames it over
  * path and fsyncs the directory. On any failure the old file is untouched and the

@@ -173,8 +173,15 @@ int sl_model_init(sl_model *m, const sl_config *c, sl_error *err)
         return rc;
     m->cfg = *c;
     m->n_params = sl_param_layout(c, m->info);
-    m->params = sl_alloc_floats(m->n_params);
-    m->grads = sl_alloc_floats(m->n_params);
+    m->params = sl_try_alloc_floats(m->n_params);
+    m->grads = sl_try_alloc_floats(m->n_params);
+    if (!m->params || !m->grads) {
+        size_t n = m->n_params;
+        sl_model_free(m);
+        return sl_fail(err, SL_ERUNTIME,
+                       "out of memory: the model's %zu parameters and gradients need %.2f GiB",
+                       n, 8.0 * (double)n / 1073741824.0);
+    }
     return SL_OK;
 }
 
@@ -294,7 +301,11 @@ sl_acts *sl_acts_new(const sl_config *c, int Bs)
     a->F = c->d_ff;
     a->V = c->vocab;
     a->NH = c->n_head;
-    a->mem = sl_alloc_floats(acts_layout(c, Bs, NULL, NULL));
+    a->mem = sl_try_alloc_floats(acts_layout(c, Bs, NULL, NULL));
+    if (!a->mem) {
+        free(a);
+        return NULL;
+    }
     acts_layout(c, Bs, a, a->mem);
     return a;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scalelab/machine.h"
 #include "scalelab/pool.h"
 
 struct sl_trainer {
@@ -59,11 +60,11 @@ void sl_train_defaults(sl_train_opts *o)
 
 static int shard_lo(int B, int n, int tid) { return (int)((long)B * tid / n); }
 
-/* Sizes come from the user: refuse a run that cannot fit in this machine's
- * memory with a message, rather than abort in the allocator or be OOM-killed. */
-static int check_memory(const sl_train_opts *o, sl_error *err)
+double sl_train_memory(const sl_train_opts *o)
 {
     int nthr = o->threads < o->batch ? o->threads : o->batch;
+    if (nthr < 1)
+        nthr = 1;
     int cap = (o->batch + nthr - 1) / nthr;
     sl_tensor_info info[SL_NUM_PARAM_TENSORS];
     double P = (double)sl_param_layout(&o->model, info);
@@ -73,7 +74,14 @@ static int check_memory(const sl_train_opts *o, sl_error *err)
     double T = o->model.n_ctx, NH = o->model.n_head;
     acts = BT * C * (L * 9 + 8) + L * BT * (3 * C + 2 * F + 4) + L * cap * NH * T * T +
            BT * (2 * V + 3) + 2 * BT * F + T * T;
-    double bytes = 4.0 * (P * (3 + nthr) + nthr * acts);
+    return 4.0 * (P * (3 + nthr) + nthr * acts);
+}
+
+/* Sizes come from the user: refuse a run that cannot fit in this machine's
+ * memory with a message, rather than abort in the allocator or be OOM-killed. */
+static int check_memory(const sl_train_opts *o, sl_error *err)
+{
+    double bytes = sl_train_memory(o);
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     double phys = pages > 0 && psize > 0 ? (double)pages * psize : 0;
     if (phys > 0 && bytes > 0.9 * phys)
@@ -81,6 +89,13 @@ static int check_memory(const sl_train_opts *o, sl_error *err)
                        "--batch/--ctx/--d-model: the run needs %.1f GiB (expected at most %.1f "
                        "GiB, 90%% of this machine's memory)",
                        bytes / 1073741824.0, 0.9 * phys / 1073741824.0);
+    /* what is free now, under a cgroup limit too: waiting may help (exit 1) */
+    double avail = sl_mem_available();
+    if (bytes > avail)
+        return sl_fail(err, SL_ERUNTIME,
+                       "out of memory: the run needs %.2f GiB and %.2f GiB are available "
+                       "(MemAvailable, cgroup memory limit)",
+                       bytes / 1073741824.0, avail / 1073741824.0);
     return SL_OK;
 }
 
@@ -141,8 +156,8 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     t->oo.schedule = o->schedule;
     t->oo.total = o->steps;
     t->oo.warmup = o->warmup >= 0 ? o->warmup : (o->steps / 10 < 3000 ? o->steps / 10 : 3000);
-    t->adam_m = sl_alloc_floats(t->m.n_params);
-    t->adam_v = sl_alloc_floats(t->m.n_params);
+    t->adam_m = sl_try_alloc_floats(t->m.n_params);
+    t->adam_v = sl_try_alloc_floats(t->m.n_params);
 
     t->nthr = o->threads < o->batch ? o->threads : o->batch;
     t->pool = sl_pool_new(t->nthr);
@@ -150,9 +165,19 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     t->shard_cap = (o->batch + t->nthr - 1) / t->nthr;
     t->acts = sl_xcalloc((size_t)t->nthr, sizeof *t->acts);
     t->gbuf = sl_xcalloc((size_t)t->nthr, sizeof *t->gbuf);
+    int short_of_memory = !t->adam_m || !t->adam_v;
     for (int i = 0; i < t->nthr; i++) {
         t->acts[i] = sl_acts_new(&o->model, t->shard_cap);
-        t->gbuf[i] = i == 0 ? t->m.grads : sl_alloc_floats(t->m.n_params);
+        t->gbuf[i] = i == 0 ? t->m.grads : sl_try_alloc_floats(t->m.n_params);
+        short_of_memory |= !t->acts[i] || !t->gbuf[i];
+    }
+    if (short_of_memory) {
+        /* the sizes are the user's: a message and exit status 1, not abort() */
+        sl_trainer_free(t);
+        return sl_fail(err, SL_ERUNTIME,
+                       "out of memory: the run needs %.2f GiB (parameters, optimizer state and "
+                       "activations of %d threads)",
+                       sl_train_memory(o) / 1073741824.0, o->threads < o->batch ? o->threads : o->batch);
     }
     t->shard_loss = sl_xcalloc((size_t)t->nthr, sizeof(double));
     t->shard_sq = sl_xcalloc((size_t)t->nthr, sizeof(double));

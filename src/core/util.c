@@ -61,15 +61,25 @@ void *sl_xcalloc_(size_t n, size_t size, const char *file, int line)
     return p;
 }
 
-float *sl_alloc_floats(size_t n)
+float *sl_try_alloc_floats(size_t n)
 {
+    if (n > (SIZE_MAX - 63) / sizeof(float))
+        return NULL;
     size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
     void *p = NULL;
-    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) {
+    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0)
+        return NULL;
+    memset(p, 0, bytes);
+    return p;
+}
+
+float *sl_alloc_floats(size_t n)
+{
+    float *p = sl_try_alloc_floats(n);
+    if (!p) {
         fprintf(stderr, "scalelab: out of memory allocating %zu floats\n", n);
         abort();
     }
-    memset(p, 0, bytes);
     return p;
 }
 
