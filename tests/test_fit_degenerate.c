@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "scalelab/fit.h"
-#include "testutil.h"
+#include "sweeputil.h"
 
 TestSuite(fit_degenerate, .init = tu_make_dir, .fini = tu_remove_dir);
 
@@ -131,4 +131,82 @@ Test(fit_degenerate, starts_thins_the_chinchilla_grid_and_progress_counts_to_the
     cr_assert_eq(sl_fit(SL_LAW_KAPLAN_ND, p, (size_t)n, &o, &r, &err), SL_OK, "%s", err.msg);
     cr_assert_eq(r.n_starts, 4u);
     sl_fit_result_free(&r);
+}
+
+/* Writes the Chinchilla law's points, n,d,loss, to tu_dir/name; returns the path
+ * and the largest C = 6ND in *c_max. */
+static const char *chinchilla_table(char *path, size_t len, const char *name, double *c_max)
+{
+    sl_fit_point p[25];
+    int n;
+    chinchilla_points(p, &n);
+    char text[4096];
+    size_t k = (size_t)snprintf(text, sizeof text, "n,d,loss\n");
+    *c_max = 0;
+    for (int i = 0; i < n; i++) {
+        k += (size_t)snprintf(text + k, sizeof text - k, "%.17g,%.17g,%.17g\n", p[i].n, p[i].d,
+                              p[i].loss);
+        if (6 * p[i].n * p[i].d > *c_max)
+            *c_max = 6 * p[i].n * p[i].d;
+    }
+    tu_path(path, len, name);
+    tu_write(path, text, k);
+    return path;
+}
+
+Test(fit_degenerate, fit_starts_flag_and_progress_on_a_terminal)
+{
+    char path[512];
+    double cmax;
+    chinchilla_table(path, sizeof path, "chin.csv", &cmax);
+    const char *args[] = {"fit", path, "--law", "chinchilla", "--starts", "30", "--bootstrap", "4",
+                          NULL};
+    cr_assert_eq(run(args), 0, "%s", err_text);
+    cr_assert_not_null(strstr(out_text, "from 30 starts"), "%s", out_text);
+    cr_assert_str_eq(err_text, "", "progress only on a terminal: %s", err_text);
+    /* on a terminal (script(1) gives the command a pty) the stages count up */
+    char cmd[2048], log[512];
+    tu_path(log, sizeof log, "tty.log");
+    snprintf(cmd, sizeof cmd,
+             "script -qec \"'%s' fit '%s' --law chinchilla --starts 30 --bootstrap 4\" /dev/null "
+             ">'%s' 2>&1",
+             SL_TEST_BIN, path, log);
+    if (system("command -v script >/dev/null 2>&1") != 0)
+        cr_skip_test("script(1) missing (Debian package bsdutils)");
+    cr_assert_eq(system(cmd), 0);
+    char *tty = su_read(log);
+    cr_assert_not_null(tty);
+    cr_assert_not_null(strstr(tty, "scalelab: fit chinchilla: starts 30/30"), "%s", tty);
+    cr_assert_not_null(strstr(tty, "scalelab: fit chinchilla: bootstrap 4/4"), "%s", tty);
+    free(tty);
+    const char *bad[] = {"fit", path, "--law", "chinchilla", "--starts", "0", NULL};
+    cr_assert_eq(run(bad), 2, "%s", err_text);
+    cr_assert_not_null(strstr(err_text, "--starts"), "%s", err_text);
+}
+
+Test(fit_degenerate, plan_says_how_far_it_extrapolates_past_the_points)
+{
+    char path[512];
+    double cmax;
+    chinchilla_table(path, sizeof path, "chin.csv", &cmax);
+    char budget[64];
+    snprintf(budget, sizeof budget, "%.17g", 70 * cmax);
+    const char *far[] = {"plan", "--compute", budget, "--points", path, "--law", "chinchilla",
+                         "--starts", "30", "--bootstrap", "0", NULL};
+    cr_assert_eq(run(far), 0, "%s", err_text);
+    cr_assert_not_null(strstr(out_text, "reach     C is 70x the points' largest compute: 1.85 "
+                                        "decades of extrapolation"),
+                       "%s", out_text);
+    cr_assert_not_null(strstr(out_text, "chinchilla (fitted): N_opt "), "%s", out_text);
+    cr_assert_not_null(strstr(err_text, "is 70x the largest compute of the points"), "%s",
+                       err_text);
+    cr_assert_not_null(strstr(err_text, "extrapolates 1.85 decades past the data"), "%s",
+                       err_text);
+    snprintf(budget, sizeof budget, "%.17g", cmax / 10);
+    const char *near[] = {"plan", "--compute", budget, "--points", path, "--law", "chinchilla",
+                          "--starts", "30", "--bootstrap", "0", NULL};
+    cr_assert_eq(run(near), 0, "%s", err_text);
+    cr_assert_not_null(strstr(out_text, "reach     C is within the points' compute"), "%s",
+                       out_text);
+    cr_assert_str_eq(err_text, "");
 }

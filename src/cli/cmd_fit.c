@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "scalelab/csv.h"
@@ -54,6 +55,9 @@ static const char *fit_help_tail =
     "  --seed S          seeds the resampling (default 1)\n"
     "  --level P         interval level, 0 < P < 1 (default 0.95)\n"
     "  --delta X         Huber delta of chinchilla (default 1e-3)\n"
+    "  --starts K        cold starts of the multi-start solvers, 1..4500, taken at\n"
+    "                    even strides through chinchilla's 4500-point grid (and at\n"
+    "                    most K of the least-squares laws' 4 or 9); default all\n"
     "  --max-iter K      iteration limit of the solvers (default 500 for least\n"
     "                    squares; 400 per start and 5000 to polish for chinchilla)\n"
     "  --bcrit-const T   B_crit in tokens for every point without one (kaplan-ns,\n"
@@ -114,10 +118,15 @@ static const char *plan_help =
     "                    --b, --bcrit, --loss, --run) and --drop-highest,\n"
     "                    --bootstrap (default 200), --seed, --level, --delta,\n"
     "                    --bcrit-const, --bcrit-star, --bcrit-alpha,\n"
-    "                    --bins-per-decade, --trim-envelope, --max-iter of\n"
+    "                    --bins-per-decade, --trim-envelope, --starts, --max-iter of\n"
     "                    scalelab fit\n"
     "  --from DIR        a run store: fit the laws to its runs first, as --points\n"
     "  -h, --help        this help\n"
+    "\n"
+    "With --points or --from, the plan says how far it reaches past the data: the\n"
+    "points' largest compute, N and D and their tokens per parameter, the budget\n"
+    "as a multiple of that compute, and N_opt, D_opt and D/N of each fitted\n"
+    "column; a budget past the points' compute is also a warning on stderr.\n"
     "\n"
     "Exit status: 0 ok, 1 a fit failed or did not converge, 2 bad input.\n";
 
@@ -312,6 +321,45 @@ done:
     return rc;
 }
 
+/* Progress of a long fit on stderr when it is a terminal: one line rewritten
+ * in place (at most 5 times a second, and at the end of each stage), erased
+ * when the fit returns. */
+typedef struct {
+    const char *what; /* "fit chinchilla" */
+    double last;
+    int shown;
+} fit_progress;
+
+static void show_progress(void *user, const char *stage, size_t done, size_t total)
+{
+    fit_progress *fp = user;
+    double now = sl_now();
+    if (done < total && now - fp->last < 0.2)
+        return;
+    fp->last = now;
+    fp->shown = 1;
+    fprintf(stderr, "\rscalelab: %s: %s %zu/%zu\033[K", fp->what, stage, done, total);
+    fflush(stderr);
+}
+
+/* sl_fit with that progress (o is copied). */
+static int fit_with_progress(sl_fit_law law, const sl_fit_point *p, size_t n,
+                             const sl_fit_options *o, sl_fit_result *r, sl_error *err)
+{
+    sl_fit_options oo = *o;
+    char what[64];
+    fit_progress fp = {what, 0, 0};
+    snprintf(what, sizeof what, "fit %s", sl_fit_law_name(law));
+    if (isatty(STDERR_FILENO)) {
+        oo.progress = show_progress;
+        oo.progress_user = &fp;
+    }
+    int rc = sl_fit(law, p, n, &oo, r, err);
+    if (fp.shown)
+        fputs("\r\033[K", stderr);
+    return rc;
+}
+
 /* Parses the options shared by fit and plan; 1 if argv[*i] was one of them. */
 static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_fit_options *o,
                             sl_error *err, int *rc)
@@ -337,6 +385,12 @@ static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_f
     if (FLAG("--drop-highest")) {
         NEED_VALUE("--drop-highest");
         *rc = cli_parse_int("--drop-highest", v, 0, 1000000000, &ps->drop_highest, err);
+        return 1;
+    }
+    if (FLAG("--starts")) {
+        NEED_VALUE("--starts");
+        *rc = cli_parse_int("--starts", v, 1, 4500, &l, err);
+        o->starts = (int)l;
         return 1;
     }
     if (FLAG("--bootstrap")) {
@@ -686,7 +740,7 @@ int cmd_fit(int argc, char **argv)
         rc = load_points(&ps, law, &lo, &p, &n, &err);
         if (rc == SL_OK) {
             sl_error core;
-            rc = sl_fit(law, p, n, &lo, &r, &core);
+            rc = fit_with_progress(law, p, n, &lo, &r, &core);
             /* Name the file: the core's messages name only the point. */
             if (rc != SL_OK)
                 sl_fail(&err, rc, "%s: %s", ps.path, core.msg);
@@ -779,10 +833,38 @@ static void plan_row(const char *name, const plan_column *col, int n_col, int wh
     printf("\n");
 }
 
+/* The largest compute, model and data of the points the plan's laws were
+ * fitted to, and their tokens per parameter: how far a plan extrapolates. */
+typedef struct {
+    double c, n, d, dn_lo, dn_hi;
+} data_reach;
+
+static void reach_add(data_reach *x, const sl_fit_point *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sl_fit_point q = p[i];
+        sl_fit_point_complete(&q);
+        if (q.c > x->c)
+            x->c = q.c;
+        if (q.n > x->n)
+            x->n = q.n;
+        if (q.d > x->d)
+            x->d = q.d;
+        if (q.n > 0 && q.d > 0) {
+            double dn = q.d / q.n;
+            if (!(x->dn_lo > 0) || dn < x->dn_lo)
+                x->dn_lo = dn;
+            if (dn > x->dn_hi)
+                x->dn_hi = dn;
+        }
+    }
+}
+
 /* Fits law to the --points table for the plan; 1 if it converged, 0 if the table
- * cannot serve it (and optional), or a negative code after reporting in err. */
+ * cannot serve it (and optional), or a negative code after reporting in err.
+ * The points it used widen *reach. */
 static int plan_fit(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
-                    sl_fit_result *r, int optional, sl_error *err)
+                    sl_fit_result *r, int optional, data_reach *reach, sl_error *err)
 {
     sl_fit_point *p = NULL;
     size_t n = 0;
@@ -791,7 +873,8 @@ static int plan_fit(const points_spec *ps, sl_fit_law law, const sl_fit_options 
     int rc = load_points(ps, law, &lo, &p, &n, &e);
     if (rc == SL_OK) {
         sl_error core;
-        rc = sl_fit(law, p, n, &lo, r, &core);
+        reach_add(reach, p, n);
+        rc = fit_with_progress(law, p, n, &lo, r, &core);
         if (rc != SL_OK)
             sl_fail(&e, rc, "%s: %s", ps->path, core.msg);
         free(p);
@@ -807,6 +890,36 @@ static int plan_fit(const points_spec *ps, sl_fit_law law, const sl_fit_options 
         return optional ? 0 : rc;
     }
     return 1;
+}
+
+/* How far the fitted columns extrapolate: the budget against the largest
+ * compute of the points, N_opt against their largest N, and the plan's tokens
+ * per parameter against theirs; past the data, a warning on stderr as well. */
+static void print_reach(const data_reach *x, double compute, const char *path,
+                        const plan_column *col, const int *fitted, int n_col)
+{
+    printf("data      the points reach C %.4g FLOP, N %.4g, D %.4g; D/N %.3g..%.3g tokens per "
+           "parameter\n",
+           x->c, x->n, x->d, x->dn_lo, x->dn_hi);
+    double over = compute / x->c;
+    if (over <= 1) {
+        printf("reach     C is within the points' compute (%.3gx their largest)\n", over);
+        return;
+    }
+    printf("reach     C is %.3gx the points' largest compute: %.2f decades of extrapolation\n",
+           over, log10(over));
+    for (int k = 0; k < n_col; k++) {
+        const sl_fit_plan *p = &col[k].plan;
+        if (!fitted[k] || !(p->n_opt[0] > 0) || !(p->d_opt[0] > 0))
+            continue;
+        printf("          %s: N_opt %.3gx their largest N, D_opt %.3gx their largest D, "
+               "D/N %.3g\n",
+               col[k].title, p->n_opt[0] / x->n, p->d_opt[0] / x->d, p->d_opt[0] / p->n_opt[0]);
+    }
+    fprintf(stderr,
+            "scalelab: %s: --compute %.4g is %.3gx the largest compute of the points (%.4g FLOP): "
+            "the plan extrapolates %.2f decades past the data\n",
+            path, compute, over, x->c, log10(over));
 }
 
 int cmd_plan(int argc, char **argv)
@@ -892,7 +1005,8 @@ int cmd_plan(int argc, char **argv)
     /* From a points table: Kaplan's frontier laws where the table serves them
      * (approach1 needs learning curves), and Chinchilla's approach 3. */
     sl_fit_result fr[4];
-    int have[4] = {0};
+    int have[4] = {0}, fitted_col[3] = {0};
+    data_reach reach = {0};
     char skipped[4][sizeof err.msg];
     const sl_fit_law fit_laws[4] = {SL_LAW_APPROACH1, SL_LAW_CMIN, SL_LAW_BCRIT,
                                     SL_LAW_CHINCHILLA};
@@ -901,7 +1015,7 @@ int cmd_plan(int argc, char **argv)
             if ((k < 3 && !want_k) || (k == 3 && !want_c))
                 continue;
             skipped[k][0] = 0;
-            int got = plan_fit(&ps, fit_laws[k], &o, &fr[k], k < 3, &err);
+            int got = plan_fit(&ps, fit_laws[k], &o, &fr[k], k < 3, &reach, &err);
             if (got == 0)
                 snprintf(skipped[k], sizeof skipped[k], "%s", err.msg);
             if (got < 0) {
@@ -913,12 +1027,14 @@ int cmd_plan(int argc, char **argv)
             have[k] = got;
         }
         if (have[0]) {
+            fitted_col[n_col] = 1;
             snprintf(col[n_col].title, sizeof col[n_col].title, "kaplan (fitted frontier)");
             rc = sl_fit_plan_fitted(compute, &fr[0], have[1] ? &fr[1] : NULL,
                                     have[2] ? &fr[2] : NULL, &col[n_col++].plan, &err);
         }
     }
     if (rc == SL_OK && want_c) {
+        fitted_col[n_col] = have[3];
         snprintf(col[n_col].title, sizeof col[n_col].title, "chinchilla (%s)",
                  have[3] ? "fitted" : params_given ? "--params" : "published");
         rc = sl_fit_plan_chinchilla(compute, have[3] ? &fr[3] : NULL, params,
@@ -952,6 +1068,8 @@ int cmd_plan(int argc, char **argv)
         const char *rows[5] = {"N_opt", "D_opt", "B tokens", "S steps", "loss"};
         for (int j = 0; j < 5; j++)
             plan_row(rows[j], col, n_col, j);
+        if (reach.c > 0)
+            print_reach(&reach, compute, ps.path, col, fitted_col, n_col);
     }
     for (int k = 0; k < 4; k++)
         if (have[k])
