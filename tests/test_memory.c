@@ -2,6 +2,7 @@
  * status 1 (never abort()'s 134), and a sweep's store stays readable. */
 #include <sys/resource.h>
 
+#include "scalelab/engine.h"
 #include "scalelab/run.h"
 #include "scalelab/train.h"
 #include "sweeputil.h"
@@ -90,3 +91,48 @@ Test(memory, a_sweep_run_under_a_memory_limit_fails_cleanly_and_the_store_reads_
     sl_runs_free(r, n);
 }
 #endif
+
+/* Two runs whose budgets do not fit together: the second waits, queued with a
+ * reason, until the first ends; never both at once, and both finish. */
+Test(memory, runs_that_do_not_fit_together_are_queued_not_started)
+{
+    char preset[512], runs[512];
+    su_preset(preset, sizeof preset, "mem", "\"n\": [3000, 12000]",
+              "\"batch\": 8, \"steps\": 40, \"eval_every\": 10, \"eval_tokens\": 512, "
+              "\"threads\": 1");
+    tu_path(runs, sizeof runs, "runs");
+    setenv("SCALELAB_DATA", tu_dir, 1);
+    sl_preset p;
+    sl_error err;
+    cr_assert_eq(sl_preset_load(&p, preset, &err), SL_OK, "%s", err.msg);
+    sl_engine_opts o;
+    sl_engine_opts_default(&o);
+    o.runs_dir = runs;
+    o.cores = 2;
+    o.jobs = 2;
+    /* less than any one run's budget: one run at a time (a run alone starts) */
+    o.memory = 1e6;
+    sl_engine *e;
+    cr_assert_eq(sl_engine_new(&e, &p, &o, &err), SL_OK, "%s", err.msg);
+    sl_preset_free(&p);
+    cr_assert_eq(sl_engine_start(e, &err), SL_OK);
+    sl_snapshot s;
+    memset(&s, 0, sizeof s);
+    int max_running = 0, saw_wait = 0;
+    for (int i = 0; i < 60000 && !s.finished; i++) {
+        sl_engine_snapshot(e, &s);
+        if (s.n_running > max_running)
+            max_running = s.n_running;
+        for (int k = 0; k < s.n_runs; k++)
+            saw_wait |= s.runs[k].state == SL_RUN_QUEUED &&
+                        strstr(s.runs[k].reason, "waiting for memory") != NULL;
+        su_sleep(0.002);
+    }
+    cr_assert_eq(sl_engine_wait(e, &err), SL_OK, "%s", err.msg);
+    sl_engine_snapshot(e, &s);
+    cr_assert_eq(s.n_done, 2);
+    cr_assert_eq(max_running, 1, "%d runs trained at once", max_running);
+    cr_assert(saw_wait, "no queued run said it waits for memory");
+    sl_snapshot_free(&s);
+    sl_engine_free(e);
+}

@@ -29,7 +29,8 @@ typedef struct sl_engine sl_engine;
 typedef struct {
     const char *runs_dir;  /* parent of the sweep directories; NULL = "runs" */
     const char *data_dir;  /* prepared corpora (sl_corpus_opts.data_dir); NULL = default */
-    int cores;             /* cores to keep busy; 0 = online processors */
+    int cores;             /* cores to keep busy; 0 = the CPUs this process may use
+                              (sl_cpus_available: affinity mask, cgroup quota) */
     int jobs;              /* most runs training at once; 0 = as many as cores */
     /* Which planned runs this process trains: a run of index i is trained when
      * only < 0 (all) or i == only, and i % shard_count == shard_index (MPI
@@ -47,6 +48,14 @@ typedef struct {
      * receive new runs); 0: it returns once no run can make progress
      * (every selected run done, failed, paused, or stopped). */
     int keep_alive;
+    /* Bytes the runs training at once may take together; 0 = what this
+     * process can take (sl_mem_available: MemAvailable under the cgroup
+     * limit). A run is budgeted at sl_train_memory of its options; the
+     * scheduler starts it only while the budgets of the running runs and its
+     * own fit, and leaves it queued ("waiting for memory") otherwise. A run
+     * alone always starts: the trainer refuses one that cannot fit with a
+     * message. */
+    double memory;
 } sl_engine_opts;
 
 /* Zeroes o, then only = -1. */

@@ -18,6 +18,10 @@ int sl_cpus_available(void);
  * parent (cgroup v2). INFINITY when neither is known. */
 double sl_mem_available(void);
 
+/* Bytes resident in memory for this process now (/proc/self/statm); 0 when
+ * unknown. */
+double sl_mem_resident(void);
+
 /* The cgroup v2 limits behind the two calls above, for a cgroup tree at root
  * (normally /sys/fs/cgroup) and the cgroup named by the "0::PATH" line of
  * cgroup_file (normally /proc/self/cgroup); the tightest over the cgroup and its

@@ -150,6 +150,18 @@ int sl_cpus_available(void)
     return n > 0 ? n : 1;
 }
 
+double sl_mem_resident(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    double size, resident;
+    int ok = fscanf(f, "%lf %lf", &size, &resident) == 2;
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return ok && page > 0 ? resident * (double)page : 0;
+}
+
 double sl_mem_available(void)
 {
     double avail = INFINITY;

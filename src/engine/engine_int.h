@@ -34,6 +34,7 @@ typedef struct run {
     double tps, eta, step_time;
     double last_pub;
     int config_dirty;
+    double mem_budget; /* bytes the scheduler admitted it with (while running) */
 } run;
 
 struct sl_engine {
@@ -53,6 +54,7 @@ struct sl_engine {
     int sched_started, sched_done, stopping, finished;
     int cores, jobs;
     double t_start;
+    double rss_start; /* resident bytes when the scheduler started */
     char error[1024];
 };
 

@@ -7,7 +7,36 @@
 #include <signal.h>
 #include <string.h>
 
+#include "scalelab/machine.h"
 #include "scalelab/throughput.h"
+
+/* Memory. A run is budgeted at its trainer's allocation (sl_train_memory) with
+ * a margin for what the estimate leaves out (allocator overhead, evaluation
+ * buffers). What the running runs may take together is what this process can
+ * still allocate plus what they have already allocated of their budgets (the
+ * growth of the resident size since the scheduler started, at most their
+ * budgets), capped by sl_engine_opts.memory. */
+static double mem_budget(const sl_train_opts *o) { return 1.1 * sl_train_memory(o) + 16e6; }
+
+static double mem_running(const sl_engine *e)
+{
+    double sum = 0;
+    for (int i = 0; i < e->n_runs; i++)
+        if (e->runs[i]->state == SL_RUN_RUNNING)
+            sum += e->runs[i]->mem_budget;
+    return sum;
+}
+
+static double mem_limit(const sl_engine *e, double running)
+{
+    double grown = sl_mem_resident() - e->rss_start;
+    if (!(grown > 0))
+        grown = 0;
+    double limit = sl_mem_available() + (grown < running ? grown : running);
+    if (e->o.memory > 0 && e->o.memory < limit)
+        limit = e->o.memory;
+    return limit;
+}
 
 static int threads_busy(const sl_engine *e, int *workers)
 {
@@ -60,7 +89,8 @@ static run *next_queued(const sl_engine *e, int *n_queued)
     return best;
 }
 
-/* Starts what fits; called with the lock held. */
+/* Starts what fits in the free cores and the free memory; called with the
+ * lock held. */
 static void schedule(sl_engine *e)
 {
     for (;;) {
@@ -79,10 +109,32 @@ static void schedule(sl_engine *e)
             want = free_cores / (share > 0 ? share : 1);
             if (want < 1)
                 want = 1;
-            r->rec.spec.train.threads = want;
-            r->config_dirty = 1;
         } else if (want > free_cores && workers > 0)
             return; /* wait for cores; alone it may oversubscribe */
+        sl_train_opts to = r->rec.spec.train;
+        to.threads = want;
+        double need = mem_budget(&to), running = mem_running(e);
+        if (workers > 0) {
+            double limit = mem_limit(e, running);
+            if (running + need > limit) {
+                /* queued, not OOM-killed: a run that ends frees its budget
+                 * and wakes this thread */
+                char why[sizeof r->reason];
+                snprintf(why, sizeof why,
+                         "waiting for memory (needs %.0f MiB, %.0f MiB free for runs)",
+                         need / 1048576, (limit > running ? limit - running : 0) / 1048576);
+                if (strcmp(why, r->reason)) {
+                    snprintf(r->reason, sizeof r->reason, "%s", why);
+                    engine_bump(e);
+                }
+                return;
+            }
+        }
+        if (r->rec.spec.train.threads == 0) {
+            r->rec.spec.train.threads = want;
+            r->config_dirty = 1;
+        }
+        r->mem_budget = need;
         r->state = SL_RUN_RUNNING;
         r->reason[0] = 0;
         r->exited = 0;
@@ -159,6 +211,7 @@ int sl_engine_start(sl_engine *e, sl_error *err)
         return sl_fail(err, SL_EINPUT, "%s: the sweep is already started", e->dir);
     }
     e->t_start = sl_now();
+    e->rss_start = sl_mem_resident();
     /* every engine thread inherits a mask that blocks all signals */
     sigset_t all, old;
     sigfillset(&all);
