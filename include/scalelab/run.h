@@ -81,8 +81,17 @@ typedef struct {
     size_t n_rows;
 } sl_run;
 
-/* Reads DIR/config.json, status.json and metrics.csv (when present) of a run. */
+/* Reads DIR/config.json, status.json and metrics.csv (when present) of a run:
+ * the only reader of a run directory (the engine, the store's readers and the
+ * lab's watch use it, the watch part by part as files change). */
 int sl_run_load(sl_run *r, const char *run_dir, sl_error *err);
+/* Its parts: config.json into r->spec; metrics.csv (no rows when absent) into
+ * r->rows and r->transfer, replacing what r held (kept on failure). The
+ * status is sl_status_read (store.h). */
+int sl_run_load_spec(sl_run *r, const char *run_dir, sl_error *err);
+int sl_run_load_rows(sl_run *r, const char *run_dir, sl_error *err);
+/* Writes DIR/config.json of spec s, atomically. */
+int sl_run_save_spec(const sl_run_spec *s, const char *run_dir, sl_error *err);
 void sl_run_free(sl_run *r);
 /* The state of status.json (queued when unknown). */
 sl_run_state sl_run_state_of(const sl_run *r);

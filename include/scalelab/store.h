@@ -48,6 +48,9 @@ int sl_status_read(const char *run_dir, sl_run_status *s, sl_error *err);
 /* sweep.json: read its text and check its format_version (SL_EINPUT when
  * newer than SL_STORE_VERSION, or not a store). */
 int sl_sweep_read(const char *sweep_dir, char **json, sl_error *err);
+/* Writes sweep.json (the resolved preset's text), atomically: the last file of
+ * a new store, whose presence marks it complete. */
+int sl_sweep_write(const char *sweep_dir, const char *json, sl_error *err);
 /* Is DIR a run store (has sweep.json)? */
 int sl_store_is_sweep(const char *dir);
 

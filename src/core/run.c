@@ -65,9 +65,8 @@ long sl_run_key(const char *id)
 
 /* ---- the record ------------------------------------------------------------------ */
 
-int sl_run_load(sl_run *r, const char *run_dir, sl_error *err)
+int sl_run_load_spec(sl_run *r, const char *run_dir, sl_error *err)
 {
-    memset(r, 0, sizeof *r);
     char path[1300], *text;
     size_t len;
     sl_run_path(path, sizeof path, run_dir, SL_RUN_CONFIG_FILE);
@@ -76,11 +75,47 @@ int sl_run_load(sl_run *r, const char *run_dir, sl_error *err)
         return rc;
     rc = sl_run_spec_from_json(&r->spec, text, path, err);
     free(text);
+    return rc;
+}
+
+int sl_run_save_spec(const sl_run_spec *s, const char *run_dir, sl_error *err)
+{
+    char path[1300];
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_CONFIG_FILE);
+    char *j = sl_run_spec_to_json(s);
+    int rc = sl_write_atomic(path, j, strlen(j), err);
+    free(j);
+    return rc;
+}
+
+int sl_run_load_rows(sl_run *r, const char *run_dir, sl_error *err)
+{
+    char path[1300];
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_METRICS_FILE);
+    sl_metric_row *rows = NULL;
+    double *transfer = NULL;
+    size_t n = 0;
+    if (access(path, F_OK) == 0) {
+        int rc = sl_metrics_read(path, &rows, &n, &transfer, err);
+        if (rc)
+            return rc;
+    }
+    free(r->rows);
+    free(r->transfer);
+    r->rows = rows;
+    r->transfer = transfer;
+    r->n_rows = n;
+    return SL_OK;
+}
+
+int sl_run_load(sl_run *r, const char *run_dir, sl_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int rc = sl_run_load_spec(r, run_dir, err);
     if (rc == SL_OK)
         rc = sl_status_read(run_dir, &r->status, err);
-    sl_run_path(path, sizeof path, run_dir, SL_RUN_METRICS_FILE);
-    if (rc == SL_OK && access(path, F_OK) == 0)
-        rc = sl_metrics_read(path, &r->rows, &r->n_rows, &r->transfer, err);
+    if (rc == SL_OK)
+        rc = sl_run_load_rows(r, run_dir, err);
     if (rc)
         sl_run_free(r);
     return rc;

@@ -321,6 +321,13 @@ int sl_sweep_read(const char *sweep_dir, char **json, sl_error *err)
     return SL_OK;
 }
 
+int sl_sweep_write(const char *sweep_dir, const char *json, sl_error *err)
+{
+    char path[1200];
+    sl_run_path(path, sizeof path, sweep_dir, SL_SWEEP_FILE);
+    return sl_write_atomic(path, json, strlen(json), err);
+}
+
 int sl_store_is_sweep(const char *dir)
 {
     char path[1200];

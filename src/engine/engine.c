@@ -45,19 +45,9 @@ void engine_notify(sl_engine *e)
 
 /* ---- the store ------------------------------------------------------------ */
 
-static int write_text(const char *dir, const char *name, const char *text, sl_error *err)
-{
-    char path[1300];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return sl_write_atomic(path, text, strlen(text), err);
-}
-
 int engine_write_config(const run *r, sl_error *err)
 {
-    char *j = sl_run_spec_to_json(&r->rec.spec);
-    int rc = write_text(r->dir, SL_RUN_CONFIG_FILE, j, err);
-    free(j);
-    return rc;
+    return sl_run_save_spec(&r->rec.spec, r->dir, err);
 }
 
 int engine_write_status(const run *r, sl_error *err)
@@ -160,16 +150,11 @@ static int load_runs(sl_engine *e, sl_error *err)
     for (int i = 0; i < n && rc == SL_OK; i++) {
         run *r = sl_xcalloc(1, sizeof *r);
         snprintf(r->dir, sizeof r->dir, "%s/%s", e->dir, ids[i]);
-        char path[1300], *text;
-        size_t len;
-        sl_run_path(path, sizeof path, r->dir, SL_RUN_CONFIG_FILE);
-        if ((rc = sl_read_file(path, &text, &len, err)) == SL_OK) {
-            rc = sl_run_spec_from_json(&r->rec.spec, text, path, err);
-            free(text);
-        }
+        rc = sl_run_load_spec(&r->rec, r->dir, err);
         if (rc == SL_OK && r->rec.spec.train.model.vocab != e->corpus.vocab)
-            rc = sl_fail(err, SL_EINPUT, "%s:vocab: %d does not match the corpus (expected %d)", path,
-                         r->rec.spec.train.model.vocab, e->corpus.vocab);
+            rc = sl_fail(err, SL_EINPUT, "%s/%s:vocab: %d does not match the corpus (expected %d)",
+                         r->dir, SL_RUN_CONFIG_FILE, r->rec.spec.train.model.vocab,
+                         e->corpus.vocab);
         sl_run_status st;
         if (rc == SL_OK)
             rc = sl_status_read(r->dir, &st, err);
@@ -190,10 +175,10 @@ static int load_runs(sl_engine *e, sl_error *err)
         r->done_steps = st.step;
         r->eta = NAN;
         r->selected = selected(e, r->rec.spec.index);
-        sl_run_path(path, sizeof path, r->dir, SL_RUN_METRICS_FILE);
+        r->rec.status = st;
+        /* unreadable rows are the worker's to trim or fail on, when it trains */
         sl_error e2;
-        if (access(path, F_OK) == 0 &&
-            sl_metrics_read(path, &r->rec.rows, &r->rec.n_rows, &r->rec.transfer, &e2) == SL_OK)
+        if (sl_run_load_rows(&r->rec, r->dir, &e2) == SL_OK)
             r->cap = r->rec.n_rows;
         engine_add_to_table(e, r);
     }
@@ -274,7 +259,7 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
                 rc = engine_write_status(&r, err);
         }
         if (rc == SL_OK)
-            rc = write_text(e->dir, SL_SWEEP_FILE, json, err);
+            rc = sl_sweep_write(e->dir, json, err);
         if (rc)
             goto fail;
     }

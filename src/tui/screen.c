@@ -496,7 +496,8 @@ static void end_source(Screen *s)
 }
 
 /* Opens the engine on a preset file, or on a store to continue. */
-static int open_engine(Screen *s, const char *preset_path, const char *store, sl_error *err)
+static int open_engine(Screen *s, const char *preset_path, const sl_preset *loaded,
+                       const char *store, sl_error *err)
 {
     Lab *lab = &s->lab;
     sl_engine_opts eo;
@@ -508,6 +509,8 @@ static int open_engine(Screen *s, const char *preset_path, const char *store, sl
     if (store) {
         eo.runs_dir = NULL;
         rc = sl_engine_open_store(&lab->engine, store, &eo, err);
+    } else if (loaded) {
+        rc = sl_engine_new(&lab->engine, loaded, &eo, err);
     } else {
         sl_preset p;
         memset(&p, 0, sizeof p);
@@ -539,7 +542,7 @@ static int switch_preset(Screen *s, const char *path)
     wnoutrefresh(s->status);
     doupdate();
     end_source(s);
-    int rc = open_engine(s, path, NULL, &s->fail_err);
+    int rc = open_engine(s, path, NULL, NULL, &s->fail_err);
     if (rc == SL_OK)
         rc = start_engine(s, &s->fail_err);
     if (rc != SL_OK) {
@@ -1335,22 +1338,24 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
         free(s);
         return rc;
     }
-    /* A bad preset is bad input whether or not there is a terminal. */
+    /* A bad preset is bad input whether or not there is a terminal. It is
+     * parsed once: the engine opens on this copy. */
+    sl_preset first;
+    memset(&first, 0, sizeof first);
     if (!o->watch && !(o->runs && sl_store_is_sweep(o->runs))) {
         char path[1024];
-        sl_preset p;
-        memset(&p, 0, sizeof p);
         rc = sl_preset_find(o->preset ? o->preset : "quickstart", path, sizeof path, err);
         if (rc == SL_OK)
-            rc = sl_preset_load(&p, path, err);
-        sl_preset_free(&p);
+            rc = sl_preset_load(&first, path, err);
         if (rc != SL_OK) {
+            sl_preset_free(&first);
             Settings_free(&s->settings);
             free(s);
             return rc;
         }
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        sl_preset_free(&first);
         Settings_free(&s->settings);
         free(s);
         return sl_fail(err, SL_EINPUT, "the lab needs a terminal (for a sweep without one: scalelab run PRESET)");
@@ -1359,6 +1364,7 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
     /* Engine and fitter threads block every signal; the handlers only write
      * to a pipe that the event loop reads (see signals_install). */
     if (signals_install() != 0) {
+        sl_preset_free(&first);
         Settings_free(&s->settings);
         free(s);
         return sl_fail(err, SL_ERUNTIME, "pipe: %s", strerror(errno));
@@ -1373,13 +1379,11 @@ int sl_tui_run(const sl_tui_opts *o, sl_error *err)
             corpus_label(lab);
         }
     } else if (o->runs && sl_store_is_sweep(o->runs)) {
-        rc = open_engine(s, NULL, o->runs, err);
+        rc = open_engine(s, NULL, NULL, o->runs, err);
     } else {
-        char path[1024];
-        rc = sl_preset_find(o->preset ? o->preset : "quickstart", path, sizeof path, err);
-        if (rc == SL_OK)
-            rc = open_engine(s, path, NULL, err);
+        rc = open_engine(s, NULL, &first, NULL, err);
     }
+    sl_preset_free(&first);
     if (rc != SL_OK) {
         end_source(s);
         signals_restore();

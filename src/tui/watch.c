@@ -98,16 +98,10 @@ static int refresh(Watch *w)
         char rd[1200], path[1300];
         snprintf(rd, sizeof rd, "%s/%s", w->dir, ids[i]);
         if (added) {
-            char *text = NULL;
-            size_t len;
-            sl_run_path(path, sizeof path, rd, SL_RUN_CONFIG_FILE);
-            if (sl_read_file(path, &text, &len, &err) != SL_OK ||
-                sl_run_spec_from_json(&r->rec.spec, text, path, &err) != SL_OK) {
-                free(text);
+            if (sl_run_load_spec(&r->rec, rd, &err) != SL_OK) {
                 w->n_runs--; /* half-written: try again next time */
                 continue;
             }
-            free(text);
             any = 1;
         }
         sl_run_path(path, sizeof path, rd, SL_RUN_STATUS_FILE);
@@ -116,18 +110,8 @@ static int refresh(Watch *w)
                 any = 1;
         }
         sl_run_path(path, sizeof path, rd, SL_RUN_METRICS_FILE);
-        if (changed(path, &r->m_metrics, &r->s_metrics)) {
-            sl_metric_row *rows = NULL;
-            size_t nrows = 0;
-            double *transfer = NULL;
-            if (sl_metrics_read(path, &rows, &nrows, &transfer, &err) == SL_OK) {
-                sl_run_free(&r->rec);
-                r->rec.rows = rows;
-                r->rec.transfer = transfer;
-                r->rec.n_rows = nrows;
-                any = 1;
-            }
-        }
+        if (changed(path, &r->m_metrics, &r->s_metrics) && sl_run_load_rows(&r->rec, rd, &err) == SL_OK)
+            any = 1;
     }
     sl_store_free_list(ids, n);
     return any;
