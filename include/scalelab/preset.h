@@ -119,6 +119,12 @@ char *sl_preset_resolved_json(const sl_preset *p);
 
 void sl_preset_free(sl_preset *p);
 
+/* The options that load a preset's corpus (its corpus, holdout, tokenizer,
+ * test fraction) from data_dir (NULL: the default): the engine, the sampler
+ * and the lab's preset editor load the same corpus from the same preset.
+ * The strings point into p. */
+void sl_preset_corpus_opts(const sl_preset *p, const char *data_dir, sl_corpus_opts *o);
+
 /* After sl_preset_plan: one line (no newline) warning that a run trains more
  * than one epoch of the train part, or "" when none does. */
 void sl_preset_epoch_warning(const sl_preset *p, const sl_corpus *c, char *out, size_t len);

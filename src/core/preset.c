@@ -683,6 +683,16 @@ void sl_preset_epoch_warning(const sl_preset *p, const sl_corpus *c, char *out, 
              p->path, r->id, p->max_epochs, c->n_train, c->name[0] ? c->name : c->source);
 }
 
+void sl_preset_corpus_opts(const sl_preset *p, const char *data_dir, sl_corpus_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->path = p->corpus;
+    o->exclude = p->holdout[0] ? p->holdout : NULL;
+    o->tokenizer = p->tokenizer;
+    o->test_frac = p->test_frac;
+    o->data_dir = data_dir;
+}
+
 void sl_preset_free(sl_preset *p)
 {
     cJSON_Delete(p->json);

@@ -93,9 +93,10 @@ int sl_textgen_open(sl_textgen *g, const char *path, const sl_textgen_source *sr
         /* the corpus load finds (or builds) the BPE cache of this corpus */
         sl_corpus c;
         sl_corpus_opts co = {0};
+        if (in_sweep && !src->corpus)
+            sl_preset_corpus_opts(&p, src->data_dir, &co); /* as the engine loaded it */
         co.path = corpus;
         co.tokenizer = tok;
-        co.test_frac = in_sweep && !src->corpus ? p.test_frac : 0;
         co.data_dir = src->data_dir;
         rc = sl_corpus_load(&c, &co, err);
         if (rc == SL_OK && c.vocab != vocab)

@@ -65,12 +65,8 @@ int engine_write_status(const run *r, sl_error *err)
 
 static int load_corpora(sl_engine *e, sl_error *err)
 {
-    sl_corpus_opts co = {0};
-    co.path = e->p.corpus;
-    co.exclude = e->p.holdout[0] ? e->p.holdout : NULL;
-    co.tokenizer = e->p.tokenizer;
-    co.test_frac = e->p.test_frac;
-    co.data_dir = e->o.data_dir;
+    sl_corpus_opts co;
+    sl_preset_corpus_opts(&e->p, e->o.data_dir, &co);
     int rc = sl_corpus_load(&e->corpus, &co, err);
     if (rc)
         return rc;

@@ -86,11 +86,8 @@ static void *plan_run(void *arg)
     int n_ids = 0;
     j->rc = sl_preset_parse(&p, j->text, j->path, &j->err);
     if (j->rc == SL_OK) {
-        sl_corpus_opts co = {0};
-        co.path = strcmp(p.corpus, "kjv") ? p.corpus : NULL;
-        co.tokenizer = p.tokenizer;
-        co.test_frac = p.test_frac;
-        co.data_dir = j->has_data_dir ? j->data_dir : NULL;
+        sl_corpus_opts co;
+        sl_preset_corpus_opts(&p, j->has_data_dir ? j->data_dir : NULL, &co);
         j->rc = sl_corpus_load(&c, &co, &j->err);
     }
     if (j->rc == SL_OK)
