@@ -412,7 +412,7 @@ Test(engine, mpi_ranks_train_each_run_exactly_once)
     }
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C '%s' MPI=1 build-mpi/scalelab >'%s/mpi-build.log' 2>&1", SL_SOURCE_DIR,
+             "cd '%s' && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL flock build-mpi.lock make -s MPI=1 build-mpi/scalelab >'%s/mpi-build.log' 2>&1", SL_SOURCE_DIR,
              tu_dir);
     cr_assert_eq(system(cmd), 0, "make MPI=1 failed (see the build log)");
     char preset[512], runs[512], dir[600];

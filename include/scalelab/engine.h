@@ -58,6 +58,10 @@ typedef struct {
     double memory;
 } sl_engine_opts;
 
+/* only = SL_ONLY_NONE: no planned run is trained unless handed to this process
+ * with sl_engine_take (the MPI work queue). */
+#define SL_ONLY_NONE (-2)
+
 /* Zeroes o, then only = -1. */
 void sl_engine_opts_default(sl_engine_opts *o);
 
@@ -105,6 +109,29 @@ const char *sl_engine_dir(const sl_engine *e);
 const sl_preset *sl_engine_preset(const sl_engine *e);
 /* The corpus the sweep trains on (loaded by sl_engine_new / sl_engine_open_store). */
 const sl_corpus *sl_engine_corpus(const sl_engine *e);
+
+/* ---- a work queue over processes (MPI) -------------------------------------
+ * One process hands the runs out, costliest first, each to the next process
+ * that is free (list scheduling, within 4/3 of the best possible); each run is
+ * trained by one process, under its <run>/.lock, and a process that dies
+ * leaves its run with its checkpoint, queued for the next job to resume. */
+
+/* The training cost of what is left of a run, in FLOPs (logits included, as
+ * they dominate the time of small models): what the scheduler orders by. */
+double sl_sched_cost(const sl_train_opts *t, long done_steps);
+/* The runs left to train here (queued in the store), costliest first (ties by
+ * planned index): at most cap planned indexes into order, their costs into cost
+ * (may be NULL); returns how many. */
+int sl_engine_queue(sl_engine *e, int *order, double *cost, int cap);
+/* Trains the run of planned index `index` in this process (with only =
+ * SL_ONLY_NONE, the runs it is handed). SL_EINPUT when there is no such run. */
+int sl_engine_take(sl_engine *e, int index, sl_error *err);
+/* Runs this process was given that are not finished (queued or running). */
+int sl_engine_pending(sl_engine *e);
+/* List scheduling: k workers take the n jobs in this order, each the next one
+ * as it becomes free; returns when the last ends (in the costs' unit), and the
+ * worker of each job in worker_of (may be NULL). */
+double sl_sched_makespan(const double *cost, int n, int k, int *worker_of);
 
 /* ---- control of single runs ----------------------------------------------
  * `id` is the run's id (its directory name). Each returns SL_OK, or SL_EINPUT

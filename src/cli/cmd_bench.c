@@ -31,7 +31,7 @@ static const char *help_text =
     "  --json       print {\"configs\":[{name, n_layer, d_model, n_ctx, batch, vocab,\n"
     "               threads, tokens_per_s, gflops, ceiling_gflops, ratio,\n"
     "               peak_rss_mb, budget_mb}]}\n"
-    "  --threads K  threads (default: all cores)\n"
+    "  --threads K  threads (default: the CPUs this process may use)\n"
     "  --blas-threads K  OpenBLAS threads inside each of ours (default 1; to compare\n"
     "               with BLAS-level parallelism use --threads 1 --blas-threads 2)\n"
     "  --steps S    timed steps per configuration (default 20; the median is used)\n"

@@ -1,7 +1,8 @@
 /* scalelab run | resume | status | export: sweeps without the TUI. run and
  * resume drive the engine and show progress on stderr (live lines on a
  * terminal, plain lines otherwise); status and export read the store only.
- * Under MPI (make MPI=1, --mpi) every rank trains its share of the runs. */
+ * Under MPI (make MPI=1, --mpi) rank 0 hands the runs out to the ranks from a
+ * queue, costliest first. */
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -34,11 +35,13 @@ static const char *run_help =
     "\n"
     "  --runs DIR   parent directory of run stores (default runs)\n"
     "  --jobs K     at most K runs train at once (default: one per core)\n"
-    "  --cores C    cores to keep busy (default: all online processors)\n"
+    "  --cores C    cores to keep busy (default: the CPUs this process may use,\n"
+    "               from its affinity mask and cgroup CPU quota)\n"
     "  --only I     train only run I (0-based planned index; e.g. a Slurm array task:\n"
     "               --only $SLURM_ARRAY_TASK_ID)\n"
-    "  --mpi        spread the runs over MPI ranks (mpirun -np K scalelab run P --mpi;\n"
-    "               needs a build with make MPI=1); ranks on one node share its cores\n"
+    "  --mpi        hand the runs out to MPI ranks from a queue, costliest first, as\n"
+    "               they become free (mpirun -np K scalelab run P --mpi; needs a\n"
+    "               build with make MPI=1); ranks on one node share its cores\n"
     "  --quiet      no progress\n"
     "  --headless   accepted for symmetry with the lab; run never opens it\n"
     "\n"
@@ -330,6 +333,97 @@ static int check_only(const sl_engine *e, long only, sl_error *err)
 }
 
 #ifdef SL_WITH_MPI
+enum { TAG_ASK = 1, TAG_RUN = 2 };
+
+/* The work queue (engine.h): rank 0 hands out the planned runs left to train,
+ * costliest first, one at a time to each rank that asks (itself included)
+ * when it has nothing left; -1 means the queue is empty. Every run goes to
+ * one rank once; a rank that dies leaves its run queued in the store with its
+ * checkpoint, and the next job (mpirun again, or scalelab resume) resumes it.
+ * Returns this rank's status: 0 when all it was given is done, 1 otherwise,
+ * 130 on a signal. */
+static int mpi_queue(sl_engine *e, int rank, int size, int quiet)
+{
+    sl_error err = {{0}};
+    int rc = sl_engine_start(e, &err);
+    if (rc)
+        return cli_report(rc, &err);
+    int n_runs = sl_engine_preset(e)->n_runs, n_q = 0, next = 0, asked = 0, empty = 0;
+    int *order = sl_xcalloc((size_t)(n_runs > 0 ? n_runs : 1) + 1, sizeof *order);
+    if (rank == 0) {
+        n_q = sl_engine_queue(e, order, NULL, n_runs);
+        if (!quiet)
+            fprintf(stderr, "scalelab: %d ranks; %d runs to train, handed out costliest first\n",
+                    size, n_q);
+    }
+    int open_ranks = size - 1; /* ranks that have not yet been told "empty" */
+    sl_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    double last_draw = 0;
+    progress pg = {0};
+    pg.quiet = quiet || rank != 0;
+    for (;;) {
+        struct pollfd fds[2] = {{sl_engine_wake_fd(e), POLLIN, 0}, {sl_sigpipe_fd(), POLLIN, 0}};
+        poll(fds, sl_sigpipe_fd() >= 0 ? 2 : 1, 50);
+        char buf[64];
+        while (read(fds[0].fd, buf, sizeof buf) > 0) {
+        }
+        if (sl_sigpipe_last())
+            break;
+        int pending = sl_engine_pending(e);
+        if (rank == 0) {
+            int flag = 1;
+            while (flag) {
+                MPI_Status st;
+                MPI_Iprobe(MPI_ANY_SOURCE, TAG_ASK, MPI_COMM_WORLD, &flag, &st);
+                if (!flag)
+                    break;
+                int dummy, give = next < n_q ? order[next++] : -1;
+                MPI_Recv(&dummy, 1, MPI_INT, st.MPI_SOURCE, TAG_ASK, MPI_COMM_WORLD,
+                         MPI_STATUS_IGNORE);
+                MPI_Send(&give, 1, MPI_INT, st.MPI_SOURCE, TAG_RUN, MPI_COMM_WORLD);
+                if (give < 0)
+                    open_ranks--;
+            }
+            if (pending == 0 && next < n_q)
+                sl_engine_take(e, order[next++], &err);
+            else if (pending == 0 && open_ranks == 0)
+                break;
+        } else if (pending == 0) {
+            if (empty)
+                break;
+            int give;
+            MPI_Send(&asked, 1, MPI_INT, 0, TAG_ASK, MPI_COMM_WORLD);
+            MPI_Recv(&give, 1, MPI_INT, 0, TAG_RUN, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            asked++;
+            if (give < 0)
+                empty = 1;
+            else
+                sl_engine_take(e, give, &err);
+        }
+        int changed = sl_engine_snapshot(e, &snap);
+        if (!pg.quiet && (changed || sl_now() - last_draw > 1)) {
+            draw_plain(&pg, &snap);
+            last_draw = sl_now();
+        }
+    }
+    int sig = sl_sigpipe_last();
+    if (sig && !quiet)
+        fprintf(stderr, "scalelab: rank %d: %s: stopping; running runs checkpoint\n", rank,
+                sig == SIGTERM ? "SIGTERM" : "interrupted");
+    sl_engine_stop(e);
+    sl_engine_snapshot(e, &snap);
+    int status = 0;
+    for (int i = 0; i < snap.n_runs; i++)
+        if (snap.runs[i].state == SL_RUN_FAILED)
+            status = 1;
+    sl_snapshot_free(&snap);
+    free(pg.seen);
+    free(pg.seen_t);
+    free(order);
+    return sig ? 130 : status;
+}
+
 static int run_mpi(const sl_preset *p, sweep_args *a)
 {
     int provided, rank, size;
@@ -338,8 +432,9 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     sl_engine_opts o;
     engine_opts_from(a, &o);
-    o.shard_index = rank;
-    o.shard_count = size;
+    /* runs come from rank 0's queue, not from a fixed share */
+    o.only = SL_ONLY_NONE;
+    o.keep_alive = 1;
     /* ranks that share a node share its cores */
     MPI_Comm node;
     int local = 1;
@@ -353,6 +448,7 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
     long np = sl_cpus_available(), online = sysconf(_SC_NPROCESSORS_ONLN);
     if (a->cores == 0 && local > 1 && np >= online)
         o.cores = np / local > 0 ? (int)(np / local) : 1;
+    o.jobs = 1; /* one run at a time per rank: the queue balances them */
     sl_error err = {{0}};
     sl_engine *e = NULL;
     /* rank 0 creates the store; the others open it once it is complete */
@@ -371,11 +467,11 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
         cli_report(rc, &err);
         MPI_Abort(MPI_COMM_WORLD, sl_exit_code(rc));
     }
-    int status = drive(e, a->quiet, rank == 0 ? 2 : 0);
+    int status = mpi_queue(e, rank, size, a->quiet);
     int worst = status;
     MPI_Reduce(&status, &worst, 1, MPI_INT, MPI_MAX, 0, MPI_COMM_WORLD);
     if (rank == 0 && !a->quiet) {
-        /* every rank is past its sweep (the reduction waited for them): the
+        /* every rank is past its runs (the reduction waited for them): the
          * store holds the whole result */
         sl_run *runs;
         int n, done = 0;

@@ -56,7 +56,7 @@ static const char *help_text =
     "  --eval-every S    steps between evaluations (default 100)\n"
     "  --eval-tokens N   held-out tokens per evaluation (default 32768)\n"
     "  --seed S          initialisation and sampling seed (default 1)\n"
-    "  --threads K       threads for this run (default: all cores)\n"
+    "  --threads K       threads for this run (default: the CPUs this process may use)\n"
     "output:\n"
     "  --out DIR         write DIR/metrics.csv and DIR/checkpoint.bin; resume from it\n"
     "  --quiet           no progress, only the final line\n"

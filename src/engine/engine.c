@@ -107,6 +107,8 @@ run *engine_find(sl_engine *e, const char *id)
 
 static int selected(const sl_engine *e, int index)
 {
+    if (e->o.only == SL_ONLY_NONE)
+        return 0;
     if (e->o.only >= 0 && index != e->o.only)
         return 0;
     if (e->o.shard_count > 1 && index % e->o.shard_count != e->o.shard_index)

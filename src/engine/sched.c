@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scalelab/machine.h"
@@ -53,12 +54,13 @@ static int threads_busy(const sl_engine *e, int *workers)
 
 /* Training cost of what is left of a run, in FLOPs (logits included, as they
  * dominate the time of small models). */
-static double cost(const run *r)
+double sl_sched_cost(const sl_train_opts *t, long done_steps)
 {
-    double left = (double)(r->rec.spec.train.steps - r->done_steps);
-    return left * r->rec.spec.train.batch * r->rec.spec.train.model.n_ctx *
-           sl_step_flops_per_token(&r->rec.spec.train.model);
+    double left = (double)(t->steps - done_steps);
+    return left * t->batch * t->model.n_ctx * sl_step_flops_per_token(&t->model);
 }
+
+static double cost(const run *r) { return sl_sched_cost(&r->rec.spec.train, r->done_steps); }
 
 /* The next run to start: lowest priority first; among equals the costliest
  * first (longest-processing-time order keeps every core busy to the end of a
@@ -260,4 +262,94 @@ int sl_engine_wait(sl_engine *e, sl_error *err)
     if (failed)
         return SL_ERUNTIME;
     return open || stopping ? 1 : SL_OK;
+}
+
+/* ---- the work queue over processes (engine.h) ---------------------------- */
+
+typedef struct {
+    int index;
+    double cost;
+} queued;
+
+static int cmp_queued(const void *a, const void *b)
+{
+    const queued *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? 1 : -1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+int sl_engine_queue(sl_engine *e, int *order, double *cost_out, int cap)
+{
+    pthread_mutex_lock(&e->mu);
+    queued *q = sl_xcalloc((size_t)(e->n_runs ? e->n_runs : 1), sizeof *q);
+    int n = 0;
+    for (int i = 0; i < e->n_runs; i++)
+        if (e->runs[i]->state == SL_RUN_QUEUED) {
+            q[n].index = e->runs[i]->rec.spec.index;
+            q[n++].cost = cost(e->runs[i]);
+        }
+    pthread_mutex_unlock(&e->mu);
+    qsort(q, (size_t)n, sizeof *q, cmp_queued);
+    if (n > cap)
+        n = cap;
+    for (int i = 0; i < n; i++) {
+        order[i] = q[i].index;
+        if (cost_out)
+            cost_out[i] = q[i].cost;
+    }
+    free(q);
+    return n;
+}
+
+int sl_engine_take(sl_engine *e, int index, sl_error *err)
+{
+    pthread_mutex_lock(&e->mu);
+    run *r = NULL;
+    for (int i = 0; i < e->n_runs && !r; i++)
+        if (e->runs[i]->rec.spec.index == index)
+            r = e->runs[i];
+    if (r) {
+        r->selected = 1;
+        engine_bump(e);
+        pthread_cond_broadcast(&e->cv);
+    }
+    pthread_mutex_unlock(&e->mu);
+    if (!r)
+        return sl_fail(err, SL_EINPUT, "%s: no run of index %d", e->dir, index);
+    engine_notify(e);
+    return SL_OK;
+}
+
+int sl_engine_pending(sl_engine *e)
+{
+    pthread_mutex_lock(&e->mu);
+    int n = 0;
+    for (int i = 0; i < e->n_runs; i++) {
+        const run *r = e->runs[i];
+        n += r->selected && (r->state == SL_RUN_QUEUED || r->state == SL_RUN_RUNNING ||
+                             r->has_thread);
+    }
+    pthread_mutex_unlock(&e->mu);
+    return n;
+}
+
+double sl_sched_makespan(const double *cost, int n, int k, int *worker_of)
+{
+    if (k < 1)
+        k = 1;
+    double *end = sl_xcalloc((size_t)k, sizeof *end), last = 0;
+    for (int i = 0; i < n; i++) {
+        int w = 0;
+        for (int j = 1; j < k; j++)
+            if (end[j] < end[w])
+                w = j;
+        end[w] += cost[i];
+        if (worker_of)
+            worker_of[i] = w;
+        if (end[w] > last)
+            last = end[w];
+    }
+    free(end);
+    return last;
 }
