@@ -596,6 +596,57 @@ Test(tui, every_preset_key_is_documented_as_docs_presets_md_says)
     sl_preset_free(&p);
 }
 
+/* The x labels of a log axis, drawn into curses on /dev/null and read back:
+ * every decade is labelled, ticks left of a decade keep their labels, the
+ * labels come in value order, and the axis names its unit. */
+static void axis_labels(double x0, double x1, char *row, size_t n)
+{
+    setenv("TERM", "xterm", 0);
+    FILE *null = fopen("/dev/null", "w");
+    cr_assert_not_null(null);
+    cr_assert_eq(CRT_init(null, 1), 0, "no curses");
+    Theme th;
+    Theme_builtin(&th);
+    CRT_setTheme(&th);
+    WINDOW *w = newwin(12, 70, 0, 0);
+    Plot pl;
+    memset(&pl, 0, sizeof pl);
+    Plot_resize(&pl, 60, 6, PLOT_ASCII);
+    Plot_begin(&pl, x0, x1, 1, 10, 1, 1);
+    snprintf(pl.xname, sizeof pl.xname, "tokens");
+    Plot_draw(&pl, w, 1, 8);
+    char buf[128] = "";
+    mvwinnstr(w, 1 + 6 + 1, 0, buf, 70);
+    snprintf(row, n, "%s", buf);
+    Plot_free(&pl);
+    delwin(w);
+    CRT_done();
+    fclose(null);
+}
+
+Test(tui, plot_labels_every_decade_and_the_ticks_left_of_one_in_order)
+{
+    char row[128];
+    axis_labels(300, 5000, row, sizeof row);
+    const char *dec = strstr(row, "1e3"), *left = strstr(row, "300");
+    if (!left)
+        left = strstr(row, "400");
+    if (!left)
+        left = strstr(row, "500");
+    cr_assert_not_null(dec, "no decade label: '%s'", row);
+    cr_assert_not_null(left, "the ticks left of the decade lost their labels: '%s'", row);
+    cr_expect_lt(left, dec, "labels out of order: '%s'", row);
+    cr_expect_not_null(strstr(row, "tokens"), "no unit on the axis: '%s'", row);
+    axis_labels(100, 1e6, row, sizeof row);
+    const char *at = row;
+    static const char *const decades[] = {"100", "1e3", "1e4", "1e5", "1e6"};
+    for (int k = 0; k < 5; k++) {
+        const char *d = decades[k], *hit = strstr(at, d);
+        cr_assert_not_null(hit, "decade %s unlabelled or out of order: '%s'", d, row);
+        at = hit + 1;
+    }
+}
+
 /* The `?` overlay and docs/LAB.md come from one table: every key in it is in
  * the page, and the help lists each entry once. */
 Test(tui, every_key_of_the_table_is_in_docs_lab_md)

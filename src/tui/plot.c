@@ -268,21 +268,20 @@ typedef struct {
     int pos, len, on;
 } Label;
 
-static void place_labels(Label *lab, const double *maj, int n, int lo, int hi, int logv)
+static void place_labels(Label *lab, const double *maj, int n, int lo, int hi, int logv, int pass)
 {
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < n; i++) {
-            int dec = logv && is_decade(maj[i]);
-            if (pass == 0 ? !dec && logv : dec || !logv)
-                continue;
-            if (lab[i].pos < lo || lab[i].pos + lab[i].len > hi)
-                continue;
-            int clash = 0;
-            for (int k = 0; k < n && !clash; k++)
-                clash = lab[k].on && lab[i].pos < lab[k].pos + lab[k].len + 1 &&
-                        lab[k].pos < lab[i].pos + lab[i].len + 1;
-            lab[i].on = !clash;
-        }
+    for (int i = 0; i < n; i++) {
+        int dec = logv && is_decade(maj[i]);
+        if (pass == 0 ? !dec && logv : dec || !logv)
+            continue;
+        if (lab[i].pos < lo || lab[i].pos + lab[i].len > hi)
+            continue;
+        int clash = 0;
+        for (int k = 0; k < n && !clash; k++)
+            clash = lab[k].on && lab[i].pos < lab[k].pos + lab[k].len + 1 &&
+                    lab[k].pos < lab[i].pos + lab[i].len + 1;
+        lab[i].on = !clash;
+    }
 }
 
 void Plot_draw(Plot *p, WINDOW *w, int top, int left)
@@ -316,11 +315,18 @@ void Plot_draw(Plot *p, WINDOW *w, int top, int left)
             lx = p->w - len;
         lab[i] = (Label){lx, len, 0};
     }
-    place_labels(lab, maj, nmaj, 0, room, p->logx);
+    /* decades first, over the whole row; the axis name where no decade is;
+     * the other ticks in what is left */
+    place_labels(lab, maj, nmaj, 0, p->w, p->logx, 0);
+    int name_x = p->w - name_len, name_ok = name_len && name_len < p->w;
+    for (int i = 0; i < nmaj && name_ok; i++)
+        name_ok = !(lab[i].on && lab[i].pos + lab[i].len + 1 > name_x);
+    room = name_ok ? name_x - 1 : p->w;
+    place_labels(lab, maj, nmaj, 0, room, p->logx, 1);
     for (int i = 0; i < nmaj; i++)
         if (lab[i].on)
             CRT_text(w, top + p->h + 1, left + lab[i].pos, lab[i].len, text[i]);
-    if (name_len && name_len < p->w) {
+    if (name_ok) {
         CRT_color(w, COL_DIM);
         CRT_text(w, top + p->h + 1, left + p->w - name_len, name_len, p->xname);
         CRT_color(w, COL_AXIS);
@@ -345,7 +351,8 @@ void Plot_draw(Plot *p, WINDOW *w, int top, int left)
     }
     for (int i = 0; i < nmaj; i++)
         lab[i].len = 0; /* rows: labels may touch, not share one */
-    place_labels(lab, maj, nmaj, 0, p->h, p->logy);
+    place_labels(lab, maj, nmaj, 0, p->h, p->logy, 0);
+    place_labels(lab, maj, nmaj, 0, p->h, p->logy, 1);
     for (int i = 0; i < nmaj; i++)
         if (lab[i].on) {
             int len = (int)strlen(text[i]), lx = left - 1 - len;
