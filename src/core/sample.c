@@ -11,6 +11,7 @@
 
 #include "scalelab/data.h"
 #include "scalelab/preset.h"
+#include "scalelab/run.h"
 #include "scalelab/store.h"
 #include "scalelab/train.h"
 
@@ -44,7 +45,7 @@ static int sweep_preset(const char *run_dir, sl_preset *p, sl_error *err)
     if (rc != SL_OK)
         return rc;
     char path[1200];
-    snprintf(path, sizeof path, "%s/sweep.json", sweep);
+    sl_run_path(path, sizeof path, sweep, SL_SWEEP_FILE);
     rc = sl_preset_parse(p, json, path, err);
     free(json);
     return rc == SL_OK ? 1 : rc;
@@ -59,7 +60,7 @@ int sl_textgen_open(sl_textgen *g, const char *path, const sl_textgen_source *sr
     char run_dir[1024];
     if (is_dir(path)) {
         snprintf(run_dir, sizeof run_dir, "%.1000s", path);
-        snprintf(g->checkpoint, sizeof g->checkpoint, "%.1000s/checkpoint.bin", path);
+        snprintf(g->checkpoint, sizeof g->checkpoint, "%.1000s/" SL_RUN_CHECKPOINT_FILE, path);
         struct stat st;
         if (stat(g->checkpoint, &st) != 0)
             return sl_fail(err, SL_EINPUT, "%s: no checkpoint.bin (expected a run that has trained, or a checkpoint file)",
