@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "scalelab/export.h"
+#include "scalelab/run.h"
 #include "scalelab/store.h"
 
 static const char preset_text[] =
@@ -132,15 +134,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_check_message(sl_run_spec_from_json(&spec, cfg, path, &err), &err);
     free(cfg);
 
-    sl_store_run *runs;
+    sl_run *runs;
     int n;
-    rc = sl_store_load(sweep, &runs, &n, &err);
+    rc = sl_runs_load(sweep, &runs, &n, &err);
     fz_check_message(rc, &err);
     if (rc == SL_OK)
-        sl_store_free_runs(runs, n);
-    for (int k = SL_POINTS_BEST; k <= SL_POINTS_NOISE; k++) {
+        sl_runs_free(runs, n);
+    const sl_fit_point_rule rules[] = {SL_POINTS_BEST, SL_POINTS_CURVES, SL_POINTS_NOISE};
+    for (int k = 0; k < 3; k++) {
         char *text;
-        rc = sl_store_points_csv(sweep, k, &text, &err);
+        rc = sl_export_points_csv(sweep, rules[k], &text, &err);
         fz_check_message(rc, &err);
         if (rc == SL_OK)
             free(text);
