@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <time.h>
 
+#include <math.h>
+
+#include "scalelab/run.h"
 #include "testutil.h"
 
 /* tu_dir/text.txt: ~90 kB of repetitive English, and its path in buf. */
@@ -102,6 +105,38 @@ static inline int su_count_lines(const char *path)
         n += *p == '\n';
     free(d);
     return n;
+}
+
+/* Every run of store a is done and equals b's: the same metric rows (every
+ * column but wall_s) and the same final test loss, bit for bit. */
+static inline void su_assert_same_sweep(const char *a, const char *b)
+{
+    sl_run *ra, *rb;
+    int na, nb;
+    sl_error err;
+    cr_assert_eq(sl_runs_load(a, &ra, &na, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_runs_load(b, &rb, &nb, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(na, nb);
+    for (int i = 0; i < na; i++) {
+        cr_assert_str_eq(ra[i].spec.id, rb[i].spec.id);
+        cr_assert_str_eq(ra[i].status.state, "done", "%s is %s", ra[i].spec.id, ra[i].status.state);
+        cr_assert_eq(ra[i].status.final_test_loss, rb[i].status.final_test_loss,
+                     "%s: final loss %.17g vs %.17g", ra[i].spec.id, ra[i].status.final_test_loss,
+                     rb[i].status.final_test_loss);
+        cr_assert_eq(ra[i].n_rows, rb[i].n_rows, "%s: %zu rows vs %zu", ra[i].spec.id,
+                     ra[i].n_rows, rb[i].n_rows);
+        for (size_t j = 0; j < ra[i].n_rows; j++) {
+            const sl_metric_row *x = &ra[i].rows[j], *y = &rb[i].rows[j];
+            cr_assert_eq(x->step, y->step, "%s row %zu: step %ld vs %ld (duplicated or lost)",
+                         ra[i].spec.id, j, x->step, y->step);
+            cr_assert(x->test_loss == y->test_loss && x->tokens == y->tokens &&
+                          x->lr == y->lr && (x->train_loss == y->train_loss ||
+                                             (isnan(x->train_loss) && isnan(y->train_loss))),
+                      "%s step %ld differs", ra[i].spec.id, x->step);
+        }
+    }
+    sl_runs_free(ra, na);
+    sl_runs_free(rb, nb);
 }
 
 #endif

@@ -23,38 +23,6 @@ static void run_to_end(const char *preset, const char *runs)
     cr_assert_eq(rc, 0, "uninterrupted sweep exited %d", rc);
 }
 
-/* Every run of store a is done and equals b's: the same metric rows (every
- * column but wall_s) and the same final test loss, bit for bit. */
-static void assert_same_sweep(const char *a, const char *b)
-{
-    sl_run *ra, *rb;
-    int na, nb;
-    sl_error err;
-    cr_assert_eq(sl_runs_load(a, &ra, &na, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_runs_load(b, &rb, &nb, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(na, nb);
-    for (int i = 0; i < na; i++) {
-        cr_assert_str_eq(ra[i].spec.id, rb[i].spec.id);
-        cr_assert_str_eq(ra[i].status.state, "done", "%s is %s", ra[i].spec.id, ra[i].status.state);
-        cr_assert_eq(ra[i].status.final_test_loss, rb[i].status.final_test_loss,
-                     "%s: final loss %.17g vs %.17g", ra[i].spec.id, ra[i].status.final_test_loss,
-                     rb[i].status.final_test_loss);
-        cr_assert_eq(ra[i].n_rows, rb[i].n_rows, "%s: %zu rows vs %zu", ra[i].spec.id,
-                     ra[i].n_rows, rb[i].n_rows);
-        for (size_t j = 0; j < ra[i].n_rows; j++) {
-            const sl_metric_row *x = &ra[i].rows[j], *y = &rb[i].rows[j];
-            cr_assert_eq(x->step, y->step, "%s row %zu: step %ld vs %ld (duplicated or lost)",
-                         ra[i].spec.id, j, x->step, y->step);
-            cr_assert(x->test_loss == y->test_loss && x->tokens == y->tokens &&
-                          x->lr == y->lr && (x->train_loss == y->train_loss ||
-                                             (isnan(x->train_loss) && isnan(y->train_loss))),
-                      "%s step %ld differs", ra[i].spec.id, x->step);
-        }
-    }
-    sl_runs_free(ra, na);
-    sl_runs_free(rb, nb);
-}
-
 Test(engine, sigkill_at_random_moments_then_resume_ends_bitwise_where_an_uninterrupted_sweep_ends)
 {
     char preset[512], ref[512], runs[512], dir[600], refdir[600];
@@ -91,7 +59,7 @@ Test(engine, sigkill_at_random_moments_then_resume_ends_bitwise_where_an_uninter
     const char *resume_args[] = {"resume", dir, "--quiet", NULL};
     int rc = su_wait(su_spawn(resume_args));
     cr_assert_eq(rc, 0, "final resume exited %d (seed %u)", rc, seed);
-    assert_same_sweep(dir, refdir);
+    su_assert_same_sweep(dir, refdir);
 }
 
 Test(engine, two_processes_on_one_store_train_each_run_once)
@@ -116,7 +84,7 @@ Test(engine, two_processes_on_one_store_train_each_run_once)
     cr_assert(rb == 0 || rb == 1, "resume exited %d", rb);
     const char *again[] = {"resume", dir, "--quiet", NULL};
     cr_assert_eq(su_wait(su_spawn(again)), 0);
-    assert_same_sweep(dir, refdir);
+    su_assert_same_sweep(dir, refdir);
 }
 
 static void stop_with(int sig)
@@ -155,7 +123,7 @@ static void stop_with(int sig)
     const char *resume_args[] = {"resume", dir, "--quiet", NULL};
     rc = su_wait(su_spawn(resume_args));
     cr_assert_eq(rc, 0, "resume exited %d", rc);
-    assert_same_sweep(dir, refdir);
+    su_assert_same_sweep(dir, refdir);
 }
 
 Test(engine, sigint_stops_cleanly_and_resume_continues) { stop_with(SIGINT); }

@@ -56,6 +56,9 @@ typedef struct {
      * alone always starts: the trainer refuses one that cannot fit with a
      * message. */
     double memory;
+    /* 1: a run whose checkpoint was made on another thread count than its
+     * config.json names resumes anyway (no longer bitwise); 0 refuses it */
+    int any_threads;
 } sl_engine_opts;
 
 /* only = SL_ONLY_NONE: no planned run is trained unless handed to this process
@@ -90,8 +93,10 @@ int sl_engine_start(sl_engine *e, sl_error *err);
 void sl_engine_stop(sl_engine *e);
 
 /* Blocks until the sweep cannot make progress (see keep_alive) or until stop.
- * Returns SL_OK when every selected run is done, SL_ERUNTIME if any failed
- * (err names the first), 1 if it was stopped or runs are paused, cancelled,
+ * Returns SL_OK when every selected run is done; SL_EINPUT when a run stopped
+ * on bad input (a damaged or foreign checkpoint or metrics.csv), else
+ * SL_ERUNTIME when a run failed (diverged) or stopped on an I/O error (a full
+ * disk; err names the first; such a run is resumable), 1 if it was stopped or runs are paused, cancelled,
  * or left to another process that holds them (reason "trained by another
  * process": a run is trained by one process at a time, see <run>/.lock). */
 int sl_engine_wait(sl_engine *e, sl_error *err);

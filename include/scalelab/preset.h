@@ -129,6 +129,17 @@ void sl_preset_corpus_opts(const sl_preset *p, const char *data_dir, sl_corpus_o
  * than one epoch of the train part, or "" when none does. */
 void sl_preset_epoch_warning(const sl_preset *p, const sl_corpus *c, char *out, size_t len);
 
+/* Do two resolved presets (sweep.json texts) describe the same sweep? Each is
+ * parsed again (so defaults added since either was written are filled in) and
+ * the trees are compared as JSON values: the order of keys and whether a
+ * default was written out do not matter. 0 also when either does not parse. */
+int sl_preset_same_sweep(const char *a, const char *b);
+
+/* Is the run spec `have` (read from a config.json) the planned run `want`?
+ * Everything but what changes after creation (the threads fixed at first
+ * start when the plan leaves them 0, and the priority) must agree. */
+int sl_run_spec_same(const sl_run_spec *have, const sl_run_spec *want);
+
 /* config.json of a run: malloc'd JSON text, and back (names the file and field
  * on error). */
 char *sl_run_spec_to_json(const sl_run_spec *r);

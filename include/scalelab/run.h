@@ -186,6 +186,10 @@ typedef struct {
     FILE *f;
     int has_extra;          /* metrics.csv carries the transfer_loss column */
     int resumed;            /* a checkpoint was loaded */
+    /* what opening did besides the usual, for the caller to show ("" when
+     * nothing): a checkpoint set aside because metrics.csv lacks rows it
+     * accounts for (lost in a power cut), the run then starts over */
+    char note[1600];
     /* the rows the directory held after the trim (owned; take them by setting
      * the pointers to NULL) */
     sl_metric_row *rows;
@@ -193,15 +197,20 @@ typedef struct {
     size_t n_rows;
 } sl_run_dir;
 
-/* Opens DIR (created when missing): loads its checkpoint into t when there is
- * one, trims metrics.csv to the rows that checkpoint accounts for (all of them
+/* Opens DIR (created when missing): removes the temporaries of dead processes
+ * (sl_remove_stale_temps), loads its checkpoint into t when there is one,
+ * trims metrics.csv to the rows that checkpoint accounts for (all of them
  * without a checkpoint), reads those rows back, and opens the file for
- * appending (writing the header, with extra_col when given, if it is empty). */
+ * appending (writing the header, with extra_col when given, if it is empty).
+ * A checkpoint past the last row metrics.csv holds (rows lost to a power cut
+ * before they reached the disk) is removed and the run starts over from step
+ * 0, which writes the same rows again; d->note says so. */
 int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *extra_col,
                     sl_error *err);
 /* Appends one row (extra: the transfer loss when has_extra). */
 int sl_run_dir_append(sl_run_dir *d, const sl_metric_row *row, double extra, sl_error *err);
-/* Saves t's checkpoint (atomically). */
+/* Saves t's checkpoint (atomically), after metrics.csv is on disk (fsync):
+ * a power cut never leaves a checkpoint whose rows are lost. */
 int sl_run_dir_checkpoint(sl_run_dir *d, const sl_trainer *t, sl_error *err);
 /* Closes metrics.csv (a failed close is a write error) and frees the rows. */
 int sl_run_dir_close(sl_run_dir *d, sl_error *err);

@@ -29,6 +29,9 @@ typedef struct {
     uint64_t seed;
     int threads;            /* worker threads for this run */
     size_t data_limit;      /* D: train on the first D tokens only (0 = all) */
+    int any_threads;        /* sl_trainer_load takes a checkpoint made on another
+                               thread count (the numbers then differ from an
+                               uninterrupted run); 0 refuses it */
 } sl_train_opts;
 
 /* Defaults: batch 16, 1000 steps, auto LR, cosine, warmup 10%, AdamW (0.9,
@@ -69,6 +72,10 @@ void sl_trainer_row(sl_trainer *t, sl_metric_row *row);
 double sl_trainer_evaluate(sl_trainer *t);
 long sl_trainer_steps_done(const sl_trainer *t);
 int sl_trainer_finished(const sl_trainer *t);
+/* Did a step or an evaluation fail because the run diverged (a non-finite
+ * loss or gradient norm)? Such a run fails for good; any other error (a full
+ * disk, an I/O error) leaves it resumable. */
+int sl_trainer_diverged(const sl_trainer *t);
 const sl_model *sl_trainer_model(const sl_trainer *t);
 const sl_train_opts *sl_trainer_opts(const sl_trainer *t);
 /* Mean loss of the most recent step's batch (nats per token). */
@@ -78,11 +85,24 @@ double sl_trainer_last_loss(const sl_trainer *t);
  * running statistics; magic, version, config and checksum. Saving is atomic;
  * loading refuses another config or a bad checksum and leaves t untouched. */
 int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err);
+/* Also refuses a checkpoint made on another thread count (the sum of the
+ * per-thread gradients depends on it) unless the run's any_threads is set. */
 int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err);
 /* The model alone of a checkpoint (for sampling): m initialised to the shape
  * in its header and given its parameters; the optimizer state is not read.
  * *step (may be NULL) gets the steps it had trained. Same checks as load. */
 int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err);
+
+/* What a checkpoint's header says, read without the rest of the file (the
+ * magic, version and header size are checked; SL_EINPUT otherwise): callers
+ * resume with its thread count, or compare its step with their metric rows. */
+typedef struct {
+    sl_config model;
+    int batch;
+    int threads; /* the threads the run trained on */
+    long step;
+} sl_checkpoint_info;
+int sl_checkpoint_peek(const char *path, sl_checkpoint_info *info, sl_error *err);
 
 /* A whole run (with its run directory, resumable) is sl_run_dir_train in run.h. */
 

@@ -48,6 +48,15 @@ int sl_write_atomic(const char *path, const void *data, size_t len, sl_error *er
 /* Whole file into a malloc'd buffer with a terminating NUL (not counted in *len). */
 int sl_read_file(const char *path, char **data, size_t *len, sl_error *err);
 
+/* Removes the temporaries sl_write_atomic leaves in dir when its process is
+ * killed mid-write ("NAME.tmp.PID.N"): those of processes that no longer run
+ * on this machine and untouched for SL_STALE_TEMP_SECONDS (a process on
+ * another machine sharing the directory may be writing a younger one), or,
+ * when the caller holds the directory's lock (no other process writes there),
+ * those of every process but this one. Returns how many it removed. */
+#define SL_STALE_TEMP_SECONDS 60
+int sl_remove_stale_temps(const char *dir, int locked);
+
 /* mkdir -p */
 int sl_mkdirs(const char *path, sl_error *err);
 

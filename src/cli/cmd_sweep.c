@@ -43,6 +43,9 @@ static const char *run_help =
     "               they become free (mpirun -np K scalelab run P --mpi; needs a\n"
     "               build with make MPI=1); ranks on one node share its cores\n"
     "  --quiet      no progress\n"
+    "  --any-threads  resume runs whose config.json asks for another thread count\n"
+    "               than their checkpoint was made on (refused without it: their\n"
+    "               numbers are then no longer bitwise those of an uninterrupted run)\n"
     "  --headless   accepted for symmetry with the lab; run never opens it\n"
     "\n"
     "Progress goes to stderr. Ctrl-C or SIGTERM stops cleanly: running runs\n"
@@ -50,11 +53,14 @@ static const char *run_help =
     "run is done, 1 if a run failed, 2 for bad input, 130 when stopped.\n";
 
 static const char *resume_help =
-    "usage: scalelab resume DIR [--jobs K] [--cores C] [--only I] [--quiet]\n"
+    "usage: scalelab resume DIR [--jobs K] [--cores C] [--only I] [--any-threads] [--quiet]\n"
     "\n"
     "Continues the sweep in run store DIR (runs/<name>) from each run's last\n"
-    "checkpoint: running, paused and stopped runs go on, done and failed runs\n"
-    "stay. A resumed run trains bit for bit as if it had never stopped.\n";
+    "checkpoint: running, paused and stopped runs go on (also those a full disk or\n"
+    "an I/O error stopped), done and failed (diverged) runs stay. A resumed run\n"
+    "trains bit for bit as if it had never stopped, on the thread count of its\n"
+    "checkpoint; --any-threads takes the one its config.json names instead. Stale\n"
+    "temporary files of killed processes are removed.\n";
 
 static const char *status_help =
     "usage: scalelab status DIR\n"
@@ -246,7 +252,7 @@ static int drive(sl_engine *e, int quiet, int report)
     free(pg.seen_t);
     if (sig)
         return 130;
-    if (rc == SL_ERUNTIME)
+    if (rc == SL_ERUNTIME || rc == SL_EINPUT)
         return cli_report(rc, &err);
     return rc == SL_OK ? 0 : 1;
 }
@@ -256,7 +262,7 @@ static int drive(sl_engine *e, int quiet, int report)
 typedef struct {
     const char *target, *runs_dir;
     long jobs, cores, only;
-    int mpi, quiet;
+    int mpi, quiet, any_threads;
 } sweep_args;
 
 static int parse_sweep_args(int argc, char **argv, const char *cmd, sweep_args *a, sl_error *err)
@@ -274,6 +280,10 @@ static int parse_sweep_args(int argc, char **argv, const char *cmd, sweep_args *
             continue; /* run never opens the lab; accepted as DESIGN.md spells it */
         if (!strcmp(s, "--quiet")) {
             a->quiet = 1;
+            continue;
+        }
+        if (!strcmp(s, "--any-threads")) {
+            a->any_threads = 1;
             continue;
         }
         if (!strncmp(s, "--", 2)) {
@@ -310,6 +320,10 @@ static void engine_opts_from(const sweep_args *a, sl_engine_opts *o)
     sl_engine_opts_default(o);
     o->runs_dir = a->runs_dir;
     o->jobs = (int)a->jobs;
+    o->any_threads = a->any_threads;
+    if (a->any_threads)
+        fprintf(stderr, "scalelab: --any-threads: a run resumed on another thread count than its "
+                        "checkpoint's is no longer bitwise that of an uninterrupted sweep\n");
     o->cores = (int)a->cores;
     o->only = (int)a->only;
 }

@@ -56,7 +56,11 @@ static const char *help_text =
     "  --eval-every S    steps between evaluations (default 100)\n"
     "  --eval-tokens N   held-out tokens per evaluation (default 32768)\n"
     "  --seed S          initialisation and sampling seed (default 1)\n"
-    "  --threads K       threads for this run (default: the CPUs this process may use)\n"
+    "  --threads K       threads for this run (default: the CPUs this process may\n"
+    "                    use; when resuming, the threads of the checkpoint)\n"
+    "  --any-threads     resume on --threads K though the checkpoint was made on\n"
+    "                    another count (refused without it: the numbers are then no\n"
+    "                    longer bitwise those of an uninterrupted run)\n"
     "output:\n"
     "  --out DIR         write DIR/metrics.csv and DIR/checkpoint.bin; resume from it\n"
     "  --quiet           no progress, only the final line\n"
@@ -78,6 +82,10 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) {
             *quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--any-threads")) {
+            o->any_threads = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0)
@@ -273,6 +281,20 @@ int cmd_train(int argc, char **argv)
                                  &err)))
         return cli_report(rc, &err);
 
+    /* a resume trains on the checkpoint's threads unless --threads says
+     * otherwise; another count needs --any-threads (sl_trainer_load) */
+    sl_checkpoint_info ci = {0};
+    char ck[1300] = "";
+    int threads_set = 0;
+    for (int i = 1; i < argc; i++)
+        threads_set |= !strcmp(argv[i], "--threads");
+    if (out_dir) {
+        sl_run_path(ck, sizeof ck, out_dir, SL_RUN_CHECKPOINT_FILE);
+        if (access(ck, F_OK) == 0 && sl_checkpoint_peek(ck, &ci, &err) == SL_OK && !threads_set &&
+            ci.threads >= 1 && ci.threads <= 256)
+            o.threads = ci.threads;
+    }
+
     sl_corpus corpus;
     if ((rc = sl_corpus_load(&corpus, &co, &err)))
         return cli_report(rc, &err);
@@ -295,6 +317,14 @@ int cmd_train(int argc, char **argv)
         if ((rc = sl_run_dir_open(&dir, out_dir, t, NULL, &err)))
             goto done;
         d = &dir;
+        if (dir.note[0])
+            fprintf(stderr, "scalelab: %s\n", dir.note);
+        int nthr = o.threads < o.batch ? o.threads : o.batch;
+        if (dir.resumed && ci.threads != nthr)
+            fprintf(stderr,
+                    "scalelab: %s: threads: resumed on %d threads, trained on %d: the numbers are no "
+                    "longer bitwise those of an uninterrupted run\n",
+                    dir.checkpoint, nthr, ci.threads);
         if (dir.resumed && !quiet)
             fprintf(stderr, "scalelab: resuming %s at step %ld\n", dir.checkpoint,
                     sl_trainer_steps_done(t));

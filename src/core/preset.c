@@ -702,6 +702,22 @@ void sl_preset_free(sl_preset *p)
     p->n_runs = 0;
 }
 
+int sl_preset_same_sweep(const char *a, const char *b)
+{
+    sl_preset pa, pb;
+    sl_error e;
+    if (sl_preset_parse(&pa, a, "a", &e) != SL_OK)
+        return 0;
+    if (sl_preset_parse(&pb, b, "b", &e) != SL_OK) {
+        sl_preset_free(&pa);
+        return 0;
+    }
+    int same = cJSON_Compare((const cJSON *)pa.json, (const cJSON *)pb.json, 1);
+    sl_preset_free(&pa);
+    sl_preset_free(&pb);
+    return same;
+}
+
 /* ---- config.json ---------------------------------------------------------------- */
 
 char *sl_run_spec_to_json(const sl_run_spec *r)
@@ -768,6 +784,19 @@ static const struct {
     {"n_target", 0, 1e12, 0},    {"budget", 0, 1e30, 0},
 };
 enum { N_SPEC_FIELDS = sizeof spec_fields / sizeof spec_fields[0] };
+
+int sl_run_spec_same(const sl_run_spec *have, const sl_run_spec *want)
+{
+    sl_run_spec h = *have;
+    if (want->train.threads == 0)
+        h.train.threads = 0;
+    h.priority = want->priority;
+    char *a = sl_run_spec_to_json(&h), *b = sl_run_spec_to_json(want);
+    int same = a && b && !strcmp(a, b);
+    free(a);
+    free(b);
+    return same;
+}
 
 int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl_error *err)
 {

@@ -327,6 +327,47 @@ sl_run sl_run_view_record(const sl_run_view *v)
 
 /* ---- the resumable run directory ---------------------------------------------------------- */
 
+/* metrics.csv must hold the rows the checkpoint accounts for: one at every
+ * evaluation up to its step (the row at an evaluation is written, and now
+ * fsynced, before that evaluation's checkpoint). When a power cut lost some,
+ * the checkpoint cannot be resumed without a gap: it is removed and the run
+ * starts over, writing every row again. */
+static int check_rows_kept(sl_run_dir *d, const sl_trainer *t, sl_error *err)
+{
+    sl_checkpoint_info ci;
+    int rc = sl_checkpoint_peek(d->checkpoint, &ci, err);
+    if (rc)
+        return rc;
+    const sl_train_opts *o = sl_trainer_opts(t);
+    long need = ci.step >= o->steps ? o->steps : o->eval_every > 0 ? ci.step / o->eval_every * o->eval_every : 0;
+    long have = -1;
+    if (access(d->metrics, F_OK) == 0) {
+        sl_metric_row *rows;
+        size_t n;
+        if ((rc = sl_metrics_read(d->metrics, &rows, &n, NULL, err)))
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].step <= ci.step && rows[i].step > have)
+                have = rows[i].step;
+        free(rows);
+    }
+    if (have >= need)
+        return SL_OK;
+    if (unlink(d->checkpoint) != 0)
+        return sl_fail(err, SL_ERUNTIME, "%s: cannot remove: %s", d->checkpoint, strerror(errno));
+    if (have < 0)
+        snprintf(d->note, sizeof d->note,
+                 "%.600s: step %ld, but metrics.csv has no row (lost before they reached the disk): "
+                 "the checkpoint is removed and the run starts over",
+                 d->checkpoint, ci.step);
+    else
+        snprintf(d->note, sizeof d->note,
+                 "%.600s: step %ld, but metrics.csv ends at step %ld (rows lost before they reached "
+                 "the disk): the checkpoint is removed and the run starts over",
+                 d->checkpoint, ci.step, have);
+    return SL_OK;
+}
+
 int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *extra_col,
                     sl_error *err)
 {
@@ -336,6 +377,9 @@ int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *e
         return rc;
     sl_run_path(d->checkpoint, sizeof d->checkpoint, dir, SL_RUN_CHECKPOINT_FILE);
     sl_run_path(d->metrics, sizeof d->metrics, dir, SL_RUN_METRICS_FILE);
+    sl_remove_stale_temps(dir, 0);
+    if (access(d->checkpoint, F_OK) == 0 && (rc = check_rows_kept(d, t, err)))
+        return rc;
     if (access(d->checkpoint, F_OK) == 0) {
         if ((rc = sl_trainer_load(t, d->checkpoint, err)))
             return rc;
@@ -371,6 +415,10 @@ int sl_run_dir_append(sl_run_dir *d, const sl_metric_row *row, double extra, sl_
 
 int sl_run_dir_checkpoint(sl_run_dir *d, const sl_trainer *t, sl_error *err)
 {
+    /* the rows first: the checkpoint accounts for them */
+    if (fflush(d->f) != 0 || fsync(fileno(d->f)) != 0)
+        return sl_fail(err, SL_ERUNTIME, "%s: cannot write to disk: %s (the checkpoint is not replaced)",
+                       d->metrics, strerror(errno));
     return sl_trainer_save(t, d->checkpoint, err);
 }
 

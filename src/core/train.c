@@ -8,7 +8,9 @@
  * batch of the gradient-noise-scale estimate (McCandlish et al. 2018). */
 #include "scalelab/train.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@ struct sl_trainer {
     double last_loss, last_grad_norm;
     double ema_g2, ema_tr; /* noise-scale statistics */
     double last_lr;
+    int diverged; /* a step or an evaluation gave a non-finite number */
 };
 
 void sl_train_defaults(sl_train_opts *o)
@@ -375,7 +378,7 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
         loss += t->shard_loss[i];
     loss /= (double)t->o.batch * T;
     t->last_loss = loss;
-    if (!isfinite(loss))
+    if (!isfinite(loss) && (t->diverged = 1))
         return sl_fail(err, SL_ERUNTIME, "step %ld: training loss is %g (the run diverged)",
                        t->step + 1, loss);
     sl_pool_run(t->pool, reduce_worker, t);
@@ -383,7 +386,7 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
     for (int i = 0; i < t->nthr; i++)
         sq += t->range_sq[i];
     double norm = sqrt(sq);
-    if (!isfinite(norm))
+    if (!isfinite(norm) && (t->diverged = 1))
         return sl_fail(err, SL_ERUNTIME, "step %ld: gradient norm is %g (the run diverged)",
                        t->step + 1, norm);
     update_noise_scale(t, sq);
@@ -400,7 +403,7 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
     if (!due)
         return 0;
     sl_trainer_row(t, row);
-    if (!isfinite(row->test_loss))
+    if (!isfinite(row->test_loss) && (t->diverged = 1))
         return sl_fail(err, SL_ERUNTIME, "step %ld: test loss is %g (the run diverged)", t->step,
                        row->test_loss);
     return 1;
@@ -408,6 +411,7 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
 
 long sl_trainer_steps_done(const sl_trainer *t) { return t->step; }
 int sl_trainer_finished(const sl_trainer *t) { return t->step >= t->o.steps; }
+int sl_trainer_diverged(const sl_trainer *t) { return t->diverged; }
 const sl_model *sl_trainer_model(const sl_trainer *t) { return &t->m; }
 const sl_train_opts *sl_trainer_opts(const sl_trainer *t) { return &t->o; }
 double sl_trainer_last_loss(const sl_trainer *t) { return t->last_loss; }
@@ -530,6 +534,32 @@ int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err
     return rc;
 }
 
+int sl_checkpoint_peek(const char *path, sl_checkpoint_info *info, sl_error *err)
+{
+    memset(info, 0, sizeof *info);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sl_fail(err, SL_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+    ckpt_header h;
+    size_t got = fread(&h, 1, sizeof h, f);
+    fclose(f);
+    if (got != sizeof h)
+        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path, got);
+    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0)
+        return sl_fail(err, SL_EINPUT, "%s: magic: not a scalelab checkpoint", path);
+    if (h.version != CKPT_VERSION || h.header_bytes != sizeof h)
+        return sl_fail(err, SL_EINPUT, "%s: version: %u is not supported (expected %u)", path, h.version,
+                       CKPT_VERSION);
+    if (h.step < 0 || (double)h.step > SL_MAX_STEPS)
+        return sl_fail(err, SL_EINPUT, "%s: step: %lld is out of range (expected 0..%g)", path,
+                       (long long)h.step, SL_MAX_STEPS);
+    info->model = (sl_config){h.n_layer, h.d_model, h.n_head, h.d_ff, h.n_ctx, h.vocab};
+    info->batch = h.batch;
+    info->threads = h.threads;
+    info->step = (long)h.step;
+    return SL_OK;
+}
+
 int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
 {
     char *buf;
@@ -568,6 +598,13 @@ int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
         free(buf);
         return sl_fail(err, SL_EINPUT, "%s: batch: checkpoint has %d (expected %d)", path, h.batch,
                        t->o.batch);
+    }
+    if (h.threads != t->nthr && !t->o.any_threads) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT,
+                       "%s: threads: checkpoint trained on %d threads, this run has %d (expected %d: "
+                       "another count is not bitwise an uninterrupted run; --any-threads allows it)",
+                       path, h.threads, t->nthr, h.threads);
     }
     if (h.data_limit != (uint64_t)t->sampler.limit) {
         free(buf);

@@ -2,8 +2,10 @@
 #define _POSIX_C_SOURCE 200809L
 #include "scalelab/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -155,6 +157,52 @@ int sl_write_atomic(const char *path, const void *data, size_t len, sl_error *er
     }
     fsync_dir_of(path);
     return SL_OK;
+}
+
+/* The PID of a temporary's name "NAME.tmp.PID.N", or -1 when it is not one. */
+static long temp_pid(const char *name)
+{
+    const char *end = name + strlen(name), *p = end;
+    while (p > name && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    if (p == end || p == name || p[-1] != '.')
+        return -1;
+    const char *n = --p;
+    while (p > name && p[-1] >= '0' && p[-1] <= '9')
+        p--;
+    if (p == n || n - p > 9 || p - name < 5 || strncmp(p - 5, ".tmp.", 5) != 0)
+        return -1;
+    return strtol(p, NULL, 10);
+}
+
+int sl_remove_stale_temps(const char *dir, int locked)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int removed = 0;
+    long self = (long)getpid();
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long pid = temp_pid(e->d_name);
+        if (pid <= 0 || pid == self)
+            continue;
+        if (!locked && !(kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+            continue; /* its process may still be writing it */
+        char path[4200];
+        struct stat st;
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        /* a PID is only known dead on this machine: on a shared file system
+         * a process elsewhere may be writing it, never for long */
+        if (!locked && st.st_mtime > time(NULL) - SL_STALE_TEMP_SECONDS)
+            continue;
+        if (unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
 }
 
 int sl_read_file(const char *path, char **data, size_t *len, sl_error *err)

@@ -142,12 +142,15 @@ static int load_runs(sl_engine *e, sl_error *err)
 {
     char **ids;
     int n;
+    /* the temporaries killed processes left (docs/FORMATS.md) */
+    sl_remove_stale_temps(e->dir, 0);
     int rc = sl_store_list_runs(e->dir, &ids, &n, err);
     if (rc)
         return rc;
     for (int i = 0; i < n && rc == SL_OK; i++) {
         run *r = sl_xcalloc(1, sizeof *r);
         snprintf(r->dir, sizeof r->dir, "%s/%s", e->dir, ids[i]);
+        sl_remove_stale_temps(r->dir, 0);
         rc = sl_run_load_spec(&r->rec, r->dir, err);
         if (rc == SL_OK && r->rec.spec.train.model.vocab != e->corpus.vocab)
             rc = sl_fail(err, SL_EINPUT, "%s/%s:vocab: %d does not match the corpus (expected %d)",
@@ -208,6 +211,36 @@ static sl_engine *engine_alloc(const sl_engine_opts *o)
     return e;
 }
 
+/* Every run directory already in e->dir (a store whose creation was cut short)
+ * must be a run this preset plans, with the same config. */
+static int check_half_created(sl_engine *e, sl_error *err)
+{
+    if (access(e->dir, F_OK) != 0)
+        return SL_OK;
+    char **ids;
+    int n, rc = sl_store_list_runs(e->dir, &ids, &n, err);
+    for (int i = 0; i < n && rc == SL_OK; i++) {
+        const sl_run_spec *want = NULL;
+        for (int k = 0; k < e->p.n_runs && !want; k++)
+            if (!strcmp(e->p.runs[k].id, ids[i]))
+                want = &e->p.runs[k];
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s/%s", e->dir, ids[i]);
+        sl_run have;
+        memset(&have, 0, sizeof have);
+        if (want)
+            rc = sl_run_load_spec(&have, dir, err);
+        if (rc == SL_OK && (!want || !sl_run_spec_same(&have.spec, want)))
+            rc = sl_fail(err, SL_EINPUT,
+                         "%s: a half-created store of another sweep (%s %s; expected the runs of "
+                         "this preset: run its own preset again, or remove %s)",
+                         e->dir, ids[i], want ? "has another config" : "is not a run of this preset",
+                         e->dir);
+    }
+    sl_store_free_list(ids, n);
+    return rc;
+}
+
 int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, sl_error *err)
 {
     *out = NULL;
@@ -231,7 +264,7 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
         char *old;
         if ((rc = sl_sweep_read(e->dir, &old, err)))
             goto fail;
-        int same = !strcmp(old, json);
+        int same = sl_preset_same_sweep(old, json);
         free(old);
         if (!same) {
             rc = sl_fail(err, SL_EINPUT,
@@ -241,6 +274,10 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
             goto fail;
         }
     } else {
+        /* Killed before sweep.json was written, a store holds some runs and
+         * no sweep.json: continued only by the preset that planned them */
+        if ((rc = check_half_created(e, err)))
+            goto fail;
         /* The runs first, sweep.json last: its presence marks a complete store. */
         for (int i = 0; i < e->p.n_runs && rc == SL_OK; i++) {
             run r;

@@ -35,6 +35,10 @@ typedef struct run {
     double last_pub;
     int config_dirty;
     double mem_budget; /* bytes the scheduler admitted it with (while running) */
+    /* stopped by an error that leaves the run intact (a full disk, an I/O
+     * error, a damaged or foreign checkpoint): SL_ERUNTIME or SL_EINPUT, 0
+     * otherwise. Such a run is resumable; it is not failed. */
+    int error_rc;
 } run;
 
 struct sl_engine {

@@ -251,16 +251,22 @@ int sl_engine_wait(sl_engine *e, sl_error *err)
         const run *r = e->runs[i];
         if (!r->selected)
             continue;
-        if (r->state == SL_RUN_FAILED && !failed) {
-            failed = 1;
-            sl_fail(err, SL_ERUNTIME, "%s: %s", r->rec.spec.id, r->reason);
+        /* the first failure names the sweep's error; bad input (exit 2)
+         * before a runtime error (exit 1) */
+        int rc = r->state == SL_RUN_FAILED ? SL_ERUNTIME : r->error_rc;
+        if (rc && (!failed || (rc == SL_EINPUT && failed != SL_EINPUT))) {
+            failed = rc;
+            if (r->state == SL_RUN_FAILED)
+                sl_fail(err, rc, "%s: %s", r->rec.spec.id, r->reason);
+            else
+                sl_fail(err, rc, "%s", r->reason); /* already names the file */
         } else if (r->state != SL_RUN_DONE)
             open = 1;
     }
     int stopping = e->stopping;
     pthread_mutex_unlock(&e->mu);
     if (failed)
-        return SL_ERUNTIME;
+        return failed;
     return open || stopping ? 1 : SL_OK;
 }
 

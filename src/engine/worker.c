@@ -50,7 +50,7 @@ static void publish_row(sl_engine *e, run *r, const sl_metric_row *row, double t
     engine_notify(e);
 }
 
-enum { END_DONE, END_EARLY, END_FAILED, END_STOPPED, END_PAUSED, END_CANCELLED, END_BUSY };
+enum { END_DONE, END_EARLY, END_FAILED, END_DIVERGED, END_STOPPED, END_PAUSED, END_CANCELLED, END_BUSY };
 
 /* Holds <run>/.lock for the life of a training: two processes that were
  * handed the same run (two resumes of one store, overlapping MPI or Slurm
@@ -167,6 +167,7 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
             return rc;
     }
     sl_trainer *t;
+    w.spec.train.any_threads = e->o.any_threads;
     if ((rc = sl_trainer_new(&t, &w.spec.train, &e->corpus, err)))
         return rc;
     sl_run_dir d;
@@ -205,6 +206,8 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
     int crc = sl_run_dir_close(&d, rc == SL_OK ? err : &e2);
     if (rc == SL_OK)
         rc = crc;
+    if (rc && sl_trainer_diverged(t))
+        *end = END_DIVERGED;
     sl_trainer_free(t);
     return rc;
 }
@@ -233,8 +236,17 @@ void *worker_main(void *arg)
     pthread_mutex_lock(&e->mu);
     r->tps = 0;
     r->eta = NAN;
-    if (rc) {
+    r->error_rc = 0;
+    if (rc && end == END_DIVERGED) {
+        /* the numbers went bad: training it again gives the same */
         r->state = SL_RUN_FAILED;
+        snprintf(r->reason, sizeof r->reason, "%.250s", err.msg);
+        snprintf(e->error, sizeof e->error, "%.63s: %.900s", r->rec.spec.id, err.msg);
+    } else if (rc) {
+        /* a full disk, an I/O error, a damaged checkpoint: the run's data
+         * are intact up to its checkpoint, and resume takes it up again */
+        r->state = SL_RUN_STOPPED;
+        r->error_rc = rc;
         snprintf(r->reason, sizeof r->reason, "%.250s", err.msg);
         snprintf(e->error, sizeof e->error, "%.63s: %.900s", r->rec.spec.id, err.msg);
     } else if (end == END_DONE || end == END_EARLY) {

@@ -1,0 +1,419 @@
+/* Resuming under real conditions: a full disk mid-sweep, a damaged checkpoint,
+ * a store whose creation was cut short, the same preset written another way,
+ * another thread count, rows lost to a power cut, and the temporaries killed
+ * processes leave. Each ends bit for bit where an uninterrupted run ends, or
+ * is refused with one line naming the file and the field. */
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
+
+#include "scalelab/run.h"
+#include "sweeputil.h"
+
+TestSuite(resume, .init = tu_make_dir, .fini = tu_remove_dir);
+
+static const char *small_sweep = "\"n\": [3000, 12000]";
+static const char *small_train =
+    "\"batch\": 8, \"steps\": 60, \"eval_every\": 10, \"eval_tokens\": 1024, \"threads\": 1";
+
+static int run_cmd(const char *const *args) { return su_wait(su_spawn(args)); }
+
+/* Runs args, expects exit `want` and returns stderr then stdout (free it). */
+static char *expect_exit(int want, const char *const *args)
+{
+    static char out[16384], err[16384];
+    int rc = tu_run(out, sizeof out, err, sizeof err, 0, args);
+    cr_assert_eq(rc, want, "%s %s exited %d (expected %d): %s%s", args[0], args[1], rc, want, err, out);
+    size_t n = strlen(out) + strlen(err) + 1;
+    char *both = sl_xmalloc(n);
+    snprintf(both, n, "%s%s", err, out);
+    return both;
+}
+
+static void state_of(const char *dir, const char *id, char *state, size_t n)
+{
+    char rd[1200];
+    snprintf(rd, sizeof rd, "%s/%s", dir, id);
+    sl_run_status st;
+    sl_error err;
+    cr_assert_eq(sl_status_read(rd, &st, &err), SL_OK, "%s", err.msg);
+    snprintf(state, n, "%s", st.state);
+}
+
+/* ---- item: a full disk ---------------------------------------------------- */
+
+/* A tmpfs of `kb` KiB at path (as root); 0 when it cannot be mounted. */
+static int mount_small_disk(const char *path, int kb)
+{
+    mkdir(path, 0755);
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%dk", kb);
+    return mount("tmpfs", path, "tmpfs", 0, opts) == 0;
+}
+
+/* Fills the disk at dir until `leave` bytes are free; the filler's path in filler. */
+static void fill_disk(const char *dir, long leave, char *filler, size_t n)
+{
+    snprintf(filler, n, "%s/filler", dir);
+    FILE *f = fopen(filler, "w");
+    cr_assert_not_null(f);
+    static char block[4096];
+    for (;;) {
+        struct statvfs v;
+        cr_assert_eq(statvfs(dir, &v), 0);
+        long avail = (long)(v.f_bavail * v.f_frsize);
+        if (avail <= leave)
+            break;
+        size_t chunk = avail - leave < (long)sizeof block ? (size_t)(avail - leave) : sizeof block;
+        if (fwrite(block, 1, chunk, f) != chunk || fflush(f) != 0)
+            break;
+    }
+    fclose(f);
+}
+
+/* A sweep whose disk fills while it checkpoints stops with an error, its runs
+ * resumable (not failed); once space is freed, resume finishes them, bit for
+ * bit as an uninterrupted sweep. */
+Test(resume, a_full_disk_stops_runs_resumably_and_resume_ends_bitwise, .timeout = 120)
+{
+    char preset[512], ref[512], disk[512], runs[600], dir[700], refdir[600], filler[700];
+    su_preset(preset, sizeof preset, "full", small_sweep, small_train);
+    tu_path(ref, sizeof ref, "ref");
+    const char *ra[] = {"run", preset, "--runs", ref, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    snprintf(refdir, sizeof refdir, "%s/full", ref);
+
+    tu_path(disk, sizeof disk, "disk");
+    int mounted = mount_small_disk(disk, 1024);
+    cr_assert(mounted, "cannot mount a tmpfs at %s (the test runs as root)", disk);
+    snprintf(runs, sizeof runs, "%s/runs", disk);
+    snprintf(dir, sizeof dir, "%s/full", runs);
+    /* the store and its first rows fit; the first checkpoint (~100 kB) does not */
+    fill_disk(disk, 48 * 1024, filler, sizeof filler);
+    const char *rb[] = {"run", preset, "--runs", runs, "--quiet", NULL};
+    char *out = expect_exit(1, rb);
+    cr_assert_not_null(strstr(out, "No space left on device"), "%s", out);
+    free(out);
+    char st[32];
+    state_of(dir, "r000-L1-d16-s1", st, sizeof st);
+    cr_assert_str_eq(st, "stopped", "a run stopped by a full disk is %s", st);
+
+    /* space freed: resume takes every run up again */
+    unlink(filler);
+    const char *rr[] = {"resume", dir, "--quiet", NULL};
+    out = expect_exit(0, rr);
+    free(out);
+    su_assert_same_sweep(dir, refdir);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "umount '%s'", disk);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* A damaged checkpoint is bad input naming the file and the field; the run is
+ * not failed: without the checkpoint it starts over and ends as it should. */
+Test(resume, a_damaged_checkpoint_in_a_sweep_is_bad_input_and_the_run_stays_resumable)
+{
+    char preset[512], ref[512], runs[512], dir[600], refdir[600], ck[800];
+    su_preset(preset, sizeof preset, "dmg", small_sweep, small_train);
+    tu_path(ref, sizeof ref, "ref");
+    tu_path(runs, sizeof runs, "runs");
+    const char *ra[] = {"run", preset, "--runs", ref, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    const char *rb[] = {"run", preset, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(run_cmd(rb), 0);
+    snprintf(refdir, sizeof refdir, "%s/dmg", ref);
+    snprintf(dir, sizeof dir, "%s/dmg", runs);
+    /* mark the first run unfinished and flip a byte of its checkpoint */
+    char rd[700];
+    snprintf(rd, sizeof rd, "%s/r000-L1-d16-s1", dir);
+    sl_run_status s;
+    sl_error err;
+    cr_assert_eq(sl_status_read(rd, &s, &err), SL_OK);
+    snprintf(s.state, sizeof s.state, "stopped");
+    snprintf(s.reason, sizeof s.reason, "stopped");
+    cr_assert_eq(sl_status_write(rd, &s, &err), SL_OK);
+    snprintf(ck, sizeof ck, "%s/checkpoint.bin", rd);
+    char *d;
+    size_t len;
+    cr_assert_eq(sl_read_file(ck, &d, &len, &err), SL_OK);
+    d[len / 2] ^= 1;
+    tu_write(ck, d, len);
+    free(d);
+    const char *rr[] = {"resume", dir, "--quiet", NULL};
+    char *out = expect_exit(2, rr);
+    cr_assert_not_null(strstr(out, "checkpoint.bin: checksum: mismatch"), "%s", out);
+    free(out);
+    char st[32];
+    state_of(dir, "r000-L1-d16-s1", st, sizeof st);
+    cr_assert_str_eq(st, "stopped", "the run is %s", st);
+    /* the user removes the damaged file: the run trains again from step 0 */
+    unlink(ck);
+    out = expect_exit(0, rr);
+    free(out);
+    su_assert_same_sweep(dir, refdir);
+}
+
+/* ---- item: half-created stores and the same preset written another way ---- */
+
+Test(resume, a_half_created_store_is_refused_to_another_preset_of_its_name)
+{
+    char a[512], b[600], runs[512], dir[600], sweep[700];
+    su_preset(a, sizeof a, "half", small_sweep, small_train);
+    tu_path(runs, sizeof runs, "runs");
+    const char *ra[] = {"run", a, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    snprintf(dir, sizeof dir, "%s/half", runs);
+    snprintf(sweep, sizeof sweep, "%s/sweep.json", dir);
+    /* what a kill between the runs' files and sweep.json leaves */
+    cr_assert_eq(unlink(sweep), 0);
+    /* another preset of the same name (sizes 25000 only) */
+    char bdir[512];
+    tu_path(bdir, sizeof bdir, "other");
+    mkdir(bdir, 0755);
+    snprintf(b, sizeof b, "%s/half.json", bdir);
+    char corpus[512], text[2048];
+    tu_path(corpus, sizeof corpus, "text.txt");
+    snprintf(text, sizeof text,
+             "{\"name\": \"half\", \"data\": {\"corpus\": \"%s\"},\n"
+             " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
+             " \"sweep\": {\"n\": [25000]}, \"train\": {%s}}\n",
+             corpus, small_train);
+    tu_write(b, text, strlen(text));
+    const char *rb[] = {"run", b, "--runs", runs, "--quiet", NULL};
+    tu_assert_bad_input("half: a half-created store of another sweep (r000-L1-d16-s1 is not a run of this preset", rb);
+    cr_assert_neq(access(sweep, F_OK), 0, "sweep.json was written");
+    char **ids;
+    int n;
+    sl_error err;
+    cr_assert_eq(sl_store_list_runs(dir, &ids, &n, &err), SL_OK);
+    cr_assert_eq(n, 2, "runs were added: %d", n);
+    sl_store_free_list(ids, n);
+    /* its own preset completes it */
+    cr_assert_eq(run_cmd(ra), 0);
+    cr_assert_eq(access(sweep, F_OK), 0);
+}
+
+Test(resume, the_same_preset_with_keys_reordered_and_defaults_written_is_the_same_sweep)
+{
+    char a[512], runs[512], corpus[512], b[600], text[2048];
+    su_preset(a, sizeof a, "same", small_sweep, small_train);
+    tu_path(runs, sizeof runs, "runs");
+    const char *ra[] = {"run", a, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    tu_path(corpus, sizeof corpus, "text.txt");
+    snprintf(b, sizeof b, "%s/other-same.json", tu_dir);
+    snprintf(text, sizeof text,
+             "{\"train\": {\"threads\": 1, \"eval_tokens\": 1024, \"eval_every\": 10, \"steps\": 60,"
+             " \"batch\": 8, \"lr\": \"auto\", \"schedule\": \"cosine\", \"seeds\": [1]},\n"
+             " \"sweep\": {\"kind\": \"n\", \"n\": [3000, 12000]},\n"
+             " \"model\": {\"aspect\": 16, \"head_size\": 16, \"n_ctx\": 32, \"ff_mult\": 4},\n"
+             " \"data\": {\"test_fraction\": 0.05, \"corpus\": \"%s\"},\n"
+             " \"description\": \"test\", \"name\": \"same\"}\n",
+             corpus);
+    tu_write(b, text, strlen(text));
+    const char *rb[] = {"run", b, "--runs", runs, "--quiet", NULL};
+    char *out = expect_exit(0, rb);
+    free(out);
+}
+
+/* ---- item: the thread count ------------------------------------------------- */
+
+#define TINY "--layers", "1", "--d-model", "16", "--heads", "2", "--ctx", "16", "--batch", "4"
+
+static void text_file(char *p, size_t n)
+{
+    su_corpus(p, n);
+}
+
+Test(resume, train_out_resumes_with_the_checkpoints_threads_and_refuses_another_count)
+{
+    char p[512], out[512], ref[512];
+    text_file(p, sizeof p);
+    tu_path(out, sizeof out, "run");
+    tu_path(ref, sizeof ref, "ref");
+    /* the reference: 20 steps on one thread, resumed to 40 on one thread */
+    const char *r1[] = {"train", "--data", p, TINY, "--steps", "20", "--eval-every", "10",
+                        "--threads", "1", "--quiet", "--out", ref, NULL};
+    const char *r2[] = {"train", "--data", p, TINY, "--steps", "40", "--eval-every", "10",
+                        "--threads", "1", "--quiet", "--out", ref, NULL};
+    free(expect_exit(0, r1));
+    free(expect_exit(0, r2));
+    const char *first[] = {"train", "--data", p, TINY, "--steps", "20", "--eval-every", "10",
+                           "--threads", "1", "--quiet", "--out", out, NULL};
+    free(expect_exit(0, first));
+    /* another count is refused, naming the file and the field */
+    const char *other[] = {"train", "--data", p, TINY, "--steps", "40", "--eval-every", "10",
+                           "--threads", "2", "--out", out, NULL};
+    tu_assert_bad_input("checkpoint.bin: threads: checkpoint trained on 1 threads, this run has 2", other);
+    /* without --threads (the default is every core) the resume takes the checkpoint's one */
+    const char *again[] = {"train", "--data", p, TINY, "--steps", "40", "--eval-every", "10",
+                           "--quiet", "--out", out, NULL};
+    free(expect_exit(0, again));
+    char a[700], b[700];
+    snprintf(a, sizeof a, "%s/metrics.csv", out);
+    snprintf(b, sizeof b, "%s/metrics.csv", ref);
+    sl_metric_row *x, *y;
+    size_t nx, ny;
+    sl_error err;
+    cr_assert_eq(sl_metrics_read(a, &x, &nx, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_metrics_read(b, &y, &ny, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(nx, ny);
+    for (size_t i = 0; i < nx; i++)
+        cr_assert(x[i].step == y[i].step && x[i].test_loss == y[i].test_loss,
+                  "row %zu: step %ld test %.17g vs %.17g", i, x[i].step, x[i].test_loss, y[i].test_loss);
+    free(x);
+    free(y);
+    /* asked for explicitly, another count is taken, and the message says what is lost */
+    const char *more[] = {"train", "--data", p, TINY, "--steps", "50", "--eval-every", "10",
+                          "--threads", "2", "--any-threads", "--out", out, NULL};
+    char *o = expect_exit(0, more);
+    cr_assert_not_null(strstr(o, "threads: resumed on 2 threads, trained on 1: the numbers are no longer bitwise"),
+                       "%s", o);
+    free(o);
+}
+
+/* A sweep run's config.json and checkpoint disagree on the threads (a
+ * config.json edited by hand): resume refuses it rather than train on. */
+Test(resume, a_sweep_run_whose_checkpoint_has_other_threads_is_refused)
+{
+    char preset[512], runs[512], dir[600], rd[700], cfg[800];
+    su_preset(preset, sizeof preset, "thr", "\"n\": [3000]",
+              "\"batch\": 8, \"steps\": 30, \"eval_every\": 10, \"eval_tokens\": 1024, \"threads\": 2");
+    tu_path(runs, sizeof runs, "runs");
+    const char *ra[] = {"run", preset, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    snprintf(dir, sizeof dir, "%s/thr", runs);
+    snprintf(rd, sizeof rd, "%s/r000-L1-d16-s1", dir);
+    snprintf(cfg, sizeof cfg, "%s/config.json", rd);
+    char *text = su_read(cfg);
+    cr_assert_not_null(text);
+    char *at = strstr(text, "\"threads\":\t2");
+    cr_assert_not_null(at, "%s", text);
+    at[11] = '1';
+    tu_write(cfg, text, strlen(text));
+    free(text);
+    sl_run_status s;
+    sl_error err;
+    cr_assert_eq(sl_status_read(rd, &s, &err), SL_OK);
+    snprintf(s.state, sizeof s.state, "stopped");
+    cr_assert_eq(sl_status_write(rd, &s, &err), SL_OK);
+    const char *rr[] = {"resume", dir, "--quiet", NULL};
+    char *out = expect_exit(2, rr);
+    cr_assert_not_null(strstr(out, "checkpoint.bin: threads: checkpoint trained on 2 threads, this run has 1"), "%s",
+                       out);
+    free(out);
+    /* asked for, it resumes on one thread and says what is lost */
+    const char *any[] = {"resume", dir, "--quiet", "--any-threads", NULL};
+    out = expect_exit(0, any);
+    cr_assert_not_null(strstr(out, "no longer bitwise"), "%s", out);
+    free(out);
+}
+
+/* ---- item: rows lost in a power cut --------------------------------------------- */
+
+/* metrics.csv lost its last rows (written, not yet on disk) while the
+ * checkpoint survived: the resume notices, starts over and writes every row
+ * again, as an uninterrupted run does. */
+Test(resume, a_checkpoint_past_the_last_metrics_row_is_detected_and_the_run_starts_over)
+{
+    char p[512], out[512], ref[512];
+    text_file(p, sizeof p);
+    tu_path(out, sizeof out, "run");
+    tu_path(ref, sizeof ref, "ref");
+    const char *full[] = {"train", "--data", p, TINY, "--steps", "40", "--eval-every", "10",
+                          "--threads", "1", "--quiet", "--out", ref, NULL};
+    char *o = expect_exit(0, full);
+    free(o);
+    const char *part[] = {"train", "--data", p, TINY, "--steps", "40", "--eval-every", "10",
+                          "--threads", "1", "--quiet", "--out", out, NULL};
+    o = expect_exit(0, part);
+    free(o);
+    /* keep the header and the rows of steps 0 and 10 only: the checkpoint is at 40 */
+    char m[700];
+    snprintf(m, sizeof m, "%s/metrics.csv", out);
+    char *text = su_read(m);
+    cr_assert_not_null(text);
+    char *cut = text;
+    for (int i = 0; i < 3; i++)
+        cut = strchr(cut, '\n') + 1;
+    tu_write(m, text, (size_t)(cut - text));
+    free(text);
+    o = expect_exit(0, part);
+    cr_assert_not_null(strstr(o, "checkpoint.bin: step 40, but metrics.csv ends at step 10"), "%s", o);
+    free(o);
+    char b[700];
+    snprintf(b, sizeof b, "%s/metrics.csv", ref);
+    sl_metric_row *x, *y;
+    size_t nx, ny;
+    sl_error err;
+    cr_assert_eq(sl_metrics_read(m, &x, &nx, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_metrics_read(b, &y, &ny, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(nx, ny, "%zu rows vs %zu", nx, ny);
+    for (size_t i = 0; i < nx; i++)
+        cr_assert(x[i].step == y[i].step && x[i].test_loss == y[i].test_loss, "row %zu differs", i);
+    free(x);
+    free(y);
+}
+
+/* ---- item: leftovers ----------------------------------------------------------- */
+
+/* the PID of a process that has exited */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(0);
+    int st;
+    waitpid(pid, &st, 0);
+    return (long)pid;
+}
+
+static void old_file(const char *path)
+{
+    tu_write(path, "partial", 7);
+    struct timeval tv[2];
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= 600;
+    tv[1] = tv[0];
+    cr_assert_eq(utimes(path, tv), 0);
+}
+
+Test(resume, temporaries_of_dead_processes_are_removed_when_a_store_or_run_opens)
+{
+    char preset[512], runs[512], dir[600], p[512];
+    su_preset(preset, sizeof preset, "tmp", "\"n\": [3000]", small_train);
+    tu_path(runs, sizeof runs, "runs");
+    const char *ra[] = {"run", preset, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    snprintf(dir, sizeof dir, "%s/tmp", runs);
+    long dead = dead_pid();
+    char stale1[900], stale2[900], live[900], young[900];
+    snprintf(stale1, sizeof stale1, "%s/r000-L1-d16-s1/checkpoint.bin.tmp.%ld.7", dir, dead);
+    snprintf(stale2, sizeof stale2, "%s/sweep.json.tmp.%ld.1", dir, dead);
+    snprintf(live, sizeof live, "%s/r000-L1-d16-s1/status.json.tmp.%ld.3", dir, (long)getpid());
+    snprintf(young, sizeof young, "%s/r000-L1-d16-s1/status.json.tmp.%ld.9", dir, dead);
+    old_file(stale1);
+    old_file(stale2);
+    old_file(live);
+    tu_write(young, "x", 1); /* just written: maybe by a process on another machine */
+    const char *rr[] = {"resume", dir, "--quiet", NULL};
+    cr_assert_eq(run_cmd(rr), 0);
+    cr_assert_neq(access(stale1, F_OK), 0, "%s is left", stale1);
+    cr_assert_neq(access(stale2, F_OK), 0, "%s is left", stale2);
+    cr_assert_eq(access(live, F_OK), 0, "a running process's temporary was removed");
+    cr_assert_eq(access(young, F_OK), 0, "a temporary younger than a minute was removed");
+
+    /* train --out DIR too */
+    text_file(p, sizeof p);
+    char out[512], t1[700];
+    tu_path(out, sizeof out, "one");
+    const char *tr[] = {"train", "--data", p, TINY, "--steps", "10", "--quiet", "--out", out, NULL};
+    char *o = expect_exit(0, tr);
+    free(o);
+    snprintf(t1, sizeof t1, "%s/checkpoint.bin.tmp.%ld.2", out, dead);
+    old_file(t1);
+    o = expect_exit(0, tr);
+    free(o);
+    cr_assert_neq(access(t1, F_OK), 0, "%s is left", t1);
+}
