@@ -409,7 +409,7 @@ int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *e
 int sl_run_dir_append(sl_run_dir *d, const sl_metric_row *row, double extra, sl_error *err)
 {
     if (sl_metrics_write_row(d->f, row, d->has_extra, extra) != 0)
-        return sl_fail(err, SL_ERUNTIME, "%s: write failed", d->metrics);
+        return sl_fail(err, SL_ERUNTIME, "%s: write failed: %s", d->metrics, strerror(errno));
     return SL_OK;
 }
 
@@ -426,7 +426,7 @@ int sl_run_dir_close(sl_run_dir *d, sl_error *err)
 {
     int rc = SL_OK;
     if (d->f && fclose(d->f) != 0 && err)
-        rc = sl_fail(err, SL_ERUNTIME, "%s: write failed", d->metrics);
+        rc = sl_fail(err, SL_ERUNTIME, "%s: write failed: %s", d->metrics, strerror(errno));
     d->f = NULL;
     free(d->rows);
     free(d->transfer);
