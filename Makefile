@@ -59,7 +59,11 @@ CPPFLAGS := -Iinclude $(shell pkg-config --cflags openblas 2>/dev/null) $(shell 
 ifeq ($(MPI),1)
 CPPFLAGS += -DSL_WITH_MPI=1
 endif
-CFLAGS  := -std=c11 $(OPT) $(WARN) -MMD -MP -pthread
+# -fno-math-errno -fno-trapping-math: no code reads errno or the floating-point
+# exception flags; without them sqrtf and the clamping selects of the exp
+# kernels keep the AdamW, norm and GELU loops from vectorising (values are
+# unchanged: no reassociation, NaN still propagates).
+CFLAGS  := -std=c11 $(OPT) -fno-math-errno -fno-trapping-math $(WARN) -MMD -MP -pthread
 # GSL is linked against OpenBLAS's CBLAS, not gslcblas.
 LDLIBS  := -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lcairo -lm -lpthread
 LDFLAGS := -pthread $(if $(SAN),-fsanitize=$(SAN))

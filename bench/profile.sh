@@ -11,17 +11,17 @@ mode=${1:-callgrind}
 configs=${*:-d64 d128 d256}
 out=${OUT:-/tmp/scalelab-profile}
 mkdir -p "$out"
-cflags="-O3 -g -Iinclude -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags openblas)"
+cflags="-O3 -g -fno-math-errno -fno-trapping-math -Iinclude -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags openblas)"
 libs="-lgsl -lopenblas -lcjson -lm -lpthread"
 case $mode in
 callgrind)
     cc -std=c11 $cflags -march=x86-64-v3 -o "$out/prof_step" bench/prof_step.c src/core/*.c $libs
     for c in $configs; do
-        # two steps inside the collection window; the first step outside it warms up
+        # every step is inside the collection window (sl_trainer_step and below)
         OPENBLAS_NUM_THREADS=1 valgrind --tool=callgrind --toggle-collect=sl_trainer_step \
-            --callgrind-out-file="$out/cg.$c" "$out/prof_step" "$c" 3 1 >/dev/null 2>"$out/cg.$c.log"
-        echo "== $c (instructions for 3 steps; the first includes first-touch costs)"
-        callgrind_annotate --inclusive=no "$out/cg.$c" 2>/dev/null | sed -n '/Ir/,$p' | head -28
+            --callgrind-out-file="$out/cg.$c" "$out/prof_step" "$c" ${STEPS:-2} 1 >/dev/null 2>"$out/cg.$c.log"
+        echo "== $c (instructions for ${STEPS:-2} steps, 1 thread)"
+        callgrind_annotate --inclusive=no "$out/cg.$c" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -24
     done
     ;;
 perf)

@@ -260,6 +260,30 @@ Test(optim, schedules_warm_up_and_decay_to_zero)
     cr_expect_float_eq(sl_lr_auto(1e6), 0.003239 - 0.0001395 * log(1e6), 1e-12);
 }
 
+Test(optim, adamw_consumes_the_gradient_of_its_range)
+{
+    sl_config c = {1, 8, 1, 32, 4, 16};
+    sl_model m;
+    sl_error err;
+    cr_assert_eq(sl_model_init(&m, &c, &err), SL_OK);
+    for (size_t i = 0; i < m.n_params; i++)
+        m.grads[i] = 0.25f;
+    float *mo = sl_alloc_floats(m.n_params), *vo = sl_alloc_floats(m.n_params);
+    sl_optim_opts o = {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8};
+    size_t lo = m.info[SL_QKVW].offset, hi = m.info[SL_LN2W].offset;
+    sl_adamw_update(&m, mo, vo, lo, hi, 1, 0.1, 1.0f, &o);
+    for (int k = 0; k < SL_NUM_PARAM_TENSORS; k++)
+        for (size_t i = m.info[k].offset; i < m.info[k].offset + m.info[k].size; i++) {
+            if (i >= lo && i < hi)
+                cr_assert_eq(m.grads[i], 0.0f, "%s: gradient left after the update", m.info[k].name);
+            else
+                cr_assert_eq(m.grads[i], 0.25f, "%s: gradient outside the range touched",
+                             m.info[k].name);
+        }
+    free(mo), free(vo);
+    sl_model_free(&m);
+}
+
 Test(optim, adamw_decays_matrices_only)
 {
     sl_config c = {1, 8, 1, 32, 4, 16};
@@ -270,6 +294,8 @@ Test(optim, adamw_decays_matrices_only)
         m.params[i] = 1.0f; /* zero gradients: only decay can move a parameter */
     float *mo = sl_alloc_floats(m.n_params), *vo = sl_alloc_floats(m.n_params);
     sl_optim_opts o = {.lr = 0.1, .beta1 = 0.9, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.5};
+    for (size_t i = 0; i < m.n_params; i++)
+        m.grads[i] = 0.0f;
     sl_adamw_update(&m, mo, vo, 0, m.n_params, 1, 0.1, 1.0f, &o);
     for (int k = 0; k < SL_NUM_PARAM_TENSORS; k++) {
         float v = m.params[m.info[k].offset];

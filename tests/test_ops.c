@@ -302,3 +302,97 @@ Test(ops, crossentropy_backward_matches_finite_differences)
     }
     free(lg);
 }
+
+/* The fused kernels of the fast model path, each against its reference. Their
+ * outputs that are written (not accumulated) start from garbage, so a kernel
+ * that only added would fail. */
+static float *garbage(size_t n)
+{
+    float *v = sl_alloc_floats(n);
+    for (size_t i = 0; i < n; i++)
+        v[i] = 1e3f * (float)((i * 7919) % 13) - 6e3f;
+    return v;
+}
+
+Test(ops, residual_layernorm_fused_matches_reference)
+{
+    int N = 19, C = 53; /* C not a multiple of the 16 lanes */
+    size_t n = (size_t)N * C;
+    float *x = randv(n, 1), *y = randv(n, 2), *yb = randv(C, 1), *w = randv(C, 1),
+          *b = randv(C, 1);
+    float *r1 = garbage(n), *r2 = garbage(n), *o1 = garbage(n), *o2 = garbage(n);
+    float m1[32], s1[32], m2[32], s2[32];
+    sl_residual_layernorm_forward(r1, o1, m1, s1, x, y, yb, w, b, N, C);
+    sl_ref_residual_layernorm_forward(r2, o2, m2, s2, x, y, yb, w, b, N, C);
+    cr_expect_leq(rel_err(r1, r2, n), 1e-6);
+    cr_expect_leq(rel_err(o1, o2, n), 1e-5);
+    cr_expect_leq(rel_err(m1, m2, (size_t)N), 1e-5);
+    cr_expect_leq(rel_err(s1, s2, (size_t)N), 1e-5);
+    free(x), free(y), free(yb), free(w), free(b), free(r1), free(r2), free(o1), free(o2);
+}
+
+Test(ops, bias_gelu_fused_matches_reference_and_finite_differences)
+{
+    int N = 7, F = 37;
+    size_t n = (size_t)N * F;
+    float *x = randv(n, 2), *bias = randv(F, 1), *d = randv(n, 1);
+    float *p1 = sl_alloc_floats(n), *p2 = sl_alloc_floats(n), *o1 = garbage(n), *o2 = garbage(n);
+    memcpy(p1, x, n * sizeof *x);
+    memcpy(p2, x, n * sizeof *x);
+    sl_bias_gelu_forward(p1, o1, bias, N, F);
+    sl_ref_bias_gelu_forward(p2, o2, bias, N, F);
+    cr_expect_leq(rel_err(p1, p2, n), 1e-6);
+    cr_expect_leq(rel_err(o1, o2, n), 1e-5);
+    float *g1 = garbage(n), *g2 = garbage(n), *db1 = randv(F, 1), *db2 = sl_alloc_floats(F);
+    memcpy(db2, db1, F * sizeof *db1);
+    sl_gelu_bias_backward(g1, db1, p1, d, N, F);
+    sl_ref_gelu_bias_backward(g2, db2, p2, d, N, F);
+    cr_expect_leq(rel_err(g1, g2, n), 1e-5);
+    cr_expect_leq(rel_err(db1, db2, F), 1e-5);
+    /* in place (dpre = dout), as the model calls it */
+    float *dd = sl_alloc_floats(n), *db3 = sl_alloc_floats(F);
+    memcpy(dd, d, n * sizeof *d);
+    sl_gelu_bias_backward(dd, db3, p1, dd, N, F);
+    cr_expect_leq(rel_err(dd, g2, n), 1e-5);
+    /* the input gradient against finite differences of gelu(x) */
+    kctx k = {.N = (int)n};
+    double *fd = calloc(n, sizeof(double));
+    fd_grad(f_gelu, &k, p2, n, d, n, 1e-2, fd);
+    cr_expect_leq(norm_rel(fd, g1, n), 1e-3);
+    /* and the bias gradient: the column sums of it */
+    double col[64] = {0};
+    for (int r = 0; r < N; r++)
+        for (int i = 0; i < F; i++)
+            col[i] += fd[(size_t)r * F + i];
+    float dbz[64] = {0};
+    sl_gelu_bias_backward(g1, dbz, p1, d, N, F);
+    cr_expect_leq(norm_rel(col, dbz, F), 1e-3);
+    free(x), free(bias), free(d), free(p1), free(p2), free(o1), free(o2), free(g1), free(g2),
+        free(db1), free(db2), free(dd), free(db3), free(fd);
+}
+
+Test(ops, matmul_and_attention_backward_write_their_input_gradient)
+{
+    int N = 21, C = 24, OC = 40;
+    float *x = randv((size_t)N * C, 1), *w = randv((size_t)OC * C, 1), *d = randv((size_t)N * OC, 1);
+    float *dx1 = garbage((size_t)N * C), *dx2 = sl_alloc_floats((size_t)N * C);
+    float *dw1 = sl_alloc_floats((size_t)OC * C), *dw2 = sl_alloc_floats((size_t)OC * C);
+    float *db1 = sl_alloc_floats(OC), *db2 = sl_alloc_floats(OC);
+    sl_matmul_backward_write(dx1, dw1, db1, d, x, w, N, C, OC);
+    sl_ref_matmul_backward(dx2, dw2, db2, d, x, w, N, C, OC);
+    cr_expect_leq(rel_err(dx1, dx2, (size_t)N * C), 1e-5);
+    cr_expect_leq(rel_err(dw1, dw2, (size_t)OC * C), 1e-5);
+    cr_expect_leq(rel_err(db1, db2, OC), 1e-5);
+
+    int B = 2, T = 70, NH = 2; /* three row blocks, the last one partial */
+    size_t nin = (size_t)B * T * 3 * C, nout = (size_t)B * T * C, natt = (size_t)B * NH * T * T;
+    float *q = randv(nin, 1), *o = sl_alloc_floats(nout), *a = sl_alloc_floats(natt);
+    float *dy = randv(nout, 1), *scratch = garbage((size_t)T * T);
+    float *g1 = garbage(nin), *g2 = garbage(nin);
+    sl_attention_forward(o, a, q, B, T, C, NH);
+    sl_attention_backward(g1, scratch, dy, q, a, B, T, C, NH);
+    sl_ref_attention_backward(g2, dy, q, a, B, T, C, NH);
+    cr_expect_leq(rel_err(g1, g2, nin), 1e-5);
+    free(x), free(w), free(d), free(dx1), free(dx2), free(dw1), free(dw2), free(db1), free(db2),
+        free(q), free(o), free(a), free(dy), free(scratch), free(g1), free(g2);
+}

@@ -17,6 +17,11 @@ void sl_encoder_backward(float *dwte, float *dwpe, const float *dout, const int3
 /* Over rows of C: out = (x - mean) * rstd * w + b; mean and rstd saved per row. */
 void sl_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
                           const float *b, int N, int C);
+/* Fused residual and layernorm: res = x + (y + ybias[C]), out = layernorm(res)
+ * (a residual branch's output y before its bias, then the next block's norm). */
+void sl_residual_layernorm_forward(float *res, float *out, float *mean, float *rstd, const float *x,
+                                   const float *y, const float *ybias, const float *w,
+                                   const float *b, int N, int C);
 void sl_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
                            const float *w, const float *mean, const float *rstd, int N, int C);
 
@@ -25,10 +30,13 @@ void sl_matmul_forward(float *out, const float *inp, const float *w, const float
                        int OC);
 void sl_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp,
                         const float *w, int N, int C, int OC);
+/* The same, except that dinp is written (=), not accumulated: no clearing first. */
+void sl_matmul_backward_write(float *dinp, float *dw, float *dbias, const float *dout,
+                              const float *inp, const float *w, int N, int C, int OC);
 
 /* Causal multi-head self-attention. inp[B,T,3C] holds q, k, v; att[B,NH,T,T]
  * keeps the softmax probabilities for the backward pass; out[B,T,C]. scratch
- * holds T*T floats for the backward pass. */
+ * holds T*T floats for the backward pass, which WRITES dinp (=, not +=). */
 void sl_attention_forward(float *out, float *att, const float *inp, int B, int T, int C, int NH);
 void sl_attention_backward(float *dinp, float *scratch, const float *dout, const float *inp,
                            const float *att, int B, int T, int C, int NH);
@@ -36,6 +44,12 @@ void sl_attention_backward(float *dinp, float *scratch, const float *dout, const
 /* GELU, tanh form. */
 void sl_gelu_forward(float *out, const float *inp, size_t N);
 void sl_gelu_backward(float *dinp, const float *inp, const float *dout, size_t N);
+/* Fused bias and GELU over N rows of F: pre += bias (kept for the backward
+ * pass), out = gelu(pre). Backward WRITES dpre = gelu'(pre)·dout and adds its
+ * column sums to dbias; dpre may be dout. */
+void sl_bias_gelu_forward(float *pre, float *out, const float *bias, int N, int F);
+void sl_gelu_bias_backward(float *dpre, float *dbias, const float *pre, const float *dout, int N,
+                           int F);
 
 /* out = a + b */
 void sl_residual_forward(float *out, const float *a, const float *b, size_t N);
@@ -68,6 +82,12 @@ void sl_ref_attention_backward(float *dinp, const float *dout, const float *inp,
                                int B, int T, int C, int NH);
 void sl_ref_gelu_forward(float *out, const float *inp, size_t N);
 void sl_ref_gelu_backward(float *dinp, const float *inp, const float *dout, size_t N);
+void sl_ref_residual_layernorm_forward(float *res, float *out, float *mean, float *rstd,
+                                       const float *x, const float *y, const float *ybias,
+                                       const float *w, const float *b, int N, int C);
+void sl_ref_bias_gelu_forward(float *pre, float *out, const float *bias, int N, int F);
+void sl_ref_gelu_bias_backward(float *dpre, float *dbias, const float *pre, const float *dout,
+                               int N, int F);
 double sl_ref_crossentropy_forward(float *probs, float *losses, const float *logits,
                                    const int32_t *targets, int N, int V);
 void sl_ref_crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,

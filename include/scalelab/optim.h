@@ -33,7 +33,8 @@ double sl_grad_norm(const float *g, size_t n);
 
 /* One AdamW update of the parameter range [lo, hi) (floats; so threads can
  * split the work) at 1-based step t with learning rate lr; grads are first
- * multiplied by gscale (clipping). m and v are laid out like params. */
+ * multiplied by gscale (clipping), and left zero in the range (the pass that
+ * reads them clears them for the next step). m and v are laid out like params. */
 void sl_adamw_update(const sl_model *mdl, float *m, float *v, size_t lo, size_t hi, long t, double lr,
                      float gscale, const sl_optim_opts *o);
 

@@ -356,6 +356,106 @@ static void attn_backward(int ref, float *dinp, float *scratch, const float *dou
         sl_attention_backward(dinp, scratch, dout, inp, att, B, T, C, NH);
 }
 
+/* The fast path: bias, residual and norm fused into the passes that produce
+ * their inputs (sl_residual_layernorm_forward, sl_bias_gelu_forward), products
+ * without bias written with beta 0. The reference path below keeps one kernel
+ * per operation; the model test holds the two together. */
+static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, const int32_t *tgt,
+                            int Bs, int T)
+{
+    const int C = m->cfg.d_model, F = m->cfg.d_ff, V = m->cfg.vocab, NH = m->cfg.n_head;
+    const int L = m->cfg.n_layer, N = Bs * T;
+    const size_t BTC = (size_t)a->Bs * a->T * C, BT = (size_t)a->Bs * a->T;
+    const size_t BTF = BT * F, ATT = (size_t)a->Bs * NH * a->T * a->T;
+    float *P = m->params;
+    const float *lnfw = P + m->info[SL_LNFW].offset, *lnfb = P + m->info[SL_LNFB].offset;
+
+    sl_encoder_forward(a->encoded, inp, P + m->info[SL_WTE].offset, P + m->info[SL_WPE].offset, Bs,
+                       T, C);
+    if (L == 0)
+        sl_layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, a->encoded, lnfw, lnfb, N, C);
+    else
+        sl_layernorm_forward(a->ln1, a->ln1_mean, a->ln1_rstd, a->encoded,
+                             sl_tensor(m, P, SL_LN1W, 0), sl_tensor(m, P, SL_LN1B, 0), N, C);
+    const float *x = a->encoded;
+    for (int l = 0; l < L; l++) {
+        float *ln1 = a->ln1 + l * BTC, *qkv = a->qkv + l * BTC * 3, *atty = a->atty + l * BTC;
+        float *att = a->att + l * ATT, *attproj = a->attproj + l * BTC, *res2 = a->res2 + l * BTC;
+        float *ln2 = a->ln2 + l * BTC, *fch = a->fch + l * BTF, *fchg = a->fch_gelu + l * BTF;
+        float *fcproj = a->fcproj + l * BTC, *res3 = a->res3 + l * BTC;
+        sl_matmul_forward(qkv, ln1, sl_tensor(m, P, SL_QKVW, l), sl_tensor(m, P, SL_QKVB, l), N, C,
+                          3 * C);
+        sl_attention_forward(atty, att, qkv, Bs, T, C, NH);
+        sl_matmul_forward(attproj, atty, sl_tensor(m, P, SL_ATTPROJW, l), NULL, N, C, C);
+        sl_residual_layernorm_forward(res2, ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, x,
+                                      attproj, sl_tensor(m, P, SL_ATTPROJB, l),
+                                      sl_tensor(m, P, SL_LN2W, l), sl_tensor(m, P, SL_LN2B, l), N, C);
+        sl_matmul_forward(fch, ln2, sl_tensor(m, P, SL_FCW, l), NULL, N, C, F);
+        sl_bias_gelu_forward(fch, fchg, sl_tensor(m, P, SL_FCB, l), N, F);
+        sl_matmul_forward(fcproj, fchg, sl_tensor(m, P, SL_FCPROJW, l), NULL, N, F, C);
+        /* the next norm: the next layer's ln1, or the final one */
+        int last = l + 1 == L;
+        sl_residual_layernorm_forward(
+            res3, last ? a->lnf : a->ln1 + (l + 1) * BTC,
+            last ? a->lnf_mean : a->ln1_mean + (l + 1) * BT,
+            last ? a->lnf_rstd : a->ln1_rstd + (l + 1) * BT, res2, fcproj,
+            sl_tensor(m, P, SL_FCPROJB, l), last ? lnfw : sl_tensor(m, P, SL_LN1W, l + 1),
+            last ? lnfb : sl_tensor(m, P, SL_LN1B, l + 1), N, C);
+        x = res3;
+    }
+    sl_matmul_forward(a->logits, a->lnf, P + m->info[SL_HEAD].offset, NULL, N, C, V);
+    if (!tgt)
+        return 0.0;
+    return sl_crossentropy_forward(a->probs, a->losses, a->logits, tgt, N, V);
+}
+
+/* Backward of forward_fused: every input gradient of a product is written
+ * (beta 0), so no activation gradient is cleared first; dres alone collects
+ * the residual stream's sum. */
+static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const int32_t *inp,
+                           const int32_t *tgt, int Bs, int T, float loss_scale)
+{
+    const int C = m->cfg.d_model, F = m->cfg.d_ff, V = m->cfg.vocab, NH = m->cfg.n_head;
+    const int L = m->cfg.n_layer, N = Bs * T;
+    const size_t BTC = (size_t)a->Bs * a->T * C, BT = (size_t)a->Bs * a->T;
+    const size_t BTF = BT * F, ATT = (size_t)a->Bs * NH * a->T * a->T;
+    float *P = m->params, *G = grads;
+
+    sl_crossentropy_backward(a->probs, a->probs, tgt, loss_scale, N, V);
+    const float *xlast = L > 0 ? a->res3 + (L - 1) * BTC : a->encoded;
+    sl_matmul_backward_write(a->dbtc, G + m->info[SL_HEAD].offset, NULL, a->probs, a->lnf,
+                             P + m->info[SL_HEAD].offset, N, C, V);
+    memset(a->dres, 0, (size_t)N * C * sizeof(float));
+    sl_layernorm_backward(a->dres, G + m->info[SL_LNFW].offset, G + m->info[SL_LNFB].offset, a->dbtc,
+                          xlast, P + m->info[SL_LNFW].offset, a->lnf_mean, a->lnf_rstd, N, C);
+    for (int l = L - 1; l >= 0; l--) {
+        const float *x = l > 0 ? a->res3 + (l - 1) * BTC : a->encoded;
+        float *ln1 = a->ln1 + l * BTC, *qkv = a->qkv + l * BTC * 3, *atty = a->atty + l * BTC;
+        float *att = a->att + l * ATT, *res2 = a->res2 + l * BTC;
+        float *ln2 = a->ln2 + l * BTC, *fch = a->fch + l * BTF, *fchg = a->fch_gelu + l * BTF;
+        sl_matmul_backward_write(a->dbtf, sl_tensor(m, G, SL_FCPROJW, l),
+                                 sl_tensor(m, G, SL_FCPROJB, l), a->dres, fchg,
+                                 sl_tensor(m, P, SL_FCPROJW, l), N, F, C);
+        sl_gelu_bias_backward(a->dbtf, sl_tensor(m, G, SL_FCB, l), fch, a->dbtf, N, F);
+        sl_matmul_backward_write(a->dbtc, sl_tensor(m, G, SL_FCW, l), NULL, a->dbtf, ln2,
+                                 sl_tensor(m, P, SL_FCW, l), N, C, F);
+        sl_layernorm_backward(a->dres, sl_tensor(m, G, SL_LN2W, l), sl_tensor(m, G, SL_LN2B, l),
+                              a->dbtc, res2, sl_tensor(m, P, SL_LN2W, l), a->ln2_mean + l * BT,
+                              a->ln2_rstd + l * BT, N, C);
+        sl_matmul_backward_write(a->dbtc, sl_tensor(m, G, SL_ATTPROJW, l),
+                                 sl_tensor(m, G, SL_ATTPROJB, l), a->dres, atty,
+                                 sl_tensor(m, P, SL_ATTPROJW, l), N, C, C);
+        sl_attention_backward(a->dqkv, a->dscratch, a->dbtc, qkv, att, Bs, T, C, NH);
+        sl_matmul_backward_write(a->dbtc2, sl_tensor(m, G, SL_QKVW, l), sl_tensor(m, G, SL_QKVB, l),
+                                 a->dqkv, ln1, sl_tensor(m, P, SL_QKVW, l), N, C, 3 * C);
+        sl_layernorm_backward(a->dres, sl_tensor(m, G, SL_LN1W, l), sl_tensor(m, G, SL_LN1B, l),
+                              a->dbtc2, x, sl_tensor(m, P, SL_LN1W, l), a->ln1_mean + l * BT,
+                              a->ln1_rstd + l * BT, N, C);
+    }
+    sl_encoder_backward(G + m->info[SL_WTE].offset, G + m->info[SL_WPE].offset, a->dres, inp, Bs, T,
+                        C);
+}
+
 double sl_model_forward(const sl_model *m, sl_acts *a, const int32_t *inp, const int32_t *tgt,
                         int Bs, int T, int ref)
 {
@@ -366,6 +466,8 @@ double sl_model_forward(const sl_model *m, sl_acts *a, const int32_t *inp, const
     const size_t BTF = BT * F, ATT = (size_t)a->Bs * NH * a->T * a->T;
     float *P = m->params;
 
+    if (!ref)
+        return forward_fused(m, a, inp, tgt, Bs, T);
     k->enc_f(a->encoded, inp, P + m->info[SL_WTE].offset, P + m->info[SL_WPE].offset, Bs, T, C);
     const float *x = a->encoded;
     for (int l = 0; l < L; l++) {
@@ -411,6 +513,10 @@ void sl_model_backward(const sl_model *m, sl_acts *a, float *grads, const int32_
     const size_t nC = (size_t)N * C, nF = (size_t)N * F;
     float *P = m->params, *G = grads;
 
+    if (!ref) {
+        backward_fused(m, a, grads, inp, tgt, Bs, T, loss_scale);
+        return;
+    }
     /* dlogits overwrite probs (fused softmax cross-entropy) */
     k->ce_b(a->probs, a->probs, tgt, loss_scale, N, V);
     const float *xlast = L > 0 ? a->res3 + (L - 1) * BTC : a->encoded;

@@ -158,6 +158,7 @@ void sl_ref_attention_backward(float *dinp, const float *dout, const float *inp,
     int hs = C / NH, C3 = 3 * C;
     double scale = 1.0 / sqrt((double)hs);
     double *dp = malloc(sizeof(double) * (size_t)T);
+    memset(dinp, 0, (size_t)B * T * C3 * sizeof(float)); /* it writes dinp, as the fast one */
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++) {
@@ -207,6 +208,37 @@ void sl_ref_gelu_backward(float *dinp, const float *inp, const float *dout, size
         double th = tanh(k * (x + 0.044715 * x * x * x));
         double g = 0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * k * (1.0 + 3.0 * 0.044715 * x * x);
         dinp[i] += (float)(g * dout[i]);
+    }
+}
+
+void sl_ref_residual_layernorm_forward(float *res, float *out, float *mean, float *rstd,
+                                       const float *x, const float *y, const float *ybias,
+                                       const float *w, const float *b, int N, int C)
+{
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < C; i++)
+            res[(size_t)n * C + i] = x[(size_t)n * C + i] + (y[(size_t)n * C + i] + ybias[i]);
+    sl_ref_layernorm_forward(out, mean, rstd, res, w, b, N, C);
+}
+
+void sl_ref_bias_gelu_forward(float *pre, float *out, const float *bias, int N, int F)
+{
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < F; i++)
+            pre[(size_t)n * F + i] += bias[i];
+    sl_ref_gelu_forward(out, pre, (size_t)N * F);
+}
+
+void sl_ref_gelu_bias_backward(float *dpre, float *dbias, const float *pre, const float *dout,
+                               int N, int F)
+{
+    memset(dpre, 0, (size_t)N * F * sizeof(float));
+    sl_ref_gelu_backward(dpre, pre, dout, (size_t)N * F);
+    for (int i = 0; i < F; i++) {
+        double s = 0;
+        for (int n = 0; n < N; n++)
+            s += dpre[(size_t)n * F + i];
+        dbias[i] += (float)s;
     }
 }
 

@@ -85,6 +85,7 @@ void sl_adamw_update(const sl_model *mdl, float *m, float *v, size_t lo, size_t 
             m[i] = mi;
             v[i] = vi;
             p[i] -= flr * (mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i];
+            g[i] = 0.0f; /* consumed: the next step accumulates from zero */
         }
     }
 }

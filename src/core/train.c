@@ -38,6 +38,7 @@ struct sl_trainer {
     long loss_count;
     double last_loss, last_grad_norm;
     double ema_g2, ema_tr; /* noise-scale statistics */
+    int grads_dirty;       /* a step stopped before its update cleared the gradients */
     double last_lr;
     int diverged; /* a step or an evaluation gave a non-finite number */
 };
@@ -184,7 +185,7 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     }
     t->shard_loss = sl_xcalloc((size_t)t->nthr, sizeof(double));
     t->shard_sq = sl_xcalloc((size_t)t->nthr, sizeof(double));
-    t->range_sq = sl_xcalloc((size_t)t->nthr, sizeof(double));
+    t->range_sq = sl_xcalloc((size_t)t->nthr * (t->nthr + 1), sizeof(double));
     size_t bt = (size_t)o->batch * o->model.n_ctx;
     t->inp = sl_xcalloc(bt, sizeof(int32_t));
     t->tgt = sl_xcalloc(bt, sizeof(int32_t));
@@ -222,11 +223,20 @@ void sl_trainer_free(sl_trainer *t)
     free(t);
 }
 
+/* In 8 double lanes combined in a fixed order, so that the loop vectorises;
+ * the result depends only on [lo, hi), which the thread count fixes. */
 static double sumsq(const float *g, size_t lo, size_t hi)
 {
+    double acc[8] = {0};
+    size_t i = lo;
+    for (; i + 8 <= hi; i += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += (double)g[i + k] * g[i + k];
+    for (int k = 0; i < hi; i++, k++)
+        acc[k] += (double)g[i] * g[i];
     double s = 0.0;
-    for (size_t i = lo; i < hi; i++)
-        s += (double)g[i] * g[i];
+    for (int k = 0; k < 8; k++)
+        s += acc[k];
     return s;
 }
 
@@ -236,14 +246,16 @@ static void step_worker(void *arg, int tid, int n)
     const int T = t->o.model.n_ctx, B = t->o.batch;
     int b0 = shard_lo(B, n, tid), bs = shard_lo(B, n, tid + 1) - b0;
     float *g = t->gbuf[tid];
-    memset(g, 0, t->m.n_params * sizeof(float));
+    /* The reduction and the update leave every buffer zero; only a step that
+     * stopped half-way (a diverged loss) leaves something to clear. */
+    if (t->grads_dirty)
+        memset(g, 0, t->m.n_params * sizeof(float));
     const int32_t *inp = t->inp + (size_t)b0 * T, *tgt = t->tgt + (size_t)b0 * T;
     double loss = sl_model_forward(&t->m, t->acts[tid], inp, tgt, bs, T, 0);
     t->shard_loss[tid] = loss;
     if (!isfinite(loss))
         return;
     sl_model_backward(&t->m, t->acts[tid], g, inp, tgt, bs, T, 1.0f / (float)((size_t)B * T), 0);
-    t->shard_sq[tid] = n > 1 ? sumsq(g, 0, t->m.n_params) : 0.0;
 }
 
 static void range_of(size_t P, int n, int tid, size_t *lo, size_t *hi)
@@ -253,18 +265,36 @@ static void range_of(size_t P, int n, int tid, size_t *lo, size_t *hi)
     *hi = tid + 1 == n ? P : (P * (size_t)(tid + 1) / (size_t)n) & ~(size_t)15;
 }
 
+/* One pass over the thread's parameter range, in chunks that stay in L1: the
+ * squared norm of every shard's gradient (the small batch of the noise scale),
+ * their sum into buffer 0 (the other buffers are cleared as they are read), and
+ * the squared norm of the sum (for clipping). range_sq holds n + 1 values per
+ * thread: the n shards' and the sum's. */
+#define REDUCE_CHUNK 2048
+
 static void reduce_worker(void *arg, int tid, int n)
 {
     sl_trainer *t = arg;
     size_t lo, hi;
     range_of(t->m.n_params, n, tid, &lo, &hi);
     float *g0 = t->gbuf[0];
-    for (int k = 1; k < n; k++) {
-        const float *gk = t->gbuf[k];
-        for (size_t i = lo; i < hi; i++)
-            g0[i] += gk[i];
+    double *sq = t->range_sq + (size_t)tid * (n + 1);
+    for (int k = 0; k <= n; k++)
+        sq[k] = 0.0;
+    for (size_t c = lo; c < hi; c += REDUCE_CHUNK) {
+        size_t e = hi - c < REDUCE_CHUNK ? hi : c + REDUCE_CHUNK;
+        if (n > 1)
+            sq[0] += sumsq(g0, c, e);
+        for (int k = 1; k < n; k++) {
+            float *gk = t->gbuf[k];
+            sq[k] += sumsq(gk, c, e);
+            for (size_t i = c; i < e; i++) {
+                g0[i] += gk[i];
+                gk[i] = 0.0f;
+            }
+        }
+        sq[n] += sumsq(g0, c, e);
     }
-    t->range_sq[tid] = sumsq(g0, lo, hi);
 }
 
 typedef struct {
@@ -373,6 +403,7 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
     const int T = t->o.model.n_ctx;
     sl_sampler_next(&t->sampler, t->c, t->o.batch, T, t->inp, t->tgt);
     sl_pool_run(t->pool, step_worker, t);
+    t->grads_dirty = 1; /* until the update has consumed them */
     double loss = 0.0;
     for (int i = 0; i < t->nthr; i++)
         loss += t->shard_loss[i];
@@ -382,9 +413,15 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
         return sl_fail(err, SL_ERUNTIME, "step %ld: training loss is %g (the run diverged)",
                        t->step + 1, loss);
     sl_pool_run(t->pool, reduce_worker, t);
+    const int n = t->nthr;
     double sq = 0.0;
-    for (int i = 0; i < t->nthr; i++)
-        sq += t->range_sq[i];
+    for (int k = 0; k < n; k++)
+        t->shard_sq[k] = 0.0;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < n; k++)
+            t->shard_sq[k] += t->range_sq[(size_t)i * (n + 1) + k];
+        sq += t->range_sq[(size_t)i * (n + 1) + n];
+    }
     double norm = sqrt(sq);
     if (!isfinite(norm) && (t->diverged = 1))
         return sl_fail(err, SL_ERUNTIME, "step %ld: gradient norm is %g (the run diverged)",
@@ -393,6 +430,7 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
     float gscale = t->oo.clip > 0 && norm > t->oo.clip ? (float)(t->oo.clip / norm) : 1.0f;
     adam_job j = {t, sl_lr_at(&t->oo, t->step), gscale};
     sl_pool_run(t->pool, adam_worker, &j);
+    t->grads_dirty = 0;
     t->step++;
     t->last_lr = j.lr;
     t->last_grad_norm = norm;
