@@ -24,7 +24,8 @@ const sl_ref_config *sl_ref_config_find(const char *name);
 /* FLOPs a training step performs per token, as counted for its GFLOP/s: every
  * weight matrix forward and backward (6N, Kaplan's non-embedding N), the
  * attention scores and mixing (6·L·n_ctx·d), and the output head (6·d·vocab).
- * Independent of how a sweep's compute C is accounted. */
+ * That is the "total" accounting of model.h, whatever accounting a sweep's
+ * compute C uses. */
 double sl_step_flops_per_token(const sl_config *c);
 /* Achieved GFLOP/s of a run training tokens_per_s tokens a second. */
 double sl_step_gflops(const sl_config *c, double tokens_per_s);

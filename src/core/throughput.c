@@ -25,9 +25,7 @@ const sl_ref_config *sl_ref_config_find(const char *name)
 
 double sl_step_flops_per_token(const sl_config *c)
 {
-    double L = c->n_layer, d = c->d_model, F = c->d_ff, V = c->vocab, T = c->n_ctx;
-    double n = 2.0 * d * L * (2.0 * d + F); /* qkv 3d², proj d², mlp 2dF */
-    return 6.0 * n + 6.0 * L * T * d + 6.0 * d * V;
+    return sl_model_flops_per_token(c, SL_ACCT_TOTAL);
 }
 
 double sl_step_gflops(const sl_config *c, double tokens_per_s)
