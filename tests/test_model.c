@@ -142,7 +142,21 @@ Test(model, fast_forward_and_backward_match_reference)
         }
         cr_expect_leq(num / den, 1e-5, "tensor %s: relative error %g", ti->name, num / den);
     }
-    free(g1), free(g2);
+    /* the training step's fused forward and backward: the same loss and gradients */
+    float *g3 = sl_alloc_floats(m.n_params);
+    double l3 = sl_model_forward_backward(&m, a, g3, inp, tgt, B, T, 1.0f / (B * T));
+    cr_expect_leq(fabs(l3 - l2) / l2, 1e-5, "loss %g vs %g", l3, l2);
+    for (int k = 0; k < SL_NUM_PARAM_TENSORS; k++) {
+        const sl_tensor_info *ti = &m.info[k];
+        double num = 0, den = 1e-30;
+        for (size_t i = ti->offset; i < ti->offset + ti->size; i++) {
+            num = fmax(num, fabs((double)g3[i] - g2[i]));
+            den = fmax(den, fabs(g2[i]));
+        }
+        cr_expect_leq(num / den, 1e-5, "fused step, tensor %s: relative error %g", ti->name,
+                      num / den);
+    }
+    free(g1), free(g2), free(g3);
     sl_acts_free(a), sl_acts_free(r);
     sl_model_free(&m);
 }

@@ -153,6 +153,17 @@ Test(ops, layernorm_gelu_crossentropy_encoder_fast_match_reference)
     sl_crossentropy_backward(p1, p1, tg, 0.5f, N, V);
     sl_ref_crossentropy_backward(p2, p2, tg, 0.5f, N, V);
     cr_expect_leq(rel_err(p1, p2, (size_t)N * V), 1e-5);
+    /* the fused pass, in place over a copy of the logits as the model calls it */
+    float *d3 = sl_alloc_floats((size_t)N * V), l3[64];
+    memcpy(d3, lg, (size_t)N * V * sizeof *lg);
+    double s3 = sl_crossentropy_forward_backward(d3, l3, d3, tg, 0.5f, N, V);
+    cr_expect_leq(fabs(s3 - s2) / fabs(s2), 1e-5);
+    cr_expect_leq(rel_err(l3, l2, (size_t)N), 1e-5);
+    cr_expect_leq(rel_err(d3, p2, (size_t)N * V), 1e-5);
+    double s4 = sl_ref_crossentropy_forward_backward(p1, l1, lg, tg, 0.5f, N, V);
+    cr_expect_leq(fabs(s4 - s2) / fabs(s2), 1e-12);
+    cr_expect_leq(rel_err(p1, p2, (size_t)N * V), 1e-6);
+    free(d3);
 
     int32_t inp[64];
     for (int i = 0; i < B * T; i++)

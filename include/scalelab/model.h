@@ -104,6 +104,12 @@ double sl_model_forward(const sl_model *m, sl_acts *a, const int32_t *inp, const
  * loss_scale is d(loss)/d(summed token loss), e.g. 1/(B_total*T). */
 void sl_model_backward(const sl_model *m, sl_acts *a, float *grads, const int32_t *inp,
                        const int32_t *tgt, int Bs, int T, float loss_scale, int ref);
+/* A training step's forward and backward with the fast kernels, the loss and
+ * its gradient in one pass: the same as sl_model_forward then
+ * sl_model_backward (ref 0), one pass over the logits fewer. Returns the
+ * summed loss; a NaN or infinite loss skips the backward pass. */
+double sl_model_forward_backward(const sl_model *m, sl_acts *a, float *grads, const int32_t *inp,
+                                 const int32_t *tgt, int Bs, int T, float loss_scale);
 /* Per-token losses of the last forward (Bs*T floats). */
 const float *sl_acts_losses(const sl_acts *a);
 /* Logits of the last forward (Bs*T rows of vocab floats). */

@@ -62,6 +62,10 @@ double sl_crossentropy_forward(float *probs, float *losses, const float *logits,
                                const int32_t *targets, int N, int V);
 void sl_crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                               float scale, int N, int V);
+/* Both in one pass per row, for a training step: the losses and dlogits =
+ * scale * (softmax - onehot) (dlogits may alias logits); returns the summed loss. */
+double sl_crossentropy_forward_backward(float *dlogits, float *losses, const float *logits,
+                                        const int32_t *targets, float scale, int N, int V);
 
 /* Reference kernels: same contracts, plain loops, double accumulators. */
 void sl_ref_encoder_forward(float *out, const int32_t *inp, const float *wte, const float *wpe, int B,
@@ -92,5 +96,7 @@ double sl_ref_crossentropy_forward(float *probs, float *losses, const float *log
                                    const int32_t *targets, int N, int V);
 void sl_ref_crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                                   float scale, int N, int V);
+double sl_ref_crossentropy_forward_backward(float *dlogits, float *losses, const float *logits,
+                                            const int32_t *targets, float scale, int N, int V);
 
 #endif

@@ -361,7 +361,7 @@ static void attn_backward(int ref, float *dinp, float *scratch, const float *dou
  * without bias written with beta 0. The reference path below keeps one kernel
  * per operation; the model test holds the two together. */
 static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, const int32_t *tgt,
-                            int Bs, int T)
+                            int Bs, int T, float train_scale)
 {
     const int C = m->cfg.d_model, F = m->cfg.d_ff, V = m->cfg.vocab, NH = m->cfg.n_head;
     const int L = m->cfg.n_layer, N = Bs * T;
@@ -406,6 +406,10 @@ static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, c
     sl_matmul_forward(a->logits, a->lnf, P + m->info[SL_HEAD].offset, NULL, N, C, V);
     if (!tgt)
         return 0.0;
+    /* training: the loss and its gradient in one pass (dlogits in probs) */
+    if (train_scale != 0.0f)
+        return sl_crossentropy_forward_backward(a->probs, a->losses, a->logits, tgt, train_scale, N,
+                                                V);
     return sl_crossentropy_forward(a->probs, a->losses, a->logits, tgt, N, V);
 }
 
@@ -413,7 +417,7 @@ static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, c
  * (beta 0), so no activation gradient is cleared first; dres alone collects
  * the residual stream's sum. */
 static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const int32_t *inp,
-                           const int32_t *tgt, int Bs, int T, float loss_scale)
+                           const int32_t *tgt, int Bs, int T, float loss_scale, int have_dlogits)
 {
     const int C = m->cfg.d_model, F = m->cfg.d_ff, V = m->cfg.vocab, NH = m->cfg.n_head;
     const int L = m->cfg.n_layer, N = Bs * T;
@@ -421,7 +425,8 @@ static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const in
     const size_t BTF = BT * F, ATT = (size_t)a->Bs * NH * a->T * a->T;
     float *P = m->params, *G = grads;
 
-    sl_crossentropy_backward(a->probs, a->probs, tgt, loss_scale, N, V);
+    if (!have_dlogits)
+        sl_crossentropy_backward(a->probs, a->probs, tgt, loss_scale, N, V);
     const float *xlast = L > 0 ? a->res3 + (L - 1) * BTC : a->encoded;
     sl_matmul_backward_write(a->dbtc, G + m->info[SL_HEAD].offset, NULL, a->probs, a->lnf,
                              P + m->info[SL_HEAD].offset, N, C, V);
@@ -456,6 +461,15 @@ static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const in
                         C);
 }
 
+double sl_model_forward_backward(const sl_model *m, sl_acts *a, float *grads, const int32_t *inp,
+                                 const int32_t *tgt, int Bs, int T, float loss_scale)
+{
+    double loss = forward_fused(m, a, inp, tgt, Bs, T, loss_scale);
+    if (isfinite(loss))
+        backward_fused(m, a, grads, inp, tgt, Bs, T, loss_scale, 1);
+    return loss;
+}
+
 double sl_model_forward(const sl_model *m, sl_acts *a, const int32_t *inp, const int32_t *tgt,
                         int Bs, int T, int ref)
 {
@@ -467,7 +481,7 @@ double sl_model_forward(const sl_model *m, sl_acts *a, const int32_t *inp, const
     float *P = m->params;
 
     if (!ref)
-        return forward_fused(m, a, inp, tgt, Bs, T);
+        return forward_fused(m, a, inp, tgt, Bs, T, 0.0f);
     k->enc_f(a->encoded, inp, P + m->info[SL_WTE].offset, P + m->info[SL_WPE].offset, Bs, T, C);
     const float *x = a->encoded;
     for (int l = 0; l < L; l++) {
@@ -514,7 +528,7 @@ void sl_model_backward(const sl_model *m, sl_acts *a, float *grads, const int32_
     float *P = m->params, *G = grads;
 
     if (!ref) {
-        backward_fused(m, a, grads, inp, tgt, Bs, T, loss_scale);
+        backward_fused(m, a, grads, inp, tgt, Bs, T, loss_scale, 0);
         return;
     }
     /* dlogits overwrite probs (fused softmax cross-entropy) */

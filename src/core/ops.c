@@ -441,6 +441,26 @@ double sl_crossentropy_forward(float *probs, float *losses, const float *logits,
     return total;
 }
 
+double sl_crossentropy_forward_backward(float *dlogits, float *losses, const float *logits,
+                                        const int32_t *targets, float scale, int N, int V)
+{
+    double total = 0.0;
+    for (int n = 0; n < N; n++) {
+        const float *l = logits + (size_t)n * V;
+        float *d = dlogits + (size_t)n * V;
+        float mx = vmax(l, V), lt = l[targets[n]]; /* read before d (maybe l) is written */
+        float s = vexp_sum(d, l, V, mx);
+        float k = scale / s;
+        for (int i = 0; i < V; i++)
+            d[i] *= k;
+        d[targets[n]] -= scale;
+        float loss = logf(s) - (lt - mx);
+        losses[n] = loss;
+        total += loss;
+    }
+    return total;
+}
+
 void sl_crossentropy_backward(float *dlogits, const float *probs, const int32_t *targets,
                               float scale, int N, int V)
 {

@@ -271,3 +271,11 @@ void sl_ref_crossentropy_backward(float *dlogits, const float *probs, const int3
             dlogits[(size_t)n * V + i] =
                 scale * (probs[(size_t)n * V + i] - (i == targets[n] ? 1.0f : 0.0f));
 }
+
+double sl_ref_crossentropy_forward_backward(float *dlogits, float *losses, const float *logits,
+                                            const int32_t *targets, float scale, int N, int V)
+{
+    double total = sl_ref_crossentropy_forward(dlogits, losses, logits, targets, N, V);
+    sl_ref_crossentropy_backward(dlogits, dlogits, targets, scale, N, V);
+    return total;
+}

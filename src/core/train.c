@@ -251,11 +251,8 @@ static void step_worker(void *arg, int tid, int n)
     if (t->grads_dirty)
         memset(g, 0, t->m.n_params * sizeof(float));
     const int32_t *inp = t->inp + (size_t)b0 * T, *tgt = t->tgt + (size_t)b0 * T;
-    double loss = sl_model_forward(&t->m, t->acts[tid], inp, tgt, bs, T, 0);
-    t->shard_loss[tid] = loss;
-    if (!isfinite(loss))
-        return;
-    sl_model_backward(&t->m, t->acts[tid], g, inp, tgt, bs, T, 1.0f / (float)((size_t)B * T), 0);
+    t->shard_loss[tid] = sl_model_forward_backward(&t->m, t->acts[tid], g, inp, tgt, bs, T,
+                                                   1.0f / (float)((size_t)B * T));
 }
 
 static void range_of(size_t P, int n, int tid, size_t *lo, size_t *hi)
