@@ -1,6 +1,7 @@
 /* prof_step: runs training steps of a reference configuration on synthetic
  * tokens, for a profiler (bench/profile.sh runs it under callgrind). Not a
- * test, and not timed: the instruction counts are the measurement.
+ * test. It prints the process CPU time per step (less sensitive than wall time
+ * to other work on the machine, with OPENBLAS_NUM_THREADS=1 and one thread).
  *   cc -O3 -march=native -Iinclude -D_POSIX_C_SOURCE=200809L bench/prof_step.c \
  *      build/libscalelab.a -lopenblas -lm -lpthread -o build/prof_step
  *   build/prof_step d64|d128|d256 [STEPS [THREADS]] */
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "scalelab/throughput.h"
 #include "scalelab/train.h"
@@ -49,12 +51,18 @@ int main(int argc, char **argv)
         return 1;
     }
     sl_metric_row row;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
     for (long s = 0; s < steps; s++)
         if (sl_trainer_step(t, &row, &err) < 0) {
             fprintf(stderr, "prof_step: %s\n", err.msg);
             return 1;
         }
-    printf("%s: %ld steps, last loss %.6f\n", rc->name, steps, sl_trainer_last_loss(t));
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+    double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+    double tok = (double)steps * rc->batch * rc->model.n_ctx;
+    printf("%s: %ld steps, last loss %.6f, %.2f CPU ms per step, %.0f tokens per CPU second\n",
+           rc->name, steps, sl_trainer_last_loss(t), 1e3 * cpu / (double)steps, tok / cpu);
     sl_trainer_free(t);
     free(c.tokens);
     return 0;
