@@ -7,6 +7,7 @@
 
 #include "scalelab/optim.h"
 #include "scalelab/preset.h"
+#include "scalelab/run.h"
 #include "scalelab/export.h"
 #include "scalelab/store.h"
 #include "sweeputil.h"
@@ -587,4 +588,49 @@ Test(preset, bcrit_is_fitted_to_the_noise_scales_a_store_measured)
     snprintf(dir, sizeof dir, "%s/quiet1", runs);
     const char *fit1[] = {"fit", dir, "--law", "bcrit", NULL};
     tu_assert_bad_input("noise_scale: no metric row measured the gradient noise scale (expected runs trained with train.threads >= 2)", fit1);
+}
+
+Test(preset, early_stopping_anneal_reruns_a_stopped_run_to_its_best_step)
+{
+    char p[512], runs[512], dir[600], out[8192], errb[8192];
+    tu_path(runs, sizeof runs, "runs");
+    /* a tiny data limit overfits fast; patience 2 stops it well before 400 steps */
+    su_preset(p, sizeof p, "ann", "\"kind\": \"nd\", \"n\": [12000], \"d\": [600]",
+              "\"steps\": 400, \"eval_every\": 10, \"eval_tokens\": 1024, \"threads\": 1, "
+              "\"early_stopping\": {\"patience\": 2, \"anneal\": true}");
+    const char *args[] = {"run", p, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, args), 0, "%s", errb);
+    snprintf(dir, sizeof dir, "%s/ann", runs);
+    sl_run *r;
+    int n;
+    sl_error e;
+    cr_assert_eq(sl_runs_load(dir, &r, &n, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(n, 2, "the stopped run and its re-run");
+    const sl_run *a = !strcmp(r[0].spec.annealed_from, "") ? &r[0] : &r[1];
+    const sl_run *b = a == &r[0] ? &r[1] : &r[0];
+    cr_assert(strstr(a->status.reason, "early stopping"), "%s", a->status.reason);
+    cr_assert(a->spec.anneal, "the planned run asks for the anneal");
+    cr_assert_str_eq(b->spec.annealed_from, a->spec.id);
+    long best = a->rows[sl_run_best_row(a->rows, a->n_rows)].step;
+    cr_assert_eq(b->spec.train.steps, best, "re-run to the best step %ld", best);
+    cr_assert_eq(b->spec.patience, 0);
+    cr_assert_eq(b->spec.train.warmup, sl_train_warmup(&a->spec.train) < best
+                                            ? sl_train_warmup(&a->spec.train) : best);
+    cr_assert_eq(b->spec.train.seed, a->spec.train.seed);
+    cr_assert_eq(sl_run_state_of(b), SL_RUN_DONE);
+    cr_assert_eq(b->rows[b->n_rows - 1].step, best, "trained to the end of its schedule");
+    /* the fit of best losses takes the re-run in place of the stopped run */
+    sl_fit_point *pts;
+    size_t np;
+    sl_runs_points(r, n, SL_POINTS_BEST, 0, &pts, &np);
+    cr_assert_eq(np, 1);
+    cr_assert_float_eq(pts[0].loss, sl_run_best_loss(b->rows, b->n_rows), 1e-15);
+    free(pts);
+    sl_runs_free(r, n);
+    /* resuming adds no second re-run */
+    const char *again[] = {"resume", dir, "--quiet", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, again), 0, "%s", errb);
+    cr_assert_eq(sl_runs_load(dir, &r, &n, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(n, 2);
+    sl_runs_free(r, n);
 }

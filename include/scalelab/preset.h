@@ -35,6 +35,11 @@ typedef struct {
     int patience;           /* early stopping: evaluations without a new best; 0 = off */
     double min_delta;       /* early stopping: an improvement smaller than this is none */
     int priority;           /* lower runs first; ties by index */
+    /* early stopping that lets the learning rate anneal: a run that stops early
+     * is trained again, as a new run, to its best step with the schedule ending
+     * there (same warmup and seed, no early stopping) */
+    int anneal;
+    char annealed_from[SL_RUN_ID_MAX]; /* that re-run: the id of the stopped run; "" */
 } sl_run_spec;
 
 typedef struct {
@@ -60,6 +65,7 @@ typedef struct {
     double tokens;          /* > 0: train this many tokens (steps = tokens / (batch*n_ctx)) */
     int patience;
     double min_delta;
+    int anneal;             /* train.early_stopping.anneal */
     int warmup_n_tokens;    /* train.warmup "n-tokens": each run warms up over N tokens */
     int context_losses;     /* write per-position test loss at the end of each run */
     /* laws to fit (names as scalelab fit --law) */

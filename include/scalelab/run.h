@@ -125,7 +125,9 @@ double sl_run_best_loss(const sl_metric_row *rows, size_t n);
 size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int transfer, size_t *rows_out);
 /* The point of row `row` of r under rule. */
 sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, int transfer);
-/* The points of every run: malloc'd (free), *n their number. */
+/* The points of every run: malloc'd (free), *n their number. Under
+ * SL_POINTS_BEST a run re-run by early-stopping anneal (spec.annealed_from)
+ * gives its point through the re-run once that is done. */
 void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
                     sl_fit_point **pts, size_t *n);
 

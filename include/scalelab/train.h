@@ -38,6 +38,8 @@ typedef struct {
  * 0.95, 1e-8, wd 0.1), clip 1.0, eval every 100 steps on 32768 tokens, seed 1,
  * 1 thread. The model config is left zero. */
 void sl_train_defaults(sl_train_opts *o);
+/* The warmup in steps a run uses: o->warmup, or min(steps/10, 3000) when < 0. */
+long sl_train_warmup(const sl_train_opts *o);
 
 typedef struct {
     long step;          /* optimizer steps completed */

@@ -149,6 +149,7 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                 r.train.seed = (uint64_t)arr_at(tr, "seeds", s);
                 r.n_target = targets[si];
                 r.patience = p->patience;
+                r.anneal = p->anneal && p->patience > 0;
                 r.min_delta = p->min_delta;
                 if (p->tokens > 0)
                     r.train.steps = steps_for(p->tokens, r.train.batch, p->n_ctx);

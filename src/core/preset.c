@@ -242,7 +242,7 @@ static const char *const train_keys[] = {"batch", "lr", "warmup", "schedule", "s
                                          "early_stopping", "eval_every", "eval_tokens", "seeds",
                                          "threads", "weight_decay", "clip", "context_losses",
                                          NULL};
-static const char *const es_keys[] = {"patience", "min_delta", NULL};
+static const char *const es_keys[] = {"patience", "min_delta", "anneal", NULL};
 
 static int parse_data(ctx *c, sl_preset *p, cJSON *root)
 {
@@ -489,6 +489,14 @@ static int parse_train(ctx *c, sl_preset *p, cJSON *root)
     p->patience = (int)x;
     if ((rc = get_num(c, es, "train.early_stopping", "min_delta", 0, 0, 10, 0, &p->min_delta)))
         return rc;
+    /* train.early_stopping.anneal: re-run a stopped run to its best step with
+     * the schedule ending there */
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(es, "anneal");
+    if (an && !cJSON_IsBool(an))
+        return sl_fail(c->err, SL_EINPUT,
+                       "%s:train.early_stopping.anneal: is not true or false (expected a boolean)",
+                       c->file);
+    p->anneal = cJSON_IsTrue(an);
     /* train.eval_every: steps between evaluations, metric rows and checkpoints */
     if ((rc = get_num(c, t, "train", "eval_every", 100, 1, 1e9, 1, &x)))
         return rc;
@@ -755,6 +763,11 @@ char *sl_run_spec_to_json(const sl_run_spec *r)
     cJSON_AddNumberToObject(o, "patience", r->patience);
     cJSON_AddNumberToObject(o, "min_delta", r->min_delta);
     cJSON_AddNumberToObject(o, "priority", r->priority);
+    /* optional keys (a config.json without them reads as 0 and "") */
+    if (r->anneal)
+        cJSON_AddTrueToObject(o, "anneal");
+    if (r->annealed_from[0])
+        cJSON_AddStringToObject(o, "annealed_from", r->annealed_from);
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     return s;
@@ -842,6 +855,19 @@ int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl
                        path);
     }
     snprintf(r->id, sizeof r->id, "%s", id->valuestring);
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(o, "anneal");
+    const cJSON *af = cJSON_GetObjectItemCaseSensitive(o, "annealed_from");
+    if ((an && !cJSON_IsBool(an)) ||
+        (af && (!cJSON_IsString(af) || strlen(af->valuestring) >= SL_RUN_ID_MAX))) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT,
+                       "%s:%s: is not %s (expected %s)", path, an && !cJSON_IsBool(an) ? "anneal" : "annealed_from",
+                       an && !cJSON_IsBool(an) ? "a boolean" : "a run id",
+                       an && !cJSON_IsBool(an) ? "true or false" : "the id of a run, under 64 bytes");
+    }
+    r->anneal = cJSON_IsTrue(an);
+    if (af)
+        snprintf(r->annealed_from, sizeof r->annealed_from, "%s", af->valuestring);
     cJSON_Delete(o);
     sl_train_opts *t = &r->train;
     r->index = (int)v[0];

@@ -269,6 +269,15 @@ void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int 
     sl_fit_point *p = sl_xcalloc(cap ? cap : 1, sizeof *p);
     size_t *rows = sl_xmalloc(rows_cap * sizeof *rows);
     for (int i = 0; i < n_runs; i++) {
+        /* a run stopped early and re-run to its best step with the schedule
+         * ending there (train.early_stopping.anneal) gives its best loss
+         * through the re-run, once that is done */
+        int superseded = 0;
+        for (int j = 0; j < n_runs && rule == SL_POINTS_BEST && !superseded; j++)
+            superseded = !strcmp(runs[j].spec.annealed_from, runs[i].spec.id) &&
+                         sl_run_state_of(&runs[j]) == SL_RUN_DONE;
+        if (superseded)
+            continue;
         size_t k = sl_run_point_rows(&runs[i], rule, transfer, rows);
         for (size_t j = 0; j < k; j++)
             p[m++] = sl_run_point(&runs[i], rows[j], rule, transfer);

@@ -43,6 +43,11 @@ struct sl_trainer {
     int diverged; /* a step or an evaluation gave a non-finite number */
 };
 
+long sl_train_warmup(const sl_train_opts *o)
+{
+    return o->warmup >= 0 ? o->warmup : (o->steps / 10 < 3000 ? o->steps / 10 : 3000);
+}
+
 void sl_train_defaults(sl_train_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -159,7 +164,7 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     t->oo.clip = o->clip;
     t->oo.schedule = o->schedule;
     t->oo.total = o->steps;
-    t->oo.warmup = o->warmup >= 0 ? o->warmup : (o->steps / 10 < 3000 ? o->steps / 10 : 3000);
+    t->oo.warmup = sl_train_warmup(o);
     t->adam_m = sl_try_alloc_floats(t->m.n_params);
     t->adam_v = sl_try_alloc_floats(t->m.n_params);
 

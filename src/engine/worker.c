@@ -226,6 +226,43 @@ static int train_run(sl_engine *e, run *r, int *end, sl_error *err)
     return rc;
 }
 
+/* Early stopping that lets the learning rate anneal (train.early_stopping.
+ * anneal): the run that stopped early is trained again, as a new run
+ * "<id>-anneal", to the step of its best test loss with the schedule ending
+ * there: the same seed, data and warmup, no early stopping. Called outside the
+ * lock; a re-run that exists already (a resumed sweep) is not added twice. */
+static void queue_anneal(sl_engine *e, const sl_run_spec *spec, const sl_metric_row *rows,
+                         size_t n_rows)
+{
+    long b = sl_run_best_row(rows, n_rows);
+    if (b < 0 || rows[b].step <= 0 || rows[b].step >= spec->train.steps)
+        return;
+    sl_run_spec s = *spec;
+    snprintf(s.annealed_from, sizeof s.annealed_from, "%s", spec->id);
+    if (strlen(spec->id) + strlen("-anneal") >= sizeof s.id)
+        return;
+    snprintf(s.id, sizeof s.id, "%s-anneal", spec->id);
+    pthread_mutex_lock(&e->mu);
+    int exists = engine_find(e, s.id) != NULL;
+    pthread_mutex_unlock(&e->mu);
+    if (exists)
+        return;
+    s.train.warmup = sl_train_warmup(&spec->train);
+    s.train.steps = rows[b].step;
+    if (s.train.warmup > s.train.steps)
+        s.train.warmup = s.train.steps;
+    if (s.train.eval_every > s.train.steps)
+        s.train.eval_every = (int)s.train.steps;
+    s.patience = 0;
+    s.anneal = 0;
+    sl_error err;
+    if (sl_engine_add_run(e, &s, NULL, &err) != SL_OK) {
+        pthread_mutex_lock(&e->mu);
+        snprintf(e->error, sizeof e->error, "%.63s: anneal: %.900s", spec->id, err.msg);
+        pthread_mutex_unlock(&e->mu);
+    }
+}
+
 void *worker_main(void *arg)
 {
     run *r = arg;
@@ -278,6 +315,8 @@ void *worker_main(void *arg)
     sl_error e2;
     if (end != END_BUSY || rc)
         engine_write_status(&copy, &e2);
+    if (!rc && end == END_EARLY && copy.rec.spec.anneal)
+        queue_anneal(e, &copy.rec.spec, copy.rec.rows, copy.rec.n_rows);
     pthread_mutex_lock(&e->mu);
     r->exited = 1;
     engine_bump(e);
