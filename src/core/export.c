@@ -217,23 +217,28 @@ int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **t
         sl_runs_free(runs, n);
         return sl_fail(err, SL_ERUNTIME, "%s: out of memory", sweep_dir);
     }
-    fprintf(f, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n");
+    fprintf(f, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup\n");
     char ns[32];
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
         sl_counts k = sl_model_counts(&r->spec.train.model);
-        /* c_total: C with the output head's 6·d·vocab per token, which Kaplan's
-         * C leaves out */
-        double c_tok = k.flops_per_token + k.flops_embed_per_token;
+        /* c is Kaplan's C, 6N per token (sl_run_point); c_attn, c_head and
+         * c_total add attention's context term, the output head, or both */
+        const sl_config *cf = &r->spec.train.model;
+        double a_tok = sl_model_flops_per_token(cf, SL_ACCT_ATTN);
+        double h_tok = sl_model_flops_per_token(cf, SL_ACCT_HEAD);
+        double t_tok = sl_model_flops_per_token(cf, SL_ACCT_TOTAL);
+        long wu = sl_train_warmup(&r->spec.train);
         size_t *rows = sl_xmalloc((r->n_rows ? r->n_rows : 1) * sizeof *rows);
         size_t m = sl_run_point_rows(r, rule, 0, rows);
         for (size_t j = 0; j < m; j++) {
             const sl_metric_row *row = &r->rows[rows[j]];
             sl_fit_point p = sl_run_point(r, rows[j], rule, 0);
-            fprintf(f, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s\n", p.n, p.d,
-                    p.c, row->step, p.b, p.loss, r->spec.id, k.n_total,
-                    (double)r->spec.train.data_limit, row->tokens * c_tok,
-                    noise_cell(ns, sizeof ns, row->noise_scale));
+            fprintf(f, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s,%.17g,%.17g,%ld\n",
+                    p.n, p.d, p.c, row->step, p.b, p.loss, r->spec.id, k.n_total,
+                    (double)r->spec.train.data_limit, row->tokens * t_tok,
+                    noise_cell(ns, sizeof ns, row->noise_scale), row->tokens * a_tok,
+                    row->tokens * h_tok, wu);
         }
         free(rows);
     }

@@ -247,7 +247,9 @@ sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, i
         p.d = dl > 0 ? dl : m->tokens;
     else
         p.d = dl > 0 && dl < m->tokens ? dl : m->tokens;
-    p.c = m->flops;
+    /* Kaplan's C, 6N per token (C = 6NBS); the other accountings are in the
+     * points table of a store (export.h) */
+    p.c = m->tokens * sl_model_flops_per_token(&t->model, SL_ACCT_KAPLAN);
     p.s = (double)m->step;
     p.b = (double)t->batch * t->model.n_ctx;
     if (rule == SL_POINTS_NOISE)

@@ -183,7 +183,10 @@ static void curves(Figure *f, const sl_run *runs, int n, int compute)
         for (size_t j = 0; j < r->n_rows; j++) {
             if (r->rows[j].step <= 0)
                 continue;
-            s->x[s->n] = compute ? r->rows[j].flops : r->rows[j].tokens;
+            /* compute: Kaplan's C, 6N per token */
+            s->x[s->n] = compute ? r->rows[j].tokens *
+                                       sl_model_flops_per_token(&r->spec.train.model, SL_ACCT_KAPLAN)
+                                 : r->rows[j].tokens;
             s->y[s->n++] = r->rows[j].test_loss;
         }
     }
@@ -624,7 +627,7 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
             curves(f, runs, n, 0);
         } else if (which == 1) {
             begin(f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
-                  "compute C (FLOP, 6N + attention per token)");
+                  "compute C (FLOP, kaplan: 6N per token)");
             curves(f, runs, n, 1);
             frontier(f, runs, n);
         } else if (which == 2 && pr.kind == SL_SWEEP_N) {

@@ -11,7 +11,7 @@
 #include "lab.h"
 
 static const char *const x_names[CURVES_COUNT] = {"tokens", "compute", "steps"};
-static const char *const x_units[CURVES_COUNT] = {"tokens", "FLOP", "steps"};
+static const char *const x_units[CURVES_COUNT] = {"tokens", "FLOP (kaplan 6N/token)", "steps"};
 
 static const struct {
     const char *name, *unit;
@@ -38,10 +38,12 @@ static double metric_of(Metric m, const sl_metric_row *r)
     }
 }
 
-static double row_x(const Lab *lab, const sl_metric_row *r)
+/* x of a row: compute is Kaplan's C, 6N per token (metrics.csv's flops adds
+ * attention's context term) */
+static double row_x(const Lab *lab, const sl_run_view *v, const sl_metric_row *r)
 {
     switch (lab->curves_x) {
-    case CURVES_COMPUTE: return r->flops;
+    case CURVES_COMPUTE: return r->tokens * sl_model_flops_per_token(&v->shape, SL_ACCT_KAPLAN);
     case CURVES_STEPS: return (double)r->step;
     default: return r->tokens;
     }
@@ -79,7 +81,7 @@ static size_t series(const Lab *lab, const sl_run_view *v, XY *pts)
             norm = w * norm + (1 - w);
             y = acc / norm;
         }
-        pts[m++] = (XY){row_x(lab, r), y};
+        pts[m++] = (XY){row_x(lab, v, r), y};
     }
     return m;
 }
@@ -104,7 +106,7 @@ static void draw_envelope(Plot *pl, const Lab *lab)
         for (size_t k = 0; k < lab->snap.runs[i].n_rows; k++) {
             const sl_metric_row *r = &lab->snap.runs[i].rows[k];
             if (usable(r))
-                pts[m++] = (XY){row_x(lab, r), r->test_loss};
+                pts[m++] = (XY){row_x(lab, &lab->snap.runs[i], r), r->test_loss};
         }
     qsort(pts, m, sizeof *pts, cmp_xy);
     double best = INFINITY, px = NAN, py = NAN;
@@ -140,7 +142,7 @@ static void draw_ns_fit(Plot *pl, const Lab *lab, const sl_fit_result *fit)
         double px = NAN, py = NAN;
         for (int k = 0; k <= 32; k++) {
             double s = s0 * pow(s1 / s0, k / 32.0);
-            sl_fit_point x = {.n = v->n, .s = s, .b = b, .d = s * b, .c = s * b * v->flops_per_token};
+            sl_fit_point x = {.n = v->n, .s = s, .b = b, .d = s * b, .c = s * b * sl_model_flops_per_token(&v->shape, SL_ACCT_KAPLAN)};
             double val, lo, hi;
             sl_fit_predict(ns, SL_FIT_Q_LOSS, &x, &val, &lo, &hi);
             double xx = lab->curves_x == CURVES_TOKENS ? x.d : lab->curves_x == CURVES_STEPS ? s : x.c;

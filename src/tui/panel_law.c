@@ -6,7 +6,7 @@
 
 #include "lab.h"
 
-static const char *const axis_names[AXIS_COUNT] = {"N (parameters)", "D (tokens)", "C (FLOP)"};
+static const char *const axis_names[AXIS_COUNT] = {"N (parameters)", "D (tokens)", "C (FLOP, kaplan 6N/token)"};
 static const char *const axis_units[AXIS_COUNT] = {"parameters", "tokens", "FLOP"};
 
 /* The x of a run on the axis, and its best loss; 0 when it has none yet. */
@@ -24,7 +24,7 @@ static int run_point(const Lab *lab, const sl_run_view *v, double *x, double *y)
     switch (lab->axis) {
     case AXIS_N: *x = v->n; break;
     case AXIS_D: *x = v->d > 0 ? v->d : best->tokens; break;
-    default: *x = best->flops; break;
+    default: *x = best->tokens * sl_model_flops_per_token(&v->shape, SL_ACCT_KAPLAN); break; /* Kaplan's C */
     }
     return *x > 0;
 }
