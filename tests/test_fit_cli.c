@@ -331,3 +331,48 @@ Test(fit_cli, fit_bcrit_scan_prints_the_hyperbola_of_each_target_and_the_law, .i
     const char *badt[] = {"fit", path, "--law", "bcrit-scan", "--targets", "0", NULL};
     expect_bad(badt, "--targets");
 }
+
+Test(fit_cli, fit_applies_a_measured_bcrit_and_checks_alpha_cmin_against_the_ns_law,
+     .init = make_dir, .fini = remove_dir)
+{
+    static char buf[65536];
+    size_t k = (size_t)snprintf(buf, sizeof buf, "run,s,b,loss\n");
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < 40; j++) {
+            double s = 10 * pow(2e4, j / 39.0), B = 64 * pow(2, i);
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "B%d,%.6g,%g,%.8g\n", i, s, B,
+                                  scan_loss(s, B));
+        }
+    const char *scan = write_file("scan.csv", buf);
+    /* L(N, S) points at a batch far above B_crit (S_min = S), and a compute
+     * frontier */
+    k = (size_t)snprintf(buf, sizeof buf, "run,n,s,b,loss\n");
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 8; j++) {
+            double n = 1e5 * pow(10, i / 2.0), s = 1e3 * pow(10, j / 4.0);
+            k += (size_t)snprintf(buf + k, sizeof buf - k, "N%d,%g,%g,1e12,%.8g\n", i, n, s,
+                                  pow(1e13 / n, 0.08) + pow(2e3 / s, 0.7));
+        }
+    const char *ns = write_file("ns.csv", buf);
+    k = (size_t)snprintf(buf, sizeof buf, "c,b,loss\n");
+    for (int i = 0; i < 30; i++) {
+        double c = 1e12 * pow(10, i / 6.0);
+        k += (size_t)snprintf(buf + k, sizeof buf - k, "%g,1000,%.8g\n", c, pow(1e20 / c, 0.055));
+    }
+    const char *front = write_file("front.csv", buf);
+    const char *args[] = {"fit",       front, "--law",     "cmin", "--bcrit-from", scan,
+                          "--ns-from", ns,    "--bootstrap", "20", NULL};
+    int rc = run(args);
+    cr_assert_eq(rc, 0, "stderr: %s", err_text);
+    cr_assert(strstr(out_text, "bcrit     bcrit-scan of"), "%s", out_text);
+    cr_assert(strstr(out_text, "ns        kaplan-ns of"), "%s", out_text);
+    cr_assert(strstr(out_text, "fixed B   L(C) at the batch trained (cfixed)"), "%s", out_text);
+    const char *chk = strstr(out_text, "predicted ");
+    cr_assert(chk && strstr(out_text, "check     alpha_C^min"), "%s", out_text);
+    /* 1/(1/0.7 + 1/0.21 + 1/0.08) = 0.0517 */
+    double pred = strtod(chk + 10, NULL);
+    cr_assert(fabs(pred - 0.0517) < 0.004, "predicted %g\n%s", pred, out_text);
+    /* a side table that cannot serve its law is bad input */
+    const char *bad[] = {"fit", front, "--law", "cmin", "--bcrit-from", front, NULL};
+    expect_bad(bad, "--bcrit-from: ");
+}

@@ -508,34 +508,48 @@ Test(preset, fit_reads_a_run_store)
     cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
     cr_assert_not_null(strstr(out, "alpha"), "%s%s", out, errb);
 
-    /* every learning-curve point also carries C with the output head,
-     * c_total = tokens * (6N + attention + 6 d vocab), the switch that approach1
-     * takes as --c c_total */
+    /* every learning-curve point carries C in each accounting: c is Kaplan's
+     * 6N per token (C = 6NBS), c_attn adds attention's context term, c_head
+     * the output head, c_total both; and the run's warmup in steps */
     char *text;
     sl_error e;
     cr_assert_eq(sl_export_points_csv(dir, SL_POINTS_CURVES, &text, &e), SL_OK, "%s", e.msg);
-    cr_assert(!strncmp(text, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale\n", 58), "%.80s", text);
+    const char *head = "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup\n";
+    cr_assert(!strncmp(text, head, strlen(head)), "%.100s", text);
     int rows = 0;
     for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
-        double n, d, c, b, loss, n_total, dl, c_total;
-        long st;
+        double n, d, c, b, loss, n_total, dl, c_total, c_attn, c_head;
+        long st, wu;
         char id[128];
-        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%ld,%lf,%lf,%127[^,],%lf,%lf,%lf", &n, &d, &c, &st, &b,
-                            &loss, id, &n_total, &dl, &c_total), 10, "%.120s", line);
-        /* tiny presets: n_ctx 32, vocab 256; d_model from the run id's d<width> */
-        const char *dm = strstr(id, "-d");
-        cr_assert_not_null(dm, "%s", id);
-        double width = atof(dm + 2);
-        /* metrics.csv keeps C to 7 significant digits */
-        cr_assert_float_eq(c_total - c, d * 6 * width * 256, 1e-6 * c_total, "%s: %g %g", id, c, c_total);
+        /* noise_scale is empty on one thread */
+        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%ld,%lf,%lf,%127[^,],%lf,%lf,%lf,,%lf,%lf,%ld", &n, &d,
+                            &c, &st, &b, &loss, id, &n_total, &dl, &c_total, &c_attn, &c_head, &wu),
+                     13, "%.160s", line);
+        /* tiny presets: n_ctx 32, vocab 256; layers and d_model from the id */
+        const char *dm = strstr(id, "-d"), *lm = strstr(id, "-L");
+        cr_assert(dm && lm, "%s", id);
+        double width = atof(dm + 2), layers = atof(lm + 2);
+        cr_assert_float_eq(c, 6 * n * d, 1e-9 * c, "%s: kaplan C %g", id, c);
+        cr_assert_float_eq(c_attn - c, d * 6 * layers * 32 * width, 1e-9 * c_attn, "%s", id);
+        cr_assert_float_eq(c_head - c, d * 6 * width * 256, 1e-9 * c_head, "%s", id);
+        cr_assert_float_eq(c_total, c_attn + c_head - c, 1e-9 * c_total, "%s", id);
+        cr_assert_eq(wu, 3, "%s: warmup %ld (10%% of 30 steps)", id, wu);
     }
     cr_assert_eq(rows, 9, "3 runs x 3 evaluations after step 0");
     free(text);
-    const char *fit2[] = {"fit", dir, "--law", "approach1", "--n", "n_total", "--c", "c_total",
-                          "--bootstrap", "0", NULL};
+    const char *fit2[] = {"fit", dir, "--law", "approach1", "--n", "n_total", "--accounting",
+                          "total", "--bootstrap", "0", NULL};
     rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit2);
     cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
     cr_assert_not_null(strstr(out, "N_0"), "%s%s", out, errb);
+    cr_assert_not_null(strstr(out, "compute   C in the total accounting"), "%s", out);
+    const char *fit_k[] = {"fit", dir, "--law", "cfixed", "--bootstrap", "0", NULL};
+    rc = tu_run(out, sizeof out, errb, sizeof errb, 0, fit_k);
+    cr_assert(rc == 0 || rc == 1, "fit exited %d: %s", rc, errb);
+    cr_assert_not_null(strstr(out, "compute   C in the kaplan accounting: 6N per token"), "%s", out);
+    const char *fit_bad[] = {"fit", dir, "--law", "cmin", "--accounting", "6nd", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, fit_bad), 2);
+    cr_assert_not_null(strstr(errb, "--accounting: '6nd' is not an accounting"), "%s", errb);
 
     /* cmin on the trimmed envelope tells the runs apart by N: the smallest
      * model's first evaluation, before any other has one, is left out */

@@ -14,6 +14,7 @@
 #include "scalelab/csv.h"
 #include "scalelab/export.h"
 #include "scalelab/fit.h"
+#include "scalelab/run.h"
 #include "scalelab/store.h"
 
 static const char *fit_help_head =
@@ -41,11 +42,15 @@ static const char *fit_help_tail =
     "                    points of one learning curve stay together\n"
     "\n"
     "A run store DIR is read as a table with the columns n, d, c, s, b, loss, run,\n"
-    "n_total (every parameter), data_limit, c_total (C with the output head's\n"
-    "FLOPs) and noise_scale: --n n_total and --c c_total change the accounting, and\n"
-    "bcrit is fitted to the noise scale of every evaluation that measured one.\n"
+    "n_total (every parameter), data_limit, c_total, noise_scale, c_attn, c_head\n"
+    "and warmup. c is Kaplan's C, 6N per token (C = 6NBS); c_attn adds attention's\n"
+    "6 n_layer n_ctx d_model, c_head the output head's 6 d_model vocab, c_total\n"
+    "both (--accounting, below). --n n_total counts every parameter in N. bcrit is\n"
+    "fitted to the noise scale of every evaluation that measured one.\n"
     "\n"
-    "options:\n"
+    "options:\n";
+
+static const char *fit_help_options =
     "  --law NAME        the law to fit (required; see above), several separated by\n"
     "                    commas, or all: every law the table's columns allow (laws\n"
     "                    these points cannot serve are listed as skipped)\n"
@@ -65,6 +70,21 @@ static const char *fit_help_tail =
     "  --bcrit-star T    B_crit = T / L^(1/alpha_B) for points without one\n"
     "  --bcrit-alpha A   alpha_B of that law (default 0.21)\n"
     "  --targets K       bcrit-scan: target losses, 1..1000 (default 8)\n"
+    "  --accounting A    the compute C of a run store: kaplan (6N per token, the\n"
+    "                    default), attn, head or total; on a CSV, the column c_A\n"
+    "  --with-warmup     kaplan-ns on a run store: keep the rows of the warmup\n"
+    "                    (left out by default, as Kaplan et al. fit L(N, S))\n"
+    "  --bcrit-from SRC  fit B_crit(L) to SRC (a batch scan's store or points) with\n"
+    "                    --bcrit-law and use it for S_min and C_min (kaplan-ns,\n"
+    "                    cmin, approach1); cmin and approach1 then also print the\n"
+    "                    fixed-batch fit beside\n"
+    "  --bcrit-law L     bcrit-scan (default: the hyperbola of each target loss)\n"
+    "                    or bcrit (the gradient noise scale)\n"
+    "  --ns-from SRC     fit kaplan-ns to SRC (an N sweep's learning curves): with\n"
+    "                    cmin and a B_crit(L), print alpha_C^min predicted by\n"
+    "                    1/(1/alpha_S + 1/alpha_B + 1/alpha_N) beside the measured;\n"
+    "                    with kaplan-nd on a store, the early-stopping bound S_stop\n"
+    "                    against each early-stopped run's best step\n"
     "  --bins-per-decade X  envelope bins for approach1 and cmin (default 8)\n"
     "  --trim-envelope   approach1 and cmin: only the compute that two or more model\n"
     "                    sizes reached (the smallest alone before the others start\n"
@@ -135,7 +155,15 @@ typedef struct {
     const char *path;
     const char *col[8]; /* n, d, c, s, b, bcrit, loss, run: NULL = default name */
     long drop_highest;
+    int accounting;   /* --accounting: which C column of a store (-1: not given) */
+    int with_warmup;  /* --with-warmup: kaplan-ns keeps the rows of the warmup */
 } points_spec;
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
 static const char *const field_flag[8] = {"--n",  "--d",     "--c",    "--s",
                                           "--b",  "--bcrit", "--loss", "--run"};
@@ -234,8 +262,26 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
         rc = sl_csv_read(ps->path, &t, err);
     if (rc != SL_OK)
         return rc;
+    /* --accounting picks the compute column: c is Kaplan's 6N per token, c_attn,
+     * c_head and c_total the alternatives (docs/FORMATS.md) */
+    char acct_col[16];
+    const char *c_name = ps->col[COL_C];
+    if (!c_name && ps->accounting > 0) {
+        snprintf(acct_col, sizeof acct_col, "c_%s", sl_accounting_name((sl_accounting)ps->accounting));
+        c_name = acct_col;
+    }
     int col[8];
     for (int f = 0; f < 8; f++) {
+        if (f == COL_C && c_name) {
+            if ((col[f] = sl_csv_column(&t, c_name)) < 0) {
+                rc = sl_fail(err, SL_EINPUT,
+                             "%s: %s: no column named '%s' (expected one of the header's %zu "
+                             "columns)",
+                             ps->path, ps->col[COL_C] ? "--c" : "--accounting", c_name, t.n_cols);
+                goto done;
+            }
+            continue;
+        }
         col[f] = sl_csv_column(&t, ps->col[f]         ? ps->col[f]
                                    : f == COL_BCRIT ? bcrit_name
                                                     : field_default[f]);
@@ -287,21 +333,32 @@ static int load_points(const points_spec *ps, sl_fit_law law, const sl_fit_optio
                                       : "");
             goto done;
         }
+    /* L(N, S) is fitted after the warmup (Kaplan et al. fit their learning
+     * curves past it): a store's rows at or before a run's warmup step are
+     * left out of kaplan-ns */
+    int col_wu = law == SL_LAW_KAPLAN_NS && !ps->with_warmup ? sl_csv_column(&t, "warmup") : -1;
+    size_t n_kept = 0;
     sl_fit_point *p = sl_xcalloc(t.n_rows ? t.n_rows : 1, sizeof *p);
-    for (size_t i = 0; i < t.n_rows; i++) {
+    for (size_t row = 0; row < t.n_rows; row++) {
+        size_t i = n_kept;
+        if (col_wu >= 0 && col[COL_S] >= 0 &&
+            strtod(sl_csv_cell(&t, row, (size_t)col[COL_S]), NULL) <=
+                strtod(sl_csv_cell(&t, row, (size_t)col_wu), NULL))
+            continue;
+        n_kept++;
         double *dst[7] = {&p[i].n, &p[i].d, &p[i].c, &p[i].s, &p[i].b, &p[i].bcrit, &p[i].loss};
         for (int f = 0; f < 7; f++)
-            if (use[f] && (rc = parse_cell(&t, i, col[f], ps->path, dst[f], err)) != SL_OK) {
+            if (use[f] && (rc = parse_cell(&t, row, col[f], ps->path, dst[f], err)) != SL_OK) {
                 free(p);
                 goto done;
             }
         p[i].run = -1;
         if (col[COL_RUN] >= 0) {
-            const char *r = sl_csv_cell(&t, i, (size_t)col[COL_RUN]);
+            const char *r = sl_csv_cell(&t, row, (size_t)col[COL_RUN]);
             p[i].run = (long)(sl_fnv1a(SL_FNV_INIT, r, strlen(r)) & (uint64_t)LONG_MAX);
         }
     }
-    size_t n = t.n_rows;
+    size_t n = n_kept;
     if (ps->drop_highest > 0) {
         if ((size_t)ps->drop_highest >= n) {
             free(p);
@@ -380,6 +437,21 @@ static int parse_fit_option(int argc, char **argv, int *i, points_spec *ps, sl_f
     }
     if (!strcmp(argv[*i], "--trim-envelope")) {
         o->trim_envelope = 1;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--with-warmup")) {
+        ps->with_warmup = 1;
+        return 1;
+    }
+    if (FLAG("--accounting")) {
+        NEED_VALUE("--accounting");
+        int a = sl_accounting_from_name(v);
+        if (a < 0)
+            *rc = sl_fail(err, SL_EINPUT,
+                          "--accounting: '%s' is not an accounting (expected kaplan, attn, head or "
+                          "total)",
+                          v);
+        ps->accounting = a;
         return 1;
     }
     if (FLAG("--drop-highest")) {
@@ -552,12 +624,193 @@ static void print_bcrit_scan(const points_spec *ps, const sl_fit_point *p, size_
     free(q);
 }
 
+/* The compute accounting of a law's C, for laws that read C. */
+static void print_accounting(const points_spec *ps, sl_fit_law law)
+{
+    int uses_c = law == SL_LAW_POWER_C || law == SL_LAW_OFFSET_C || law == SL_LAW_APPROACH1 ||
+                 law == SL_LAW_APPROACH2 || law == SL_LAW_CMIN || law == SL_LAW_CFIXED;
+    if (!uses_c)
+        return;
+    if (ps->col[COL_C])
+        printf("compute   C from column '%s', in the accounting the table holds\n", ps->col[COL_C]);
+    else if (is_dir(ps->path) || ps->accounting >= 0) {
+        sl_accounting a = ps->accounting >= 0 ? (sl_accounting)ps->accounting : SL_ACCT_KAPLAN;
+        printf("compute   C in the %s accounting: %s\n", sl_accounting_name(a),
+               sl_accounting_formula(a));
+    } else
+        printf("compute   C from column 'c', in the accounting the table holds\n");
+}
+
+typedef struct {
+    sl_fit_result bcrit, ns;
+    int have_bcrit, have_ns;
+} side_fits;
+
+/* Fits law to the table or store at path with the default columns; a fit that
+ * does not converge is a runtime failure. */
+static int side_fit_in(const char *path, sl_fit_law law, const sl_fit_options *o,
+                       sl_fit_result *r, sl_error *err);
+static int side_fit(const char *flag, const char *path, sl_fit_law law, const sl_fit_options *o,
+                    sl_fit_result *r, sl_error *err)
+{
+    sl_error e;
+    int rc = side_fit_in(path, law, o, r, &e);
+    if (rc != SL_OK)
+        sl_fail(err, rc, "%s: %s", flag, e.msg);
+    return rc;
+}
+
+static int side_fit_in(const char *path, sl_fit_law law, const sl_fit_options *o,
+                       sl_fit_result *r, sl_error *err)
+{
+    points_spec sp = {0};
+    sp.path = path;
+    sp.accounting = -1;
+    sl_fit_point *p = NULL;
+    size_t n = 0;
+    int rc = load_points(&sp, law, o, &p, &n, err);
+    if (rc != SL_OK)
+        return rc;
+    sl_error core;
+    rc = sl_fit(law, p, n, o, r, &core);
+    free(p);
+    if (rc != SL_OK)
+        return sl_fail(err, rc, "%s: %s", path, core.msg);
+    if (!r->converged) {
+        rc = sl_fail(err, SL_ERUNTIME, "%s: %s did not converge: %s", path, sl_fit_law_name(law),
+                     r->reason);
+        sl_fit_result_free(r);
+    }
+    return rc;
+}
+
+static void print_side(const char *what, const char *path, const sl_fit_result *r,
+                       const char *use)
+{
+    printf("%-9s %s of %s: ", what, sl_fit_law_name(r->law), path);
+    for (int j = 0; j < r->n_params; j++) {
+        printf("%s%s = %.4g", j ? ", " : "", r->names[j], r->value[j]);
+        if (!isnan(r->ci_low[j]))
+            printf(" [%.4g, %.4g]", r->ci_low[j], r->ci_high[j]);
+    }
+    printf("; %s\n", use);
+}
+
+/* Beside L(C_min) or N_opt(C_min): the same law on the compute spent at the
+ * batch size trained (no C_min correction), Kaplan's fixed-batch L(C). */
+static void print_fixed_batch(const points_spec *ps, sl_fit_law law, const sl_fit_options *o)
+{
+    sl_fit_options f = *o;
+    f.bcrit_const = f.bcrit_star = 0;
+    f.bootstrap = 0;
+    f.warm = NULL;
+    sl_fit_law fl = law == SL_LAW_CMIN ? SL_LAW_CFIXED : law;
+    sl_fit_point *p = NULL;
+    size_t n = 0;
+    sl_fit_result r;
+    sl_error e;
+    if (load_points(ps, fl, &f, &p, &n, &e) != SL_OK)
+        return;
+    for (size_t i = 0; i < n; i++)
+        p[i].bcrit = 0;
+    if (sl_fit(fl, p, n, &f, &r, &e) == SL_OK && r.converged) {
+        if (law == SL_LAW_CMIN)
+            printf("fixed B   L(C) at the batch trained (cfixed): alpha_C = %.4g, C_c = %.4g "
+                   "(published 0.057 beside L(C_min)'s 0.050)\n",
+                   r.value[0], r.value[1]);
+        else
+            printf("fixed B   on C, not C_min: a = %.4g, N_0 = %.4g, b = %.4g, D_0 = %.4g\n",
+                   r.value[0], r.value[1], r.value[2], r.value[3]);
+    }
+    sl_fit_result_free(&r);
+    free(p);
+}
+
+static void check_row(sl_csv_writer *w, const char *law, const char *param, double v, double lo,
+                      double hi, size_t n)
+{
+    sl_csv_field(w, law);
+    sl_csv_field(w, param);
+    sl_csv_field_double(w, v);
+    sl_csv_field_double(w, lo);
+    sl_csv_field_double(w, hi);
+    sl_csv_field_long(w, (long)n);
+    sl_csv_field_double(w, NAN);
+    sl_csv_field_double(w, NAN);
+    sl_csv_field(w, "derived");
+    sl_csv_end_row(w);
+}
+
+/* After the laws: Kaplan's consistency check (eq 1.8) when L(N,S), B_crit(L)
+ * and L(C_min) are all at hand, and the early-stopping bound (eq 5.7) against
+ * the early-stopped runs of a store fitted with kaplan-nd. */
+static void print_checks(const points_spec *ps, const side_fits *side, const sl_fit_result *kept,
+                         const int *have, sl_csv_writer *fits)
+{
+    const sl_fit_result *ns = side->have_ns            ? &side->ns
+                              : have[SL_LAW_KAPLAN_NS] ? &kept[SL_LAW_KAPLAN_NS]
+                                                       : NULL;
+    const sl_fit_result *bc = side->have_bcrit            ? &side->bcrit
+                              : have[SL_LAW_BCRIT_SCAN] ? &kept[SL_LAW_BCRIT_SCAN]
+                              : have[SL_LAW_BCRIT]      ? &kept[SL_LAW_BCRIT]
+                                                        : NULL;
+    sl_error e;
+    double v, lo, hi;
+    if (ns && bc && have[SL_LAW_CMIN] &&
+        sl_fit_alpha_cmin_predicted(ns, bc, &v, &lo, &hi, &e) == SL_OK) {
+        const sl_fit_result *cm = &kept[SL_LAW_CMIN];
+        printf("check     alpha_C^min = 1/(1/alpha_S + 1/alpha_B + 1/alpha_N) (Kaplan eq 1.8): "
+               "predicted %.4g",
+               v);
+        if (!isnan(lo))
+            printf(" [%.4g, %.4g]", lo, hi);
+        printf(" from kaplan-ns and %s; measured (cmin) %.4g", sl_fit_law_name(bc->law),
+               cm->value[0]);
+        if (!isnan(cm->ci_low[0]))
+            printf(" [%.4g, %.4g]", cm->ci_low[0], cm->ci_high[0]);
+        printf("\n");
+        check_row(fits, "cmin", "alpha_C_predicted", v, lo, hi, cm->n_points);
+    }
+    if (!have[SL_LAW_KAPLAN_ND] || !is_dir(ps->path))
+        return;
+    sl_run *runs;
+    int n;
+    if (sl_runs_load(ps->path, &runs, &n, &e) != SL_OK)
+        return;
+    int header = 0;
+    for (int i = 0; i < n; i++) {
+        const sl_run *r = &runs[i];
+        long bi = sl_run_best_row(r->rows, r->n_rows);
+        if (sl_run_state_of(r) != SL_RUN_DONE || !strstr(r->status.reason, "early") ||
+            r->spec.train.data_limit == 0 || bi < 0)
+            continue;
+        size_t best = (size_t)bi;
+        double N = sl_model_counts(&r->spec.train.model).n_kaplan;
+        double D = (double)r->spec.train.data_limit;
+        double B = (double)r->spec.train.batch * r->spec.train.model.n_ctx;
+        if (sl_fit_stop_bound(&kept[SL_LAW_KAPLAN_ND], ns, bc, N, D, B, &v, &lo, &hi, &e) != SL_OK)
+            continue;
+        if (!header++)
+            printf("stop      S_stop (Kaplan eq 5.7, from kaplan-nd, %s%s%s) against the best step "
+                   "of each early-stopped run:\n          %-28s %10s %12s %12s %s\n",
+                   ns ? "kaplan-ns" : "published L(N,S)", bc ? " and " : "",
+                   bc ? sl_fit_law_name(bc->law) : "", "run", "N", "D", "best step",
+                   "S_stop bound");
+        printf("          %-28s %10.4g %12.4g %12ld %.4g", r->spec.id, N, D, r->rows[best].step, v);
+        if (!isnan(lo))
+            printf(" [%.4g, %.4g]", lo, hi);
+        printf("%s\n", isfinite(v) && v <= (double)r->rows[best].step ? "" : "  (above)");
+    }
+    sl_runs_free(runs, n);
+}
+
 static void print_fit_help(void)
 {
     fputs(fit_help_head, stdout);
     for (int l = 0; l < SL_LAW_COUNT; l++)
         printf("  %-14s %s\n", sl_fit_law_name((sl_fit_law)l), sl_fit_law_help((sl_fit_law)l));
     fputs(fit_help_tail, stdout);
+    fputs(fit_help_options, stdout);
 }
 
 static int unknown_law(const char *name, sl_error *err)
@@ -638,11 +891,14 @@ int cmd_fit(int argc, char **argv)
         return 0;
     }
     points_spec ps = {0};
+    ps.accounting = -1;
     sl_fit_options o;
     sl_fit_options_default(&o);
     o.bootstrap = UNSET_BOOT;
     o.seed = UNSET_SEED;
     const char *law_name = NULL, *csv_out = NULL, *pred_out = NULL;
+    const char *bcrit_from = NULL, *ns_from = NULL;
+    sl_fit_law bcrit_law = SL_LAW_BCRIT_SCAN;
     int show_time = 0, rc = SL_OK, n_at = 0;
     sl_fit_point at[16];
     for (int i = 1; i < argc; i++) {
@@ -671,6 +927,22 @@ int cmd_fit(int argc, char **argv)
                 return cli_report(sl_fail(&err, SL_EINPUT, "--at: more than 16 points"), &err);
             if ((rc = parse_at(v, &at[n_at++], &err)) != SL_OK)
                 return cli_report(rc, &err);
+        } else if ((v = cli_flag_value(argc, argv, &i, "--bcrit-from", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--bcrit-from: missing value"), &err);
+            bcrit_from = v;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--bcrit-law", &missing)) || missing) {
+            int l = missing ? -1 : sl_fit_law_from_name(v);
+            if (l != SL_LAW_BCRIT && l != SL_LAW_BCRIT_SCAN)
+                return cli_report(sl_fail(&err, SL_EINPUT,
+                                          "--bcrit-law: '%s' (expected bcrit-scan or bcrit)",
+                                          missing ? "" : v),
+                                  &err);
+            bcrit_law = (sl_fit_law)l;
+        } else if ((v = cli_flag_value(argc, argv, &i, "--ns-from", &missing)) || missing) {
+            if (missing)
+                return cli_report(sl_fail(&err, SL_EINPUT, "--ns-from: missing value"), &err);
+            ns_from = v;
         } else if (!strcmp(argv[i], "--time")) {
             show_time = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != 0) {
@@ -725,6 +997,34 @@ int cmd_fit(int argc, char **argv)
             return cli_report(unknown_law(law_name, &err), &err);
     }
 
+    /* Side fits: B_crit(L) from a batch scan (for S_min and C_min), L(N, S) from
+     * an N sweep (for the consistency check and the early-stopping bound). */
+    side_fits side;
+    memset(&side, 0, sizeof side);
+    if (bcrit_from) {
+        sl_fit_options o_bc = law_options(&o, bcrit_law);
+        if ((rc = side_fit("--bcrit-from", bcrit_from, bcrit_law, &o_bc, &side.bcrit, &err)) != SL_OK)
+            return cli_report(rc, &err);
+        side.have_bcrit = 1;
+        o.bcrit_star = side.bcrit.value[0];
+        o.bcrit_alpha = side.bcrit.value[1];
+        o.bcrit_const = 0;
+        print_side("bcrit", bcrit_from, &side.bcrit,
+                   "S_min = S/(1+B_crit/B) and C_min = C/(1+B/B_crit) use it");
+    }
+    if (ns_from) {
+        sl_fit_options o_ns = law_options(&o, SL_LAW_KAPLAN_NS);
+        if ((rc = side_fit("--ns-from", ns_from, SL_LAW_KAPLAN_NS, &o_ns, &side.ns, &err)) != SL_OK) {
+            if (side.have_bcrit)
+                sl_fit_result_free(&side.bcrit);
+            return cli_report(rc, &err);
+        }
+        side.have_ns = 1;
+        print_side("ns", ns_from, &side.ns, "for the alpha_C^min check and S_stop");
+    }
+    sl_fit_result kept[SL_LAW_COUNT];
+    int have_kept[SL_LAW_COUNT] = {0};
+
     sl_csv_writer fits, preds;
     sl_csv_writer_init(&fits);
     sl_csv_writer_init(&preds);
@@ -762,8 +1062,12 @@ int cmd_fit(int argc, char **argv)
             failed = 1;
         } else {
             print_fit(&r, n, ps.drop_highest, &lo, show_time);
+            print_accounting(&ps, law);
             if (law == SL_LAW_BCRIT_SCAN)
                 print_bcrit_scan(&ps, p, n, &lo, &r);
+            if ((law == SL_LAW_CMIN || law == SL_LAW_APPROACH1) &&
+                (lo.bcrit_star > 0 || lo.bcrit_const > 0))
+                print_fixed_batch(&ps, law, &lo);
             print_at(&r, at, n_at);
             if (n_laws > 1)
                 printf("\n");
@@ -772,9 +1076,23 @@ int cmd_fit(int argc, char **argv)
             sl_export_predictions_rows(&preds, &r, at, (size_t)n_at, 0);
             fitted++;
         }
-        sl_fit_result_free(&r);
+        if (r.converged && !have_kept[law]) {
+            kept[law] = r; /* for the checks below; freed there */
+            have_kept[law] = 1;
+        } else {
+            sl_fit_result_free(&r);
+        }
         free(p);
     }
+    if (rc == SL_OK)
+        print_checks(&ps, &side, kept, have_kept, &fits);
+    for (int l = 0; l < SL_LAW_COUNT; l++)
+        if (have_kept[l])
+            sl_fit_result_free(&kept[l]);
+    if (side.have_bcrit)
+        sl_fit_result_free(&side.bcrit);
+    if (side.have_ns)
+        sl_fit_result_free(&side.ns);
     if (rc == SL_OK && fitted == 0 && !failed)
         rc = sl_fail(&err, SL_EINPUT, "%s: no law could be fitted to these points (expected the "
                                       "columns of at least one law; see scalelab fit --help)",
@@ -930,6 +1248,7 @@ int cmd_plan(int argc, char **argv)
         return 0;
     }
     points_spec ps = {0};
+    ps.accounting = -1;
     sl_fit_options o;
     sl_fit_options_default(&o);
     o.bootstrap = UNSET_BOOT;
