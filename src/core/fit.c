@@ -290,7 +290,8 @@ static double law_bcrit(const sl_fit_options *o, const sl_fit_point *p)
         return p->bcrit;
     if (o->bcrit_const > 0)
         return o->bcrit_const;
-    if (o->bcrit_star > 0 && o->bcrit_alpha > 0 && p->loss > 0)
+    /* alpha_B < 0 (a fitted B_crit that shrinks as the loss falls) is a law too */
+    if (o->bcrit_star > 0 && o->bcrit_alpha != 0 && isfinite(o->bcrit_alpha) && p->loss > 0)
         return o->bcrit_star / pow(p->loss, 1 / o->bcrit_alpha);
     return 0;
 }
