@@ -64,7 +64,8 @@ int sl_run_state_parse(const char *s);
  * sweep kind varies besides N: "-D<tokens>" (nd), "-C<budget>" (isoflop),
  * "-B<batch>" (batch), nothing otherwise; then "-lr<factor>" for a run of a
  * learning-rate scan (sweep.lr_factors; 0: none). Planned and lab-added runs
- * alike. */
+ * alike. The re-run of an early-stopped run (spec.annealed_from set) is
+ * "<annealed_from>-anneal". */
 void sl_run_id(const sl_run_spec *s, sl_sweep_kind kind, double lr_factor,
                char id[SL_RUN_ID_MAX]);
 /* The bootstrap's resampling unit of a run: a hash of its id, so that every

@@ -43,6 +43,11 @@ int sl_run_state_parse(const char *s)
 void sl_run_id(const sl_run_spec *s, sl_sweep_kind kind, double lr_factor,
                char id[SL_RUN_ID_MAX])
 {
+    /* the re-run of an early-stopped run (train.early_stopping.anneal) */
+    if (s->annealed_from[0]) {
+        snprintf(id, SL_RUN_ID_MAX, "%.*s-anneal", SL_RUN_ID_MAX - 8, s->annealed_from);
+        return;
+    }
     char extra[48] = "";
     if (kind == SL_SWEEP_ND)
         snprintf(extra, sizeof extra, "-D%.0f", (double)s->train.data_limit);

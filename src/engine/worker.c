@@ -241,7 +241,7 @@ static void queue_anneal(sl_engine *e, const sl_run_spec *spec, const sl_metric_
     snprintf(s.annealed_from, sizeof s.annealed_from, "%s", spec->id);
     if (strlen(spec->id) + strlen("-anneal") >= sizeof s.id)
         return;
-    snprintf(s.id, sizeof s.id, "%s-anneal", spec->id);
+    sl_run_id(&s, SL_SWEEP_N, 0, s.id);
     pthread_mutex_lock(&e->mu);
     int exists = engine_find(e, s.id) != NULL;
     pthread_mutex_unlock(&e->mu);
