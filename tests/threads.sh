@@ -41,6 +41,19 @@ cat >"$tmp/sweep.json" <<EOF
 EOF
 check "sweep of three runs, two at once on two threads each" \
     $BIN run "$tmp/sweep.json" --runs "$tmp/runs" --cores 4 --jobs 2
+# early stopping with anneal: a worker queues the re-run of the run it stopped
+cat >"$tmp/anneal.json" <<EOF
+{"name": "tsan-anneal", "data": {"corpus": "$tmp/text.txt"},
+ "model": {"n_ctx": 32, "head_size": 16, "aspect": 16},
+ "sweep": {"kind": "nd", "n": [3000, 12000], "d": [600]},
+ "train": {"batch": 8, "steps": 400, "eval_every": 10, "eval_tokens": 1024,
+           "early_stopping": {"patience": 2, "anneal": true}}}
+EOF
+anneal_reruns() {
+    $BIN run "$tmp/anneal.json" --runs "$tmp/runs" --cores 4 --jobs 2 --quiet || return 1
+    ls -d "$tmp"/runs/tsan-anneal/*-anneal >/dev/null 2>&1
+}
+check "early-stopped runs re-run to their best step, two at once" anneal_reruns
 sed 's/"tsan"/"tsan-stop"/; s/"steps": 40/"steps": 100000/' "$tmp/sweep.json" >"$tmp/stop.json"
 interrupt() { # seconds, command...: SIGINT after that long; exit 130 expected
     secs=$1; shift
