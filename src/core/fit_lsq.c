@@ -242,6 +242,15 @@ int fit_lsq(sl_fit_law law, const sl_fit_point *pt, size_t n, const sl_fit_optio
     gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
     gsl_multifit_nlinear_workspace *w =
         gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, n, p);
+    if (!w) {
+        /* GSL refuses fewer residuals than parameters (a bootstrap resample of
+         * runs can draw that few points): no fit, said so. */
+        free(buf);
+        e->n_starts = 0;
+        e->converged = 0;
+        snprintf(e->reason, sizeof e->reason, "%zu points for %zu parameters", n, p);
+        return SL_OK;
+    }
     lsq_run best = {.cost = INFINITY}, run;
     for (int s = 0; s < n_starts; s++) {
         solve(w, &fdf, starts[s], p, o->max_iter > 0 ? o->max_iter : 500, &run);
