@@ -96,7 +96,15 @@ $(TESTS): $(TEST_OBJ) $(BUILD)/libscalelab.a
 
 $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -DSL_TEST_BIN='"$(abspath $(BIN))"' -DSL_SOURCE_DIR='"$(CURDIR)"' $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -DSL_TEST_BIN='"$(abspath $(BIN))"' -DSL_SOURCE_DIR='"$(CURDIR)"' \
+	  -DSL_FAULT_LIB='"$(abspath $(FAULT_LIB))"' $(CFLAGS) -c -o $@ $<
+
+# tests/fault_rename.c: a transient EIO on rename, preloaded into the binary by
+# tests/test_resume.c; a plain shared object whatever SAN is.
+FAULT_LIB := $(BUILD)/tests/libfault_rename.so
+$(FAULT_LIB): tests/fault_rename.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -117,7 +125,7 @@ check: deps
 	TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp" tests/threads.sh $(BIN)
 else
 check: deps
-	@$(MAKE) --no-print-directory $(BIN) $(TESTS)
+	@$(MAKE) --no-print-directory $(BIN) $(TESTS) $(FAULT_LIB)
 	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab.tmp && mv -f scalelab.tmp scalelab; fi
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 $(TESTS) --jobs=2
 endif

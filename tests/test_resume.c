@@ -1,7 +1,7 @@
 /* Resuming under real conditions: a full disk mid-sweep, a damaged checkpoint,
  * a store whose creation was cut short, the same preset written another way,
- * another thread count, rows lost to a power cut, and the temporaries killed
- * processes leave. Each ends bit for bit where an uninterrupted run ends, or
+ * another thread count, rows lost to a power cut, the temporaries killed
+ * processes leave, an EIO on rename, and `train --out` killed at random. Each ends bit for bit where an uninterrupted run ends, or
  * is refused with one line naming the file and the field. */
 #include <sys/mount.h>
 #include <sys/statvfs.h>
@@ -424,4 +424,150 @@ Test(resume, temporaries_of_dead_processes_are_removed_when_a_store_or_run_opens
     o = expect_exit(0, tr);
     free(o);
     cr_assert_neq(access(t1, F_OK), 0, "%s is left", t1);
+}
+
+/* ---- item: a transient I/O error on rename ------------------------------------- */
+
+/* Every checkpoint's rename fails with EIO (tests/fault_rename.c, preloaded)
+ * while `flag` exists; nothing else is touched. */
+static void preload_rename_fault(const char *flag)
+{
+    setenv("LD_PRELOAD", SL_FAULT_LIB, 1);
+    setenv("SL_FAULT_RENAME_WHILE", flag, 1);
+    setenv("SL_FAULT_RENAME_SUFFIX", "/" SL_RUN_CHECKPOINT_FILE, 1);
+    /* under AddressSanitizer the shim loads before the sanitizer's runtime */
+    const char *asan = getenv("ASAN_OPTIONS");
+    char opts[1024];
+    snprintf(opts, sizeof opts, "%s%sverify_asan_link_order=0", asan ? asan : "", asan && *asan ? ":" : "");
+    setenv("ASAN_OPTIONS", opts, 1);
+}
+
+static void no_fault(void)
+{
+    unsetenv("LD_PRELOAD");
+    unsetenv("SL_FAULT_RENAME_WHILE");
+    unsetenv("SL_FAULT_RENAME_SUFFIX");
+}
+
+/* EIO on the checkpoint's rename stops the sweep with an error line naming the
+ * file; the run is stopped, not failed, its previous checkpoint intact; once
+ * the cause is gone, resume finishes it bit for bit as an uninterrupted sweep. */
+Test(resume, an_eio_on_rename_stops_runs_resumably_and_resume_ends_bitwise, .timeout = 120)
+{
+    char preset[512], ref[512], runs[512], dir[600], refdir[600], flag[512];
+    cr_assert_eq(access(SL_FAULT_LIB, R_OK), 0, "%s is not built (make check builds it)", SL_FAULT_LIB);
+    su_preset(preset, sizeof preset, "eio", small_sweep, small_train);
+    tu_path(ref, sizeof ref, "ref");
+    tu_path(runs, sizeof runs, "runs");
+    tu_path(flag, sizeof flag, "disk-fails");
+    const char *ra[] = {"run", preset, "--runs", ref, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    snprintf(refdir, sizeof refdir, "%s/eio", ref);
+    snprintf(dir, sizeof dir, "%s/eio", runs);
+
+    tu_write(flag, "", 0);
+    preload_rename_fault(flag);
+    const char *rb[] = {"run", preset, "--runs", runs, "--jobs", "1", "--quiet", NULL};
+    char *out = expect_exit(1, rb);
+    cr_assert_not_null(strstr(out, "Input/output error"), "%s", out);
+    cr_assert_not_null(strstr(out, SL_RUN_CHECKPOINT_FILE), "the message names the file: %s", out);
+    free(out);
+    char st[32];
+    state_of(dir, "r000-L1-d16-s1", st, sizeof st);
+    cr_assert_str_eq(st, "stopped", "a run stopped by EIO on rename is %s", st);
+    /* still failing: resume stops again, and the run is still not failed */
+    const char *rr[] = {"resume", dir, "--quiet", NULL};
+    out = expect_exit(1, rr);
+    free(out);
+    state_of(dir, "r000-L1-d16-s1", st, sizeof st);
+    cr_assert_str_eq(st, "stopped", "after a second EIO the run is %s", st);
+
+    /* the cause gone (the shim still loaded): resume takes every run up again */
+    unlink(flag);
+    out = expect_exit(0, rr);
+    free(out);
+    no_fault();
+    su_assert_same_sweep(dir, refdir);
+}
+
+/* ---- the kill loop, for train --out ----------------------------------------------- */
+
+/* Two checkpoints hold the same weights and AdamW moments, bit for bit: the
+ * bytes after the header (whose length the header states at offset 12, after
+ * the magic and the version; the header holds the wall clock) up to the
+ * trailing checksum. */
+static void assert_same_state(const char *a, const char *b)
+{
+    char *x, *y;
+    size_t nx, ny;
+    sl_error err;
+    cr_assert_eq(sl_read_file(a, &x, &nx, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_read_file(b, &y, &ny, &err), SL_OK, "%s", err.msg);
+    uint32_t hx, hy;
+    cr_assert(nx > 16 && ny > 16);
+    memcpy(&hx, x + 12, 4);
+    memcpy(&hy, y + 12, 4);
+    cr_assert(hx == hy && nx == ny && hx + 8 < nx, "%s and %s: headers of %u and %u bytes, files of %zu and %zu",
+              a, b, hx, hy, nx, ny);
+    cr_assert(memcmp(x + hx, y + hy, nx - hx - 8) == 0, "%s: weights or moments differ from %s", a, b);
+    free(x);
+    free(y);
+}
+
+/* `train --out` SIGKILLed at random moments and started again with the same
+ * arguments ends with the checkpoint and the metric rows (every column but the
+ * wall clock) of a training never interrupted. */
+Test(resume, train_out_killed_at_random_moments_ends_bitwise_where_an_uninterrupted_run_ends,
+     .timeout = 240)
+{
+    char p[512], out[512], ref[512];
+    text_file(p, sizeof p);
+    tu_path(out, sizeof out, "run");
+    tu_path(ref, sizeof ref, "ref");
+    const char *r[] = {"train", "--data", p, TINY, "--steps", "600", "--eval-every", "5",
+                       "--threads", "1", "--quiet", "--out", ref, NULL};
+    double t0 = sl_now();
+    free(expect_exit(0, r));
+    double full = sl_now() - t0;
+    const char *a[] = {"train", "--data", p, TINY, "--steps", "600", "--eval-every", "5",
+                       "--threads", "1", "--quiet", "--out", out, NULL};
+    char m[700];
+    snprintf(m, sizeof m, "%s/metrics.csv", out);
+    unsigned seed = (unsigned)time(NULL);
+    srand(seed);
+    int kills = 0, mid = 0;
+    for (int round = 0; round < 8; round++) {
+        int before = su_count_lines(m);
+        pid_t pid = su_spawn(a);
+        su_sleep(full * (0.05 + 0.2 * rand() / (double)RAND_MAX));
+        kill(pid, SIGKILL);
+        int rc = su_wait(pid);
+        kills += rc == 128 + SIGKILL;
+        /* killed while training: it had written rows of its own */
+        mid += rc == 128 + SIGKILL && su_count_lines(m) > before;
+        cr_assert(rc == 128 + SIGKILL || rc == 0, "round %d exited %d (seed %u)", round, rc, seed);
+    }
+    cr_log_info("seed %u: %d of 8 trainings killed, %d while training (run %.2fs)", seed, kills, mid, full);
+    cr_assert_geq(mid, 3, "only %d of 8 trainings were killed while training (seed %u)", mid, seed);
+    free(expect_exit(0, a));
+    char x[700], y[700];
+    snprintf(x, sizeof x, "%s/" SL_RUN_CHECKPOINT_FILE, out);
+    snprintf(y, sizeof y, "%s/" SL_RUN_CHECKPOINT_FILE, ref);
+    assert_same_state(x, y);
+    snprintf(x, sizeof x, "%s/metrics.csv", out);
+    snprintf(y, sizeof y, "%s/metrics.csv", ref);
+    sl_metric_row *mx, *my;
+    size_t nx, ny;
+    sl_error err;
+    cr_assert_eq(sl_metrics_read(x, &mx, &nx, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_metrics_read(y, &my, &ny, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(nx, ny, "%zu rows vs %zu (seed %u)", nx, ny, seed);
+    for (size_t i = 0; i < nx; i++) {
+        double wx = mx[i].wall_s, wy = my[i].wall_s;
+        mx[i].wall_s = my[i].wall_s = 0;
+        cr_assert(memcmp(&mx[i], &my[i], sizeof mx[i]) == 0,
+                  "row %zu (step %ld) differs (seed %u; wall %.3g vs %.3g)", i, mx[i].step, seed, wx, wy);
+    }
+    free(mx);
+    free(my);
 }
