@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "scalelab/figures.h"
+#include "scalelab/numfmt.h"
 
 #define SL_PI 3.14159265358979323846 /* M_PI is not C11 */
 
@@ -229,22 +230,6 @@ static void decade_label(canvas *cv, double x, double y, int k, double anchor)
                    x0, y, k);
 }
 
-/* a minor tick's number: 500k, 2M, 200G read better than 5e+05 */
-static void tick_number(char *s, size_t len, double v)
-{
-    static const char si[] = "kMGTPE";
-    int k = 0;
-    double x = v;
-    while (x >= 999.5 && k < 6) {
-        x /= 1000;
-        k++;
-    }
-    if (k)
-        snprintf(s, len, "%.3g%c", x, si[k - 1]);
-    else
-        snprintf(s, len, "%.3g", v);
-}
-
 static void ticks(canvas *cv, const axis *a, int is_y)
 {
     cairo_t *cr = cv->cr;
@@ -289,7 +274,7 @@ static void ticks(canvas *cv, const axis *a, int is_y)
             } else if (decades < 2 && span >= 0.5 && (span < 0.8 || m == 2 || m == 3 || m == 5)) {
                 /* under two decades the minor ticks carry the numbers */
                 char s[32];
-                tick_number(s, sizeof s, v);
+                sl_num_format(s, sizeof s, v, SL_NUM_SI);
                 if (is_y)
                     text_at(cv, PX0 - 6, p + 4, 10, 1, 0, s);
                 else
@@ -309,7 +294,7 @@ static void ticks(canvas *cv, const axis *a, int is_y)
             continue; /* a decade: labelled above */
         double p = is_y ? map_y(a, v) : map_x(a, v);
         char s[32];
-        tick_number(s, sizeof s, v);
+        sl_num_format(s, sizeof s, v, SL_NUM_SI);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
         cairo_set_line_width(cr, 0.8);
         if (is_y) {

@@ -10,6 +10,7 @@
 
 #include "scalelab/export.h"
 #include "scalelab/throughput.h"
+#include "scalelab/numfmt.h"
 
 void Lab_message(Lab *lab, const char *fmt, ...)
 {
@@ -21,28 +22,6 @@ void Lab_message(Lab *lab, const char *fmt, ...)
 }
 
 ColorId Lab_series(int index) { return (ColorId)(COL_SERIES1 + (index < 0 ? 0 : index) % THEME_SERIES); }
-
-void Lab_num(char *buf, size_t n, double v)
-{
-    if (!isfinite(v))
-        snprintf(buf, n, "-");
-    else if (fabs(v) < 1000)
-        snprintf(buf, n, "%.3g", v);
-    else
-        snprintf(buf, n, "%.2g", v);
-    /* 1.2e+05 -> 1.2e5: columns are narrow */
-    char *e = strchr(buf, 'e');
-    if (e) {
-        /* 1.2e+05 -> 1.2e5, 6.2e-09 -> 6.2e-9 */
-        char *sign = e + 1, *d = e + 2;
-        while (*d == '0' && d[1])
-            d++;
-        if (*sign == '+')
-            memmove(e + 1, d, strlen(d) + 1);
-        else
-            memmove(sign + 1, d, strlen(d) + 1);
-    }
-}
 
 void Panel_frame(Panel *p, const char *title)
 {
@@ -116,7 +95,7 @@ void StatusBar_draw(WINDOW *w, Lab *lab)
     }
     const sl_snapshot *s = &lab->snap;
     char tps[16], el[16], eta[16];
-    Lab_num(tps, sizeof tps, s->tokens_per_s);
+    sl_num_format(tps, sizeof tps, s->tokens_per_s, SL_NUM_SHORT);
     sl_fmt_duration(el, sizeof el, s->elapsed_s, "-");
     double e = Lab_sweepEta(lab);
     sl_fmt_duration(eta, sizeof eta, e, "?");

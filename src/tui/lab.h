@@ -74,8 +74,6 @@ typedef struct Lab {
 void Lab_message(Lab *lab, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The colour of run i's series. */
 ColorId Lab_series(int index);
-/* Short number: 1.2e5, 3.4k ... */
-void Lab_num(char *buf, size_t n, double v);
 
 /* Is run v drawn in the plots (not hidden, and the solo run if there is one)? */
 int Lab_visible(const Lab *lab, const sl_run_view *v);

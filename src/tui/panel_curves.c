@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lab.h"
+#include "scalelab/numfmt.h"
 
 static const char *const x_names[CURVES_COUNT] = {"tokens", "compute", "steps"};
 static const char *const x_units[CURVES_COUNT] = {"tokens", "FLOP (kaplan 6N/token)", "steps"};
@@ -164,16 +165,6 @@ static double value_at(const XY *pts, size_t m, double x)
     return y;
 }
 
-static void fmt_value(char *b, size_t n, double v)
-{
-    if (!isfinite(v))
-        snprintf(b, n, "-");
-    else if (fabs(v) >= 0.01 && fabs(v) < 1000)
-        snprintf(b, n, "%.3f", v);
-    else
-        Lab_num(b, n, v);
-}
-
 /* One entry per visible run per line in a column (with its value at the
  * cursor when there is one), or (rows 1) side by side on one line. */
 static void legend(Panel *p, Lab *lab, int top, int left, int width, int rows, const double *at)
@@ -188,10 +179,10 @@ static void legend(Panel *p, Lab *lab, int top, int left, int width, int rows, c
         if (!Lab_visible(lab, v))
             continue;
         char n[16], d[16], line[64];
-        Lab_num(n, sizeof n, v->n);
-        Lab_num(d, sizeof d, v->d > 0 ? v->d : v->planned_tokens);
+        sl_num_format(n, sizeof n, v->n, SL_NUM_SHORT);
+        sl_num_format(d, sizeof d, v->d > 0 ? v->d : v->planned_tokens, SL_NUM_SHORT);
         if (rows > 1 && at) {
-            fmt_value(d, sizeof d, at[i]);
+            sl_num_format(d, sizeof d, at[i], SL_NUM_METRIC);
             snprintf(line, sizeof line, " N=%s %s", n, d);
         } else if (rows > 1)
             snprintf(line, sizeof line, " N=%s D=%s", n, d);
@@ -345,9 +336,9 @@ static void draw(Panel *p, Lab *lab)
         }
         const sl_run_view *sel = RunsPanel_selected(lab);
         char xv[16], yv[16], line[160];
-        Lab_num(xv, sizeof xv, cx);
+        sl_num_format(xv, sizeof xv, cx, SL_NUM_SHORT);
         if (sel && Lab_visible(lab, sel)) {
-            fmt_value(yv, sizeof yv, at[sel - lab->snap.runs]);
+            sl_num_format(yv, sizeof yv, at[sel - lab->snap.runs], SL_NUM_METRIC);
             snprintf(line, sizeof line, " %s %s: %s %s %s ", xv, x_units[lab->curves_x], sel->id, yv, unit);
         } else {
             snprintf(line, sizeof line, " cursor at %s %s ", xv, x_units[lab->curves_x]);

@@ -15,6 +15,7 @@
 #define MAX_LEAVES 128
 
 #include "scalelab/store.h"
+#include "scalelab/numfmt.h"
 
 /* The preview of an edit: the edited preset planned against its corpus on a
  * thread of its own (loading a corpus takes a while), compared run by run
@@ -511,8 +512,8 @@ void Editor_draw(Editor *e, WINDOW *w)
         CRT_text(w, y + 3, 2, iw, line);
     } else {
         char fl[16], pf[16], dur[16], keep[96] = "";
-        Lab_num(fl, sizeof fl, j->flops);
-        Lab_num(pf, sizeof pf, j->flops / 8.64e19);
+        sl_num_format(fl, sizeof fl, j->flops, SL_NUM_SHORT);
+        sl_num_format(pf, sizeof pf, j->flops / 8.64e19, SL_NUM_SHORT);
         sl_fmt_duration(dur, sizeof dur, j->seconds, "?");
         if (j->keep_running || j->keep_trained)
             snprintf(keep, sizeof keep, "; %d running and %d trained runs keep their spec", j->keep_running,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lab.h"
+#include "scalelab/numfmt.h"
 
 #define MOVED_SHOW 2.0 /* seconds a moved value keeps its mark */
 
@@ -18,16 +19,6 @@ static double published_value(sl_fit_law law, const char *param)
         if (!strcmp(names[j], param))
             return sl_fit_law_published(law, j);
     return NAN;
-}
-
-static void fmt(char *b, size_t n, double v)
-{
-    if (!isfinite(v))
-        snprintf(b, n, "-");
-    else if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-3))
-        snprintf(b, n, "%.3g", v);
-    else
-        snprintf(b, n, "%.4g", v);
 }
 
 /* Notes which values moved since the previous set (called when fits arrive). */
@@ -84,10 +75,10 @@ static void draw(Panel *p, Lab *lab)
             if (line < p->scroll || y >= 1 + ih)
                 continue;
             char v[16], lo[16], hi[16], pub[16], ci[40];
-            fmt(v, sizeof v, r->value[j]);
-            fmt(lo, sizeof lo, r->ci_low[j]);
-            fmt(hi, sizeof hi, r->ci_high[j]);
-            fmt(pub, sizeof pub, published_value(law, r->names[j]));
+            sl_num_format(v, sizeof v, r->value[j], SL_NUM_PARAM);
+            sl_num_format(lo, sizeof lo, r->ci_low[j], SL_NUM_PARAM);
+            sl_num_format(hi, sizeof hi, r->ci_high[j], SL_NUM_PARAM);
+            sl_num_format(pub, sizeof pub, published_value(law, r->names[j]), SL_NUM_PARAM);
             if (isfinite(r->ci_low[j]))
                 snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
             else

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lab.h"
+#include "scalelab/numfmt.h"
 
 #define DL_LINE 0.02
 
@@ -37,8 +38,8 @@ static void draw(Panel *p, Lab *lab)
         int fill = (int)lround(fmax(0, fmin(span, pos)) / span * (bw - 1));
         ColorId c = dl < DL_LINE / 2 ? COL_GOOD : dl < DL_LINE ? COL_WARN : COL_BAD;
         char n[16], dd[16], buf[48];
-        Lab_num(n, sizeof n, v->n);
-        Lab_num(dd, sizeof dd, d);
+        sl_num_format(n, sizeof n, v->n, SL_NUM_SHORT);
+        sl_num_format(dd, sizeof dd, d, SL_NUM_SHORT);
         CRT_color(p->win, Lab_series(v->index));
         if (wide)
             mvwprintw(p->win, 1 + row, 1, "N=%-6s D=%-6s", n, dd);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lab.h"
+#include "scalelab/numfmt.h"
 
 static ColorId state_color(sl_run_state s)
 {
@@ -42,19 +43,19 @@ static void cell(const sl_run_view *v, int c, char *b, size_t n)
     switch (c) {
     case C_ID: snprintf(b, n, "%s", v->id); break;
     case C_SHAPE: snprintf(b, n, "L%d d%d", v->shape.n_layer, v->shape.d_model); break;
-    case C_N: Lab_num(b, n, v->n); break;
+    case C_N: sl_num_format(b, n, v->n, SL_NUM_SHORT); break;
     case C_D:
         if (v->d > 0)
-            Lab_num(b, n, v->d);
+            sl_num_format(b, n, v->d, SL_NUM_SHORT);
         else
             snprintf(b, n, "all");
         break;
-    case C_C: Lab_num(b, n, planned_compute(v)); break;
+    case C_C: sl_num_format(b, n, planned_compute(v), SL_NUM_SHORT); break;
     case C_SEED: snprintf(b, n, "%llu", (unsigned long long)v->seed); break;
     case C_PRIO: snprintf(b, n, "%d", v->priority); break;
     case C_TOKENS:
-        Lab_num(x, sizeof x, v->done_tokens);
-        Lab_num(y, sizeof y, v->planned_tokens);
+        sl_num_format(x, sizeof x, v->done_tokens, SL_NUM_SHORT);
+        sl_num_format(y, sizeof y, v->planned_tokens, SL_NUM_SHORT);
         snprintf(b, n, "%s/%s", x, y);
         break;
     case C_LOSS:
@@ -65,7 +66,7 @@ static void cell(const sl_run_view *v, int c, char *b, size_t n)
         break;
     case C_TPS:
         if (v->tokens_per_s > 0)
-            Lab_num(b, n, v->tokens_per_s);
+            sl_num_format(b, n, v->tokens_per_s, SL_NUM_SHORT);
         else
             snprintf(b, n, "-");
         break;

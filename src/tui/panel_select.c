@@ -9,6 +9,7 @@
 
 #include "lab.h"
 #include "scalelab/model.h"
+#include "scalelab/numfmt.h"
 
 static const char *const axis_short[AXIS_COUNT] = {"N", "D", "C"};
 static const char *const field_names[3] = {"min", "max", "/decade"};
@@ -267,8 +268,8 @@ static void draw(Panel *p, Lab *lab)
         if (!r->editable) {
             CRT_color(p->win, COL_DIM);
             if (r->min > 0) {
-                Lab_num(a, sizeof a, r->min);
-                Lab_num(b, sizeof b, r->max);
+                sl_num_format(a, sizeof a, r->min, SL_NUM_SHORT);
+                sl_num_format(b, sizeof b, r->max, SL_NUM_SHORT);
                 snprintf(buf, sizeof buf, "%s..%s (fixed by this %s sweep)", a, b,
                          lab->preset ? sl_sweep_kind_name(lab->preset->kind) : "");
             } else {
@@ -283,7 +284,7 @@ static void draw(Panel *p, Lab *lab)
             if (f == 2)
                 snprintf(buf, sizeof buf, "%d%s", r->per_decade, field_names[f]);
             else {
-                Lab_num(a, sizeof a, f ? r->max : r->min);
+                sl_num_format(a, sizeof a, f ? r->max : r->min, SL_NUM_SHORT);
                 snprintf(buf, sizeof buf, "%s %s", field_names[f], a);
             }
             CRT_color(p->win, on && f == lab->sel_field && p->focused ? COL_SELECTION : COL_TEXT);
@@ -298,13 +299,13 @@ static void draw(Panel *p, Lab *lab)
     CRT_color(p->win, pv.add || pv.drop ? COL_WARN : COL_DIM);
     if (pv.add || pv.drop) {
         char fl[16], dur[16];
-        Lab_num(fl, sizeof fl, pv.flops);
+        sl_num_format(fl, sizeof fl, pv.flops, SL_NUM_SHORT);
         sl_fmt_duration(dur, sizeof dur, pv.seconds, "-");
         snprintf(buf, sizeof buf, "preview: +%d -%d runs%s; Enter applies", pv.add, pv.drop,
                  pv.keep_trained ? " (trained runs kept)" : "");
         CRT_text(p->win, p->h - 3, 1, iw, buf);
         char pf[16];
-        Lab_num(pf, sizeof pf, pv.flops / 8.64e19);
+        sl_num_format(pf, sizeof pf, pv.flops / 8.64e19, SL_NUM_SHORT);
         snprintf(buf, sizeof buf, "%s FLOP = %s PF-days, ~%s on this machine", fl, pf, dur);
         CRT_text(p->win, p->h - 2, 1, iw, buf);
     } else {

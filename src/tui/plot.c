@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "scalelab/numfmt.h"
 
 void Plot_free(Plot *p)
 {
@@ -167,28 +168,6 @@ void Plot_mark(Plot *p, double x, double y, wchar_t wc, char ascii, ColorId c)
     p->mark_color[i] = (uint8_t)c;
 }
 
-void Plot_fmt(char *buf, size_t n, double v)
-{
-    double e = log10(fabs(v));
-    char tmp[32];
-    if (v != 0 && fabs(e - round(e)) < 1e-9 && (e >= 3 || e <= -2)) {
-        snprintf(buf, n, "1e%d", (int)round(e));
-        return;
-    }
-    if (fabs(v) >= 1e4 || (v != 0 && fabs(v) < 1e-2))
-        snprintf(tmp, sizeof tmp, "%.0e", v);
-    else
-        snprintf(tmp, sizeof tmp, "%.3g", v);
-    /* 2e+04 -> 2e4, 7e+03 -> 7e3: axis labels are short */
-    char *mark = strchr(tmp, 'e');
-    if (mark) {
-        int ex = atoi(mark + 1);
-        *mark = 0;
-        snprintf(buf, n, "%se%d", tmp, ex);
-    } else
-        snprintf(buf, n, "%s", tmp);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -307,7 +286,7 @@ void Plot_draw(Plot *p, WINDOW *w, int top, int left)
         if (!p->logx || is_decade(maj[i]))
             for (int y = 0; y < p->h; y++)
                 p->grid[(size_t)y * (size_t)p->w + (size_t)cx] = 1;
-        Plot_fmt(text[i], sizeof text[i], maj[i]);
+        sl_num_format(text[i], sizeof text[i], maj[i], SL_NUM_TICK);
         int len = (int)strlen(text[i]), lx = cx - len / 2;
         if (lx < 0)
             lx = 0;
@@ -346,7 +325,7 @@ void Plot_draw(Plot *p, WINDOW *w, int top, int left)
         if (!p->logy || is_decade(maj[i]))
             for (int x = 0; x < p->w; x++)
                 p->grid[(size_t)cy * (size_t)p->w + (size_t)x] = 1;
-        Plot_fmt(text[i], sizeof text[i], maj[i]);
+        sl_num_format(text[i], sizeof text[i], maj[i], SL_NUM_TICK);
         lab[i] = (Label){cy, 1, 0}; /* one row each; a clash is the same or next row */
     }
     for (int i = 0; i < nmaj; i++)

@@ -36,7 +36,4 @@ void Plot_mark(Plot *p, double x, double y, wchar_t wc, char ascii, ColorId c);
  * every decade is labelled before any other tick. */
 void Plot_draw(Plot *p, WINDOW *w, int top, int left);
 
-/* Tick label text: decades as 1e3, others in 3 significant digits. */
-void Plot_fmt(char *buf, size_t n, double v);
-
 #endif
