@@ -2,7 +2,9 @@
  * PNG per figure; the PNG decodes at the figure's size, the SVG carries its
  * decade labels and legend entries; a bad --plots path is one line, exit 2.
  * overfit, law-bcrit, law-shape and context are written when the store has
- * their data and not otherwise, with the exponents `scalelab fit` reports. */
+ * their data and not otherwise, with the exponents `scalelab fit` reports; the
+ * slices of Kaplan's Figures 6, 11, 12, 18 and 21 are drawn from the stores
+ * that hold their data. */
 #include <cairo.h>
 
 #include "scalelab/csv.h"
@@ -54,10 +56,11 @@ Test(figures, export_plots_writes_curves_and_the_law_as_svg_and_png)
     const char *ex[] = {"export", dir, "--plots", figs, NULL};
     char out[4096], errb[4096];
     cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex), 0, "%s", errb);
-    cr_assert_not_null(strstr(errb, "wrote 3 figures"), "%s", errb);
+    cr_assert_not_null(strstr(errb, "wrote 6 figures"), "%s", errb);
     cr_assert_eq(out[0], 0, "export --plots alone prints no runs.csv: %s", out);
-    const char *names[] = {"curves-tokens", "curves-compute", "law-n"};
-    for (int i = 0; i < 3; i++)
+    const char *names[] = {"curves-tokens", "curves-compute", "law-n", "law-n-at-s", "law-n-depth",
+                           "law-ntotal-depth"};
+    for (int i = 0; i < 6; i++)
         assert_png(figs, names[i]);
 
     char *svg = read_svg(figs, "law-n");
@@ -187,7 +190,7 @@ Test(figures, law_bcrit_plots_the_noise_scale_of_a_two_thread_store_on_a_loss_ax
     /* one thread per run: no noise scale, no law-bcrit */
     char three[600];
     three_runs(three, sizeof three);
-    export_figures(three, "three", figs, sizeof figs, 3);
+    export_figures(three, "three", figs, sizeof figs, 6);
     cr_assert(!has_figure(figs, "law-bcrit"), "law-bcrit drawn without a noise scale");
 }
 
@@ -196,8 +199,11 @@ Test(figures, law_shape_plots_loss_against_aspect_ratio)
     char dir[600], figs[700];
     train_store(dir, sizeof dir, "shp", "\"kind\": \"shape\", \"n\": [12000], \"aspects\": [4, 16, 64]",
                 "\"steps\": 30, \"eval_every\": 10, \"threads\": 1");
-    export_figures(dir, "shp", figs, sizeof figs, 3);
+    /* the shapes have several depths: Figure 6's two panels as well */
+    export_figures(dir, "shp", figs, sizeof figs, 5);
     assert_png(figs, "law-shape");
+    assert_png(figs, "law-n-depth");
+    assert_png(figs, "law-ntotal-depth");
     char *svg = read_svg(figs, "law-shape");
     cr_assert_not_null(strstr(svg, ">aspect ratio d_model / n_layer</text>"));
     cr_assert_not_null(strstr(svg, ">test loss (nats per token)</text>"));
@@ -239,7 +245,7 @@ Test(figures, context_plots_per_position_loss_with_each_runs_exponent)
     char dir[600], figs[700];
     train_store(dir, sizeof dir, "ctx", "\"n\": [3000, 12000]",
                 "\"steps\": 30, \"eval_every\": 10, \"threads\": 1, \"context_losses\": true");
-    export_figures(dir, "ctx", figs, sizeof figs, 4);
+    export_figures(dir, "ctx", figs, sizeof figs, 6);
     assert_png(figs, "context");
     char *svg = read_svg(figs, "context");
     cr_assert_not_null(strstr(svg, ">position T in the context (tokens)</text>"));
@@ -256,6 +262,64 @@ Test(figures, context_plots_per_position_loss_with_each_runs_exponent)
 
     char three[600];
     three_runs(three, sizeof three);
-    export_figures(three, "three", figs, sizeof figs, 3);
-    cr_assert(!has_figure(figs, "context"), "context drawn without context.csv");
+    export_figures(three, "three", figs, sizeof figs, 6);
+    cr_assert(!has_figure(figs, "context") && !has_figure(figs, "context-by-n"),
+              "context drawn without context.csv");
+}
+
+/* ---- the same runs sliced as the paper's other figures --------------------------------- */
+
+static void assert_has_text(const char *figs, const char *name, const char *text)
+{
+    char *svg = read_svg(figs, name);
+    cr_assert_not_null(strstr(svg, text), "%s lacks %s", name, text);
+    free(svg);
+}
+
+/* Figure 6 (L against N and N_total by depth), Figure 11 (L(N) at fixed steps
+ * and compute) and Figure 21 (loss at a context position against N). */
+Test(figures, depth_fixed_steps_compute_and_context_position_slices)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "slices", "\"n\": [3000, 12000, 25000, 60000]",
+                "\"steps\": 20, \"eval_every\": 5, \"threads\": 1, \"context_losses\": true");
+    export_figures(dir, "slices", figs, sizeof figs, 9);
+    const char *names[] = {"law-n-depth", "law-ntotal-depth", "law-n-at-c", "law-n-at-s", "context-by-n"};
+    for (int i = 0; i < 5; i++)
+        assert_png(figs, names[i]);
+    assert_has_text(figs, "law-n-depth", ">1 layer</text>");
+    assert_has_text(figs, "law-n-depth", ">2 layers</text>");
+    assert_has_text(figs, "law-n-depth", ">non-embedding parameters N</text>");
+    assert_has_text(figs, "law-ntotal-depth", ">all parameters N_total</text>");
+    assert_has_text(figs, "law-n-at-s", " steps</text>");
+    assert_has_text(figs, "law-n-at-c", " FLOP</text>");
+    assert_has_text(figs, "law-n-at-c", ">compute C = 6N per token (kaplan accounting)</text>");
+    assert_has_text(figs, "context-by-n", ">position T = 1</text>");
+    assert_has_text(figs, "context-by-n", ">position T = 16</text>");
+}
+
+/* Figure 12 (left): each IsoFLOP profile over its own parabola's optimum. */
+Test(figures, isoflop_penalty_divides_each_profile_by_its_optimum)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "isop",
+                "\"kind\": \"isoflop\", \"budgets\": [3e9, 1e10], \"n\": [3100, 6000, 12000, 25000, 50000]",
+                "\"eval_every\": 10, \"threads\": 1");
+    export_figures(dir, "isop", figs, sizeof figs, 4);
+    assert_png(figs, "isoflop-penalty");
+    assert_has_text(figs, "isoflop-penalty", ">C = 10G FLOP, N_opt ");
+    assert_has_text(figs, "isoflop-penalty", ">L / L_opt (test loss over the parabola's minimum)</text>");
+}
+
+/* Figure 18: steps and examples each batch size needed to reach a loss, with
+ * the hyperbola of the bcrit-scan law per target loss. */
+Test(figures, bcrit_scan_draws_steps_and_examples_per_target_loss)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "scan", "\"kind\": \"batch\", \"n\": [3000], \"batches\": [2, 4, 8, 16]",
+                "\"steps\": 60, \"eval_every\": 2, \"threads\": 1");
+    export_figures(dir, "scan", figs, sizeof figs, 3);
+    assert_png(figs, "bcrit-scan");
+    assert_has_text(figs, "bcrit-scan", ">examples E = B S (tokens)</text>");
+    assert_has_text(figs, "bcrit-scan", ": B_crit ");
 }

@@ -18,6 +18,11 @@
  *   law-bcrit       any store with a measured noise scale: B_crit against loss
  *   overfit         nd with several N: L/L(N, inf) - 1 against N^(alpha_N/alpha_D)/D
  *   context         runs with context.csv: loss against the position in the context
+ *   law-n-depth, law-ntotal-depth   n/shape with several depths: L against N and N_total
+ *   law-n-at-c, law-n-at-s          n: L(N) at fixed compute and at fixed steps
+ *   isoflop-penalty                 isoflop: L/L_opt against N/N_opt per budget
+ *   bcrit-scan                      batch: steps and examples to each target loss
+ *   context-by-n                    context.csv of 2+ runs: loss at positions T against N
  * A figure without points (no data for it) is not written.
  * *n_figures is set to the number of figures written. An OUT that cannot be
  * created is SL_EINPUT; a store that cannot be read is whatever the store says. */

@@ -210,6 +210,13 @@ int sl_fit_bcrit_hyperbola(const double *b, const double *s, size_t n, sl_bcrit_
 int sl_fit_bcrit_targets(const sl_fit_point *p, size_t n, int n_targets, sl_bcrit_target *out,
                          int *n_out, sl_error *err);
 
+/* One IsoFLOP profile (Hoffmann's approach 2): the least-squares parabola of
+ * the loss against ln N through k >= 3 models of one budget, and its minimum
+ * N_opt, L_opt; -1 (both NaN) when the parabola opens downward, the sizes have
+ * no spread, or the minimum lies outside the sizes. The approach2 law and the
+ * IsoFLOP penalty figure both take their optima from it. */
+int sl_fit_isoflop_minimum(const double *n, const double *loss, size_t k, double *n_opt, double *l_opt);
+
 /* Kaplan eq 1.8 / 6.4, the paper's internal consistency check: the exponent of
  * L(C_min) predicted from the steps side, alpha_C^min = 1/(1/alpha_S + 1/alpha_B
  * + 1/alpha_N), alpha_N and alpha_S from a kaplan-ns fit and alpha_B from a

@@ -86,6 +86,32 @@ static int parabola(const double *u, const double *y, size_t n, double c[3])
     return 0;
 }
 
+int sl_fit_isoflop_minimum(const double *n, const double *loss, size_t k, double *n_opt, double *l_opt)
+{
+    *n_opt = *l_opt = NAN;
+    if (k < 3)
+        return -1;
+    double mn = 0;
+    for (size_t q = 0; q < k; q++)
+        mn += log(n[q]);
+    mn /= (double)k;
+    double *u = sl_xmalloc(k * sizeof *u), umin = INFINITY, umax = -INFINITY, c[3];
+    for (size_t q = 0; q < k; q++) {
+        u[q] = log(n[q]) - mn; /* centred: the normal equations stay well scaled */
+        umin = fmin(umin, u[q]), umax = fmax(umax, u[q]);
+    }
+    int ok = umax > umin && parabola(u, loss, k, c) == 0 && c[2] > 0;
+    free(u);
+    if (!ok)
+        return -1;
+    double us = -c[1] / (2 * c[2]);
+    if (us < umin || us > umax)
+        return -1;
+    *n_opt = exp(mn + us);
+    *l_opt = c[0] + c[1] * us + c[2] * us * us;
+    return 0;
+}
+
 /* Approach 2: budgets are runs of points whose C lie within iso_tolerance of the
  * group's first; each budget with three or more model sizes and an interior
  * minimum of its parabola gives one (C, N_opt) pair. */
@@ -96,27 +122,23 @@ static size_t iso_minima(fpt *v, size_t n, double tol, double *lc, double *ln, d
     size_t m = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
-        double mc = 0, mn = 0;
+        double mc = 0;
         while (j < n && v[j].lc - v[i].lc <= log(tol))
             j++;
         size_t k = j - i;
         for (size_t q = i; q < j; q++)
-            mc += v[q].lc, mn += v[q].ln;
-        mc /= (double)k, mn /= (double)k;
-        double umin = INFINITY, umax = -INFINITY, c[3];
+            mc += v[q].lc;
+        mc /= (double)k;
         for (size_t q = 0; q < k; q++) {
-            u[q] = v[i + q].ln - mn;
+            u[q] = exp(v[i + q].ln);
             y[q] = exp(v[i + q].ll);
-            umin = fmin(umin, u[q]), umax = fmax(umax, u[q]);
         }
-        if (k >= 3 && umax > umin && parabola(u, y, k, c) == 0 && c[2] > 0) {
-            double us = -c[1] / (2 * c[2]);
-            if (us >= umin && us <= umax) {
-                lc[m] = mc;
-                ln[m] = mn + us;
-                ld[m] = mc - log(6) - ln[m];
-                m++;
-            }
+        double n_opt, l_opt;
+        if (sl_fit_isoflop_minimum(u, y, k, &n_opt, &l_opt) == 0) {
+            lc[m] = mc;
+            ln[m] = log(n_opt);
+            ld[m] = mc - log(6) - ln[m];
+            m++;
         }
         i = j;
     }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "canvas.h"
+#include "figures_int.h"
 #include "scalelab/csv.h"
 #include "scalelab/figures.h"
 #include "scalelab/fit.h"
@@ -19,9 +20,7 @@
 #include "scalelab/run.h"
 #include "scalelab/store.h"
 
-#define FIT_GRID 80
-
-static int positive(double v) { return isfinite(v) && v > 0; }
+int Fig_positive(double v) { return isfinite(v) && v > 0; }
 
 /* ---- fits ----------------------------------------------------------------------------------- */
 
@@ -29,7 +28,7 @@ static int positive(double v) { return isfinite(v) && v > 0; }
  * take them (run.h); transfer: the second corpus's loss at those rows instead.
  * p has room for every row of every run; idx (may be NULL) gets each point's
  * run index. */
-static size_t rule_points(const sl_run *runs, int n, sl_fit_point_rule rule, int transfer,
+size_t Fig_rulePoints(const sl_run *runs, int n, sl_fit_point_rule rule, int transfer,
                           sl_fit_point *p, int *idx)
 {
     size_t m = 0, rows_cap = 1;
@@ -50,13 +49,13 @@ static size_t rule_points(const sl_run *runs, int n, sl_fit_point_rule rule, int
 }
 
 /* One point per finished run at its best test loss. */
-static size_t run_points(const sl_run *runs, int n, int transfer, sl_fit_point *p, int *idx)
+size_t Fig_runPoints(const sl_run *runs, int n, int transfer, sl_fit_point *p, int *idx)
 {
-    return rule_points(runs, n, SL_POINTS_BEST, transfer, p, idx);
+    return Fig_rulePoints(runs, n, SL_POINTS_BEST, transfer, p, idx);
 }
 
 /* Room for every row of every run. */
-static sl_fit_point *points_buffer(const sl_run *runs, int n)
+sl_fit_point *Fig_pointsBuffer(const sl_run *runs, int n)
 {
     size_t cap = 1;
     for (int i = 0; i < n; i++)
@@ -64,7 +63,7 @@ static sl_fit_point *points_buffer(const sl_run *runs, int n)
     return sl_xcalloc(cap, sizeof(sl_fit_point));
 }
 
-static int fit(sl_fit_law law, const sl_fit_point *p, size_t n, sl_fit_result *r)
+int Fig_fit(sl_fit_law law, const sl_fit_point *p, size_t n, sl_fit_result *r)
 {
     sl_fit_options o;
     sl_fit_options_report(law, &o); /* the intervals `scalelab fit` prints */
@@ -81,7 +80,7 @@ static int fit(sl_fit_law law, const sl_fit_point *p, size_t n, sl_fit_result *r
 
 /* "power-n: alpha = 0.081 [0.070, 0.093]": the exponents, which transfer
  * between setups (the scales do not) */
-static void fit_label(const sl_fit_result *r, char *s, size_t len)
+void Fig_fitLabel(const sl_fit_result *r, char *s, size_t len)
 {
     int o = snprintf(s, len, "%s:", sl_fit_law_name(r->law));
     int shown = 0;
@@ -102,7 +101,7 @@ static void fit_label(const sl_fit_result *r, char *s, size_t len)
 /* The fitted curve over [x0, x1] (log-spaced), the point at each x from base
  * with the field `axis` ('n', 'd', 'c', or 'l' for the loss) set; iso > 0:
  * d = iso/(6N). The curve is the law's own quantity (B_crit for bcrit). */
-static void fit_curve(Figure *f, const sl_fit_result *r, const sl_fit_point *base, char axis_name,
+void Fig_fitCurve(Figure *f, const sl_fit_result *r, const sl_fit_point *base, char axis_name,
                       double x0, double x1, double iso, const double rgb[3], const char *label)
 {
     Series *s = Figure_addSeries(f, FIT_GRID, SERIES_FIT, rgb, label);
@@ -134,7 +133,7 @@ static void fit_curve(Figure *f, const sl_fit_result *r, const sl_fit_point *bas
     }
 }
 
-static void range_of(const sl_fit_point *p, size_t n, char axis_name, double *lo, double *hi)
+void Fig_rangeOf(const sl_fit_point *p, size_t n, char axis_name, double *lo, double *hi)
 {
     *lo = INFINITY;
     *hi = -INFINITY;
@@ -159,7 +158,7 @@ static sl_fit_law pick_law(const sl_preset *p, const char *const *cands)
 
 /* ---- the figures -------------------------------------------------------------------------- */
 
-static void begin(Figure *f, const sl_preset *p, const char *name, const char *what, const char *xl)
+void Fig_begin(Figure *f, const sl_preset *p, const char *name, const char *what, const char *xl)
 {
     memset(f, 0, sizeof *f);
     snprintf(f->name, sizeof f->name, "%s", name);
@@ -195,22 +194,22 @@ static void curves(Figure *f, const sl_run *runs, int n, int compute)
 /* L(C_min): the frontier of every learning curve, as Kaplan's Figure 1 (left) */
 static void frontier(Figure *f, const sl_run *runs, int n)
 {
-    sl_fit_point *p = points_buffer(runs, n);
-    size_t m = rule_points(runs, n, sl_fit_law_points(SL_LAW_CMIN), 0, p, NULL);
+    sl_fit_point *p = Fig_pointsBuffer(runs, n);
+    size_t m = Fig_rulePoints(runs, n, sl_fit_law_points(SL_LAW_CMIN), 0, p, NULL);
     sl_fit_result r;
-    if (m >= 3 && fit(SL_LAW_CMIN, p, m, &r)) {
+    if (m >= 3 && Fig_fit(SL_LAW_CMIN, p, m, &r)) {
         char label[96];
-        fit_label(&r, label, sizeof label);
+        Fig_fitLabel(&r, label, sizeof label);
         double lo, hi;
-        range_of(p, m, 'c', &lo, &hi);
+        Fig_rangeOf(p, m, 'c', &lo, &hi);
         sl_fit_point base = {0};
-        fit_curve(f, &r, &base, 'c', lo * 1.5, hi / 1.5, 0, CANVAS_BLACK, label);
+        Fig_fitCurve(f, &r, &base, 'c', lo * 1.5, hi / 1.5, 0, CANVAS_BLACK, label);
         sl_fit_result_free(&r);
     }
     free(p);
 }
 
-static void law_points(Figure *f, const sl_fit_point *p, size_t m, char axis_name, const double rgb[3],
+void Fig_lawPoints(Figure *f, const sl_fit_point *p, size_t m, char axis_name, const double rgb[3],
                        const char *label)
 {
     Series *s = Figure_addSeries(f, m, SERIES_MARK, rgb, label);
@@ -227,34 +226,34 @@ static void law_n(Figure *f, const sl_preset *pr, const sl_run *runs, int n)
     sl_fit_law law = pick_law(pr, cands);
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
     for (int transfer = 0; transfer < 2; transfer++) {
-        size_t m = run_points(runs, n, transfer, p, NULL);
+        size_t m = Fig_runPoints(runs, n, transfer, p, NULL);
         if (!m)
             continue;
         const double *rgb = transfer ? CANVAS_ORANGE : CANVAS_BLUE;
-        law_points(f, p, m, 'n', rgb, transfer ? "second corpus (transfer_loss)" : "runs, best test loss");
+        Fig_lawPoints(f, p, m, 'n', rgb, transfer ? "second corpus (transfer_loss)" : "runs, best test loss");
         sl_fit_result r;
-        if (m >= 3 && fit(law, p, m, &r)) {
+        if (m >= 3 && Fig_fit(law, p, m, &r)) {
             char label[96];
-            fit_label(&r, label, sizeof label);
+            Fig_fitLabel(&r, label, sizeof label);
             double lo, hi;
-            range_of(p, m, 'n', &lo, &hi);
-            fit_curve(f, &r, &p[0], 'n', lo, hi, 0, transfer ? CANVAS_ORANGE : CANVAS_RED, label);
+            Fig_rangeOf(p, m, 'n', &lo, &hi);
+            Fig_fitCurve(f, &r, &p[0], 'n', lo, hi, 0, transfer ? CANVAS_ORANGE : CANVAS_RED, label);
             sl_fit_result_free(&r);
         }
     }
     free(p);
 }
 
-static int same_n(double a, double b) { return fabs(a - b) < 1e-9 * b; }
+int Fig_sameN(double a, double b) { return fabs(a - b) < 1e-9 * b; }
 
 /* The distinct N of the points, in order of appearance, at most FIGURE_MAX_SERIES/2. */
-static int distinct_n(const sl_fit_point *p, size_t m, double ns[FIGURE_MAX_SERIES / 2])
+int Fig_distinctN(const sl_fit_point *p, size_t m, double ns[FIGURE_MAX_SERIES / 2])
 {
     int k = 0;
     for (size_t i = 0; i < m; i++) {
         int seen = 0;
         for (int j = 0; j < k; j++)
-            seen |= same_n(ns[j], p[i].n);
+            seen |= Fig_sameN(ns[j], p[i].n);
         if (!seen && k < FIGURE_MAX_SERIES / 2)
             ns[k++] = p[i].n;
     }
@@ -265,17 +264,17 @@ static int distinct_n(const sl_fit_point *p, size_t m, double ns[FIGURE_MAX_SERI
 static void law_nd(Figure *f, const sl_preset *pr, const sl_run *runs, int n, int one_n)
 {
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
-    size_t m = run_points(runs, n, 0, p, NULL);
+    size_t m = Fig_runPoints(runs, n, 0, p, NULL);
     if (one_n) {
         static const char *const cands[] = {"power-d", "offset-d", NULL};
-        law_points(f, p, m, 'd', CANVAS_BLUE, "runs, early-stopped best test loss");
+        Fig_lawPoints(f, p, m, 'd', CANVAS_BLUE, "runs, early-stopped best test loss");
         sl_fit_result r;
-        if (m >= 3 && fit(pick_law(pr, cands), p, m, &r)) {
+        if (m >= 3 && Fig_fit(pick_law(pr, cands), p, m, &r)) {
             char label[96];
-            fit_label(&r, label, sizeof label);
+            Fig_fitLabel(&r, label, sizeof label);
             double lo, hi;
-            range_of(p, m, 'd', &lo, &hi);
-            fit_curve(f, &r, &p[0], 'd', lo, hi, 0, CANVAS_RED, label);
+            Fig_rangeOf(p, m, 'd', &lo, &hi);
+            Fig_fitCurve(f, &r, &p[0], 'd', lo, hi, 0, CANVAS_RED, label);
             sl_fit_result_free(&r);
         }
         free(p);
@@ -283,27 +282,27 @@ static void law_nd(Figure *f, const sl_preset *pr, const sl_run *runs, int n, in
     }
     /* one colour per N */
     double ns[FIGURE_MAX_SERIES / 2];
-    int k = distinct_n(p, m, ns);
+    int k = Fig_distinctN(p, m, ns);
     sl_fit_result r;
-    int ok = m >= 5 && fit(SL_LAW_KAPLAN_ND, p, m, &r);
+    int ok = m >= 5 && Fig_fit(SL_LAW_KAPLAN_ND, p, m, &r);
     sl_fit_point *q = sl_xcalloc(m + 1, sizeof *q);
     for (int j = 0; j < k; j++) {
         size_t mq = 0;
         for (size_t i = 0; i < m; i++)
-            if (same_n(ns[j], p[i].n))
+            if (Fig_sameN(ns[j], p[i].n))
                 q[mq++] = p[i];
         double rgb[3];
         Canvas_ramp(j, k, rgb);
         char label[96];
         snprintf(label, sizeof label, "N = %.2g", ns[j]);
-        law_points(f, q, mq, 'd', rgb, label);
+        Fig_lawPoints(f, q, mq, 'd', rgb, label);
         if (ok) {
             double lo, hi;
-            range_of(p, m, 'd', &lo, &hi);
+            Fig_rangeOf(p, m, 'd', &lo, &hi);
             char fl[96] = "";
             if (j == 0)
-                fit_label(&r, fl, sizeof fl);
-            fit_curve(f, &r, &q[0], 'd', lo, hi, 0, rgb, fl);
+                Fig_fitLabel(&r, fl, sizeof fl);
+            Fig_fitCurve(f, &r, &q[0], 'd', lo, hi, 0, rgb, fl);
         }
     }
     if (ok)
@@ -317,9 +316,9 @@ static void law_isoflop(Figure *f, const sl_run *runs, int n)
 {
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
     int *idx = sl_xcalloc((size_t)n + 1, sizeof *idx);
-    size_t m = run_points(runs, n, 0, p, idx);
+    size_t m = Fig_runPoints(runs, n, 0, p, idx);
     sl_fit_result r;
-    int ok = m >= 6 && fit(SL_LAW_CHINCHILLA, p, m, &r);
+    int ok = m >= 6 && Fig_fit(SL_LAW_CHINCHILLA, p, m, &r);
     double budgets[FIGURE_MAX_SERIES];
     int k = 0;
     for (int i = 0; i < n; i++) {
@@ -341,14 +340,14 @@ static void law_isoflop(Figure *f, const sl_run *runs, int n)
         Canvas_ramp(j, k, rgb);
         char label[96];
         snprintf(label, sizeof label, "C = %.2g FLOP", budgets[j]);
-        law_points(f, q, mq, 'n', rgb, label);
+        Fig_lawPoints(f, q, mq, 'n', rgb, label);
         if (ok) {
             double lo, hi;
-            range_of(q, mq, 'n', &lo, &hi);
+            Fig_rangeOf(q, mq, 'n', &lo, &hi);
             char fl[96] = "";
             if (j == 0)
-                fit_label(&r, fl, sizeof fl);
-            fit_curve(f, &r, &q[0], 'n', lo, hi, budgets[j], rgb, fl);
+                Fig_fitLabel(&r, fl, sizeof fl);
+            Fig_fitCurve(f, &r, &q[0], 'n', lo, hi, budgets[j], rgb, fl);
         }
     }
     if (ok)
@@ -363,12 +362,12 @@ static void law_isoflop(Figure *f, const sl_run *runs, int n)
  * `scalelab fit DIR --law bcrit`  takes them (run.c), with the bcrit law. */
 static void law_bcrit(Figure *f, const sl_run *runs, int n)
 {
-    sl_fit_point *p = points_buffer(runs, n);
+    sl_fit_point *p = Fig_pointsBuffer(runs, n);
     size_t cap = 1;
     for (int i = 0; i < n; i++)
         cap += runs[i].n_rows;
     int *idx = sl_xcalloc(cap, sizeof *idx);
-    size_t m = rule_points(runs, n, sl_fit_law_points(SL_LAW_BCRIT), 0, p, idx);
+    size_t m = Fig_rulePoints(runs, n, sl_fit_law_points(SL_LAW_BCRIT), 0, p, idx);
     int with = 0;
     for (size_t i = 0; i < m; i++)
         with += i == 0 || idx[i] != idx[i - 1];
@@ -391,16 +390,16 @@ static void law_bcrit(Figure *f, const sl_run *runs, int n)
     }
     free(idx);
     sl_fit_result r;
-    if (m >= 3 && fit(SL_LAW_BCRIT, p, m, &r)) {
+    if (m >= 3 && Fig_fit(SL_LAW_BCRIT, p, m, &r)) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < m; i++) {
             lo = fmin(lo, p[i].loss);
             hi = fmax(hi, p[i].loss);
         }
         char label[96];
-        fit_label(&r, label, sizeof label);
+        Fig_fitLabel(&r, label, sizeof label);
         sl_fit_point base = {0};
-        fit_curve(f, &r, &base, 'l', lo / 1.02, hi * 1.02, 0, CANVAS_RED, label);
+        Fig_fitCurve(f, &r, &base, 'l', lo / 1.02, hi * 1.02, 0, CANVAS_RED, label);
         sl_fit_result_free(&r);
     }
     free(p);
@@ -413,7 +412,7 @@ static void law_shape(Figure *f, const sl_run *runs, int n)
 {
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
     int *idx = sl_xcalloc((size_t)n + 1, sizeof *idx);
-    size_t m = run_points(runs, n, 0, p, idx);
+    size_t m = Fig_runPoints(runs, n, 0, p, idx);
     double targets[FIGURE_MAX_SERIES / 2];
     int k = 0;
     for (size_t i = 0; i < m; i++) {
@@ -469,15 +468,15 @@ static void law_shape(Figure *f, const sl_run *runs, int n)
 static void overfit(Figure *f, const sl_run *runs, int n)
 {
     sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
-    size_t m = run_points(runs, n, 0, p, NULL);
+    size_t m = Fig_runPoints(runs, n, 0, p, NULL);
     sl_fit_result r;
-    if (m < 5 || !fit(SL_LAW_KAPLAN_ND, p, m, &r)) {
+    if (m < 5 || !Fig_fit(SL_LAW_KAPLAN_ND, p, m, &r)) {
         free(p);
         return;
     }
     const double *v = r.value; /* alpha_N, alpha_D, N_c, D_c */
     double ratio = v[0] / v[1], ns[FIGURE_MAX_SERIES / 2], x0 = INFINITY, x1 = -INFINITY;
-    int k = distinct_n(p, m, ns);
+    int k = Fig_distinctN(p, m, ns);
     size_t shown = 0;
     for (int j = 0; j < k; j++) {
         double rgb[3];
@@ -486,11 +485,11 @@ static void overfit(Figure *f, const sl_run *runs, int n)
         snprintf(label, sizeof label, "N = %.2g", ns[j]);
         Series *s = Figure_addSeries(f, m, SERIES_MARK, rgb, label);
         for (size_t i = 0; s && i < m; i++) {
-            if (!same_n(ns[j], p[i].n))
+            if (!Fig_sameN(ns[j], p[i].n))
                 continue;
             double x = exp(ratio * log(p[i].n) - log(p[i].d));
             double dl = p[i].loss / pow(v[2] / p[i].n, v[0]) - 1;
-            if (!positive(x) || !positive(dl))
+            if (!Fig_positive(x) || !Fig_positive(dl))
                 continue;
             s->x[s->n] = x;
             s->y[s->n++] = dl;
@@ -506,7 +505,7 @@ static void overfit(Figure *f, const sl_run *runs, int n)
                  m - shown, m);
     }
     char label[96];
-    fit_label(&r, label, sizeof label);
+    Fig_fitLabel(&r, label, sizeof label);
     Series *s = shown ? Figure_addSeries(f, FIT_GRID, SERIES_FIT, CANVAS_RED, label) : NULL;
     if (s)
         Series_dropBand(s);
@@ -517,6 +516,30 @@ static void overfit(Figure *f, const sl_run *runs, int n)
     }
     sl_fit_result_free(&r);
     free(p);
+}
+
+size_t Fig_contextPoints(const char *sweep_dir, const sl_run *r, sl_fit_point **out)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s/" SL_RUN_CONTEXT_FILE, sweep_dir, r->spec.id);
+    *out = NULL;
+    sl_csv t;
+    sl_error e;
+    if (access(path, R_OK) != 0 || sl_csv_read(path, &t, &e) != SL_OK)
+        return 0;
+    int cp = sl_csv_column(&t, "position"), cl = sl_csv_column(&t, "test_loss");
+    sl_fit_point *p = sl_xcalloc(t.n_rows + 1, sizeof *p);
+    size_t m = 0;
+    for (size_t j = 0; cp >= 0 && cl >= 0 && j < t.n_rows; j++) {
+        char *e1, *e2;
+        const char *sp = sl_csv_cell(&t, j, (size_t)cp), *sv = sl_csv_cell(&t, j, (size_t)cl);
+        double pos = strtod(sp, &e1), loss = strtod(sv, &e2);
+        if (e1 != sp && e2 != sv && Fig_positive(pos) && Fig_positive(loss))
+            p[m++] = (sl_fit_point){.n = pos, .loss = loss, .run = -1};
+    }
+    sl_csv_free(&t);
+    *out = p;
+    return m;
 }
 
 /* Per-position test loss (Kaplan Figure 20): RUN/context.csv of each run that
@@ -532,22 +555,12 @@ static void context(Figure *f, const char *sweep_dir, const sl_run *runs, int n)
         with += access(path, R_OK) == 0;
     }
     for (int i = 0, c = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s/" SL_RUN_CONTEXT_FILE, sweep_dir, runs[i].spec.id);
-        sl_csv t;
-        sl_error e;
-        if (access(path, R_OK) != 0 || sl_csv_read(path, &t, &e) != SL_OK)
+        sl_fit_point *p = NULL;
+        size_t m = Fig_contextPoints(sweep_dir, &runs[i], &p);
+        if (!m) {
+            free(p);
             continue;
-        int cp = sl_csv_column(&t, "position"), cl = sl_csv_column(&t, "test_loss");
-        sl_fit_point *p = sl_xcalloc(t.n_rows + 1, sizeof *p);
-        size_t m = 0;
-        for (size_t j = 0; cp >= 0 && cl >= 0 && j < t.n_rows; j++) {
-            char *e1, *e2;
-            const char *sp = sl_csv_cell(&t, j, (size_t)cp), *sv = sl_csv_cell(&t, j, (size_t)cl);
-            double pos = strtod(sp, &e1), loss = strtod(sv, &e2);
-            if (e1 != sp && e2 != sv && positive(pos) && positive(loss))
-                p[m++] = (sl_fit_point){.n = pos, .loss = loss, .run = -1};
         }
-        sl_csv_free(&t);
         double rgb[3];
         Canvas_ramp(c++, with, rgb);
         char label[96];
@@ -564,7 +577,7 @@ static void context(Figure *f, const char *sweep_dir, const sl_run *runs, int n)
             t1 = fmax(t1, p[j].n);
         }
         sl_fit_result r;
-        if (s && m >= 4 && t1 > t0 && fit(SL_LAW_OFFSET_N, p, m, &r)) {
+        if (s && m >= 4 && t1 > t0 && Fig_fit(SL_LAW_OFFSET_N, p, m, &r)) {
             /* offset-n's parameters: E, alpha, N_c; alpha is Kaplan's c */
             if (isfinite(r.ci_low[1]))
                 snprintf(label, sizeof label, "  offset-n: alpha (c) %.3g [%.3g, %.3g]", r.value[1],
@@ -572,7 +585,7 @@ static void context(Figure *f, const char *sweep_dir, const sl_run *runs, int n)
             else
                 snprintf(label, sizeof label, "  offset-n: alpha (c) %.3g", r.value[1]);
             int before = f->ns;
-            fit_curve(f, &r, &p[0], 'n', t0, t1, 0, rgb, label);
+            Fig_fitCurve(f, &r, &p[0], 'n', t0, t1, 0, rgb, label);
             if (f->ns > before) /* one band per run covers the others: the legend has the intervals */
                 Series_dropBand(&f->s[f->ns - 1]);
             sl_fit_result_free(&r);
@@ -621,46 +634,77 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
     for (int i = 1; i < n; i++)
         one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
     Figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
-    for (int which = 0; which < 6 && rc == SL_OK; which++) {
+    for (int which = 0; which < 13 && rc == SL_OK; which++) {
         if (which == 0) {
-            begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
+            Fig_begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
             curves(f, runs, n, 0);
         } else if (which == 1) {
-            begin(f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
+            Fig_begin(f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
                   "compute C (FLOP, kaplan: 6N per token)");
             curves(f, runs, n, 1);
             frontier(f, runs, n);
         } else if (which == 2 && pr.kind == SL_SWEEP_N) {
-            begin(f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
+            Fig_begin(f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
             law_n(f, &pr, runs, n);
         } else if (which == 2 && pr.kind == SL_SWEEP_ND) {
-            begin(f, &pr, one_n ? "law-d" : "law-nd",
+            Fig_begin(f, &pr, one_n ? "law-d" : "law-nd",
                   one_n ? "L(D), loss against data" : "L(N, D), loss against data per model size",
                   "training tokens D (data limit)");
             law_nd(f, &pr, runs, n, one_n);
         } else if (which == 2 && pr.kind == SL_SWEEP_ISOFLOP) {
-            begin(f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
+            Fig_begin(f, &pr, "law-isoflop", "IsoFLOP profiles, loss against N at fixed compute",
                   "non-embedding parameters N");
             law_isoflop(f, runs, n);
         } else if (which == 2 && pr.kind == SL_SWEEP_SHAPE) {
-            begin(f, &pr, "law-shape", "loss against the aspect ratio at fixed N (no law fitted)",
+            Fig_begin(f, &pr, "law-shape", "loss against the aspect ratio at fixed N (no law fitted)",
                   "aspect ratio d_model / n_layer");
             law_shape(f, runs, n);
         } else if (which == 3) {
             /* any sweep kind: runs on two or more threads measure the noise scale */
-            begin(f, &pr, "law-bcrit", "B_crit(L), gradient noise scale against loss",
+            Fig_begin(f, &pr, "law-bcrit", "B_crit(L), gradient noise scale against loss",
                   "test loss L (nats per token)");
             snprintf(f->ylabel, sizeof f->ylabel, "noise scale B_simple (tokens)");
             f->x_narrow = 1;
             law_bcrit(f, runs, n);
         } else if (which == 4 && pr.kind == SL_SWEEP_ND && !one_n) {
-            begin(f, &pr, "overfit", "the overfitting penalty against N^(α_N/α_D) / D", "");
+            Fig_begin(f, &pr, "overfit", "the overfitting penalty against N^(α_N/α_D) / D", "");
             snprintf(f->ylabel, sizeof f->ylabel, "L / L(N, ∞) − 1");
             overfit(f, runs, n);
         } else if (which == 5) {
-            begin(f, &pr, "context", "per-token test loss against the position in the context",
+            Fig_begin(f, &pr, "context", "per-token test loss against the position in the context",
                   "position T in the context (tokens)");
             context(f, sweep_dir, runs, n);
+        } else if ((which == 6 || which == 7) && (pr.kind == SL_SWEEP_N || pr.kind == SL_SWEEP_SHAPE)) {
+            Fig_begin(f, &pr, which == 6 ? "law-n-depth" : "law-ntotal-depth",
+                      which == 6 ? "L(N) by depth, N without embeddings (Kaplan Fig. 6)"
+                                 : "L(N_total) by depth, embeddings counted (Kaplan Fig. 6)",
+                      which == 6 ? "non-embedding parameters N" : "all parameters N_total");
+            Fig_lawDepth(f, runs, n, which == 7);
+        } else if ((which == 8 || which == 9) && pr.kind == SL_SWEEP_N) {
+            Fig_begin(f, &pr, which == 8 ? "law-n-at-c" : "law-n-at-s",
+                      which == 8 ? "L(N) at fixed compute, from the curves (Kaplan Fig. 11)"
+                                 : "L(N) at fixed steps, from the curves (Kaplan Fig. 11)",
+                      "non-embedding parameters N");
+            if (which == 8)
+                snprintf(f->subtitle, sizeof f->subtitle, "compute C = 6N per token (kaplan accounting)");
+            Fig_lawNAt(f, runs, n, which == 9);
+        } else if (which == 10 && pr.kind == SL_SWEEP_ISOFLOP) {
+            Fig_begin(f, &pr, "isoflop-penalty",
+                      "loss over each budget's optimum (Kaplan Fig. 12)",
+                      "N / N_opt (N_opt: the minimum of the budget's parabola in ln N)");
+            snprintf(f->ylabel, sizeof f->ylabel, "L / L_opt (test loss over the parabola's minimum)");
+            Fig_isoflopPenalty(f, runs, n);
+        } else if (which == 11 && pr.kind == SL_SWEEP_BATCH) {
+            Fig_begin(f, &pr, "bcrit-scan",
+                      "examples and steps to each loss by batch (Kaplan Fig. 18)",
+                      "optimizer steps S to reach the loss");
+            snprintf(f->ylabel, sizeof f->ylabel, "examples E = B S (tokens)");
+            Fig_bcritScan(f, runs, n);
+        } else if (which == 12) {
+            Fig_begin(f, &pr, "context-by-n",
+                      "loss at a context position against N (Kaplan Fig. 21)",
+                      "non-embedding parameters N");
+            Fig_contextByN(f, sweep_dir, runs, n);
         } else
             continue; /* no such figure for this sweep kind (batch: no law of its own) */
         int has_points = 0;
