@@ -400,12 +400,20 @@ Test(preset, plans_every_sweep_kind)
     sl_preset_free(&p);
     sl_corpus_free(&c);
 
-    /* isoflop: steps = C / (flops per token * batch * n_ctx), rounded up */
+    /* isoflop: steps = C / (flops per token * batch * n_ctx), rounded up, the
+     * flops per token in the sweep's accounting: Kaplan's 6N by default */
     plan(&p, &c, "\"kind\": \"isoflop\", \"n\": [3000], \"budgets\": [1e11]", "\"batch\": 4");
     cr_assert_eq(p.n_runs, 1);
     sl_counts k = sl_model_counts(&p.runs[0].train.model);
-    cr_assert_eq(p.runs[0].train.steps, (long)ceil(1e11 / k.flops_per_token / (4.0 * 32)));
+    cr_assert_eq(p.accounting, SL_ACCT_KAPLAN);
+    cr_assert_eq(p.runs[0].train.steps, (long)ceil(1e11 / (6 * k.n_kaplan) / (4.0 * 32)));
     cr_assert_eq(p.runs[0].budget, 1e11);
+    sl_preset_free(&p);
+    sl_corpus_free(&c);
+    plan(&p, &c, "\"kind\": \"isoflop\", \"n\": [3000], \"budgets\": [1e11], \"accounting\": \"attn\"",
+         "\"batch\": 4");
+    k = sl_model_counts(&p.runs[0].train.model);
+    cr_assert_eq(p.runs[0].train.steps, (long)ceil(1e11 / k.flops_per_token / (4.0 * 32)));
     sl_preset_free(&p);
     sl_corpus_free(&c);
 
@@ -647,4 +655,30 @@ Test(preset, early_stopping_anneal_reruns_a_stopped_run_to_its_best_step)
     cr_assert_eq(sl_runs_load(dir, &r, &n, &e), SL_OK, "%s", e.msg);
     cr_assert_eq(n, 2);
     sl_runs_free(r, n);
+}
+
+/* A store's sweep.json written before sweep.accounting existed planned its
+ * budgets in attn and keeps doing so; a preset without the key plans in
+ * kaplan; an unknown accounting names the field. */
+Test(preset, isoflop_accounting_defaults_to_kaplan_and_old_stores_keep_attn)
+{
+    const char *old_json = "{\"format_version\": 1, \"name\": \"iso\", \"data\": {\"corpus\": \"kjv\"}, "
+                           "\"sweep\": {\"kind\": \"isoflop\", \"n\": [3000], \"budgets\": [1e11]}}";
+    sl_preset p;
+    sl_error err;
+    cr_assert_eq(sl_preset_parse(&p, old_json, "runs/iso/sweep.json", &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(p.accounting, SL_ACCT_ATTN);
+    char *resolved = sl_preset_resolved_json(&p);
+    cr_expect_not_null(strstr(resolved, "\"accounting\":\t\"attn\""), "%s", resolved);
+    free(resolved);
+    sl_preset_free(&p);
+    const char *preset = "{\"name\": \"iso\", \"data\": {\"corpus\": \"kjv\"}, "
+                         "\"sweep\": {\"kind\": \"isoflop\", \"n\": [3000], \"budgets\": [1e11]}}";
+    cr_assert_eq(sl_preset_parse(&p, preset, "iso.json", &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(p.accounting, SL_ACCT_KAPLAN);
+    sl_preset_free(&p);
+    const char *bad = "{\"name\": \"iso\", \"data\": {\"corpus\": \"kjv\"}, \"sweep\": {\"kind\": \"isoflop\", "
+                      "\"n\": [3000], \"budgets\": [1e11], \"accounting\": \"6nd\"}}";
+    cr_assert_eq(sl_preset_parse(&p, bad, "iso.json", &err), SL_EINPUT);
+    cr_expect_str_eq(err.msg, "iso.json:sweep.accounting: '6nd' is not an accounting (expected kaplan, attn, head or total)");
 }

@@ -365,8 +365,8 @@ Test(run, isoflop_steps_and_shapes_come_from_one_planner)
                      s.train.steps, r->train.steps);
         cr_assert_eq(s.train.warmup, r->train.warmup);
         cr_assert_eq(s.train.eval_every, r->train.eval_every);
-        /* rounded up: the run spends at least its budget */
-        double per_step = sl_model_counts(&s.train.model).flops_per_token * s.train.batch *
+        /* rounded up: the run spends at least its budget, in the sweep's accounting */
+        double per_step = sl_model_flops_per_token(&s.train.model, p.accounting) * s.train.batch *
                           s.train.model.n_ctx;
         cr_assert_geq(per_step * (double)s.train.steps, r->budget);
         cr_assert_lt(per_step * (double)(s.train.steps - 1), r->budget);

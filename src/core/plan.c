@@ -61,7 +61,7 @@ int sl_preset_run_at(const sl_preset *p, double n, double d, double c, sl_run_sp
         t->data_limit = (size_t)d;
     if (p->kind == SL_SWEEP_ISOFLOP && c > 0) {
         r->budget = c;
-        t->steps = steps_for(c / sl_model_counts(&t->model).flops_per_token, t->batch,
+        t->steps = steps_for(c / sl_model_flops_per_token(&t->model, p->accounting), t->batch,
                              t->model.n_ctx);
     }
     sl_preset_settle_run(p, r);
@@ -172,19 +172,20 @@ int sl_preset_plan(sl_preset *p, const sl_corpus *corpus, sl_error *err)
                     place_d = d;
                 } else if (p->kind == SL_SWEEP_ISOFLOP) {
                     double C = arr_at(sw, "budgets", k);
-                    double tokens = C / cnt.flops_per_token;
+                    double fpt = sl_model_flops_per_token(&r.train.model, p->accounting);
+                    double tokens = C / fpt;
                     if (tokens < (double)r.train.batch * p->n_ctx) {
                         rc = sl_fail(err, SL_EINPUT,
                                      "%s:sweep.budgets[%d]: %g FLOPs is less than one step of the N=%.0f model (expected >= %g)",
                                      f, k, C, cnt.n_kaplan,
-                                     cnt.flops_per_token * r.train.batch * p->n_ctx);
+                                     fpt * r.train.batch * p->n_ctx);
                         break;
                     }
                     if (tokens / ((double)r.train.batch * p->n_ctx) > SL_MAX_STEPS) {
                         rc = sl_fail(err, SL_EINPUT,
                                      "%s:sweep.budgets[%d]: %g FLOPs needs more than %g steps of the N=%.0f model (expected <= %g FLOPs)",
                                      f, k, C, SL_MAX_STEPS, cnt.n_kaplan,
-                                     cnt.flops_per_token * r.train.batch * p->n_ctx * SL_MAX_STEPS);
+                                     fpt * r.train.batch * p->n_ctx * SL_MAX_STEPS);
                         break;
                     }
                     place_c = C;

@@ -53,6 +53,7 @@ const char *sl_sweep_kind_name(sl_sweep_kind k)
 typedef struct {
     const char *file;
     sl_error *err;
+    int stored; /* the text carries format_version: a store's sweep.json, not a preset */
 } ctx;
 
 /* Rejects keys of o not in `keys` (NULL-terminated), suggesting the nearest. */
@@ -236,7 +237,7 @@ static const char *const data_keys[] = {"corpus", "tokenizer", "test_fraction", 
                                         NULL};
 static const char *const model_keys[] = {"n_ctx", "head_size", "aspect", "layers", "ff_mult", "shapes", NULL};
 static const char *const shape_keys[] = {"layers", "d_model", "heads", "d_ff", NULL};
-static const char *const sweep_keys[] = {"kind",    "n",       "d",          "budgets",
+static const char *const sweep_keys[] = {"kind",    "n",       "d",          "budgets",    "accounting",
                                          "aspects", "batches", "lr_factors", NULL};
 static const char *const train_keys[] = {"batch", "lr", "warmup", "schedule", "steps", "tokens",
                                          "early_stopping", "eval_every", "eval_tokens", "seeds",
@@ -412,6 +413,19 @@ static int parse_sweep(ctx *c, sl_preset *p, cJSON *root)
     if ((rc = check_num_array(c, s, "sweep", "budgets", 1, 1e30, 0, "compute budgets C > 0 FLOPs",
                               p->kind == SL_SWEEP_ISOFLOP, &n)))
         return rc;
+    /* sweep.accounting: the training FLOPs per token a budget is divided by to
+     * give each run's tokens, so that every run of a budget has that compute in
+     * this accounting. A store's sweep.json from before the key existed planned
+     * in `attn`, and keeps its runs. */
+    char acct[16];
+    if ((rc = get_str(c, s, "sweep", "accounting", c->stored ? "attn" : "kaplan", acct, sizeof acct)))
+        return rc;
+    int a = sl_accounting_from_name(acct);
+    if (a < 0)
+        return sl_fail(c->err, SL_EINPUT,
+                       "%s:sweep.accounting: '%s' is not an accounting (expected kaplan, attn, head or total)",
+                       c->file, acct);
+    p->accounting = (sl_accounting)a;
     /* sweep.aspects: d_model / n_layer ratios at the one N (shape) */
     if ((rc = check_num_array(c, s, "sweep", "aspects", 0.1, 4096, 0, "aspect ratios > 0",
                               p->kind == SL_SWEEP_SHAPE && !has_shapes, &n)))
@@ -566,7 +580,7 @@ int sl_preset_parse(sl_preset *p, const char *text, const char *path, sl_error *
 {
     memset(p, 0, sizeof *p);
     snprintf(p->path, sizeof p->path, "%s", path);
-    ctx c = {path, err};
+    ctx c = {path, err, 0};
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, 1);
     if (!root) {
@@ -585,6 +599,7 @@ int sl_preset_parse(sl_preset *p, const char *text, const char *path, sl_error *
     if ((rc = check_keys(&c, root, "", top_keys)))
         goto fail;
     /* format_version: written into sweep.json; a preset may leave it out */
+    c.stored = cJSON_GetObjectItemCaseSensitive(root, "format_version") != NULL;
     if ((rc = get_num(&c, root, "", "format_version", SL_STORE_VERSION, 1, 1e6, 1, &ver)))
         goto fail;
     if (ver > SL_STORE_VERSION) {
