@@ -56,7 +56,7 @@ Test(figures, export_plots_writes_curves_and_the_law_as_svg_and_png)
     const char *ex[] = {"export", dir, "--plots", figs, NULL};
     char out[4096], errb[4096];
     cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex), 0, "%s", errb);
-    cr_assert_not_null(strstr(errb, "wrote 6 figures"), "%s", errb);
+    cr_assert_not_null(strstr(errb, "wrote 7 figures"), "%s", errb);
     cr_assert_eq(out[0], 0, "export --plots alone prints no runs.csv: %s", out);
     const char *names[] = {"curves-tokens", "curves-compute", "law-n", "law-n-at-s", "law-n-depth",
                            "law-ntotal-depth"};
@@ -190,7 +190,7 @@ Test(figures, law_bcrit_plots_the_noise_scale_of_a_two_thread_store_on_a_loss_ax
     /* one thread per run: no noise scale, no law-bcrit */
     char three[600];
     three_runs(three, sizeof three);
-    export_figures(three, "three", figs, sizeof figs, 6);
+    export_figures(three, "three", figs, sizeof figs, 7);
     cr_assert(!has_figure(figs, "law-bcrit"), "law-bcrit drawn without a noise scale");
 }
 
@@ -262,7 +262,7 @@ Test(figures, context_plots_per_position_loss_with_each_runs_exponent)
 
     char three[600];
     three_runs(three, sizeof three);
-    export_figures(three, "three", figs, sizeof figs, 6);
+    export_figures(three, "three", figs, sizeof figs, 7);
     cr_assert(!has_figure(figs, "context") && !has_figure(figs, "context-by-n"),
               "context drawn without context.csv");
 }
@@ -283,7 +283,7 @@ Test(figures, depth_fixed_steps_compute_and_context_position_slices)
     char dir[600], figs[700];
     train_store(dir, sizeof dir, "slices", "\"n\": [3000, 12000, 25000, 60000]",
                 "\"steps\": 20, \"eval_every\": 5, \"threads\": 1, \"context_losses\": true");
-    export_figures(dir, "slices", figs, sizeof figs, 9);
+    export_figures(dir, "slices", figs, sizeof figs, 10);
     const char *names[] = {"law-n-depth", "law-ntotal-depth", "law-n-at-c", "law-n-at-s", "context-by-n"};
     for (int i = 0; i < 5; i++)
         assert_png(figs, names[i]);
@@ -322,4 +322,20 @@ Test(figures, bcrit_scan_draws_steps_and_examples_per_target_loss)
     assert_png(figs, "bcrit-scan");
     assert_has_text(figs, "bcrit-scan", ">examples E = B S (tokens)</text>");
     assert_has_text(figs, "bcrit-scan", ": B_crit ");
+}
+
+/* Figure 23: L(N) with the power law and its logarithmic rival, each legend
+ * entry carrying the values `scalelab fit` reports. */
+Test(figures, law_n_log_draws_the_power_law_beside_the_logarithmic_fit)
+{
+    char dir[600], figs[700];
+    three_runs(dir, sizeof dir);
+    export_figures(dir, "three", figs, sizeof figs, 7);
+    assert_png(figs, "law-n-log");
+    char want[128], entry[200];
+    cli_param(want, sizeof want, dir, "log-n", "b", NULL, NULL, NULL, NULL);
+    double b = strtod(want + 2, NULL);
+    snprintf(entry, sizeof entry, " - %.3g ln N, RMS of ln L ", b);
+    assert_has_text(figs, "law-n-log", entry);
+    assert_has_text(figs, "law-n-log", ">power-n: alpha ");
 }

@@ -62,6 +62,42 @@ Test(fit_laws, fit_recovers_single_power_laws_in_n_d_c_s_from_noisy_points)
     }
 }
 
+/* The logarithmic rival (Kaplan Fig. 23): L = a - b ln N recovered from noisy
+ * points; on points of a power law it fits worse than power-n, as the paper
+ * found, and on its own points better. */
+Test(fit_laws, fit_recovers_the_logarithmic_law_and_ranks_it_against_the_power_law)
+{
+    sl_rng rng;
+    sl_rng_seed(&rng, 11);
+    sl_fit_point p[30], q[30];
+    memset(p, 0, sizeof p);
+    memset(q, 0, sizeof q);
+    for (int i = 0; i < 30; i++) {
+        double n = logspace(1e4, 1e9, i, 30);
+        p[i] = (sl_fit_point){.n = n, .loss = (6.0 - 0.2 * log(n)) * lognoise(&rng, 0.002), .run = -1};
+        q[i] = (sl_fit_point){.n = n, .loss = pow(8.8e13 / n, 0.076), .run = -1};
+    }
+    sl_fit_result r = fit_ok(SL_LAW_LOG_N, p, 30, NULL);
+    assert_near(r.value[0], 6.0, 0.02, "a");
+    assert_near(r.value[1], 0.2, 0.002, "b");
+    double v, lo, hi;
+    sl_fit_point at = {.n = 1e6};
+    sl_fit_predict(&r, SL_FIT_Q_LOSS, &at, &v, &lo, &hi);
+    assert_near(v, 6.0 - 0.2 * log(1e6), 0.005, "predicted L");
+    cr_assert(r.rms_log > 0.001 && r.rms_log < 0.003, "rms of ln L %g", r.rms_log);
+    sl_fit_result pw = fit_ok(SL_LAW_POWER_N, p, 30, NULL);
+    cr_expect_gt(pw.rms_log, r.rms_log, "on logarithmic points the power law fits better (%g < %g)",
+                 pw.rms_log, r.rms_log);
+    sl_fit_result_free(&pw);
+    sl_fit_result_free(&r);
+    r = fit_ok(SL_LAW_LOG_N, q, 30, NULL);
+    pw = fit_ok(SL_LAW_POWER_N, q, 30, NULL);
+    cr_expect_lt(pw.rms_log, 1e-9, "power-n on exact power-law points: rms %g", pw.rms_log);
+    cr_expect_gt(r.rms_log, 1e-4, "log-n on power-law points: rms %g", r.rms_log);
+    sl_fit_result_free(&pw);
+    sl_fit_result_free(&r);
+}
+
 Test(fit_laws, fit_recovers_offset_power_laws_from_noisy_points)
 {
     const sl_fit_law laws[4] = {SL_LAW_OFFSET_N, SL_LAW_OFFSET_D, SL_LAW_OFFSET_C,

@@ -23,6 +23,7 @@
  *   isoflop-penalty                 isoflop: L/L_opt against N/N_opt per budget
  *   bcrit-scan                      batch: steps and examples to each target loss
  *   context-by-n                    context.csv of 2+ runs: loss at positions T against N
+ *   law-n-log                       n: L(N) with power-n and the logarithmic log-n beside it
  * A figure without points (no data for it) is not written.
  * *n_figures is set to the number of figures written. An OUT that cannot be
  * created is SL_EINPUT; a store that cannot be read is whatever the store says. */

@@ -44,6 +44,7 @@ typedef enum {
     SL_LAW_BCRIT,          /* B_crit(L) = B_star / L^(1/alpha_B), from the noise scale */
     SL_LAW_BCRIT_SCAN,     /* the same, B_crit measured from a batch scan (K eq 5.1) */
     SL_LAW_CFIXED,         /* L(C) = (C_c/C)^alpha_C on the frontier at the batch trained */
+    SL_LAW_LOG_N,          /* L = a - b ln N: the logarithmic rival of L(N) (K Fig. 23) */
     SL_LAW_COUNT
 } sl_fit_law;
 

@@ -37,6 +37,7 @@ static const char *const names_chin_ml[] = {"E", "A", "B", "alpha", "beta", "sig
 static const char *const names_opt[] = {"a", "N_0", "b", "D_0"};
 static const char *const names_cmin[] = {"alpha_C", "C_c"};
 static const char *const names_bcrit[] = {"B_star", "alpha_B"};
+static const char *const names_log_n[] = {"a", "b"};
 
 static const struct {
     const char *name, *help;
@@ -164,6 +165,12 @@ static const struct {
         .points = SL_POINTS_CURVES,
         .published = {0.057, 1.6e7 * PF_DAY},
         .report_boot = SL_FIT_REPORT_BOOT},
+    [SL_LAW_LOG_N] = {"log-n",
+                      "L = a - b ln N, the logarithmic alternative to L(N) that Kaplan's Fig. 23 "
+                      "compares with the power law (least squares on L); needs n, loss",
+                      2, names_log_n, F_N | F_L, F_N, fit_power,
+        .points = SL_POINTS_BEST,
+        .report_boot = SL_FIT_REPORT_BOOT},
 };
 
 const char *sl_fit_law_name(sl_fit_law law)
@@ -231,6 +238,7 @@ double fit_x_of(sl_fit_law law, const sl_fit_point *p)
     switch (law) {
     case SL_LAW_POWER_N:
     case SL_LAW_OFFSET_N:
+    case SL_LAW_LOG_N:
         return p->n;
     case SL_LAW_POWER_D:
     case SL_LAW_OFFSET_D:
@@ -607,6 +615,8 @@ double fit_eval(sl_fit_law law, const double *v, sl_fit_quantity q, const sl_fit
     case SL_LAW_BCRIT:
     case SL_LAW_BCRIT_SCAN:
         return v[0] / pow(x->loss, 1 / v[1]);
+    case SL_LAW_LOG_N:
+        return v[0] - v[1] * log(x->n);
     default:
         return NAN;
     }

@@ -634,7 +634,7 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
     for (int i = 1; i < n; i++)
         one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
     Figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
-    for (int which = 0; which < 13 && rc == SL_OK; which++) {
+    for (int which = 0; which < 14 && rc == SL_OK; which++) {
         if (which == 0) {
             Fig_begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
             curves(f, runs, n, 0);
@@ -705,6 +705,10 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
                       "loss at a context position against N (Kaplan Fig. 21)",
                       "non-embedding parameters N");
             Fig_contextByN(f, sweep_dir, runs, n);
+        } else if (which == 13 && pr.kind == SL_SWEEP_N) {
+            Fig_begin(f, &pr, "law-n-log", "L(N): the power law and a logarithmic fit (Kaplan Fig. 23)",
+                      "non-embedding parameters N");
+            Fig_lawNLog(f, runs, n);
         } else
             continue; /* no such figure for this sweep kind (batch: no law of its own) */
         int has_points = 0;

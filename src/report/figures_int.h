@@ -44,5 +44,6 @@ void Fig_lawNAt(Figure *f, const sl_run *runs, int n, int steps);
 void Fig_isoflopPenalty(Figure *f, const sl_run *runs, int n);
 void Fig_bcritScan(Figure *f, const sl_run *runs, int n);
 void Fig_contextByN(Figure *f, const char *sweep_dir, const sl_run *runs, int n);
+void Fig_lawNLog(Figure *f, const sl_run *runs, int n);
 
 #endif

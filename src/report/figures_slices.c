@@ -4,8 +4,9 @@
  * steps (Figure 11), each IsoFLOP profile relative to its own optimum (Figure
  * 12, left), the steps and examples each batch size needed to reach a target
  * loss with the fitted hyperbola (Figure 18), and the loss at a few context
- * positions against N (Figure 21). No law of its own: every value is a point
- * the runs measured or a fit the rest of scalelab makes the same way. */
+ * positions against N (Figure 21), and L(N) with the power law beside its
+ * logarithmic rival (Figure 23). No law of its own: every value is a point the
+ * runs measured or a fit the rest of scalelab makes the same way. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,4 +359,35 @@ void Fig_contextByN(Figure *f, const char *sweep_dir, const sl_run *runs, int n)
         free(ctx[i]);
     free(ctx);
     free(len);
+}
+
+/* ---- Figure 23: the power law against a logarithmic fit of L(N) -------------------------- */
+
+void Fig_lawNLog(Figure *f, const sl_run *runs, int n)
+{
+    sl_fit_point *p = sl_xcalloc((size_t)n + 1, sizeof *p);
+    size_t m = Fig_runPoints(runs, n, 0, p, NULL);
+    if (m < 3) {
+        free(p);
+        return;
+    }
+    Fig_lawPoints(f, p, m, 'n', CANVAS_BLUE, "runs, best test loss");
+    static const sl_fit_law rivals[2] = {SL_LAW_POWER_N, SL_LAW_LOG_N};
+    const double *rgb[2] = {CANVAS_RED, CANVAS_ORANGE};
+    double lo, hi;
+    Fig_rangeOf(p, m, 'n', &lo, &hi);
+    for (int k = 0; k < 2; k++) {
+        sl_fit_result r;
+        if (!Fig_fit(rivals[k], p, m, &r))
+            continue;
+        char label[96];
+        if (rivals[k] == SL_LAW_LOG_N)
+            snprintf(label, sizeof label, "log-n: L = %.3g - %.3g ln N, RMS of ln L %.3g", r.value[0], r.value[1],
+                     r.rms_log);
+        else
+            snprintf(label, sizeof label, "power-n: alpha %.3g, RMS of ln L %.3g", r.value[0], r.rms_log);
+        Fig_fitCurve(f, &r, &p[0], 'n', lo, hi, 0, rgb[k], label);
+        sl_fit_result_free(&r);
+    }
+    free(p);
 }
