@@ -3,7 +3,15 @@
 #ifndef SCALELAB_CLI_H
 #define SCALELAB_CLI_H
 
+#include "opt.h"
 #include "scalelab/util.h"
+
+#define SCALELAB_VERSION "0.1.0"
+
+/* The option tables (opt.h) of the sub-commands: their parsing and --help. */
+extern const cli_command cli_lab_cmd, cli_watch_cmd, cli_train_cmd, cli_run_cmd, cli_resume_cmd,
+    cli_status_cmd, cli_export_cmd, cli_sample_cmd, cli_data_cmd, cli_fit_cmd, cli_plan_cmd,
+    cli_bench_cmd;
 
 int cmd_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);
@@ -24,13 +32,5 @@ int cli_report(int rc, const sl_error *err);
 /* Strict number parsing for flags: "--flag: expected ..." on failure. */
 int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, sl_error *err);
 int cli_parse_double(const char *flag, const char *s, double *out, sl_error *err);
-
-/* The value of `--flag VALUE` or `--flag=VALUE` at argv[*i] (advancing *i past
- * a separate value), or NULL if argv[*i] is not this flag; sets *missing when
- * the value is absent. */
-const char *cli_flag_value(int argc, char **argv, int *i, const char *flag, int *missing);
-
-/* Does argv hold --help or -h? */
-int cli_wants_help(int argc, char **argv);
 
 #endif

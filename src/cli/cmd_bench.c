@@ -14,8 +14,25 @@
 #include "scalelab/throughput.h"
 #include "scalelab/train.h"
 
-static const char *help_text =
-    "usage: scalelab bench [--json] [--threads K] [--blas-threads K] [--steps S] [--only NAME]\n"
+enum { O_JSON = 1, O_THREADS, O_BLAS_THREADS, O_STEPS, O_ONLY };
+
+static const cli_opt bench_opts[] = {
+    CLI_FLAG("--json", O_JSON,
+             "print {\"configs\":[{name, n_layer, d_model, n_ctx, batch, vocab,\n"
+             "threads, tokens_per_s, gflops, ceiling_gflops, ratio,\n"
+             "peak_rss_mb, budget_mb}]}"),
+    CLI_OPT("--threads", "K", O_THREADS, "threads (default: the CPUs this process may use)"),
+    CLI_OPT("--blas-threads", "K", O_BLAS_THREADS,
+            "OpenBLAS threads inside each of ours (default 1; to compare\n"
+            "with BLAS-level parallelism use --threads 1 --blas-threads 2)"),
+    CLI_OPT("--steps", "S", O_STEPS, "timed steps per configuration (default 20; the median is used)"),
+    CLI_OPT("--only", "NAME", O_ONLY, "one configuration (d64, d128 or d256)"),
+    CLI_END,
+};
+
+const cli_command cli_bench_cmd = {
+    "bench",
+    "usage: scalelab bench [options]\n"
     "\n"
     "Measures, in this process, for each reference configuration:\n"
     "  ceiling  the sgemm rate (GFLOP/s) of the model's own matrix products, run\n"
@@ -27,15 +44,11 @@ static const char *help_text =
     "           gradients (one buffer per thread), Adam moments, activations\n"
     "configurations (vocab 256): d64 (L2, ctx 64, batch 32, 2 heads), d128 (L4,\n"
     "ctx 128, batch 16, 4 heads), d256 (L4, ctx 128, batch 16, 4 heads).\n"
-    "\n"
-    "  --json       print {\"configs\":[{name, n_layer, d_model, n_ctx, batch, vocab,\n"
-    "               threads, tokens_per_s, gflops, ceiling_gflops, ratio,\n"
-    "               peak_rss_mb, budget_mb}]}\n"
-    "  --threads K  threads (default: the CPUs this process may use)\n"
-    "  --blas-threads K  OpenBLAS threads inside each of ours (default 1; to compare\n"
-    "               with BLAS-level parallelism use --threads 1 --blas-threads 2)\n"
-    "  --steps S    timed steps per configuration (default 20; the median is used)\n"
-    "  --only NAME  one configuration (d64, d128 or d256)\n";
+    "\n",
+    NULL,
+    (const cli_opt *const[]){bench_opts, NULL},
+    NULL,
+};
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -98,31 +111,29 @@ static int bench_one(const sl_ref_config *bc, const sl_corpus *corpus, int threa
 
 int cmd_bench(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_text, stdout);
-        return 0;
-    }
+    cli_args args;
+    int code;
+    if (cli_parse(&cli_bench_cmd, argc, argv, &args, &code))
+        return code;
     sl_error err = {{0}};
-    int json = 0, rc;
+    int json = 0, rc = SL_OK;
     long threads = sl_cpus_available(), steps = 20, blas = 1;
     const char *only = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
-            json = 1;
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            if ((rc = cli_parse_int("--threads", argv[++i], 1, 256, &threads, &err)))
-                return cli_report(rc, &err);
-        } else if (!strcmp(argv[i], "--blas-threads") && i + 1 < argc) {
-            if ((rc = cli_parse_int("--blas-threads", argv[++i], 1, 256, &blas, &err)))
-                return cli_report(rc, &err);
-        } else if (!strcmp(argv[i], "--steps") && i + 1 < argc) {
-            if ((rc = cli_parse_int("--steps", argv[++i], 1, 100000, &steps, &err)))
-                return cli_report(rc, &err);
-        } else if (!strcmp(argv[i], "--only") && i + 1 < argc)
-            only = argv[++i];
-        else
-            return cli_report(sl_fail(&err, SL_EINPUT, "%s: unknown option (see scalelab bench --help)", argv[i]), &err);
+    for (int k = 0; k < args.n_items && rc == SL_OK; k++) {
+        const cli_item *it = &args.items[k];
+        switch (it->id) {
+        case O_JSON: json = 1; break;
+        case O_THREADS: rc = cli_parse_int(it->name, it->arg, 1, 256, &threads, &err); break;
+        case O_BLAS_THREADS: rc = cli_parse_int(it->name, it->arg, 1, 256, &blas, &err); break;
+        case O_STEPS: rc = cli_parse_int(it->name, it->arg, 1, 100000, &steps, &err); break;
+        case O_ONLY: only = it->arg; break;
+        }
     }
+    if (rc == SL_OK && args.n_pos > 0)
+        rc = sl_fail(&err, SL_EINPUT, "%s: unexpected argument (see scalelab bench --help)", args.pos[0]);
+    cli_args_free(&args);
+    if (rc != SL_OK)
+        return cli_report(rc, &err);
     if (only && !sl_ref_config_find(only))
         return cli_report(sl_fail(&err, SL_EINPUT, "--only: '%s' is not a configuration (expected d64, d128 or d256)", only), &err);
 

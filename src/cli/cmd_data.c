@@ -10,7 +10,39 @@
 
 #define NGRAM_ORDERS 5
 
-static const char *help_text =
+enum { O_DATA = 1, O_TEXT, O_TOKENIZER, O_FORMAT, O_TEST_FRAC, O_DATA_DIR };
+
+static const cli_opt data_opts[] = {
+    CLI_HEADING("options:\n"),
+    CLI_OPT("--data", "PATH", O_DATA,
+            "the corpus: a UTF-8 text file, a folder of .txt files\n"
+            "(concatenated in name order), an llm.c .bin token shard,\n"
+            "a folder of .bin shards (files named *val* are the test\n"
+            "part; llm.c shards or nanoGPT's headerless uint16\n"
+            "train.bin/val.bin), debian (the default), debian:SRC,...\n"
+            "(some of its sources: gcide, wordnet, perl, python,\n"
+            "fortunes, bible), or kjv (the King James text as one book)"),
+    CLI_OPT("--text", "FILE", O_TEXT, "the same as --data"),
+    CLI_OPT("--tokenizer", "T", O_TOKENIZER,
+            "byte (the default; vocab 256) or bpe:VOCAB, a byte-level\n"
+            "BPE with VOCAB 257..65535 trained on the train part and\n"
+            "cached in DIR"),
+    CLI_OPT("--format", "F", O_FORMAT,
+            "how .bin files are read: auto (the default: llm.c shards\n"
+            "by their magic, anything else raw uint16) or raw-u16"),
+    CLI_OPT("--test-frac", "F", O_TEST_FRAC,
+            "the fraction held out as the test part, 0 < F < 1\n"
+            "(default 0.05): the last F of a text, F of each\n"
+            "source's bytes in whole documents for debian"),
+    CLI_OPT("--data-dir", "DIR", O_DATA_DIR,
+            "where prepared corpora and tokenizer caches live\n"
+            "(default $SCALELAB_DATA, else data/ of the checkout the\n"
+            "binary is in, else ~/.cache/scalelab)"),
+    CLI_END,
+};
+
+const cli_command cli_data_cmd = {
+    "data prepare",
     "usage: scalelab data prepare [options]\n"
     "\n"
     "Prepares a corpus, tokenizes it, and prints its size, its train/test split\n"
@@ -21,30 +53,12 @@ static const char *help_text =
     "documents, shuffled with a fixed seed and split per source; it is written\n"
     "to DIR/debian/ with a manifest.json, and each source's size, documents,\n"
     "test bytes and n-gram floors are printed (docs/CORPUS.md).\n"
+    "\n",
+    NULL,
+    (const cli_opt *const[]){data_opts, NULL},
     "\n"
-    "options:\n"
-    "  --data PATH       the corpus: a UTF-8 text file, a folder of .txt files\n"
-    "                    (concatenated in name order), an llm.c .bin token shard,\n"
-    "                    a folder of .bin shards (files named *val* are the test\n"
-    "                    part; llm.c shards or nanoGPT's headerless uint16\n"
-    "                    train.bin/val.bin), debian (the default), debian:SRC,...\n"
-    "                    (some of its sources: gcide, wordnet, perl, python,\n"
-    "                    fortunes, bible), or kjv (the King James text as one book)\n"
-    "  --text FILE       the same as --data\n"
-    "  --tokenizer T     byte (the default; vocab 256) or bpe:VOCAB, a byte-level\n"
-    "                    BPE with VOCAB 257..65535 trained on the train part and\n"
-    "                    cached in DIR\n"
-    "  --format F        how .bin files are read: auto (the default: llm.c shards\n"
-    "                    by their magic, anything else raw uint16) or raw-u16\n"
-    "  --test-frac F     the fraction held out as the test part, 0 < F < 1\n"
-    "                    (default 0.05): the last F of a text, F of each\n"
-    "                    source's bytes in whole documents for debian\n"
-    "  --data-dir DIR    where prepared corpora and tokenizer caches live\n"
-    "                    (default $SCALELAB_DATA, else data/ of the checkout the\n"
-    "                    binary is in, else ~/.cache/scalelab)\n"
-    "  -h, --help        this help\n"
-    "\n"
-    "Exit status: 0 ok, 1 runtime failure, 2 bad input.\n";
+    "Exit status: 0 ok, 1 runtime failure, 2 bad input.\n",
+};
 
 static int check_tokenizer(const char *s, sl_error *err)
 {
@@ -199,67 +213,67 @@ static int prepare(const sl_corpus_opts *o)
 int cmd_data(int argc, char **argv)
 {
     sl_error err;
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        if (argc >= 2) {
-            fputs(help_text, stdout);
-            return 0;
-        }
+    if (argc < 2)
         return cli_report(sl_fail(&err, SL_EINPUT,
                                   "data: missing sub-command (expected prepare; see scalelab data --help)"),
                           &err);
-    }
-    if (strcmp(argv[1], "prepare") != 0)
+    if (strcmp(argv[1], "prepare") != 0 && argv[1][0] != '-')
         return cli_report(sl_fail(&err, SL_EINPUT,
                                   "data: %s: unknown sub-command (expected prepare; see scalelab data --help)",
                                   argv[1]),
                           &err);
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_text, stdout);
-        return 0;
+    /* `data --help` is the help of `data prepare`, its only sub-command */
+    int prep = argv[1][0] != '-';
+    cli_args args;
+    int status;
+    if (cli_parse(&cli_data_cmd, argc - prep, argv + prep, &args, &status))
+        return status;
+    if (!prep) {
+        cli_args_free(&args);
+        return cli_report(sl_fail(&err, SL_EINPUT,
+                                  "data: missing sub-command (expected prepare; see scalelab data --help)"),
+                          &err);
     }
     sl_corpus_opts o = {0};
-    for (int i = 2; i < argc; i++) {
-        int missing = 0;
-        const char *v;
-        if ((v = cli_flag_value(argc, argv, &i, "--data", &missing)) ||
-            (!missing && (v = cli_flag_value(argc, argv, &i, "--text", &missing)))) {
+    int rc = SL_OK;
+    for (int k = 0; k < args.n_items && rc == SL_OK; k++) {
+        const char *v = args.items[k].arg;
+        switch (args.items[k].id) {
+        case O_DATA:
+        case O_TEXT:
             if (!*v)
-                return cli_report(sl_fail(&err, SL_EINPUT, "--data: empty path (expected a corpus path, debian or kjv)"),
-                                  &err);
+                rc = sl_fail(&err, SL_EINPUT, "--data: empty path (expected a corpus path, debian or kjv)");
             o.path = v;
-        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--tokenizer", &missing))) {
-            int rc = check_tokenizer(v, &err);
-            if (rc)
-                return cli_report(rc, &err);
+            break;
+        case O_TOKENIZER:
+            rc = check_tokenizer(v, &err);
             o.tokenizer = v;
-        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--format", &missing))) {
+            break;
+        case O_FORMAT:
             if (!strcmp(v, "raw-u16"))
                 o.format = SL_FORMAT_RAW_U16;
             else if (strcmp(v, "auto"))
-                return cli_report(sl_fail(&err, SL_EINPUT, "--format: '%s' (expected auto or raw-u16)", v), &err);
-        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--test-frac", &missing))) {
+                rc = sl_fail(&err, SL_EINPUT, "--format: '%s' (expected auto or raw-u16)", v);
+            break;
+        case O_TEST_FRAC: {
             double f;
-            int rc = cli_parse_double("--test-frac", v, &f, &err);
-            if (rc)
-                return cli_report(rc, &err);
-            if (!(f > 0 && f < 1))
-                return cli_report(sl_fail(&err, SL_EINPUT, "--test-frac: %s is out of range (expected 0 < F < 1)", v),
-                                  &err);
+            if ((rc = cli_parse_double("--test-frac", v, &f, &err)) == SL_OK && !(f > 0 && f < 1))
+                rc = sl_fail(&err, SL_EINPUT, "--test-frac: %s is out of range (expected 0 < F < 1)", v);
             o.test_frac = f;
-        } else if (!missing && (v = cli_flag_value(argc, argv, &i, "--data-dir", &missing))) {
+            break;
+        }
+        case O_DATA_DIR:
             if (!*v)
-                return cli_report(sl_fail(&err, SL_EINPUT, "--data-dir: empty path (expected a directory)"), &err);
+                rc = sl_fail(&err, SL_EINPUT, "--data-dir: empty path (expected a directory)");
             o.data_dir = v;
-        } else if (missing) {
-            return cli_report(sl_fail(&err, SL_EINPUT, "%s: missing value (see scalelab data prepare --help)",
-                                      argv[i]), &err);
-        } else {
-            return cli_report(sl_fail(&err, SL_EINPUT,
-                                      "%s: unknown option (expected --data, --text, --tokenizer, --format, "
-                                      "--test-frac or --data-dir; see scalelab data prepare --help)",
-                                      argv[i]),
-                              &err);
+            break;
         }
     }
+    if (rc == SL_OK && args.n_pos > 0)
+        rc = sl_fail(&err, SL_EINPUT, "%s: unexpected argument (see scalelab data prepare --help)",
+                     args.pos[0]);
+    cli_args_free(&args);
+    if (rc != SL_OK)
+        return cli_report(rc, &err);
     return prepare(&o);
 }

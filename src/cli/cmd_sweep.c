@@ -26,49 +26,98 @@
 #include "scalelab/run.h"
 #include "scalelab/sigpipe.h"
 
-static const char *run_help =
-    "usage: scalelab run PRESET [--runs DIR] [--jobs K] [--only I] [--cores C] [--mpi]\n"
+enum { O_RUNS = 1, O_JOBS, O_CORES, O_ONLY, O_MPI, O_QUIET, O_ANY_THREADS, O_HEADLESS, O_CSV, O_PLOTS };
+
+static const cli_opt run_opts[] = {
+    CLI_OPT("--runs", "DIR", O_RUNS, "parent directory of run stores (default runs)"),
+    CLI_OPT("--jobs", "K", O_JOBS, "at most K runs train at once (default: one per core)"),
+    CLI_OPT("--cores", "C", O_CORES,
+            "cores to keep busy (default: the CPUs this process may use,\n"
+            "from its affinity mask and cgroup CPU quota)"),
+    CLI_OPT("--only", "I", O_ONLY,
+            "train only run I (0-based planned index; e.g. a Slurm array\n"
+            "task: --only $SLURM_ARRAY_TASK_ID)"),
+    CLI_FLAG("--mpi", O_MPI,
+             "hand the runs out to MPI ranks from a queue, costliest first,\n"
+             "as they become free (mpirun -np K scalelab run P --mpi; needs\n"
+             "a build with make MPI=1); ranks on one node share its cores"),
+    CLI_FLAG("--quiet", O_QUIET, "no progress"),
+    CLI_FLAG("--any-threads", O_ANY_THREADS,
+             "resume runs whose config.json asks for another thread count\n"
+             "than their checkpoint was made on (refused without it: their\n"
+             "numbers are then no longer bitwise those of an uninterrupted run)"),
+    CLI_FLAG("--headless", O_HEADLESS, "accepted for symmetry with the lab; run never opens it"),
+    CLI_END,
+};
+
+const cli_command cli_run_cmd = {
+    "run",
+    "usage: scalelab run PRESET [options]\n"
     "\n"
-    "Trains the sweep of a preset (a name in presets/, e.g. quickstart, or a .json\n"
-    "file) into the run store DIR/<name> (default runs/<name>). Running it again\n"
-    "continues the same sweep.\n"
-    "\n"
-    "  --runs DIR   parent directory of run stores (default runs)\n"
-    "  --jobs K     at most K runs train at once (default: one per core)\n"
-    "  --cores C    cores to keep busy (default: the CPUs this process may use,\n"
-    "               from its affinity mask and cgroup CPU quota)\n"
-    "  --only I     train only run I (0-based planned index; e.g. a Slurm array task:\n"
-    "               --only $SLURM_ARRAY_TASK_ID)\n"
-    "  --mpi        hand the runs out to MPI ranks from a queue, costliest first, as\n"
-    "               they become free (mpirun -np K scalelab run P --mpi; needs a\n"
-    "               build with make MPI=1); ranks on one node share its cores\n"
-    "  --quiet      no progress\n"
-    "  --any-threads  resume runs whose config.json asks for another thread count\n"
-    "               than their checkpoint was made on (refused without it: their\n"
-    "               numbers are then no longer bitwise those of an uninterrupted run)\n"
-    "  --headless   accepted for symmetry with the lab; run never opens it\n"
+    "Trains the sweep of a preset (a name in presets/, e.g. quickstart, a preset\n"
+    "saved by the lab, or a .json file) into the run store DIR/<name> (default\n"
+    "runs/<name>). Running it again continues the same sweep.\n"
+    "\n",
+    NULL,
+    (const cli_opt *const[]){run_opts, NULL},
     "\n"
     "Progress goes to stderr. Ctrl-C or SIGTERM stops cleanly: running runs\n"
     "checkpoint and `scalelab resume DIR/<name>` continues. Exit status 0 when every\n"
-    "run is done, 1 if a run failed, 2 for bad input, 130 when stopped.\n";
+    "run is done, 1 if a run failed, 2 for bad input, 130 when stopped.\n",
+};
 
-static const char *resume_help =
-    "usage: scalelab resume DIR [--jobs K] [--cores C] [--only I] [--any-threads] [--quiet]\n"
+static const cli_opt resume_opts[] = {
+    CLI_OPT("--jobs", "K", O_JOBS, "at most K runs train at once (default: one per core)"),
+    CLI_OPT("--cores", "C", O_CORES,
+            "cores to keep busy (default: the CPUs this process may use,\n"
+            "from its affinity mask and cgroup CPU quota)"),
+    CLI_OPT("--only", "I", O_ONLY, "resume only run I (0-based planned index)"),
+    CLI_FLAG("--any-threads", O_ANY_THREADS,
+             "resume on the thread count config.json names, not the\n"
+             "checkpoint's (the numbers are then no longer bitwise those of\n"
+             "an uninterrupted run)"),
+    CLI_FLAG("--quiet", O_QUIET, "no progress"),
+    CLI_END,
+};
+
+const cli_command cli_resume_cmd = {
+    "resume",
+    "usage: scalelab resume DIR [options]\n"
     "\n"
     "Continues the sweep in run store DIR (runs/<name>) from each run's last\n"
     "checkpoint: running, paused and stopped runs go on (also those a full disk or\n"
     "an I/O error stopped), done and failed (diverged) runs stay. A resumed run\n"
     "trains bit for bit as if it had never stopped, on the thread count of its\n"
     "checkpoint; --any-threads takes the one its config.json names instead. Stale\n"
-    "temporary files of killed processes are removed.\n";
+    "temporary files of killed processes are removed.\n"
+    "\n",
+    NULL,
+    (const cli_opt *const[]){resume_opts, NULL},
+    NULL,
+};
 
-static const char *status_help =
+static const cli_opt no_opts[] = {CLI_END};
+
+const cli_command cli_status_cmd = {
+    "status",
     "usage: scalelab status DIR\n"
     "\n"
     "Prints a table of the runs in run store DIR: state, steps, N, D, best and\n"
-    "final test loss, threads and why a run stopped or failed.\n";
+    "final test loss, threads and why a run stopped or failed.\n"
+    "\n",
+    NULL,
+    (const cli_opt *const[]){no_opts, NULL},
+    NULL,
+};
 
-static const char *export_help =
+static const cli_opt export_opts[] = {
+    CLI_OPT("--csv", "OUTDIR", O_CSV, "write OUTDIR/runs.csv and OUTDIR/curves.csv"),
+    CLI_OPT("--plots", "FIGDIR", O_PLOTS, "write the figures, FIGDIR/<figure>.svg and .png"),
+    CLI_END,
+};
+
+const cli_command cli_export_cmd = {
+    "export",
     "usage: scalelab export DIR [--csv OUTDIR] [--plots FIGDIR]\n"
     "\n"
     "Writes OUTDIR/runs.csv (one row per run) and OUTDIR/curves.csv (every\n"
@@ -79,7 +128,12 @@ static const char *export_help =
     "sweeps), and where the store has their data the overfitting collapse (nd),\n"
     "B_crit against loss (runs on 2+ threads) and loss against context position\n"
     "(context.csv).\n"
-    "Schemas: docs/FORMATS.md.\n";
+    "Schemas: docs/FORMATS.md.\n"
+    "\n",
+    NULL,
+    (const cli_opt *const[]){export_opts, NULL},
+    NULL,
+};
 
 /* ---- signals -------------------------------------------------------------- */
 
@@ -265,54 +319,43 @@ typedef struct {
     int mpi, quiet, any_threads;
 } sweep_args;
 
-static int parse_sweep_args(int argc, char **argv, const char *cmd, sweep_args *a, sl_error *err)
+/* 1 when the command is to return *status at once (help, bad input). */
+static int parse_sweep_args(int argc, char **argv, const cli_command *cmd, sweep_args *a,
+                            int *status)
 {
     memset(a, 0, sizeof *a);
     a->only = -1;
-    int rc;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--mpi") && !strcmp(cmd, "run")) {
-            a->mpi = 1;
-            continue;
+    cli_args args;
+    if (cli_parse(cmd, argc, argv, &args, status))
+        return 1;
+    sl_error err = {{0}};
+    int rc = SL_OK;
+    for (int k = 0; k < args.n_items && rc == SL_OK; k++) {
+        const cli_item *it = &args.items[k];
+        switch (it->id) {
+        case O_MPI: a->mpi = 1; break;
+        case O_HEADLESS: break; /* run never opens the lab; accepted as DESIGN.md spells it */
+        case O_QUIET: a->quiet = 1; break;
+        case O_ANY_THREADS: a->any_threads = 1; break;
+        case O_RUNS: a->runs_dir = it->arg; break;
+        case O_JOBS: rc = cli_parse_int(it->name, it->arg, 1, 4096, &a->jobs, &err); break;
+        case O_CORES: rc = cli_parse_int(it->name, it->arg, 1, 4096, &a->cores, &err); break;
+        case O_ONLY: rc = cli_parse_int(it->name, it->arg, 0, 1000000, &a->only, &err); break;
         }
-        if (!strcmp(s, "--headless") && !strcmp(cmd, "run"))
-            continue; /* run never opens the lab; accepted as DESIGN.md spells it */
-        if (!strcmp(s, "--quiet")) {
-            a->quiet = 1;
-            continue;
-        }
-        if (!strcmp(s, "--any-threads")) {
-            a->any_threads = 1;
-            continue;
-        }
-        if (!strncmp(s, "--", 2)) {
-            if (i + 1 >= argc)
-                return sl_fail(err, SL_EINPUT, "%s: missing value (see scalelab %s --help)", s, cmd);
-            const char *v = argv[++i];
-            if (!strcmp(s, "--runs") && !strcmp(cmd, "run"))
-                a->runs_dir = v;
-            else if (!strcmp(s, "--jobs")) {
-                if ((rc = cli_parse_int(s, v, 1, 4096, &a->jobs, err)))
-                    return rc;
-            } else if (!strcmp(s, "--cores")) {
-                if ((rc = cli_parse_int(s, v, 1, 4096, &a->cores, err)))
-                    return rc;
-            } else if (!strcmp(s, "--only")) {
-                if ((rc = cli_parse_int(s, v, 0, 1000000, &a->only, err)))
-                    return rc;
-            } else
-                return sl_fail(err, SL_EINPUT, "%s: unknown option (see scalelab %s --help)", s, cmd);
-            continue;
-        }
-        if (a->target)
-            return sl_fail(err, SL_EINPUT, "%s: unexpected argument (see scalelab %s --help)", s, cmd);
-        a->target = s;
     }
-    if (!a->target)
-        return sl_fail(err, SL_EINPUT, "%s: missing (see scalelab %s --help)",
-                       !strcmp(cmd, "run") ? "PRESET" : "DIR", cmd);
-    return SL_OK;
+    const char *what = cmd == &cli_run_cmd ? "PRESET" : "DIR";
+    if (rc == SL_OK && args.n_pos > 1)
+        rc = sl_fail(&err, SL_EINPUT, "%s: unexpected argument (see scalelab %s --help)", args.pos[1],
+                     cmd->name);
+    else if (rc == SL_OK && args.n_pos == 0)
+        rc = sl_fail(&err, SL_EINPUT, "%s: missing (see scalelab %s --help)", what, cmd->name);
+    else if (rc == SL_OK)
+        a->target = args.pos[0];
+    cli_args_free(&args);
+    if (rc == SL_OK)
+        return 0;
+    *status = cli_report(rc, &err);
+    return 1;
 }
 
 static void engine_opts_from(const sweep_args *a, sl_engine_opts *o)
@@ -505,15 +548,11 @@ static int run_mpi(const sl_preset *p, sweep_args *a)
 
 int cmd_run(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(run_help, stdout);
-        return 0;
-    }
-    sl_error err = {{0}};
     sweep_args a;
-    int rc = parse_sweep_args(argc, argv, "run", &a, &err);
-    if (rc)
-        return cli_report(rc, &err);
+    int rc;
+    if (parse_sweep_args(argc, argv, &cli_run_cmd, &a, &rc))
+        return rc;
+    sl_error err = {{0}};
 #ifndef SL_WITH_MPI
     if (a.mpi)
         return cli_report(sl_fail(&err, SL_EINPUT, "--mpi: this scalelab was built without MPI "
@@ -559,15 +598,11 @@ int cmd_run(int argc, char **argv)
 
 int cmd_resume(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(resume_help, stdout);
-        return 0;
-    }
-    sl_error err = {{0}};
     sweep_args a;
-    int rc = parse_sweep_args(argc, argv, "resume", &a, &err);
-    if (rc)
-        return cli_report(rc, &err);
+    int rc;
+    if (parse_sweep_args(argc, argv, &cli_resume_cmd, &a, &rc))
+        return rc;
+    sl_error err = {{0}};
     sl_engine_opts o;
     engine_opts_from(&a, &o);
     sl_engine *e;
@@ -587,40 +622,39 @@ int cmd_resume(int argc, char **argv)
 
 /* ---- status / export --------------------------------------------------------------- */
 
-static int one_dir_arg(int argc, char **argv, const char *cmd, const char **dir, const char **csv,
-                       sl_error *err)
+/* The one DIR of status and export; 1 when the command is to return *status. */
+static int one_dir_arg(const cli_command *cmd, const cli_args *args, const char **dir, int *status)
 {
+    sl_error err;
     *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (csv && !strcmp(argv[i], "--csv")) {
-            if (i + 1 >= argc)
-                return sl_fail(err, SL_EINPUT, "--csv: missing value (see scalelab %s --help)", cmd);
-            *csv = argv[++i];
-        } else if (!strncmp(argv[i], "--", 2))
-            return sl_fail(err, SL_EINPUT, "%s: unknown option (see scalelab %s --help)", argv[i], cmd);
-        else if (*dir)
-            return sl_fail(err, SL_EINPUT, "%s: unexpected argument (see scalelab %s --help)", argv[i],
-                           cmd);
-        else
-            *dir = argv[i];
+    if (args->n_pos > 1)
+        sl_fail(&err, SL_EINPUT, "%s: unexpected argument (see scalelab %s --help)", args->pos[1],
+                cmd->name);
+    else if (args->n_pos == 0)
+        sl_fail(&err, SL_EINPUT, "DIR: missing (see scalelab %s --help)", cmd->name);
+    else {
+        *dir = args->pos[0];
+        return 0;
     }
-    if (!*dir)
-        return sl_fail(err, SL_EINPUT, "DIR: missing (see scalelab %s --help)", cmd);
-    return SL_OK;
+    *status = cli_report(SL_EINPUT, &err);
+    return 1;
 }
 
 int cmd_status(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(status_help, stdout);
-        return 0;
-    }
-    sl_error err = {{0}};
+    cli_args args;
     const char *dir;
-    int rc = one_dir_arg(argc, argv, "status", &dir, NULL, &err);
+    int rc;
+    if (cli_parse(&cli_status_cmd, argc, argv, &args, &rc))
+        return rc;
+    int stop = one_dir_arg(&cli_status_cmd, &args, &dir, &rc);
+    cli_args_free(&args);
+    if (stop)
+        return rc;
+    sl_error err = {{0}};
     sl_run *runs;
     int n;
-    if (rc || (rc = sl_runs_load(dir, &runs, &n, &err)))
+    if ((rc = sl_runs_load(dir, &runs, &n, &err)))
         return cli_report(rc, &err);
     printf("%-28s %-8s %13s %10s %10s %8s %8s %3s  %s\n", "run", "state", "steps", "N", "D",
            "best", "final", "thr", "reason");
@@ -649,28 +683,18 @@ int cmd_status(int argc, char **argv)
 
 int cmd_export(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(export_help, stdout);
-        return 0;
-    }
-    sl_error err = {{0}};
+    cli_args args;
     const char *dir, *out = NULL, *plots = NULL;
-    /* --plots is taken out here so that one_dir_arg stays shared with status */
-    char **args = sl_xcalloc((size_t)argc + 1, sizeof *args);
-    int nargs = 0, rc = SL_OK;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--plots") && i + 1 >= argc)
-            rc = sl_fail(&err, SL_EINPUT, "--plots: missing value (see scalelab export --help)");
-        else if (!strcmp(argv[i], "--plots"))
-            plots = argv[++i];
-        else
-            args[nargs++] = argv[i];
-    }
-    if (rc == SL_OK)
-        rc = one_dir_arg(nargs, args, "export", &dir, &out, &err);
-    free(args);
-    if (rc)
-        return cli_report(rc, &err);
+    int rc;
+    if (cli_parse(&cli_export_cmd, argc, argv, &args, &rc))
+        return rc;
+    for (int k = 0; k < args.n_items; k++)
+        *(args.items[k].id == O_CSV ? &out : &plots) = args.items[k].arg;
+    int stop = one_dir_arg(&cli_export_cmd, &args, &dir, &rc);
+    cli_args_free(&args);
+    if (stop)
+        return rc;
+    sl_error err = {{0}};
     if (plots) {
         int nf = 0;
         if ((rc = sl_figures_write(dir, plots, &nf, &err)) != SL_OK)

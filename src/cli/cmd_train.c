@@ -18,114 +18,127 @@
 #include "scalelab/sigpipe.h"
 #include "scalelab/train.h"
 
-static const char *help_text =
+enum {
+    O_LAYERS = 1, O_D_MODEL, O_HEADS, O_D_FF, O_CTX, O_DATA, O_FORMAT, O_TOKENIZER, O_TEST_FRAC,
+    O_DATA_TOKENS, O_DATA_DIR, O_BATCH, O_STEPS, O_TOKENS, O_LR, O_WARMUP, O_SCHEDULE,
+    O_WEIGHT_DECAY, O_CLIP, O_EVAL_EVERY, O_EVAL_TOKENS, O_SEED, O_THREADS, O_ANY_THREADS, O_OUT,
+    O_QUIET
+};
+
+static const cli_opt train_opts[] = {
+    CLI_HEADING("model:\n"),
+    CLI_OPT("--layers", "L", O_LAYERS, "blocks (default 4)"),
+    CLI_OPT("--d-model", "D", O_D_MODEL, "width (default 128)"),
+    CLI_OPT("--heads", "H", O_HEADS, "attention heads; must divide D (default 4)"),
+    CLI_OPT("--d-ff", "F", O_D_FF, "MLP width (default 4*D)"),
+    CLI_OPT("--ctx", "T", O_CTX, "context length (default 128)"),
+    CLI_HEADING("data:\n"),
+    CLI_OPT("--data", "PATH", O_DATA,
+            "text file, folder of .txt, .bin file(s) (llm.c shards or\n"
+            "nanoGPT's raw uint16), debian (the default), debian:SRC,...\n"
+            "or kjv"),
+    CLI_OPT("--format", "F", O_FORMAT,
+            ".bin files: auto (default; llm.c by its magic, else raw\n"
+            "uint16) or raw-u16"),
+    CLI_OPT("--tokenizer", "K", O_TOKENIZER, "byte (default) or bpe:VOCAB (257..65535)"),
+    CLI_OPT("--test-frac", "F", O_TEST_FRAC,
+            "fraction held out (default 0.05): the end of a text, whole\n"
+            "documents of each source for debian"),
+    CLI_OPT("--data-tokens", "D", O_DATA_TOKENS,
+            "train on a D-token subset of the train part only (at most\n"
+            "its size; for debian: random documents of every source,\n"
+            "nested in D)"),
+    CLI_OPT("--data-dir", "DIR", O_DATA_DIR,
+            "prepared corpora and tokenizer caches (default\n"
+            "$SCALELAB_DATA, else data/ of the checkout, else\n"
+            "~/.cache/scalelab)"),
+    CLI_HEADING("training:\n"),
+    CLI_OPT("--batch", "B", O_BATCH, "sequences per step (default 16)"),
+    CLI_OPT("--steps", "S", O_STEPS, "optimizer steps (default 6000)"),
+    CLI_OPT("--tokens", "N", O_TOKENS, "train for N tokens instead (steps = N / (B*T))"),
+    CLI_OPT("--lr", "X|auto", O_LR, "peak learning rate; auto = 0.003239 - 0.0001395 ln N (default)"),
+    CLI_OPT("--warmup", "S", O_WARMUP, "warmup steps (default: 10% of steps, at most 3000)"),
+    CLI_OPT("--schedule", "K", O_SCHEDULE, "cosine (default), constant or linear"),
+    CLI_OPT("--weight-decay", "X", O_WEIGHT_DECAY, "AdamW decay on weight matrices (default 0.1)"),
+    CLI_OPT("--clip", "X", O_CLIP, "global gradient-norm clip, 0 for none (default 1.0)"),
+    CLI_OPT("--eval-every", "S", O_EVAL_EVERY, "steps between evaluations (default 100)"),
+    CLI_OPT("--eval-tokens", "N", O_EVAL_TOKENS, "held-out tokens per evaluation (default 32768)"),
+    CLI_OPT("--seed", "S", O_SEED, "initialisation and sampling seed (default 1)"),
+    CLI_OPT("--threads", "K", O_THREADS,
+            "threads for this run (default: the CPUs this process may\n"
+            "use; when resuming, the threads of the checkpoint)"),
+    CLI_FLAG("--any-threads", O_ANY_THREADS,
+             "resume on --threads K though the checkpoint was made on\n"
+             "another count (refused without it: the numbers are then no\n"
+             "longer bitwise those of an uninterrupted run)"),
+    CLI_HEADING("output:\n"),
+    CLI_OPT("--out", "DIR", O_OUT, "write DIR/metrics.csv and DIR/checkpoint.bin; resume from it"),
+    CLI_FLAG("--quiet", O_QUIET, "no progress, only the final line"),
+    CLI_END,
+};
+
+const cli_command cli_train_cmd = {
+    "train",
     "usage: scalelab train [options]\n"
     "\n"
     "Trains one decoder-only Transformer and reports the held-out loss.\n"
-    "\n"
-    "model:\n"
-    "  --layers L        blocks (default 4)\n"
-    "  --d-model D       width (default 128)\n"
-    "  --heads H         attention heads; must divide D (default 4)\n"
-    "  --d-ff F          MLP width (default 4*D)\n"
-    "  --ctx T           context length (default 128)\n"
-    "data:\n"
-    "  --data PATH       text file, folder of .txt, .bin file(s) (llm.c shards or\n"
-    "                    nanoGPT's raw uint16), debian (the default), debian:SRC,...\n"
-    "                    or kjv\n"
-    "  --format F        .bin files: auto (default; llm.c by its magic, else raw\n"
-    "                    uint16) or raw-u16\n"
-    "  --tokenizer K     byte (default) or bpe:VOCAB (257..65535)\n"
-    "  --test-frac F     fraction held out (default 0.05): the end of a text, whole\n"
-    "                    documents of each source for debian\n"
-    "  --data-tokens D   train on a D-token subset of the train part only (at most\n"
-    "                    its size; for debian: random documents of every source,\n"
-    "                    nested in D)\n"
-    "  --data-dir DIR    prepared corpora and tokenizer caches (default\n"
-    "                    $SCALELAB_DATA, else data/ of the checkout, else\n"
-    "                    ~/.cache/scalelab)\n"
-    "training:\n"
-    "  --batch B         sequences per step (default 16)\n"
-    "  --steps S         optimizer steps (default 6000)\n"
-    "  --tokens N        train for N tokens instead (steps = N / (B*T))\n"
-    "  --lr X|auto       peak learning rate; auto = 0.003239 - 0.0001395 ln N (default)\n"
-    "  --warmup S        warmup steps (default: 10%% of steps, at most 3000)\n"
-    "  --schedule K      cosine (default), constant or linear\n"
-    "  --weight-decay X  AdamW decay on weight matrices (default 0.1)\n"
-    "  --clip X          global gradient-norm clip, 0 for none (default 1.0)\n"
-    "  --eval-every S    steps between evaluations (default 100)\n"
-    "  --eval-tokens N   held-out tokens per evaluation (default 32768)\n"
-    "  --seed S          initialisation and sampling seed (default 1)\n"
-    "  --threads K       threads for this run (default: the CPUs this process may\n"
-    "                    use; when resuming, the threads of the checkpoint)\n"
-    "  --any-threads     resume on --threads K though the checkpoint was made on\n"
-    "                    another count (refused without it: the numbers are then no\n"
-    "                    longer bitwise those of an uninterrupted run)\n"
-    "output:\n"
-    "  --out DIR         write DIR/metrics.csv and DIR/checkpoint.bin; resume from it\n"
-    "  --quiet           no progress, only the final line\n"
+    "\n",
+    NULL,
+    (const cli_opt *const[]){train_opts, NULL},
     "\n"
     "Progress goes to stderr (a bar on a terminal, a line per evaluation otherwise);\n"
     "the final result goes to stdout. Ctrl-C stops after the current step and, with\n"
-    "--out, saves a checkpoint that the same command resumes.\n";
+    "--out, saves a checkpoint that the same command resumes.\n",
+};
 
-
-static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *co,
+static int parse_args(const cli_args *args, sl_train_opts *o, sl_corpus_opts *co,
                       const char **out_dir, int *quiet, sl_error *err)
 {
-    long v;
+    long v = 0;
     double x;
     long tokens = 0;
     int rc;
     int heads_set = 0, dff_set = 0, steps_set = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--quiet")) {
-            *quiet = 1;
-            continue;
-        }
-        if (!strcmp(a, "--any-threads")) {
-            o->any_threads = 1;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0)
-            return sl_fail(err, SL_EINPUT, "%s: unexpected argument (see scalelab train --help)", a);
-        if (i + 1 >= argc)
-            return sl_fail(err, SL_EINPUT, "%s: missing value (see scalelab train --help)", a);
-        const char *s = argv[++i];
-#define INT_FLAG(name, lo, hi, dst)                                                                \
-    if (!strcmp(a, name)) {                                                                        \
-        if ((rc = cli_parse_int(name, s, lo, hi, &v, err)))                                        \
-            return rc;                                                                             \
-        dst = v;                                                                                   \
-        continue;                                                                                  \
-    }
-        INT_FLAG("--layers", 1, 1024, o->model.n_layer)
-        INT_FLAG("--d-model", 1, 65536, o->model.d_model)
-        INT_FLAG("--ctx", 1, 65536, o->model.n_ctx)
-        INT_FLAG("--batch", 1, 65536, o->batch)
-        if (!strcmp(a, "--steps"))
-            steps_set = 1;
-        INT_FLAG("--steps", 1, 1000000000L, o->steps)
-        INT_FLAG("--warmup", 0, 1000000000L, o->warmup)
-        INT_FLAG("--eval-every", 0, 1000000000L, o->eval_every)
-        INT_FLAG("--eval-tokens", 1, 1000000000L, o->eval_tokens)
-        INT_FLAG("--seed", 0, 0x7fffffffffffffffL, o->seed)
-        INT_FLAG("--threads", 1, 256, o->threads)
-        INT_FLAG("--data-tokens", 1, 0x7fffffffffffffffL, o->data_limit)
-        INT_FLAG("--tokens", 1, 0x7fffffffffffffffL, tokens)
-#undef INT_FLAG
-        if (!strcmp(a, "--heads")) {
-            if ((rc = cli_parse_int(a, s, 1, 65536, &v, err)))
+    if (args->n_pos > 0)
+        return sl_fail(err, SL_EINPUT, "%s: unexpected argument (see scalelab train --help)",
+                       args->pos[0]);
+    for (int k = 0; k < args->n_items; k++) {
+        const char *a = args->items[k].name, *s = args->items[k].arg;
+        int id = args->items[k].id;
+        /* the integer options and their ranges */
+        static const struct {
+            int id;
+            long lo, hi;
+        } ints[] = {
+            {O_LAYERS, 1, 1024},           {O_D_MODEL, 1, 65536},
+            {O_CTX, 1, 65536},             {O_BATCH, 1, 65536},
+            {O_STEPS, 1, 1000000000L},     {O_WARMUP, 0, 1000000000L},
+            {O_EVAL_EVERY, 0, 1000000000L}, {O_EVAL_TOKENS, 1, 1000000000L},
+            {O_SEED, 0, 0x7fffffffffffffffL}, {O_THREADS, 1, 256},
+            {O_DATA_TOKENS, 1, 0x7fffffffffffffffL}, {O_TOKENS, 1, 0x7fffffffffffffffL},
+            {O_HEADS, 1, 65536},           {O_D_FF, 1, 1 << 20},
+        };
+        for (size_t j = 0; j < sizeof ints / sizeof ints[0]; j++)
+            if (ints[j].id == id && (rc = cli_parse_int(a, s, ints[j].lo, ints[j].hi, &v, err)))
                 return rc;
-            o->model.n_head = (int)v;
-            heads_set = 1;
-        } else if (!strcmp(a, "--d-ff")) {
-            if ((rc = cli_parse_int(a, s, 1, 1 << 20, &v, err)))
-                return rc;
-            o->model.d_ff = (int)v;
-            dff_set = 1;
-        } else if (!strcmp(a, "--lr")) {
+        switch (id) {
+        case O_LAYERS: o->model.n_layer = (int)v; break;
+        case O_D_MODEL: o->model.d_model = (int)v; break;
+        case O_CTX: o->model.n_ctx = (int)v; break;
+        case O_BATCH: o->batch = (int)v; break;
+        case O_STEPS: o->steps = v; steps_set = 1; break;
+        case O_WARMUP: o->warmup = v; break;
+        case O_EVAL_EVERY: o->eval_every = v; break;
+        case O_EVAL_TOKENS: o->eval_tokens = (size_t)v; break;
+        case O_SEED: o->seed = (uint64_t)v; break;
+        case O_THREADS: o->threads = (int)v; break;
+        case O_DATA_TOKENS: o->data_limit = v; break;
+        case O_TOKENS: tokens = v; break;
+        case O_HEADS: o->model.n_head = (int)v; heads_set = 1; break;
+        case O_D_FF: o->model.d_ff = (int)v; dff_set = 1; break;
+        case O_QUIET: *quiet = 1; break;
+        case O_ANY_THREADS: o->any_threads = 1; break;
+        case O_LR:
             if (!strcmp(s, "auto"))
                 o->lr = 0;
             else if ((rc = cli_parse_double(a, s, &x, err)))
@@ -134,40 +147,44 @@ static int parse_args(int argc, char **argv, sl_train_opts *o, sl_corpus_opts *c
                 return sl_fail(err, SL_EINPUT, "--lr: %g is out of range (expected 0 < lr <= 10 or auto)", x);
             else
                 o->lr = x;
-        } else if (!strcmp(a, "--weight-decay") || !strcmp(a, "--clip")) {
+            break;
+        case O_WEIGHT_DECAY:
+        case O_CLIP:
             if ((rc = cli_parse_double(a, s, &x, err)))
                 return rc;
             if (x < 0)
                 return sl_fail(err, SL_EINPUT, "%s: %g is negative (expected >= 0)", a, x);
-            *(a[2] == 'w' ? &o->weight_decay : &o->clip) = x;
-        } else if (!strcmp(a, "--test-frac")) {
+            *(id == O_WEIGHT_DECAY ? &o->weight_decay : &o->clip) = x;
+            break;
+        case O_TEST_FRAC:
             if ((rc = cli_parse_double(a, s, &x, err)))
                 return rc;
             if (!(x > 0 && x < 1))
                 return sl_fail(err, SL_EINPUT, "--test-frac: %g is out of range (expected 0 < F < 1)", x);
             co->test_frac = x;
-        } else if (!strcmp(a, "--schedule")) {
+            break;
+        case O_SCHEDULE:
             if ((rc = sl_schedule_parse(s, &o->schedule, err)))
                 return rc;
-        } else if (!strcmp(a, "--data"))
-            co->path = s;
-        else if (!strcmp(a, "--format")) {
+            break;
+        case O_DATA: co->path = s; break;
+        case O_FORMAT:
             if (!strcmp(s, "raw-u16"))
                 co->format = SL_FORMAT_RAW_U16;
             else if (strcmp(s, "auto"))
                 return sl_fail(err, SL_EINPUT, "--format: '%s' (expected auto or raw-u16)", s);
-        } else if (!strcmp(a, "--tokenizer")) {
+            break;
+        case O_TOKENIZER: {
             int vocab;
             sl_error e;
             if (sl_tokenizer_parse(s, &vocab, &e))
                 return sl_fail(err, SL_EINPUT, "--tokenizer: %s", e.msg);
             co->tokenizer = s;
-        } else if (!strcmp(a, "--data-dir"))
-            co->data_dir = s;
-        else if (!strcmp(a, "--out"))
-            *out_dir = s;
-        else
-            return sl_fail(err, SL_EINPUT, "%s: unknown option (see scalelab train --help)", a);
+            break;
+        }
+        case O_DATA_DIR: co->data_dir = s; break;
+        case O_OUT: *out_dir = s; break;
+        }
     }
     if (!heads_set && o->model.d_model % o->model.n_head != 0)
         o->model.n_head = 1;
@@ -260,10 +277,10 @@ static void on_step(void *user, const sl_trainer *t, double seconds)
 
 int cmd_train(int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        fputs(help_text, stdout);
-        return 0;
-    }
+    cli_args args;
+    int status;
+    if (cli_parse(&cli_train_cmd, argc, argv, &args, &status))
+        return status;
     sl_error err = {{0}};
     sl_train_opts o;
     sl_train_defaults(&o);
@@ -273,7 +290,9 @@ int cmd_train(int argc, char **argv)
     sl_corpus_opts co = {0};
     const char *out_dir = NULL;
     int quiet = 0;
-    int rc = parse_args(argc, argv, &o, &co, &out_dir, &quiet, &err);
+    int rc = parse_args(&args, &o, &co, &out_dir, &quiet, &err);
+    int threads_set = cli_given(&args, O_THREADS);
+    cli_args_free(&args);
     if (rc)
         return cli_report(rc, &err);
     if ((rc = sl_config_validate(&(sl_config){o.model.n_layer, o.model.d_model, o.model.n_head,
@@ -285,9 +304,6 @@ int cmd_train(int argc, char **argv)
      * otherwise; another count needs --any-threads (sl_trainer_load) */
     sl_checkpoint_info ci = {0};
     char ck[1300] = "";
-    int threads_set = 0;
-    for (int i = 1; i < argc; i++)
-        threads_set |= !strcmp(argv[i], "--threads");
     if (out_dir) {
         sl_run_path(ck, sizeof ck, out_dir, SL_RUN_CHECKPOINT_FILE);
         if (access(ck, F_OK) == 0 && sl_checkpoint_peek(ck, &ci, &err) == SL_OK && !threads_set &&

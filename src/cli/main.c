@@ -30,17 +30,51 @@ static const char *usage_text =
     "  plan           compute-optimal model size and data for a compute budget\n"
     "  bench          training-step throughput against the machine's sgemm rate\n"
     "\n"
-    "Every command takes --help. Exit status: 0 ok, 1 runtime failure, 2 bad input.\n";
+    "\n"
+    "Every command takes --help (or scalelab help COMMAND); options are given as\n"
+    "--opt VALUE or --opt=VALUE, and -- ends them. scalelab --version prints the\n"
+    "version. Exit status: 0 ok, 1 runtime failure, 2 bad input.\n";
 
 static const struct {
     const char *name;
     int (*fn)(int, char **);
+    const cli_command *spec;
 } commands[] = {
-    {"train", cmd_train}, {"data", cmd_data}, {"bench", cmd_bench},
-    {"fit", cmd_fit},     {"plan", cmd_plan},     {"run", cmd_run},
-    {"resume", cmd_resume}, {"status", cmd_status}, {"export", cmd_export},
-    {"lab", cmd_lab},     {"watch", cmd_watch}, {"sample", cmd_sample},
+    {"lab", cmd_lab, &cli_lab_cmd},          {"watch", cmd_watch, &cli_watch_cmd},
+    {"train", cmd_train, &cli_train_cmd},    {"run", cmd_run, &cli_run_cmd},
+    {"resume", cmd_resume, &cli_resume_cmd}, {"status", cmd_status, &cli_status_cmd},
+    {"export", cmd_export, &cli_export_cmd}, {"sample", cmd_sample, &cli_sample_cmd},
+    {"data", cmd_data, &cli_data_cmd},       {"fit", cmd_fit, &cli_fit_cmd},
+    {"plan", cmd_plan, &cli_plan_cmd},       {"bench", cmd_bench, &cli_bench_cmd},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "scalelab: %s: unknown command (expected one of lab, watch, train, run, resume, "
+                    "status, export, sample, data, fit, plan, bench; see scalelab --help)\n",
+            name);
+    return 2;
+}
+
+/* scalelab help [COMMAND] */
+static int help_command(int argc, char **argv)
+{
+    if (argc < 3) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (argc > 3) {
+        fprintf(stderr, "scalelab: %s: unexpected argument (expected scalelab help COMMAND)\n", argv[3]);
+        return 2;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[2], commands[i].name)) {
+            cli_help(commands[i].spec, stdout);
+            return 0;
+        }
+    return unknown_command(argv[2]);
+}
 
 int cli_report(int rc, const sl_error *err)
 {
@@ -75,30 +109,6 @@ int cli_parse_double(const char *flag, const char *s, double *out, sl_error *err
     return SL_OK;
 }
 
-const char *cli_flag_value(int argc, char **argv, int *i, const char *flag, int *missing)
-{
-    size_t n = strlen(flag);
-    if (strncmp(argv[*i], flag, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != 0)
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-int cli_wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-            return 1;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     /* Our own threads parallelise; BLAS runs single-threaded inside each. */
@@ -106,15 +116,24 @@ int main(int argc, char **argv)
     /* A file-size limit or a full disk must surface as a write error (and a
      * clean message), not kill the process. */
     signal(SIGXFSZ, SIG_IGN);
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        if (argc > 2) {
+            fprintf(stderr, "scalelab: %s: unexpected argument (expected scalelab --version)\n", argv[2]);
+            return 2;
+        }
+        printf("scalelab %s\n", SCALELAB_VERSION);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "help"))
+        return help_command(argc, argv);
     if (argc < 2 || (argv[1][0] == '-' && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")))
         return cmd_lab(argc, argv); /* bare `scalelab [--flags]`: the lab */
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage_text, stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < N_COMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "scalelab: %s: unknown command (expected one of lab, watch, train, run, resume, status, export, sample, data, fit, plan, bench; see scalelab --help)\n", argv[1]);
-    return 2;
+    return unknown_command(argv[1]);
 }
