@@ -24,4 +24,8 @@ typedef struct {
  * is touched (SL_EINPUT naming the file and key). */
 int sl_tui_run(const sl_tui_opts *o, sl_error *err);
 
+/* Loads the theme file at path as the lab would (errors name the file and
+ * key) and copies its description; for `scalelab list themes`. */
+int sl_tui_theme_describe(const char *path, char *desc, size_t len, sl_error *err);
+
 #endif

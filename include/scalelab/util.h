@@ -96,4 +96,38 @@ uint64_t sl_fnv1a(uint64_t h, const void *data, size_t len);
 /* Peak resident set size of this process in MiB. */
 double sl_peak_rss_mb(void);
 
+/* ---- where presets and themes are found ----------------------------------
+ * One search path, used by --preset, --theme, scalelab run, the lab's preset
+ * and theme pickers and the preset editor alike. For kind "presets" (or
+ * "themes") the folders are, in order:
+ *   ./presets                        the working directory
+ *   $SCALELAB_PRESETS                ($SCALELAB_THEMES)
+ *   $XDG_CONFIG_HOME/scalelab/presets (else ~/.config/scalelab/presets): the
+ *                                    user's, where the lab's editor saves
+ *   EXE/presets, UP/presets          beside the binary: a checkout's
+ *   UP/share/scalelab/presets        an installed binary's (make install)
+ *   /usr/share/scalelab/presets
+ * where EXE is the folder of the running binary (/proc/self/exe) and UP the
+ * folder above it (PREFIX for PREFIX/bin/scalelab); no path is compiled in. */
+#define SL_SEARCH_MAX 8
+#define SL_SEARCH_PATH 1100
+
+/* $XDG_CONFIG_HOME/scalelab/SUB (else $HOME/.config/scalelab/SUB; SUB may be
+ * "" for the folder itself), or "" when neither variable is set. */
+void sl_user_dir(char *out, size_t len, const char *sub);
+
+/* The search folders of kind, in order; returns how many (<= SL_SEARCH_MAX). */
+int sl_search_dirs(const char *kind, char dirs[][SL_SEARCH_PATH]);
+
+/* name as a file: itself when it is an existing file, else, for a name
+ * without a slash, DIR/name.json in the first search folder that has it.
+ * Returns 1 with the path in out, 0 when there is none. */
+int sl_search_find(const char *kind, const char *name, char *out, size_t len);
+
+/* Calls fn for each DIR/NAME.json of the search folders, in their order, each
+ * NAME once (the first folder's); stops when fn returns nonzero. Returns how
+ * many calls were made. */
+int sl_search_list(const char *kind, int (*fn)(void *user, const char *path, const char *name),
+                   void *user);
+
 #endif

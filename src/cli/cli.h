@@ -11,7 +11,7 @@
 /* The option tables (opt.h) of the sub-commands: their parsing and --help. */
 extern const cli_command cli_lab_cmd, cli_watch_cmd, cli_train_cmd, cli_run_cmd, cli_resume_cmd,
     cli_status_cmd, cli_export_cmd, cli_sample_cmd, cli_data_cmd, cli_fit_cmd, cli_plan_cmd,
-    cli_bench_cmd;
+    cli_bench_cmd, cli_list_cmd;
 
 int cmd_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);
@@ -25,6 +25,7 @@ int cmd_export(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 /* Prints `scalelab: MSG` on stderr and returns the exit status for rc. */
 int cli_report(int rc, const sl_error *err);

@@ -29,6 +29,7 @@ static const char *usage_text =
     "  fit            fit a scaling law to a table of points or a run store\n"
     "  plan           compute-optimal model size and data for a compute budget\n"
     "  bench          training-step throughput against the machine's sgemm rate\n"
+    "  list           the presets or themes found by name, and where\n"
     "\n"
     "\n"
     "Every command takes --help (or scalelab help COMMAND); options are given as\n"
@@ -46,13 +47,14 @@ static const struct {
     {"export", cmd_export, &cli_export_cmd}, {"sample", cmd_sample, &cli_sample_cmd},
     {"data", cmd_data, &cli_data_cmd},       {"fit", cmd_fit, &cli_fit_cmd},
     {"plan", cmd_plan, &cli_plan_cmd},       {"bench", cmd_bench, &cli_bench_cmd},
+    {"list", cmd_list, &cli_list_cmd},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static int unknown_command(const char *name)
 {
     fprintf(stderr, "scalelab: %s: unknown command (expected one of lab, watch, train, run, resume, "
-                    "status, export, sample, data, fit, plan, bench; see scalelab --help)\n",
+                    "status, export, sample, data, fit, plan, bench, list; see scalelab --help)\n",
             name);
     return 2;
 }

@@ -18,9 +18,6 @@
 #include "scalelab/model.h"
 #include "scalelab/store.h"
 
-#ifndef SL_SHARE_DIR
-#define SL_SHARE_DIR "/usr/local/share/scalelab"
-#endif
 
 int sl_edit_distance(const char *a, const char *b)
 {
@@ -656,36 +653,11 @@ int sl_preset_load(sl_preset *p, const char *path, sl_error *err)
 
 int sl_preset_find(const char *name, char *out, size_t len, sl_error *err)
 {
-    struct stat st;
-    if (stat(name, &st) == 0 && S_ISREG(st.st_mode)) {
-        snprintf(out, len, "%s", name);
+    if (sl_search_find("presets", name, out, len))
         return SL_OK;
-    }
-    if (!strchr(name, '/')) {
-        /* beside the binary too: ./scalelab and build/scalelab of a checkout
-         * find the checkout's presets from any working directory */
-        char exe[1024] = "", near1[1100] = "", near2[1100] = "";
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (n > 0) {
-            exe[n] = 0;
-            char *slash = strrchr(exe, '/');
-            if (slash)
-                *slash = 0;
-            snprintf(near1, sizeof near1, "%s/presets", exe);
-            snprintf(near2, sizeof near2, "%s/../presets", exe);
-        }
-        const char *env = getenv("SCALELAB_PRESETS");
-        const char *dirs[] = {"presets", env, near1[0] ? near1 : NULL, near2[0] ? near2 : NULL,
-                              SL_SHARE_DIR "/presets", "/usr/share/scalelab/presets"};
-        for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-            if (!dirs[i])
-                continue;
-            snprintf(out, len, "%s/%s.json", dirs[i], name);
-            if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
-                return SL_OK;
-        }
-    }
-    return sl_fail(err, SL_EINPUT, "%s: no such preset (expected a file or a name in presets/, e.g. quickstart)",
+    return sl_fail(err, SL_EINPUT,
+                   "%s: no such preset (expected a file or a name in presets/, e.g. quickstart, or "
+                   "a preset saved by the lab)",
                    name);
 }
 

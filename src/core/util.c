@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -357,4 +358,107 @@ double sl_peak_rss_mb(void)
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0.0;
     return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* ---- where presets and themes are found ---------------------------------- */
+
+void sl_user_dir(char *out, size_t len, const char *sub)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    const char *sep = sub && sub[0] ? "/" : "";
+    if (!sub)
+        sub = "";
+    if (xdg && xdg[0] == '/')
+        snprintf(out, len, "%.900s/scalelab%s%s", xdg, sep, sub);
+    else if (home && home[0])
+        snprintf(out, len, "%.900s/.config/scalelab%s%s", home, sep, sub);
+    else if (len)
+        out[0] = 0;
+}
+
+int sl_search_dirs(const char *kind, char dirs[][SL_SEARCH_PATH])
+{
+    int n = 0;
+    snprintf(dirs[n++], SL_SEARCH_PATH, "%s", kind);
+    const char *env = getenv(!strcmp(kind, "themes") ? "SCALELAB_THEMES" : "SCALELAB_PRESETS");
+    if (env && env[0])
+        snprintf(dirs[n++], SL_SEARCH_PATH, "%.1000s", env);
+    sl_user_dir(dirs[n], SL_SEARCH_PATH, kind);
+    n += dirs[n][0] != 0;
+    char exe[1024];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = 0, strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = 0; /* the binary's folder, then its parent (PREFIX of PREFIX/bin) */
+        snprintf(dirs[n++], SL_SEARCH_PATH, "%.1000s/%s", exe, kind);
+        char *up = strrchr(exe, '/');
+        if (up)
+            *up = 0;
+        snprintf(dirs[n++], SL_SEARCH_PATH, "%.1000s/%s", exe, kind);
+        snprintf(dirs[n++], SL_SEARCH_PATH, "%.1000s/share/scalelab/%s", exe, kind);
+    }
+    snprintf(dirs[n++], SL_SEARCH_PATH, "/usr/share/scalelab/%s", kind);
+    return n;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int sl_search_find(const char *kind, const char *name, char *out, size_t len)
+{
+    if (is_file(name)) {
+        snprintf(out, len, "%s", name);
+        return 1;
+    }
+    if (strchr(name, '/') || !name[0])
+        return 0;
+    char dirs[SL_SEARCH_MAX][SL_SEARCH_PATH];
+    int nd = sl_search_dirs(kind, dirs);
+    for (int i = 0; i < nd; i++) {
+        if (snprintf(out, len, "%s/%s.json", dirs[i], name) < (int)len && is_file(out))
+            return 1;
+    }
+    if (len)
+        out[0] = 0;
+    return 0;
+}
+
+int sl_search_list(const char *kind, int (*fn)(void *user, const char *path, const char *name),
+                   void *user)
+{
+    char dirs[SL_SEARCH_MAX][SL_SEARCH_PATH];
+    enum { MAX_NAMES = 1024 };
+    int nd = sl_search_dirs(kind, dirs), calls = 0, n_seen = 0;
+    char (*seen)[256] = sl_xcalloc(MAX_NAMES, sizeof *seen);
+    for (int i = 0; i < nd; i++) {
+        DIR *d = opendir(dirs[i]);
+        if (!d)
+            continue;
+        struct dirent *de;
+        int stop = 0;
+        while (!stop && (de = readdir(d))) {
+            size_t l = strlen(de->d_name);
+            if (l < 6 || strcmp(de->d_name + l - 5, ".json"))
+                continue;
+            char name[256], path[SL_SEARCH_PATH + 256];
+            snprintf(name, sizeof name, "%.*s", (int)(l - 5), de->d_name);
+            snprintf(path, sizeof path, "%.1000s/%.250s", dirs[i], de->d_name);
+            int dup = 0;
+            for (int k = 0; k < n_seen && !dup; k++)
+                dup = !strcmp(seen[k], name);
+            if (dup || !is_file(path) || n_seen == MAX_NAMES)
+                continue;
+            memcpy(seen[n_seen++], name, sizeof name);
+            calls++;
+            stop = fn(user, path, name);
+        }
+        closedir(d);
+        if (stop)
+            break;
+    }
+    free(seen);
+    return calls;
 }

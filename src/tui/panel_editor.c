@@ -217,16 +217,7 @@ int Editor_poll(Editor *e, Lab *lab)
 }
 
 
-void Editor_presetsDir(char *out, size_t n)
-{
-    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-    if (xdg && xdg[0] == '/')
-        snprintf(out, n, "%.900s/scalelab/presets", xdg);
-    else if (home && home[0])
-        snprintf(out, n, "%.900s/.config/scalelab/presets", home);
-    else if (n)
-        out[0] = 0;
-}
+void Editor_presetsDir(char *out, size_t n) { sl_user_dir(out, n, "presets"); }
 
 /* Every leaf (arrays are leaves) as a dotted path, in the file's order. */
 static void collect(Editor *e, cJSON *o, const char *prefix)

@@ -27,9 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef SL_SHARE_DIR
-#define SL_SHARE_DIR "/usr/local/share/scalelab"
-#endif
 
 #define FRAME 0.05      /* seconds: at most 20 frames a second */
 #define SUBMIT_GAP 1.0  /* seconds between hand-overs to the fitter */
@@ -243,42 +240,36 @@ static void draw_help(Screen *s)
     Lab_scrollCue(w, s->help_scroll, rows, n);
 }
 
+/* One preset file of the search path (sl_search_list): listed under its name. */
+static int add_preset(void *user, const char *path, const char *file)
+{
+    (void)file;
+    Screen *s = user;
+    int i = s->n_presets;
+    if (snprintf(s->pr_path[i], sizeof s->pr_path[i], "%s", path) >= (int)sizeof s->pr_path[i])
+        return 0;
+    sl_preset p;
+    sl_error err;
+    memset(&p, 0, sizeof p);
+    if (sl_preset_load(&p, s->pr_path[i], &err) != SL_OK)
+        return 0;
+    int dup = 0;
+    for (int k = 0; k < i; k++)
+        dup |= !strcmp(s->pr_name[k], p.name);
+    if (!dup) {
+        snprintf(s->pr_name[i], sizeof s->pr_name[i], "%s", p.name);
+        snprintf(s->pr_desc[i], sizeof s->pr_desc[i], "%s", p.description);
+        s->n_presets++;
+    }
+    sl_preset_free(&p);
+    return s->n_presets >= MAX_PRESETS;
+}
+
+/* The presets of the one search path that --preset uses (util.h). */
 static void scan_presets(Screen *s)
 {
-    char user[1024];
-    Editor_presetsDir(user, sizeof user);
-    const char *dirs[] = {user[0] ? user : NULL, "presets", getenv("SCALELAB_PRESETS"), SL_SHARE_DIR "/presets"};
     s->n_presets = 0;
-    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
-        if (!dirs[d])
-            continue;
-        DIR *dir = opendir(dirs[d]);
-        if (!dir)
-            continue;
-        struct dirent *de;
-        while ((de = readdir(dir)) && s->n_presets < MAX_PRESETS) {
-            size_t l = strlen(de->d_name);
-            if (l < 6 || strcmp(de->d_name + l - 5, ".json"))
-                continue;
-            int i = s->n_presets;
-            snprintf(s->pr_path[i], sizeof s->pr_path[i], "%.500s/%.500s", dirs[d], de->d_name);
-            sl_preset p;
-            sl_error err;
-            memset(&p, 0, sizeof p);
-            if (sl_preset_load(&p, s->pr_path[i], &err) != SL_OK)
-                continue;
-            int dup = 0;
-            for (int k = 0; k < i; k++)
-                dup |= !strcmp(s->pr_name[k], p.name);
-            if (!dup) {
-                snprintf(s->pr_name[i], sizeof s->pr_name[i], "%s", p.name);
-                snprintf(s->pr_desc[i], sizeof s->pr_desc[i], "%s", p.description);
-                s->n_presets++;
-            }
-            sl_preset_free(&p);
-        }
-        closedir(dir);
-    }
+    sl_search_list("presets", add_preset, s);
     /* sorted by name */
     for (int i = 1; i < s->n_presets; i++)
         for (int k = i; k > 0 && strcmp(s->pr_name[k - 1], s->pr_name[k]) > 0; k--) {

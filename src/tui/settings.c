@@ -17,16 +17,7 @@ static const char *const metric_names[MET_COUNT] = {"test-loss", "train-loss", "
                                                     "noise-scale"};
 static const char *const axis_names[AXIS_COUNT] = {"N", "D", "C"};
 
-void Settings_path(char *out, size_t n)
-{
-    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-    if (xdg && xdg[0] == '/')
-        snprintf(out, n, "%.900s/scalelab/lab.json", xdg);
-    else if (home && home[0])
-        snprintf(out, n, "%.900s/.config/scalelab/lab.json", home);
-    else if (n)
-        out[0] = 0;
-}
+void Settings_path(char *out, size_t n) { sl_user_dir(out, n, "lab.json"); }
 
 static int index_of(const char *const *names, int count, const char *s)
 {

@@ -9,10 +9,8 @@
 #include <sys/stat.h>
 
 #include "scalelab/preset.h"
+#include "scalelab/tui.h"
 
-#ifndef SL_SHARE_DIR
-#define SL_SHARE_DIR "/usr/local/share/scalelab"
-#endif
 
 static const char *const color_names[COL_COUNT] = {
     "background", "text",    "dim",     "title",   "border",  "focus",  "axis",
@@ -170,33 +168,10 @@ int Theme_load(Theme *t, const char *path, sl_error *err)
     return rc;
 }
 
-static int theme_dirs(const char *dirs[4])
-{
-    dirs[0] = "themes";
-    dirs[1] = getenv("SCALELAB_THEMES");
-    dirs[2] = SL_SHARE_DIR "/themes";
-    dirs[3] = "/usr/share/scalelab/themes";
-    return 4;
-}
-
 int Theme_find(const char *name, char *out, size_t len, sl_error *err)
 {
-    struct stat st;
-    if (stat(name, &st) == 0 && S_ISREG(st.st_mode)) {
-        snprintf(out, len, "%s", name);
+    if (sl_search_find("themes", name, out, len))
         return SL_OK;
-    }
-    if (!strchr(name, '/')) {
-        const char *dirs[4];
-        int n = theme_dirs(dirs);
-        for (int i = 0; i < n; i++) {
-            if (!dirs[i])
-                continue;
-            snprintf(out, len, "%s/%s.json", dirs[i], name);
-            if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
-                return SL_OK;
-        }
-    }
     return sl_fail(err, SL_EINPUT,
                    "--theme: %s: no such theme (expected a file or a name in themes/: dark, light, "
                    "high-contrast, monochrome)",
@@ -205,31 +180,34 @@ int Theme_find(const char *name, char *out, size_t len, sl_error *err)
 
 static int cmp_name(const void *a, const void *b) { return strcmp(a, b); }
 
+typedef struct {
+    char (*names)[64];
+    int n, max;
+} theme_names;
+
+static int add_name(void *user, const char *path, const char *name)
+{
+    (void)path;
+    theme_names *t = user;
+    if (strlen(name) < 64)
+        snprintf(t->names[t->n++], 64, "%s", name);
+    return t->n >= t->max;
+}
+
 int Theme_list(char names[][64], int max)
 {
-    const char *dirs[4];
-    int nd = theme_dirs(dirs), n = 0;
-    for (int i = 0; i < nd; i++) {
-        if (!dirs[i])
-            continue;
-        DIR *d = opendir(dirs[i]);
-        if (!d)
-            continue;
-        struct dirent *de;
-        while ((de = readdir(d)) && n < max) {
-            size_t l = strlen(de->d_name);
-            if (l < 6 || l - 5 >= 64 || strcmp(de->d_name + l - 5, ".json"))
-                continue;
-            char nm[64];
-            snprintf(nm, sizeof nm, "%.*s", (int)(l - 5), de->d_name);
-            int dup = 0;
-            for (int k = 0; k < n; k++)
-                dup |= !strcmp(names[k], nm);
-            if (!dup)
-                snprintf(names[n++], 64, "%s", nm);
-        }
-        closedir(d);
-    }
-    qsort(names, (size_t)n, 64, cmp_name);
-    return n;
+    theme_names t = {names, 0, max};
+    if (max > 0)
+        sl_search_list("themes", add_name, &t);
+    qsort(names, (size_t)t.n, 64, cmp_name);
+    return t.n;
+}
+
+int sl_tui_theme_describe(const char *path, char *desc, size_t len, sl_error *err)
+{
+    Theme t;
+    int rc = Theme_load(&t, path, err);
+    if (rc == SL_OK && len)
+        snprintf(desc, len, "%s", t.description);
+    return rc;
 }

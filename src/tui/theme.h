@@ -30,11 +30,11 @@ const char *Theme_colorName(ColorId id);
 /* Parses a theme file. Errors: `FILE:colors.KEY: what is wrong (expected ...)`. */
 int Theme_load(Theme *t, const char *path, sl_error *err);
 
-/* NAME or a path: a file if it names one, else NAME.json in themes/, then
- * $SCALELAB_THEMES, then the installed share/scalelab/themes. */
+/* NAME or a path: a file if it names one, else NAME.json in the first folder
+ * of the one search path of presets and themes (util.h, sl_search_dirs). */
 int Theme_find(const char *name, char *out, size_t len, sl_error *err);
 
-/* The theme names found in those folders (sorted, no duplicates); returns the count. */
+/* The theme names of that search path (sorted, no duplicates); returns the count. */
 int Theme_list(char names[][64], int max);
 
 /* A built-in theme for when no theme file can be found (default colours). */
