@@ -3,7 +3,10 @@
 #   make run                 prepare the default corpus and open the lab
 #   make check               run every test
 #   make bench               run the benchmarks (bench/RESULTS.md records them)
-#   make install PREFIX=DIR  install the binary, presets, themes and man page
+#   make install PREFIX=DIR  install the binary, presets, themes, man page and docs; the
+#                            binary finds its presets and themes in ../share/scalelab
+#   make NATIVE=0 ...        a binary for any x86-64 (the default, NATIVE=1, tunes it
+#                            with -march=native to the building machine's CPU)
 #   make SAN=address,undefined check  /  make SAN=thread check   sanitizer builds
 #   make MPI=1               build with OpenMPI (cluster sweeps)
 #   make fuzz [FUZZ_SECONDS=N]  build the libFuzzer harnesses (clang) and run each N s
@@ -18,6 +21,11 @@ NATIVE  ?= 1
 
 comma := ,
 BUILD := build$(if $(SAN),-$(subst $(comma),-,$(SAN)))
+# NATIVE=0 builds apart, so that `make install NATIVE=0` after a plain `make`
+# does not install the -march=native binary
+ifneq ($(NATIVE),1)
+BUILD := $(BUILD)-generic
+endif
 
 ifeq ($(MPI),1)
 CC := mpicc
@@ -51,11 +59,11 @@ WARN    := -Wall -Wextra -Wstrict-prototypes -Wshadow -pedantic
 ifeq ($(CI),true)
 WARN    += -Werror
 endif
-# SL_SHARE_DIR: where an installed binary finds presets/ and themes/ when the
-# working directory has none.
+# No install path is compiled in: an installed binary finds its presets and
+# themes in ../share/scalelab beside itself (util.h, sl_search_dirs), so one
+# build serves any PREFIX.
 CPPFLAGS := -Iinclude $(shell pkg-config --cflags openblas 2>/dev/null) $(shell pkg-config --cflags cairo 2>/dev/null) \
-            -D_POSIX_C_SOURCE=200809L \
-            -DSL_SHARE_DIR='"$(PREFIX)/share/scalelab"'
+            -D_POSIX_C_SOURCE=200809L
 ifeq ($(MPI),1)
 CPPFLAGS += -DSL_WITH_MPI=1
 endif
@@ -128,6 +136,8 @@ check: deps
 	@$(MAKE) --no-print-directory $(BIN) $(TESTS) $(FAULT_LIB)
 	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab.tmp && mv -f scalelab.tmp scalelab; fi
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 $(TESTS) --jobs=2
+	scripts/check-layers.sh
+	tests/install.sh $(MAKE) --no-print-directory $(if $(SAN),SAN=$(SAN)) NATIVE=$(NATIVE) MPI=$(MPI)
 endif
 
 # The harnesses call the library and, for the points table, the CLI itself
@@ -159,13 +169,15 @@ bench: scalelab
 reproduce: scalelab
 	scripts/reproduce.sh $(if $(filter-out 0,$(TINY)),--tiny) $(PRESETS)
 
-install: scalelab
+install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/scalelab/presets \
-	  $(DESTDIR)$(PREFIX)/share/scalelab/themes $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 755 scalelab $(DESTDIR)$(PREFIX)/bin/scalelab
+	  $(DESTDIR)$(PREFIX)/share/scalelab/themes $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/doc/scalelab
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/scalelab
 	for f in presets/*.json; do [ ! -e "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/scalelab/presets/; done
 	for f in themes/*.json; do [ ! -e "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/scalelab/themes/; done
 	[ ! -e docs/scalelab.1 ] || install -m 644 docs/scalelab.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	for f in README.md docs/*.md; do [ ! -e "$$f" ] || install -m 644 "$$f" $(DESTDIR)$(PREFIX)/share/doc/scalelab/; done
 
 clean:
 	rm -rf build build-* scalelab

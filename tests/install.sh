@@ -1,0 +1,42 @@
+#!/bin/sh
+# make install into a temporary PREFIX, then the installed binary, run from
+# another directory with no presets or themes of its own, must find the
+# installed ones (relative to itself: PREFIX/share/scalelab), load them, and
+# the man page and docs must be installed.
+#   tests/install.sh MAKE [make arguments]
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d /tmp/scalelab-install-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() {
+    echo "tests/install.sh: $*" >&2
+    exit 1
+}
+(cd "$src" && "$@" install PREFIX="$tmp/prefix" >"$tmp/make.log" 2>&1) ||
+    { cat "$tmp/make.log" >&2; fail "make install failed"; }
+bin="$tmp/prefix/bin/scalelab"
+share="$tmp/prefix/share/scalelab"
+[ -x "$bin" ] || fail "no $bin"
+[ -f "$tmp/prefix/share/man/man1/scalelab.1" ] || fail "no man page"
+[ -f "$tmp/prefix/share/doc/scalelab/README.md" ] || fail "no README.md in share/doc/scalelab"
+[ -f "$tmp/prefix/share/doc/scalelab/FORMATS.md" ] || fail "no FORMATS.md in share/doc/scalelab"
+mkdir -p "$tmp/elsewhere" "$tmp/home"
+cd "$tmp/elsewhere"
+# no checkout, user folder or environment to fall back on
+run() { env -u SCALELAB_PRESETS -u SCALELAB_THEMES HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" "$bin" "$@"; }
+run --version >/dev/null || fail "--version failed"
+run list presets >"$tmp/presets.txt" || fail "list presets failed: $(cat "$tmp/presets.txt")"
+grep -q "^quickstart  *$share/presets/quickstart.json  " "$tmp/presets.txt" ||
+    fail "the installed quickstart preset is not found: $(cat "$tmp/presets.txt")"
+run list themes >"$tmp/themes.txt" || fail "list themes failed"
+grep -q "^light  *$share/themes/light.json  " "$tmp/themes.txt" ||
+    fail "the installed light theme is not found: $(cat "$tmp/themes.txt")"
+# a preset saved by the lab's editor is found by name, beside the installed ones
+mkdir -p "$tmp/home/.config/scalelab/presets"
+sed 's/"name": "tiny"/"name": "mine"/' "$share/presets/tiny.json" >"$tmp/home/.config/scalelab/presets/mine.json"
+run list presets | grep -q "^mine  *$tmp/home/.config/scalelab/presets/mine.json" ||
+    fail "a saved user preset is not listed"
+# a preset that is not there is refused by name, exit 2
+if run run nosuch-preset 2>"$tmp/err.txt"; then fail "run nosuch-preset succeeded"; fi
+grep -q "nosuch-preset: no such preset" "$tmp/err.txt" || fail "unexpected error: $(cat "$tmp/err.txt")"
+echo "tests/install.sh: make install PREFIX=... finds its presets and themes from any directory"
