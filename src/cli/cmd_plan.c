@@ -248,7 +248,7 @@ int cmd_plan(int argc, char **argv)
     }
     if (rc == SL_OK && args.n_pos > 0)
         rc = sl_fail(&err, SL_EINPUT,
-                     "%s: unknown argument (expected an option listed by scalelab plan --help)",
+                     "%s: unexpected argument (see scalelab plan --help)",
                      args.pos[0]);
     cli_args_free(&args);
     if (rc != SL_OK)
