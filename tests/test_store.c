@@ -242,3 +242,48 @@ Test(store, bad_flags_of_sweep_commands_are_bad_input)
     const char *a4[] = {"export", "x", "--csv", NULL};
     tu_assert_bad_input("--csv: missing value", a4);
 }
+
+/* An edit applied to a live sweep is recorded in sweep.json: the edited preset,
+ * one revision on, the edit appended to its history; a preset equal to the
+ * edited one is still the same sweep, the original is not; a bad revision or
+ * history names the field. */
+Test(store, an_applied_edit_revises_sweep_json_and_keeps_its_history)
+{
+    char dir[600];
+    tu_path(dir, sizeof dir, "sweep");
+    sl_error err;
+    cr_assert_eq(sl_mkdirs(dir, &err), SL_OK, "%s", err.msg);
+    const char *orig = "{\"name\": \"s\", \"format_version\": 1, \"sweep\": {\"n\": [3000, 12000]}}";
+    const char *edit = "{\"name\": \"s\", \"format_version\": 1, \"sweep\": {\"n\": [3000, 12000, 25000]}}";
+    cr_assert_eq(sl_sweep_write(dir, orig, &err), SL_OK, "%s", err.msg);
+    char *text = NULL, change[128];
+    cr_assert_eq(sl_sweep_read(dir, &text, &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(sl_sweep_revision(text, change, sizeof change), 1);
+    cr_expect_str_eq(change, "");
+    free(text);
+    int rev = 0;
+    cr_assert_eq(sl_sweep_revise(dir, edit, "1 runs added, 0 dropped; changed sweep.n", &rev, &err), SL_OK, "%s",
+                 err.msg);
+    cr_expect_eq(rev, 2);
+    cr_assert_eq(sl_sweep_revise(dir, edit, "0 runs added, 0 dropped", &rev, &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(rev, 3);
+    cr_assert_eq(sl_sweep_read(dir, &text, &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(sl_sweep_revision(text, change, sizeof change), 3);
+    cr_expect_str_eq(change, "0 runs added, 0 dropped");
+    cr_expect_not_null(strstr(text, "\"change\":\t\"1 runs added, 0 dropped; changed sweep.n\""), "%s", text);
+    cr_expect_not_null(strstr(text, "\"time\":\t\"20"), "no UTC time: %s", text);
+    sl_preset p;
+    cr_assert_eq(sl_preset_parse(&p, text, "sweep.json", &err), SL_OK, "%s", err.msg);
+    cr_expect_eq(p.revision, 3);
+    sl_preset_free(&p);
+    cr_expect(sl_preset_same_sweep(text, edit), "the edited preset is the revised store's sweep");
+    cr_expect(!sl_preset_same_sweep(text, orig), "the original preset is another sweep now");
+    free(text);
+    cr_assert_eq(sl_preset_parse(&p, "{\"name\": \"s\", \"revision\": 0.5, \"sweep\": {\"n\": [3000]}}", "x.json",
+                                 &err),
+                 SL_EINPUT);
+    cr_expect_str_eq(err.msg, "x.json:revision: is not a revision (expected an integer >= 1)");
+    cr_assert_eq(sl_preset_parse(&p, "{\"name\": \"s\", \"edits\": 3, \"sweep\": {\"n\": [3000]}}", "x.json", &err),
+                 SL_EINPUT);
+    cr_expect_str_eq(err.msg, "x.json:edits: is a number (expected an array of edits)");
+}

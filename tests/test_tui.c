@@ -503,7 +503,23 @@ Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
     cr_assert(wait_screen(&t, "preview: \\+1 -0 runs, [0-9.e]+ FLOP = [0-9.e-]+ PF-days, ~[^ ]+ at [0-9.]+ GFLOP/s", 30),
               "no preview:\n%s", t.screen);
     keys(&t, "A");
-    cr_assert(wait_screen(&t, "applied to the live sweep: 1 runs added, 0 dropped", 5), "not applied:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "applied to the live sweep: 1 runs added, 0 dropped, sweep.json revision 2", 5),
+              "not applied:\n%s", t.screen);
+    /* the store records the edit: its sweep.json is the edited sweep, one revision on */
+    char sweep[600];
+    snprintf(sweep, sizeof sweep, "%s/runs/tui-tiny", tu_dir);
+    char *stored = NULL;
+    sl_error serr;
+    cr_assert_eq(sl_sweep_read(sweep, &stored, &serr), SL_OK, "%s", serr.msg);
+    char change[256];
+    cr_expect_eq(sl_sweep_revision(stored, change, sizeof change), 2);
+    cr_expect_str_eq(change, "1 runs added, 0 dropped; changed sweep.n");
+    sl_preset sp;
+    cr_assert_eq(sl_preset_parse(&sp, stored, "sweep.json", &serr), SL_OK, "%s", serr.msg);
+    cr_expect_not_null(strstr(stored, "50000"), "sweep.json lacks the added size: %s", stored);
+    cr_expect_eq(sp.revision, 2);
+    sl_preset_free(&sp);
+    free(stored);
     cr_assert(wait_screen(&t, "preview: \\+0 -0 runs", 30), "the applied sweep is not the edited one:\n%s", t.screen);
     cr_assert_eq(sh("test -f %s/runs/tui-tiny/r003-*/config.json", tu_dir), 0, "no run added to the store");
     found = 0;

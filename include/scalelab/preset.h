@@ -60,6 +60,7 @@ typedef struct {
     int layers;             /* every size this deep; 0 = chosen with the aspect */
     /* sweep */
     sl_sweep_kind kind;
+    int revision;             /* sweep.json's revision: 1 + the edits applied to the live sweep */
     sl_accounting accounting; /* sweep.accounting: FLOPs per token an isoflop budget is divided by */
     /* train (copied into every run; per-kind values override) */
     sl_train_opts train;

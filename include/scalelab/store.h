@@ -51,6 +51,17 @@ int sl_sweep_read(const char *sweep_dir, char **json, sl_error *err);
 /* Writes sweep.json (the resolved preset's text), atomically: the last file of
  * a new store, whose presence marks it complete. */
 int sl_sweep_write(const char *sweep_dir, const char *json, sl_error *err);
+/* Records an edit of a live sweep (the lab's preset editor, applied): sweep.json
+ * becomes `resolved_json` (the edited preset, resolved) with "revision" one
+ * more than the store's (a store without one is revision 1) and "edits", the
+ * store's list with {"revision", "time" (UTC, ISO 8601), "change"} appended,
+ * written atomically. resume and status then read the edited sweep. The
+ * revision is returned in *revision (may be NULL). */
+int sl_sweep_revise(const char *sweep_dir, const char *resolved_json, const char *change, int *revision,
+                    sl_error *err);
+/* The revision of a store's sweep.json text (1 when it has none) and its last
+ * edit's change ("" when none) into change (n bytes, may be NULL). */
+int sl_sweep_revision(const char *json, char *change, size_t n);
 /* Is DIR a run store (has sweep.json)? */
 int sl_store_is_sweep(const char *dir);
 

