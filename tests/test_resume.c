@@ -571,3 +571,87 @@ Test(resume, train_out_killed_at_random_moments_ends_bitwise_where_an_uninterrup
     free(mx);
     free(my);
 }
+
+/* ---- the corpus a store trains on ------------------------------------------------ */
+
+/* A store records its corpus (corpus.json); resumed on another corpus it is
+ * refused with one line naming both hashes, and nothing in it changes. The
+ * same holds for train --out. */
+Test(resume, a_store_of_another_corpus_is_refused_naming_both_hashes)
+{
+    char preset[512], runs[512], dir[600], text[512], rec[700];
+    su_preset(preset, sizeof preset, "corp", small_sweep, small_train);
+    tu_path(runs, sizeof runs, "runs");
+    const char *ra[] = {"run", preset, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    snprintf(dir, sizeof dir, "%s/corp", runs);
+    snprintf(rec, sizeof rec, "%s/corpus.json", dir);
+    char *before = su_read(rec);
+    cr_assert_not_null(before, "no corpus.json in the store");
+    cr_assert_not_null(strstr(before, "\"hash\":"), "%s", before);
+    /* the corpus changes under the store */
+    tu_path(text, sizeof text, "text.txt");
+    FILE *f = fopen(text, "a");
+    cr_assert_not_null(f);
+    fputs("A line the store never saw.\n", f);
+    fclose(f);
+    const char *rr[] = {"resume", dir, NULL};
+    char *out = expect_exit(2, rr);
+    cr_assert_not_null(strstr(out, "corpus.json: hash: the store was trained on "), "%s", out);
+    const char *h = strstr(before, "\"hash\":");
+    char was[17] = "";
+    cr_assert_eq(sscanf(h, "\"hash\":\t\"%16[0-9a-f]\"", was), 1, "%s", before);
+    cr_assert_not_null(strstr(out, was), "the message lacks the store's hash %s: %s", was, out);
+    cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "more than one line: %s", out);
+    free(out);
+    char *after = su_read(rec);
+    cr_assert_str_eq(after, before, "corpus.json changed");
+    free(after);
+    free(before);
+
+    /* train --out: the same refusal */
+    char o[512];
+    tu_path(o, sizeof o, "one");
+    const char *t1[] = {"train", "--data", text, TINY, "--steps", "10", "--eval-every", "5", "--threads", "1",
+                        "--quiet", "--out", o, NULL};
+    free(expect_exit(0, t1));
+    f = fopen(text, "a");
+    fputs("Another line.\n", f);
+    fclose(f);
+    const char *t2[] = {"train", "--data", text, TINY, "--steps", "20", "--eval-every", "5", "--threads", "1",
+                        "--quiet", "--out", o, NULL};
+    out = expect_exit(2, t2);
+    cr_assert_not_null(strstr(out, "corpus.json: hash: the store was trained on "), "%s", out);
+    free(out);
+}
+
+/* A store whose preset named its corpus relative to the directory it was
+ * started in resumes, is watched and fitted from any directory: the store
+ * recorded where the corpus is. */
+Test(resume, a_store_with_a_relative_corpus_resumes_from_another_directory)
+{
+    char text[512], preset[600], runs[600], dir[700];
+    su_corpus(text, sizeof text);
+    snprintf(preset, sizeof preset, "%s/rel.json", tu_dir);
+    FILE *f = fopen(preset, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "{\"name\": \"rel\", \"data\": {\"corpus\": \"text.txt\"},\n"
+               " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
+               " \"sweep\": {%s}, \"train\": {%s}}\n",
+            small_sweep, small_train);
+    fclose(f);
+    snprintf(runs, sizeof runs, "%s/runs", tu_dir);
+    snprintf(dir, sizeof dir, "%s/rel", runs);
+    cr_assert_eq(chdir(tu_dir), 0);
+    const char *ra[] = {"run", "rel.json", "--runs", runs, "--only", "0", "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    cr_assert_eq(chdir("/"), 0);
+    const char *rr[] = {"resume", dir, "--quiet", NULL};
+    free(expect_exit(0, rr));
+    const char *st[] = {"status", dir, NULL};
+    char *out = expect_exit(0, st);
+    cr_assert_not_null(strstr(out, "2 runs: 2 done"), "%s", out);
+    free(out);
+    const char *fit[] = {"fit", dir, "--law", "power-n", "--bootstrap", "0", NULL};
+    free(expect_exit(0, fit));
+}

@@ -23,6 +23,7 @@
 /* ---- file names (docs/FORMATS.md) ------------------------------------------ */
 
 #define SL_SWEEP_FILE "sweep.json"         /* in the sweep directory */
+#define SL_CORPUS_RECORD_FILE "corpus.json" /* in the sweep (or train --out) directory */
 #define SL_RUN_CONFIG_FILE "config.json"   /* in each run directory */
 #define SL_RUN_STATUS_FILE "status.json"
 #define SL_RUN_METRICS_FILE "metrics.csv"

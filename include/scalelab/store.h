@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "scalelab/data.h"
 #include "scalelab/preset.h"
 #include "scalelab/train.h"
 #include "scalelab/util.h"
@@ -62,6 +63,17 @@ int sl_sweep_revise(const char *sweep_dir, const char *resolved_json, const char
 /* The revision of a store's sweep.json text (1 when it has none) and its last
  * edit's change ("" when none) into change (n bytes, may be NULL). */
 int sl_sweep_revision(const char *json, char *change, size_t n);
+/* corpus.json: which corpus a store trains on — its name and absolute path,
+ * tokenizer, format, vocabulary, token and byte counts per split and a content
+ * hash (a named corpus's manifest hash; for a text or shard corpus, FNV-1a 64
+ * of its tokens), with the manifest of a named corpus. sl_corpus_record_check
+ * writes it when the store has none yet (a new store, or one from before the
+ * file existed) and otherwise compares: another hash, tokenizer or split is
+ * SL_EINPUT naming both hashes, nothing written. */
+void sl_corpus_identity(const sl_corpus *c, char hash[17]);
+int sl_corpus_record_check(const char *dir, const sl_corpus *c, sl_error *err);
+/* The absolute corpus path a store recorded ("" when none, or a named corpus). */
+int sl_corpus_record_path(const char *dir, char *path, size_t n);
 /* Is DIR a run store (has sweep.json)? */
 int sl_store_is_sweep(const char *dir);
 

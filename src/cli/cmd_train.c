@@ -330,9 +330,15 @@ int cmd_train(int argc, char **argv)
     sl_run_dir dir, *d = NULL;
     int stopped = 0;
     if (out_dir) {
+        /* the corpus a resumed run continues on is the one it started on:
+         * checked before the directory is touched, recorded once it exists */
+        if (access(out_dir, F_OK) == 0 && (rc = sl_corpus_record_check(out_dir, &corpus, &err)))
+            goto done;
         if ((rc = sl_run_dir_open(&dir, out_dir, t, NULL, &err)))
             goto done;
         d = &dir;
+        if ((rc = sl_corpus_record_check(out_dir, &corpus, &err)))
+            goto done;
         if (dir.note[0])
             fprintf(stderr, "scalelab: %s\n", dir.note);
         int nthr = o.threads < o.batch ? o.threads : o.batch;

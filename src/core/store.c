@@ -6,13 +6,16 @@
  * appended to, and a run writes a row before the checkpoint that accounts for
  * it: after a crash the rows past the checkpoint (and a torn last line) are
  * dropped and the resumed run writes them again, bit for bit the same. */
+#define _DEFAULT_SOURCE /* realpath */
 #include "scalelab/store.h"
 
+#include "scalelab/corpus.h"
 #include "scalelab/run.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +406,119 @@ int sl_sweep_revise(const char *sweep_dir, const char *resolved_json, const char
     free(line);
     if (rc == SL_OK && revision)
         *revision = rev;
+    return rc;
+}
+
+void sl_corpus_identity(const sl_corpus *c, char hash[17])
+{
+    if (c->hash[0]) {
+        snprintf(hash, 17, "%s", c->hash);
+        return;
+    }
+    uint64_t h = sl_fnv1a(SL_FNV_INIT, c->tokens, c->n_tokens * sizeof *c->tokens);
+    snprintf(hash, 17, "%016llx", (unsigned long long)h);
+}
+
+static char *corpus_record_json(const sl_corpus *c)
+{
+    char hash[17], abs[4096] = "";
+    sl_corpus_identity(c, hash);
+    if (!c->n_sources && c->source[0] && !realpath(c->source, abs))
+        abs[0] = 0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "format_version", 1);
+    cJSON_AddStringToObject(o, "name", c->name[0] ? c->name : c->source);
+    cJSON_AddStringToObject(o, "path", abs);
+    cJSON_AddStringToObject(o, "tokenizer", c->tokenizer);
+    cJSON_AddStringToObject(o, "format", c->format[0] ? c->format : "text");
+    cJSON_AddNumberToObject(o, "vocab", c->vocab);
+    cJSON_AddNumberToObject(o, "train_tokens", (double)c->n_train);
+    cJSON_AddNumberToObject(o, "test_tokens", (double)(c->n_tokens - c->n_train));
+    cJSON_AddNumberToObject(o, "train_bytes", (double)c->n_train_bytes);
+    cJSON_AddNumberToObject(o, "test_bytes", (double)(c->n_bytes - c->n_train_bytes));
+    cJSON_AddStringToObject(o, "hash", hash);
+    if (c->has_manifest) {
+        char *m = sl_manifest_to_json(&c->manifest);
+        cJSON *mj = m ? cJSON_Parse(m) : NULL;
+        free(m);
+        if (mj)
+            cJSON_AddItemToObject(o, "manifest", mj);
+    }
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+int sl_corpus_record_path(const char *dir, char *path, size_t n)
+{
+    path[0] = 0;
+    char file[1200], *text;
+    size_t len;
+    sl_error e;
+    sl_run_path(file, sizeof file, dir, SL_CORPUS_RECORD_FILE);
+    if (access(file, F_OK) != 0 || sl_read_file(file, &text, &len, &e) != SL_OK)
+        return 0;
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "path");
+    if (cJSON_IsString(p))
+        snprintf(path, n, "%s", p->valuestring);
+    cJSON_Delete(o);
+    return path[0] != 0;
+}
+
+int sl_corpus_record_check(const char *dir, const sl_corpus *c, sl_error *err)
+{
+    char file[1200];
+    sl_run_path(file, sizeof file, dir, SL_CORPUS_RECORD_FILE);
+    if (access(file, F_OK) != 0) {
+        char *text = corpus_record_json(c);
+        if (!text)
+            return sl_fail(err, SL_ERUNTIME, "%s: out of memory", file);
+        size_t len = strlen(text);
+        char *line = sl_xmalloc(len + 2);
+        memcpy(line, text, len);
+        line[len] = '\n';
+        free(text);
+        int rc = sl_write_atomic(file, line, len + 1, err);
+        free(line);
+        return rc;
+    }
+    char *text;
+    size_t len;
+    int rc = sl_read_file(file, &text, &len, err);
+    if (rc)
+        return rc;
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT, "%s: is not JSON (expected the corpus record scalelab writes)", file);
+    }
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "hash"), *tk = cJSON_GetObjectItemCaseSensitive(o, "tokenizer"),
+                *nm = cJSON_GetObjectItemCaseSensitive(o, "name"), *tr = cJSON_GetObjectItemCaseSensitive(o, "train_tokens"),
+                *te = cJSON_GetObjectItemCaseSensitive(o, "test_tokens");
+    if (!cJSON_IsString(h) || !cJSON_IsString(tk) || !cJSON_IsNumber(tr) || !cJSON_IsNumber(te)) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT, "%s: hash: missing or of the wrong type (expected the corpus record scalelab writes)",
+                       file);
+    }
+    char hash[17];
+    sl_corpus_identity(c, hash);
+    const char *was = cJSON_IsString(nm) ? nm->valuestring : "?";
+    if (strcmp(h->valuestring, hash) != 0)
+        rc = sl_fail(err, SL_EINPUT,
+                     "%s: hash: the store was trained on %s (hash %s), this corpus is %s (hash %s) (expected the "
+                     "same corpus: prepare it as it was, or train into another store)",
+                     file, was, h->valuestring, c->name[0] ? c->name : c->source, hash);
+    else if (strcmp(tk->valuestring, c->tokenizer) != 0)
+        rc = sl_fail(err, SL_EINPUT, "%s: tokenizer: the store was trained with %s (hash %s), this corpus is tokenized %s (expected %s)",
+                     file, tk->valuestring, hash, c->tokenizer, tk->valuestring);
+    else if ((size_t)tr->valuedouble != c->n_train || (size_t)te->valuedouble != c->n_tokens - c->n_train)
+        rc = sl_fail(err, SL_EINPUT,
+                     "%s: train_tokens: the store's split is %.0f + %.0f tokens (hash %s), this one %zu + %zu (expected the same test_fraction)",
+                     file, tr->valuedouble, te->valuedouble, hash, c->n_train, c->n_tokens - c->n_train);
+    cJSON_Delete(o);
     return rc;
 }
 

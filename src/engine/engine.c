@@ -67,6 +67,11 @@ static int load_corpora(sl_engine *e, sl_error *err)
 {
     sl_corpus_opts co;
     sl_preset_corpus_opts(&e->p, e->o.data_dir, &co);
+    /* a store is self-contained: a corpus file named relative to the directory
+     * the sweep started in is found where the store recorded it */
+    char recorded[4096];
+    if (e->dir[0] && co.path && access(co.path, F_OK) != 0 && sl_corpus_record_path(e->dir, recorded, sizeof recorded))
+        co.path = recorded;
     int rc = sl_corpus_load(&e->corpus, &co, err);
     if (rc)
         return rc;
@@ -273,6 +278,8 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
                          e->dir, e->dir);
             goto fail;
         }
+        if ((rc = sl_corpus_record_check(e->dir, &e->corpus, err)))
+            goto fail;
     } else {
         /* Killed before sweep.json was written, a store holds some runs and
          * no sweep.json: continued only by the preset that planned them */
@@ -293,6 +300,8 @@ int sl_engine_new(sl_engine **out, const sl_preset *p, const sl_engine_opts *o, 
             if ((rc = sl_mkdirs(r.dir, err)) == SL_OK && (rc = engine_write_config(&r, err)) == SL_OK)
                 rc = engine_write_status(&r, err);
         }
+        if (rc == SL_OK)
+            rc = sl_corpus_record_check(e->dir, &e->corpus, err);
         if (rc == SL_OK)
             rc = sl_sweep_write(e->dir, json, err);
         if (rc)
@@ -326,6 +335,8 @@ int sl_engine_open_store(sl_engine **out, const char *dir, const sl_engine_opts 
     free(json);
     if (rc == SL_OK)
         rc = load_corpora(e, err);
+    if (rc == SL_OK)
+        rc = sl_corpus_record_check(e->dir, &e->corpus, err);
     if (rc == SL_OK)
         rc = load_runs(e, err);
     if (rc) {
