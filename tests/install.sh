@@ -39,4 +39,10 @@ run list presets | grep -q "^mine  *$tmp/home/.config/scalelab/presets/mine.json
 # a preset that is not there is refused by name, exit 2
 if run run nosuch-preset 2>"$tmp/err.txt"; then fail "run nosuch-preset succeeded"; fi
 grep -q "nosuch-preset: no such preset" "$tmp/err.txt" || fail "unexpected error: $(cat "$tmp/err.txt")"
+# make install NATIVE=0 builds apart and without -march=native (any x86-64)
+(cd "$src" && "$@" -n -B install NATIVE=0 PREFIX="$tmp/generic") >"$tmp/generic.txt" 2>&1 ||
+    fail "make -n install NATIVE=0 failed: $(tail -5 "$tmp/generic.txt")"
+grep -q -- '-generic/scalelab ' "$tmp/generic.txt" || fail "NATIVE=0 does not install a build of its own"
+grep -q -- ' -c -o .*-generic/src/core/ops.o' "$tmp/generic.txt" || fail "NATIVE=0 does not compile"
+if grep -q -- '-march=native' "$tmp/generic.txt"; then fail "NATIVE=0 compiles with -march=native"; fi
 echo "tests/install.sh: make install PREFIX=... finds its presets and themes from any directory"
