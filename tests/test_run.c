@@ -491,7 +491,7 @@ Test(run, a_run_directory_resumes_bitwise_past_a_torn_line)
     snprintf(m, sizeof m, "%s/metrics.csv", a);
     FILE *f = fopen(m, "a");
     cr_assert_not_null(f);
-    fputs("15,240,1e6,3,3,0.001,1,nan,1.5,4.3\n20,3", f);
+    fputs("15,240,1e6,3,3,0.001,1,nan,1.5\n20,3", f);
     fclose(f);
     /* resumed: the rows the checkpoint accounts for, then on to the end */
     t = trainer(&c);
@@ -527,86 +527,5 @@ Test(run, a_run_directory_resumes_bitwise_past_a_torn_line)
     }
     free(xa);
     free(xb);
-    sl_corpus_free(&c);
-}
-
-/* Bits per byte: each row's held-out loss over ln 2 for byte tokens (a byte
- * is a token); a metrics file from before the column reads it as NaN, and a
- * run resumed on one is rewritten with it, its old rows' values as the rows
- * of an uninterrupted run. */
-Test(run, test_bpb_is_written_read_and_added_to_an_older_metrics_file)
-{
-    char text[512];
-    su_corpus(text, sizeof text);
-    sl_corpus c;
-    sl_corpus_opts co = {0};
-    co.path = text;
-    co.data_dir = tu_dir;
-    sl_error err;
-    cr_assert_eq(sl_corpus_load(&c, &co, &err), SL_OK, "%s", err.msg);
-    cr_assert_float_eq(sl_corpus_bits_per_byte(&c, 2.0), 2.0 / log(2.0), 1e-12);
-    char a[600], b[600], m[700], mb[700];
-    snprintf(a, sizeof a, "%s/a", tu_dir);
-    snprintf(b, sizeof b, "%s/b", tu_dir);
-    snprintf(m, sizeof m, "%s/metrics.csv", a);
-    snprintf(mb, sizeof mb, "%s/metrics.csv", b);
-    sl_trainer *t = trainer(&c);
-    sl_run_dir d;
-    int stopped;
-    cr_assert_eq(sl_run_dir_open(&d, a, t, NULL, &err), SL_OK, "%s", err.msg);
-    g_stop = 10;
-    sl_run_hooks h = {stop_at_step, NULL, NULL, NULL, t};
-    cr_assert_eq(sl_run_dir_train(&d, t, &h, &stopped, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_run_dir_close(&d, &err), SL_OK, "%s", err.msg);
-    sl_trainer_free(t);
-    /* the file as an older scalelab wrote it: no test_bpb column */
-    char *old = su_read(m);
-    cr_assert_not_null(old);
-    char *cut = sl_xmalloc(strlen(old) + 1), *o = cut;
-    for (char *line = old; *line;) {
-        char *nl = strchr(line, '\n'), *last = line;
-        for (char *p = line; p < nl; p++)
-            if (*p == ',')
-                last = p;
-        memcpy(o, line, (size_t)(last - line));
-        o += last - line;
-        *o++ = '\n';
-        line = nl + 1;
-    }
-    *o = 0;
-    cr_assert(strncmp(cut, "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s\n", 71) == 0, "%s", cut);
-    tu_write(m, cut, strlen(cut));
-    free(cut);
-    free(old);
-    sl_metric_row *x;
-    size_t nx;
-    cr_assert_eq(sl_metrics_read(m, &x, &nx, NULL, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(nx, 3);
-    cr_assert(isnan(x[2].test_bpb), "an older file's test_bpb reads %g", x[2].test_bpb);
-    free(x);
-    cr_assert(!sl_metrics_has_bpb(m));
-    t = trainer(&c);
-    cr_assert_eq(sl_run_dir_open(&d, a, t, NULL, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_run_dir_train(&d, t, NULL, &stopped, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_run_dir_close(&d, &err), SL_OK, "%s", err.msg);
-    sl_trainer_free(t);
-    cr_assert(sl_metrics_has_bpb(m), "the resumed run's file lacks test_bpb");
-    t = trainer(&c);
-    cr_assert_eq(sl_run_dir_open(&d, b, t, NULL, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_run_dir_train(&d, t, NULL, &stopped, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_run_dir_close(&d, &err), SL_OK, "%s", err.msg);
-    sl_trainer_free(t);
-    sl_metric_row *y;
-    size_t ny;
-    cr_assert_eq(sl_metrics_read(m, &x, &nx, NULL, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(sl_metrics_read(mb, &y, &ny, NULL, &err), SL_OK, "%s", err.msg);
-    cr_assert_eq(nx, 5);
-    cr_assert_eq(ny, 5);
-    for (size_t i = 0; i < nx; i++) {
-        cr_assert_eq(x[i].test_bpb, y[i].test_bpb, "row %zu: %.17g vs %.17g", i, x[i].test_bpb, y[i].test_bpb);
-        cr_assert_float_eq(y[i].test_bpb, y[i].test_loss / log(2.0), 1e-12, "row %zu", i);
-    }
-    free(x);
-    free(y);
     sl_corpus_free(&c);
 }

@@ -87,11 +87,6 @@ typedef struct {
     sl_manifest manifest;  /* a named corpus's manifest (has_manifest) */
 } sl_corpus;
 
-/* A held-out loss in nats per token as bits per byte of the text, so that byte
- * and BPE runs compare: nats / ln 2 times the test part's tokens per byte (1
- * for byte tokens). NaN for a corpus without bytes (shards) or an empty test part. */
-double sl_corpus_bits_per_byte(const sl_corpus *c, double nats_per_token);
-
 /* A tokenizer name: "byte" (*vocab = 0) or "bpe:VOCAB", VOCAB 257..SL_MAX_BPE_VOCAB
  * (*vocab = VOCAB). The message on error names no field ("'X' is not a
  * tokenizer (expected ...)"): the caller puts the file and field before it. */

@@ -23,9 +23,6 @@ void sl_metrics_header(FILE *f, const char *extra_col);
 /* Writes the row (and extra when extra_col was given: pass NAN for none) and
  * flushes; -1 on a write error. */
 int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double extra);
-/* Does the metrics file at path carry test_bpb (1 also when it does not exist
- * or is empty: it will be written with it)? */
-int sl_metrics_has_bpb(const char *path);
 
 /* Keeps the header and the rows with step <= step (the rows a checkpoint at
  * `step` accounts for) and drops a torn last line; rewrites the file

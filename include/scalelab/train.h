@@ -51,8 +51,6 @@ typedef struct {
     double grad_norm;   /* before clipping */
     double noise_scale; /* B_simple in tokens (EMA); NaN with one thread */
     double wall_s;      /* training wall time so far (survives resume) */
-    double test_bpb;    /* the held-out loss in bits per byte (sl_corpus_bits_per_byte);
-                           NaN for shards, which have no bytes, and in older metrics files */
 } sl_metric_row;
 
 typedef struct sl_trainer sl_trainer;
@@ -75,8 +73,6 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err);
 void sl_trainer_row(sl_trainer *t, sl_metric_row *row);
 double sl_trainer_evaluate(sl_trainer *t);
 long sl_trainer_steps_done(const sl_trainer *t);
-/* The corpus the trainer samples from and evaluates on. */
-const sl_corpus *sl_trainer_corpus(const sl_trainer *t);
 int sl_trainer_finished(const sl_trainer *t);
 /* Did a step or an evaluation fail because the run diverged (a non-finite
  * loss or gradient norm)? Such a run fails for good; any other error (a full

@@ -656,9 +656,8 @@ int cmd_status(int argc, char **argv)
     int n;
     if ((rc = sl_runs_load(dir, &runs, &n, &err)))
         return cli_report(rc, &err);
-    /* best and final: held-out loss in nats per token; bpb: the best row's in bits per byte */
-    printf("%-28s %-8s %13s %10s %10s %8s %8s %8s %3s  %s\n", "run", "state", "steps", "N", "D",
-           "best", "final", "bpb", "thr", "reason");
+    printf("%-28s %-8s %13s %10s %10s %8s %8s %3s  %s\n", "run", "state", "steps", "N", "D",
+           "best", "final", "thr", "reason");
     int counts[6] = {0};
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
@@ -668,10 +667,9 @@ int cmd_status(int argc, char **argv)
         char d[32] = "all";
         if (r->spec.train.data_limit)
             snprintf(d, sizeof d, "%.3g", (double)r->spec.train.data_limit);
-        long best_row = sl_run_best_row(r->rows, r->n_rows);
-        printf("%-28s %-8s %13s %10.3g %10s %8.4f %8.4f %8.4f %3d  %s\n", r->spec.id, r->status.state,
+        printf("%-28s %-8s %13s %10.3g %10s %8.4f %8.4f %3d  %s\n", r->spec.id, r->status.state,
                steps, k.n_kaplan, d, r->status.best_test_loss, r->status.final_test_loss,
-               best_row >= 0 ? r->rows[best_row].test_bpb : NAN, r->spec.train.threads, r->status.reason);
+               r->spec.train.threads, r->status.reason);
         int s = sl_run_state_parse(r->status.state);
         if (s >= 0)
             counts[s]++;

@@ -1124,11 +1124,3 @@ int sl_corpus_prepare_fortunes(const char *data_dir, char *out, size_t len, sl_e
     free(buf);
     return rc;
 }
-
-double sl_corpus_bits_per_byte(const sl_corpus *c, double nats_per_token)
-{
-    size_t test_tokens = c->n_tokens - c->n_train, test_bytes = c->n_bytes - c->n_train_bytes;
-    if (!c->bytes || c->n_bytes == 0 || test_tokens == 0 || test_bytes == 0)
-        return NAN;
-    return nats_per_token / 0.69314718055994530942 * ((double)test_tokens / (double)test_bytes);
-}

@@ -14,15 +14,13 @@
 void sl_export_runs(FILE *f, const sl_run *runs, int n)
 {
     fprintf(f, "id,index,layers,d_model,heads,d_ff,n_ctx,vocab,N,N_total,D,batch,seed,threads,lr,"
-               "steps,tokens,flops,best_test_loss,final_test_loss,best_test_bpb,final_test_bpb,status,reason\n");
+               "steps,tokens,flops,best_test_loss,final_test_loss,status,reason\n");
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
         const sl_config *c = &r->spec.train.model;
         sl_counts k = sl_model_counts(c);
         const sl_metric_row *last = r->n_rows ? &r->rows[r->n_rows - 1] : NULL;
         double best = sl_run_best_loss(r->rows, r->n_rows);
-        long best_row = sl_run_best_row(r->rows, r->n_rows);
-        double best_bpb = best_row >= 0 ? r->rows[best_row].test_bpb : NAN;
         /* the reason may hold commas and quotes: RFC 4180 quoting */
         char reason[600];
         size_t o = 0;
@@ -34,12 +32,12 @@ void sl_export_runs(FILE *f, const sl_run *runs, int n)
         }
         reason[o++] = '"';
         reason[o] = 0;
-        fprintf(f, "%s,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%zu,%d,%llu,%d,%.6g,%ld,%.0f,%.6e,%.6f,%.6f,%.6f,%.6f,%s,%s\n",
+        fprintf(f, "%s,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%zu,%d,%llu,%d,%.6g,%ld,%.0f,%.6e,%.6f,%.6f,%s,%s\n",
                 r->spec.id, r->spec.index, c->n_layer, c->d_model, c->n_head, c->d_ff, c->n_ctx,
                 c->vocab, k.n_kaplan, k.n_total, r->spec.train.data_limit, r->spec.train.batch,
                 (unsigned long long)r->spec.train.seed, r->spec.train.threads, r->spec.train.lr,
                 last ? last->step : 0, last ? last->tokens : 0, last ? last->flops : 0, best,
-                last ? last->test_loss : NAN, best_bpb, last ? last->test_bpb : NAN, r->status.state, reason);
+                last ? last->test_loss : NAN, r->status.state, reason);
     }
 }
 
@@ -48,7 +46,7 @@ void sl_export_curves(FILE *f, const sl_run *runs, int n)
     int extra = 0;
     for (int i = 0; i < n; i++)
         extra |= runs[i].transfer != NULL;
-    fprintf(f, "run,step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s,test_bpb%s\n",
+    fprintf(f, "run,step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s%s\n",
             extra ? "," SL_RUN_TRANSFER_COLUMN : "");
     for (int i = 0; i < n; i++)
         for (size_t j = 0; j < runs[i].n_rows; j++) {
@@ -219,7 +217,7 @@ int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **t
         sl_runs_free(runs, n);
         return sl_fail(err, SL_ERUNTIME, "%s: out of memory", sweep_dir);
     }
-    fprintf(f, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup,bpb\n");
+    fprintf(f, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup\n");
     char ns[32];
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
@@ -236,12 +234,11 @@ int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **t
         for (size_t j = 0; j < m; j++) {
             const sl_metric_row *row = &r->rows[rows[j]];
             sl_fit_point p = sl_run_point(r, rows[j], rule, 0);
-            /* bpb: the same row's held-out loss in bits per byte (--loss bpb) */
-            fprintf(f, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s,%.17g,%.17g,%ld,%.17g\n",
+            fprintf(f, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s,%.17g,%.17g,%ld\n",
                     p.n, p.d, p.c, row->step, p.b, p.loss, r->spec.id, k.n_total,
                     (double)r->spec.train.data_limit, row->tokens * t_tok,
                     noise_cell(ns, sizeof ns, row->noise_scale), row->tokens * a_tok,
-                    row->tokens * h_tok, wu, row->test_bpb);
+                    row->tokens * h_tok, wu);
         }
         free(rows);
     }

@@ -384,25 +384,6 @@ static int check_rows_kept(sl_run_dir *d, const sl_trainer *t, sl_error *err)
     return SL_OK;
 }
 
-static int upgrade_metrics(sl_run_dir *d, const sl_corpus *c, const char *extra_col, sl_error *err)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return sl_fail(err, SL_ERUNTIME, "%s: out of memory", d->metrics);
-    int extra = d->transfer != NULL;
-    sl_metrics_header(f, extra ? (extra_col ? extra_col : SL_RUN_TRANSFER_COLUMN) : NULL);
-    for (size_t i = 0; i < d->n_rows; i++) {
-        d->rows[i].test_bpb = sl_corpus_bits_per_byte(c, d->rows[i].test_loss);
-        sl_metrics_write_row(f, &d->rows[i], extra, extra ? d->transfer[i] : NAN);
-    }
-    fclose(f);
-    int rc = sl_write_atomic(d->metrics, buf, len, err);
-    free(buf);
-    return rc;
-}
-
 int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *extra_col,
                     sl_error *err)
 {
@@ -425,12 +406,6 @@ int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *e
         return rc;
     if (access(d->metrics, F_OK) == 0 &&
         (rc = sl_metrics_read(d->metrics, &d->rows, &d->n_rows, &d->transfer, err)))
-        return rc;
-    /* a file from before test_bpb existed is rewritten with it (its rows' bits
-     * per byte from their test loss, as they would have been written), so that
-     * the rows appended now match the header */
-    if (access(d->metrics, F_OK) == 0 && !sl_metrics_has_bpb(d->metrics) &&
-        (rc = upgrade_metrics(d, sl_trainer_corpus(t), extra_col, err)))
         return rc;
     d->f = fopen(d->metrics, "a");
     if (!d->f) {

@@ -25,37 +25,22 @@
 
 static const char *metrics_cols =
     "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s";
-/* after metrics_cols since test_bpb was added; files without it read it as NaN */
-static const char *bpb_col = ",test_bpb";
 
 void sl_metrics_header(FILE *f, const char *extra_col)
 {
     if (extra_col)
-        fprintf(f, "%s%s,%s\n", metrics_cols, bpb_col, extra_col);
+        fprintf(f, "%s,%s\n", metrics_cols, extra_col);
     else
-        fprintf(f, "%s%s\n", metrics_cols, bpb_col);
+        fprintf(f, "%s\n", metrics_cols);
     fflush(f);
-}
-
-int sl_metrics_has_bpb(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1; /* a new file is written with it */
-    char head[256] = "";
-    int got = fgets(head, sizeof head, f) != NULL;
-    fclose(f);
-    size_t n = strlen(metrics_cols);
-    return !got || head[0] == 0 || (strncmp(head, metrics_cols, n) == 0 && strncmp(head + n, bpb_col, strlen(bpb_col)) == 0 &&
-                                    (head[n + strlen(bpb_col)] == ',' || head[n + strlen(bpb_col)] == '\n'));
 }
 
 int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double extra)
 {
     /* losses to round-trip precision: a resumed run reads its rows back and
      * must report the same best and final loss, bit for bit */
-    fprintf(f, "%ld,%.0f,%.6e,%.17g,%.17g,%.6e,%.6f,%.6e,%.3f,%.17g", r->step, r->tokens, r->flops,
-            r->train_loss, r->test_loss, r->lr, r->grad_norm, r->noise_scale, r->wall_s, r->test_bpb);
+    fprintf(f, "%ld,%.0f,%.6e,%.17g,%.17g,%.6e,%.6f,%.6e,%.3f", r->step, r->tokens, r->flops,
+            r->train_loss, r->test_loss, r->lr, r->grad_norm, r->noise_scale, r->wall_s);
     if (has_extra)
         fprintf(f, ",%.17g", extra);
     fputc('\n', f);
@@ -137,12 +122,7 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
         return sl_fail(err, SL_EINPUT, "%s: header: not a metrics file (expected %s)", path,
                        metrics_cols);
     }
-    size_t head = strlen(metrics_cols);
-    int has_bpb = strncmp(data + head, bpb_col, strlen(bpb_col)) == 0 &&
-                  (data[head + strlen(bpb_col)] == ',' || data[head + strlen(bpb_col)] == '\n');
-    if (has_bpb)
-        head += strlen(bpb_col);
-    int has_extra = data[head] == ',';
+    int has_extra = data[strlen(metrics_cols)] == ',';
     size_t cap = 64;
     sl_metric_row *r = sl_xmalloc(cap * sizeof *r);
     double *x = sl_xmalloc(cap * sizeof *x);
@@ -167,9 +147,9 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
         sl_metric_row *m = &r[*n];
         /* every field a number, as many as the header, the step an integer */
         static const char *const names[] = {"step", "tokens", "flops", "train_loss", "test_loss",
-                                            "lr", "grad_norm", "noise_scale", "wall_s", "test_bpb"};
-        double v[11];
-        int base = has_bpb ? 10 : 9, nf = base + has_extra, bad = -1;
+                                            "lr", "grad_norm", "noise_scale", "wall_s"};
+        double v[10];
+        int nf = has_extra ? 10 : 9, bad = -1;
         const char *why = "not a number";
         for (int k = 0; k < nf && bad < 0; k++) {
             if (field(&p, &v[k]) != 0)
@@ -188,8 +168,8 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
             why = "not an integer 0..1e15";
         }
         if (bad >= 0) {
-            const char *col = bad == base ? data + head + 1 : names[bad];
-            int col_len = bad == base ? (int)(nl - col) : (int)strlen(col);
+            const char *col = bad == 9 ? data + strlen(metrics_cols) + 1 : names[bad];
+            int col_len = bad == 9 ? (int)(nl - col) : (int)strlen(col);
             rc = sl_fail(err, SL_EINPUT, "%s:line %zu: %.*s: %s (expected %d numbers, as the header)",
                          path, 2 + *n, col_len, col, why, nf);
             free(data);
@@ -206,8 +186,7 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
         m->grad_norm = v[6];
         m->noise_scale = v[7];
         m->wall_s = v[8];
-        m->test_bpb = has_bpb ? v[9] : NAN;
-        x[*n] = has_extra ? v[base] : NAN;
+        x[*n] = has_extra ? v[9] : NAN;
         (*n)++;
         line = end + 1;
     }

@@ -388,7 +388,6 @@ void sl_trainer_row(sl_trainer *t, sl_metric_row *row)
     row->tokens = (double)t->step * t->o.batch * t->o.model.n_ctx;
     row->flops = row->tokens * k.flops_per_token;
     row->test_loss = sl_trainer_evaluate(t);
-    row->test_bpb = sl_corpus_bits_per_byte(t->c, row->test_loss);
     row->train_loss = t->loss_count > 0 ? t->loss_accum / t->loss_count : NAN;
     t->loss_accum = 0.0;
     t->loss_count = 0;
@@ -451,7 +450,6 @@ int sl_trainer_step(sl_trainer *t, sl_metric_row *row, sl_error *err)
 }
 
 long sl_trainer_steps_done(const sl_trainer *t) { return t->step; }
-const sl_corpus *sl_trainer_corpus(const sl_trainer *t) { return t->c; }
 int sl_trainer_finished(const sl_trainer *t) { return t->step >= t->o.steps; }
 int sl_trainer_diverged(const sl_trainer *t) { return t->diverged; }
 const sl_model *sl_trainer_model(const sl_trainer *t) { return &t->m; }
