@@ -1,8 +1,9 @@
 #!/bin/sh
 # make install into a temporary PREFIX, then the installed binary, run from
 # another directory with no presets or themes of its own, must find the
-# installed ones (relative to itself: PREFIX/share/scalelab), load them, and
-# the man page and docs must be installed.
+# installed ones (relative to itself: PREFIX/share/scalelab) and load them,
+# find and train a preset saved in the user's folder, watch its store in an
+# installed theme (in tmux), and the man page and docs must be installed.
 #   tests/install.sh MAKE [make arguments]
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +37,30 @@ mkdir -p "$tmp/home/.config/scalelab/presets"
 sed 's/"name": "tiny"/"name": "mine"/' "$share/presets/tiny.json" >"$tmp/home/.config/scalelab/presets/mine.json"
 run list presets | grep -q "^mine  *$tmp/home/.config/scalelab/presets/mine.json" ||
     fail "a saved user preset is not listed"
+# use them: the saved preset, on a small text of its own, trained by name...
+awk 'BEGIN { srand(3); for (i = 0; i < 300000; i++) printf "%c", rand() < 0.17 ? 32 : 97 + int(rand() * 26) }' >"$tmp/text.txt"
+sed "s|\"debian\"|\"$tmp/text.txt\"|" "$tmp/home/.config/scalelab/presets/mine.json" >"$tmp/mine.json"
+mv "$tmp/mine.json" "$tmp/home/.config/scalelab/presets/mine.json"
+SCALELAB_DATA="$tmp/data" run run mine --runs "$tmp/runs" --quiet 2>"$tmp/run.err" ||
+    fail "run mine failed: $(cat "$tmp/run.err")"
+[ -f "$tmp/runs/mine/sweep.json" ] || fail "run mine wrote no store"
+# ...and its store watched by the lab in the installed light theme
+if command -v tmux >/dev/null 2>&1; then
+    sock="scalelab-install-$$"
+    tmux -L "$sock" -f /dev/null new-session -d -s lab -x 100 -y 30 \
+        "cd '$tmp/elsewhere' && env LANG=C.UTF-8 HOME='$tmp/home' XDG_CONFIG_HOME='$tmp/home/.config' '$bin' watch '$tmp/runs/mine' --theme light --exit-after 1 2>'$tmp/lab.err'; echo \$? >'$tmp/lab.exit'" ||
+        fail "tmux failed"
+    i=0
+    until [ -s "$tmp/lab.exit" ] || [ $i -ge 300 ]; do
+        i=$((i + 1))
+        sleep 0.1
+    done
+    tmux -L "$sock" kill-server 2>/dev/null || true
+    [ "$(cat "$tmp/lab.exit" 2>/dev/null)" = 0 ] ||
+        fail "watch --theme light: exit $(cat "$tmp/lab.exit" 2>/dev/null): $(cat "$tmp/lab.err")"
+else
+    echo "tests/install.sh: no tmux, the lab's use of the installed theme is not checked" >&2
+fi
 # a preset that is not there is refused by name, exit 2
 if run run nosuch-preset 2>"$tmp/err.txt"; then fail "run nosuch-preset succeeded"; fi
 grep -q "nosuch-preset: no such preset" "$tmp/err.txt" || fail "unexpected error: $(cat "$tmp/err.txt")"
