@@ -37,8 +37,9 @@ allowed() { # may floor $1 include floor $2?
 
 bad=0
 check_file() { # file, its floor
-    grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$1" |
-        sed 's/^\([0-9]*\):.*"\([^"]*\)".*/\1 \2/' | {
+    # "..." includes, and <scalelab/...> ones
+    grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*\("\|<scalelab/\)' "$1" |
+        sed 's/^\([0-9]*\):[^"<]*["<]\([^">]*\)[">].*/\1 \2/' | {
         b=0
         while read -r line hdr; do
             f=$(floor_of "$2" "$hdr")
