@@ -116,6 +116,8 @@ Test(cli, an_unknown_option_is_one_line_naming_it_exit_2)
     /* an abbreviation is no option; a flag takes no value; a value is needed */
     run_args(&R, (const char *const[]){"train", "--lay", "2", NULL});
     one_error_line(&R, "--lay: unknown option", "train --lay");
+    run_args(&R, (const char *const[]){"fit", "--hel", NULL});
+    one_error_line(&R, "--hel: unknown option", "fit --hel");
     run_args(&R, (const char *const[]){"train", "--quiet=yes", NULL});
     one_error_line(&R, "--quiet: takes no value", "train --quiet=yes");
     run_args(&R, (const char *const[]){"train", "--out", NULL});

@@ -112,12 +112,16 @@ int cli_parse(const cli_command *c, int argc, char **argv, cli_args *a, int *sta
             a->pos[a->n_pos++] = optarg;
             continue;
         }
-        if (r == 'h' || r == ID_HELP) {
+        if (r == 'h' || (r == ID_HELP && !strcmp(tok, "--help"))) {
             help = 1;
             continue;
         }
         if (bad)
             continue; /* the first error is the one reported, unless --help follows */
+        if (r == ID_HELP) { /* an abbreviation of --help */
+            bad = fail(c, &err, "unknown option", tok);
+            continue;
+        }
         if (r == '?' || r == ':') {
             /* optopt: the short option, the val of a long one given a value
              * it takes none or lacking the one it needs, 0 if unknown */
