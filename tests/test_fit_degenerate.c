@@ -210,3 +210,138 @@ Test(fit_degenerate, plan_says_how_far_it_extrapolates_past_the_points)
                        out_text);
     cr_assert_str_eq(err_text, "");
 }
+
+/* ---- the verdict: every front end's one judgement of a fit ------------------------ */
+
+static sl_fit_verdict fit_verdict(sl_fit_law law, const sl_fit_point *p, size_t n, int boot,
+                                  char *why, size_t len, sl_fit_result *keep)
+{
+    sl_fit_options o;
+    sl_fit_options_report(law, &o);
+    o.bootstrap = boot;
+    sl_fit_result r;
+    sl_error err;
+    cr_assert_eq(sl_fit(law, p, n, &o, &r, &err), SL_OK, "%s", err.msg);
+    sl_fit_verdict v = sl_fit_verdict_of(&r, why, len);
+    if (keep)
+        *keep = r;
+    else
+        sl_fit_result_free(&r);
+    return v;
+}
+
+static size_t power_points(sl_fit_point *p, size_t n, double alpha, double noise)
+{
+    memset(p, 0, n * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i].n = 1e4 * pow(3, (double)i);
+        p[i].loss = pow(8.8e13 / p[i].n, alpha) * (1 + noise * ((double)(i * 7 % 5) - 2));
+        p[i].run = (long)i;
+    }
+    return n;
+}
+
+Test(fit_degenerate, verdict_of_a_sound_fit_is_ok)
+{
+    sl_fit_point p[8];
+    power_points(p, 8, 0.076, 0.002);
+    char why[200];
+    cr_assert_eq(fit_verdict(SL_LAW_POWER_N, p, 8, 200, why, sizeof why, NULL), SL_FIT_OK, "%s",
+                 why);
+    cr_assert_str_eq(sl_fit_verdict_name(SL_FIT_OK), "ok");
+}
+
+Test(fit_degenerate, two_points_for_two_parameters_are_too_few_though_r2_is_1)
+{
+    sl_fit_point p[2];
+    power_points(p, 2, 0.076, 0);
+    char why[200];
+    sl_fit_result r;
+    cr_assert_eq(fit_verdict(SL_LAW_POWER_N, p, 2, 200, why, sizeof why, &r),
+                 SL_FIT_TOO_FEW_POINTS);
+    cr_assert_float_eq(r.r2, 1, 1e-9);
+    sl_fit_result_free(&r);
+    cr_assert_str_eq(why, "2 points for 2 parameters");
+    cr_assert_str_eq(sl_fit_verdict_name(SL_FIT_TOO_FEW_POINTS), "too-few-points");
+    /* scalelab fit says so beside the parameters */
+    char path[512];
+    tu_path(path, sizeof path, "two.csv");
+    char text[256];
+    size_t k = (size_t)snprintf(text, sizeof text, "n,loss\n%.17g,%.17g\n%.17g,%.17g\n", p[0].n,
+                                p[0].loss, p[1].n, p[1].loss);
+    tu_write(path, text, k);
+    const char *args[] = {"fit", path, "--law", "power-n", NULL};
+    cr_assert_eq(run(args), 0, "%s", err_text);
+    cr_assert_not_null(strstr(out_text, "verdict   too-few-points: 2 points for 2 parameters "
+                                        "(not a law to use)"),
+                       "%s", out_text);
+}
+
+Test(fit_degenerate, a_fit_that_did_not_converge_says_so)
+{
+    sl_fit_point p[5];
+    memset(p, 0, sizeof p);
+    for (int i = 0; i < 5; i++)
+        p[i].n = 1e4 * pow(10, i), p[i].loss = 3.2, p[i].run = -1;
+    char why[200];
+    cr_assert_eq(fit_verdict(SL_LAW_POWER_N, p, 5, 0, why, sizeof why, NULL),
+                 SL_FIT_NOT_CONVERGED);
+    cr_assert_not_null(strstr(why, "slope is zero"), "%s", why);
+}
+
+Test(fit_degenerate, a_loss_that_grows_with_n_is_a_negative_exponent)
+{
+    sl_fit_point p[6];
+    power_points(p, 6, -0.05, 0.001);
+    char why[200];
+    cr_assert_eq(fit_verdict(SL_LAW_POWER_N, p, 6, 50, why, sizeof why, NULL),
+                 SL_FIT_NEGATIVE_EXPONENT, "%s", why);
+    cr_assert_eq(strncmp(why, "alpha = -0.05", 13), 0, "%s", why);
+}
+
+/* A result as a solver could leave it, to judge one property at a time. */
+static sl_fit_result offset_result(double e, double e_lo, double e_hi, int ok_draws)
+{
+    static double draws[3 * 200];
+    sl_fit_result r;
+    memset(&r, 0, sizeof r);
+    r.law = SL_LAW_OFFSET_N;
+    r.n_params = sl_fit_law_params(r.law, &r.names);
+    r.n_points = 6;
+    r.converged = 1;
+    double v[3] = {e, 0.3, 1e5}, lo[3] = {e_lo, 0.2, 1e4}, hi[3] = {e_hi, 0.4, 1e6};
+    for (int j = 0; j < 3; j++)
+        r.value[j] = v[j], r.ci_low[j] = lo[j], r.ci_high[j] = hi[j];
+    r.n_boot = 200;
+    r.n_boot_ok = ok_draws;
+    r.boot = ok_draws ? draws : NULL;
+    return r;
+}
+
+Test(fit_degenerate, an_offset_pinned_at_zero_is_a_boundary)
+{
+    char why[200];
+    /* what the lab once printed as E [2.5e-14, 2.5e-14] */
+    sl_fit_result r = offset_result(2.5e-14, 2.5e-14, 2.5e-14, 200);
+    cr_assert_eq(sl_fit_verdict_of(&r, why, sizeof why), SL_FIT_BOUNDARY);
+    cr_assert_not_null(strstr(why, "E = 2.5e-14 nats/token, at its bound 0"), "%s", why);
+    /* an interval that reaches down to 0 from a positive E is an interval */
+    r = offset_result(1.2, 4e-13, 2.7, 190);
+    cr_assert_eq(sl_fit_verdict_of(&r, NULL, 0), SL_FIT_OK);
+}
+
+Test(fit_degenerate, an_interval_without_width_and_too_few_resamples)
+{
+    char why[200];
+    sl_fit_result r = offset_result(1.2, 1.2, 1.2, 200);
+    cr_assert_eq(sl_fit_verdict_of(&r, why, sizeof why), SL_FIT_ZERO_WIDTH);
+    cr_assert_str_eq(why, "E in [1.2, 1.2]");
+    r = offset_result(1.2, 1.0, 1.4, 80);
+    cr_assert_eq(sl_fit_verdict_of(&r, why, sizeof why), SL_FIT_FEW_RESAMPLES);
+    cr_assert_str_eq(why, "80 of 200 resamples converged");
+    /* without draws the intervals are not judged */
+    r = offset_result(1.2, NAN, NAN, 0);
+    cr_assert_eq(sl_fit_verdict_of(&r, NULL, 0), SL_FIT_OK);
+    cr_assert_str_eq(sl_fit_verdict_name(SL_FIT_ZERO_WIDTH), "zero-width-interval");
+    cr_assert_str_eq(sl_fit_verdict_name(SL_FIT_FEW_RESAMPLES), "few-resamples");
+}

@@ -152,6 +152,35 @@ int sl_fit(sl_fit_law law, const sl_fit_point *pts, size_t n, const sl_fit_optio
            sl_fit_result *res, sl_error *err);
 void sl_fit_result_free(sl_fit_result *res);
 
+/* What a fit is worth, judged once here for every front end (the lab's panel,
+ * `scalelab fit`, fits.csv): a fit whose verdict is not SL_FIT_OK is shown
+ * with its label and never used as a law (plots, the overfitting gauge,
+ * forecasts). Checked in this order:
+ *   too-few-points       no more points than parameters (R^2 is then 1 by
+ *                        construction and the resamples say nothing)
+ *   not-converged        the solver did not meet its tolerance
+ *   negative-exponent    an exponent that must be positive (alpha..., beta,
+ *                        approach 1/2's a and b) is not; alpha_B may be either
+ *   boundary             an offset E (or chinchilla's E) pinned at 0
+ *   zero-width-interval  a parameter's bootstrap interval has no width
+ *   few-resamples        under half of the requested resamples converged
+ * Without bootstrap draws the last two are not judged. */
+typedef enum {
+    SL_FIT_OK = 0,
+    SL_FIT_TOO_FEW_POINTS,
+    SL_FIT_NOT_CONVERGED,
+    SL_FIT_NEGATIVE_EXPONENT,
+    SL_FIT_BOUNDARY,
+    SL_FIT_ZERO_WIDTH,
+    SL_FIT_FEW_RESAMPLES,
+    SL_FIT_VERDICT_COUNT
+} sl_fit_verdict;
+/* The verdict of r; when why is given, one line of words on it (the
+ * parameter and value concerned) into why[len]. */
+sl_fit_verdict sl_fit_verdict_of(const sl_fit_result *r, char *why, size_t len);
+/* Its name in CSV and on screen: "ok", "too-few-points", ... */
+const char *sl_fit_verdict_name(sl_fit_verdict v);
+
 /* The law's quantity at x with its bootstrap interval (NaN without draws):
  * loss laws give L at (n, d, c, s, b); approach 1/2 give N_opt at x->c (and
  * D_opt through predict_d); bcrit gives B_crit at x->loss. */

@@ -837,3 +837,67 @@ int sl_fit_plan_fitted(double c, const sl_fit_result *opt, const sl_fit_result *
     free(draw);
     return SL_OK;
 }
+
+/* ---- what a fit is worth -------------------------------------------------------- */
+
+static const char *const verdict_names[SL_FIT_VERDICT_COUNT] = {
+    "ok", "too-few-points", "not-converged", "negative-exponent",
+    "boundary", "zero-width-interval", "few-resamples"};
+
+const char *sl_fit_verdict_name(sl_fit_verdict v)
+{
+    return (unsigned)v < SL_FIT_VERDICT_COUNT ? verdict_names[v] : "?";
+}
+
+/* parameters that must come out positive for the law to mean what it says */
+static int must_be_positive(sl_fit_law law, const char *name)
+{
+    if (law == SL_LAW_BCRIT || law == SL_LAW_BCRIT_SCAN || law == SL_LAW_LOG_N)
+        return 0;
+    if (law == SL_LAW_APPROACH1 || law == SL_LAW_APPROACH2)
+        return !strcmp(name, "a") || !strcmp(name, "b");
+    return !strncmp(name, "alpha", 5) || !strcmp(name, "beta");
+}
+
+/* below this an offset E in nats per token is at its bound 0 */
+#define E_AT_ZERO 1e-6
+
+sl_fit_verdict sl_fit_verdict_of(const sl_fit_result *r, char *why, size_t len)
+{
+    char dummy[8];
+    if (!why)
+        why = dummy, len = sizeof dummy;
+    why[0] = 0;
+    if (r->n_points <= (size_t)r->n_params) {
+        snprintf(why, len, "%zu points for %d parameters", r->n_points, r->n_params);
+        return SL_FIT_TOO_FEW_POINTS;
+    }
+    if (!r->converged) {
+        snprintf(why, len, "%s", r->reason);
+        return SL_FIT_NOT_CONVERGED;
+    }
+    for (int j = 0; j < r->n_params; j++)
+        if (must_be_positive(r->law, r->names[j]) && !(r->value[j] > 0)) {
+            snprintf(why, len, "%s = %.3g", r->names[j], r->value[j]);
+            return SL_FIT_NEGATIVE_EXPONENT;
+        }
+    for (int j = 0; j < r->n_params; j++)
+        if (!strcmp(r->names[j], "E") && !(r->value[j] > E_AT_ZERO)) {
+            snprintf(why, len, "E = %.3g nats/token, at its bound 0", r->value[j]);
+            return SL_FIT_BOUNDARY;
+        }
+    if (!r->boot || r->n_boot_ok < 1)
+        return SL_FIT_OK;
+    for (int j = 0; j < r->n_params; j++) {
+        double lo = r->ci_low[j], hi = r->ci_high[j];
+        if (isfinite(lo) && isfinite(hi) && !(hi - lo > 1e-9 * fmax(fabs(lo), fabs(hi)))) {
+            snprintf(why, len, "%s in [%.3g, %.3g]", r->names[j], lo, hi);
+            return SL_FIT_ZERO_WIDTH;
+        }
+    }
+    if (2 * r->n_boot_ok < r->n_boot) {
+        snprintf(why, len, "%d of %d resamples converged", r->n_boot_ok, r->n_boot);
+        return SL_FIT_FEW_RESAMPLES;
+    }
+    return SL_FIT_OK;
+}
