@@ -178,9 +178,10 @@ Test(fit_cli, fit_prints_parameters_and_writes_fits_and_predictions_csv, .init =
     sl_error err = {{0}};
     cr_assert_eq(sl_csv_read(fits, &t, &err), SL_OK, "%s", err.msg);
     const char *cols[] = {"law", "param", "value", "ci_low", "ci_high",
-                          "n_points", "r2", "rms_log", "status"};
-    cr_assert_eq(t.n_cols, 9);
-    for (int j = 0; j < 9; j++)
+                          "n_points", "r2", "rms_log", "status", "verdict",
+                          "objective", "boot_converged", "boot_requested"};
+    cr_assert_eq(t.n_cols, 13);
+    for (int j = 0; j < 13; j++)
         cr_assert_str_eq(t.header[j], cols[j]);
     cr_assert_eq(t.n_rows, 2);
     cr_assert_str_eq(sl_csv_cell(&t, 0, 1), "alpha");
@@ -189,6 +190,9 @@ Test(fit_cli, fit_prints_parameters_and_writes_fits_and_predictions_csv, .init =
     cr_assert(strtod(sl_csv_cell(&t, 0, 3), NULL) < a && strtod(sl_csv_cell(&t, 0, 4), NULL) > a);
     cr_assert_str_eq(sl_csv_cell(&t, 0, 5), "18");
     cr_assert_str_eq(sl_csv_cell(&t, 0, 8), "converged");
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 9), "ok");
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 12), "100");
+    cr_assert(atoi(sl_csv_cell(&t, 0, 11)) >= 50, "%s", sl_csv_cell(&t, 0, 11));
     sl_csv_free(&t);
     cr_assert(strstr(out_text, "predict   n=1e+12 "), "%s", out_text);
     cr_assert_eq(sl_csv_read(preds, &t, &err), SL_OK, "%s", err.msg);

@@ -132,6 +132,15 @@ sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, i
  * gives its point through the re-run once that is done. */
 void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
                     sl_fit_point **pts, size_t *n);
+/* The points law is fitted to, the one home of `scalelab fit DIR`, the lab and
+ * the figures: the law's rule (sl_fit_law_points) as sl_runs_points takes it,
+ * and for kaplan-ns only the rows after each run's warmup (Kaplan et al. fit
+ * their learning curves past it) unless SL_LAW_POINTS_WITH_WARMUP;
+ * SL_LAW_POINTS_DONE_ONLY leaves out the runs not done (the finished-run fit
+ * beside the lab's live one). */
+enum { SL_LAW_POINTS_WITH_WARMUP = 1, SL_LAW_POINTS_DONE_ONLY = 2 };
+void sl_runs_law_points(const sl_run *runs, int n_runs, sl_fit_law law, unsigned flags,
+                        sl_fit_point **pts, size_t *n);
 
 /* ---- the view -------------------------------------------------------------------------
  * A run as a front end sees it (a snapshot of the engine, or the lab's watch of

@@ -107,6 +107,12 @@ static void print_fit(const sl_fit_result *r, size_t n, long dropped, const sl_f
     if (dropped > 0)
         printf(" (%ld highest-loss dropped)", dropped);
     printf("\nstatus    converged: %s\n", r->reason);
+    char why[200];
+    sl_fit_verdict v = sl_fit_verdict_of(r, why, sizeof why);
+    if (v == SL_FIT_OK)
+        printf("verdict   ok\n");
+    else
+        printf("verdict   %s: %s (not a law to use)\n", sl_fit_verdict_name(v), why);
     if (o->bootstrap > 0)
         printf("intervals %.0f%% bootstrap percentile, %d of %d resamples converged (seed %llu)\n",
                100 * r->level, r->n_boot_ok, r->n_boot, (unsigned long long)o->seed);

@@ -192,6 +192,47 @@ static int parse_cell(const sl_csv *t, size_t row, int col, const char *path, do
     return SL_OK;
 }
 
+static void drop_highest(sl_fit_point *p, size_t *n, long k)
+{
+    qsort(p, *n, sizeof *p, cmp_loss_desc);
+    memmove(p, p + k, (*n - (size_t)k) * sizeof *p);
+    *n -= (size_t)k;
+}
+
+/* The points of a run store without columns named: those the lab fits, from
+ * run.h (sl_runs_law_points). */
+static int store_points(const points_spec *ps, sl_fit_law law, sl_fit_point **out, size_t *n_out,
+                        sl_error *err)
+{
+    sl_run *runs;
+    int n_runs;
+    int rc = sl_runs_load(ps->path, &runs, &n_runs, err);
+    if (rc != SL_OK)
+        return rc;
+    sl_fit_point *p;
+    size_t n;
+    sl_runs_law_points(runs, n_runs, law, ps->with_warmup ? SL_LAW_POINTS_WITH_WARMUP : 0, &p, &n);
+    sl_runs_free(runs, n_runs);
+    if (sl_fit_law_points(law) == SL_POINTS_NOISE && n == 0) {
+        free(p);
+        return sl_fail(err, SL_EINPUT,
+                       "%s: noise_scale: no metric row measured the gradient noise scale "
+                       "(expected runs trained with train.threads >= 2)",
+                       ps->path);
+    }
+    if (ps->drop_highest > 0 && (size_t)ps->drop_highest >= n) {
+        free(p);
+        return sl_fail(err, SL_EINPUT,
+                       "--drop-highest: %ld of %zu points (expected fewer than the points)",
+                       ps->drop_highest, n);
+    }
+    if (ps->drop_highest > 0)
+        drop_highest(p, &n, ps->drop_highest);
+    *out = p;
+    *n_out = n;
+    return SL_OK;
+}
+
 /* Reads the points a law needs from a CSV, checking every cell it uses. */
 int cli_fit_load_points(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
                         sl_fit_point **out, size_t *n_out, sl_error *err)
@@ -211,6 +252,11 @@ int cli_fit_load_points(const points_spec *ps, sl_fit_law law, const sl_fit_opti
          * measured the gradient noise scale B_simple, McCandlish et al.'s
          * estimate of B_crit (docs/FORMATS.md). */
         sl_fit_point_rule which = sl_fit_law_points(law);
+        int by_name = ps->accounting > 0;
+        for (int f = 0; f < 8; f++)
+            by_name |= ps->col[f] != NULL;
+        if (!by_name)
+            return store_points(ps, law, out, n_out, err);
         if (law == SL_LAW_BCRIT)
             bcrit_name = "noise_scale";
         char *text;
@@ -334,9 +380,7 @@ int cli_fit_load_points(const points_spec *ps, sl_fit_law law, const sl_fit_opti
                          ps->drop_highest, n);
             goto done;
         }
-        qsort(p, n, sizeof *p, cmp_loss_desc);
-        memmove(p, p + ps->drop_highest, (n - (size_t)ps->drop_highest) * sizeof *p);
-        n -= (size_t)ps->drop_highest;
+        drop_highest(p, &n, ps->drop_highest);
     }
     *out = p;
     *n_out = n;

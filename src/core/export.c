@@ -94,7 +94,8 @@ int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_erro
 void sl_export_fits_header(sl_csv_writer *w)
 {
     const char *head[] = {"law", "param", "value", "ci_low", "ci_high",
-                          "n_points", "r2", "rms_log", "status"};
+                          "n_points", "r2", "rms_log", "status", "verdict",
+                          "objective", "boot_converged", "boot_requested"};
     for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
         sl_csv_field(w, head[k]);
     sl_csv_end_row(w);
@@ -112,6 +113,10 @@ static void fit_row(sl_csv_writer *w, const sl_fit_result *r, const char *param,
     sl_csv_field_double(w, r->r2);
     sl_csv_field_double(w, r->rms_log);
     sl_csv_field(w, r->converged ? "converged" : "not_converged");
+    sl_csv_field(w, sl_fit_verdict_name(sl_fit_verdict_of(r, NULL, 0)));
+    sl_csv_field_double(w, r->objective);
+    sl_csv_field_long(w, r->n_boot_ok);
+    sl_csv_field_long(w, r->n_boot);
     sl_csv_end_row(w);
 }
 

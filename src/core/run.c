@@ -264,8 +264,8 @@ sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, i
     return p;
 }
 
-void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
-                    sl_fit_point **pts, size_t *n)
+static void runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
+                        long warmup_law, unsigned flags, sl_fit_point **pts, size_t *n)
 {
     size_t cap = 0, m = 0, rows_cap = 1;
     for (int i = 0; i < n_runs; i++) {
@@ -285,13 +285,32 @@ void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int 
                          sl_run_state_of(&runs[j]) == SL_RUN_DONE;
         if (superseded)
             continue;
+        if ((flags & SL_LAW_POINTS_DONE_ONLY) && sl_run_state_of(&runs[i]) != SL_RUN_DONE)
+            continue;
+        long wu = warmup_law ? sl_train_warmup(&runs[i].spec.train) : -1;
         size_t k = sl_run_point_rows(&runs[i], rule, transfer, rows);
         for (size_t j = 0; j < k; j++)
-            p[m++] = sl_run_point(&runs[i], rows[j], rule, transfer);
+            if (runs[i].rows[rows[j]].step > wu)
+                p[m++] = sl_run_point(&runs[i], rows[j], rule, transfer);
     }
     free(rows);
     *pts = p;
     *n = m;
+}
+
+void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
+                    sl_fit_point **pts, size_t *n)
+{
+    runs_points(runs, n_runs, rule, transfer, 0, 0, pts, n);
+}
+
+void sl_runs_law_points(const sl_run *runs, int n_runs, sl_fit_law law, unsigned flags,
+                        sl_fit_point **pts, size_t *n)
+{
+    /* L(N, S) is fitted after the warmup (Kaplan et al. fit their learning
+     * curves past it) */
+    long wu = law == SL_LAW_KAPLAN_NS && !(flags & SL_LAW_POINTS_WITH_WARMUP);
+    runs_points(runs, n_runs, sl_fit_law_points(law), 0, wu, flags, pts, n);
 }
 
 /* ---- the view ------------------------------------------------------------------------- */
