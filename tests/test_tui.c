@@ -9,6 +9,7 @@
 
 #include "../src/tui/fitter.h"
 #include "../src/tui/screen.h"
+#include "scalelab/numfmt.h"
 #include "scalelab/preset.h"
 #include "scalelab/run.h"
 #include "scalelab/store.h"
@@ -852,6 +853,55 @@ Test(tui, watch_shows_a_store_read_only)
               "no sample:\n%s\nstderr: %s", t.screen, stderr_text());
     keys(&t, "Escape");
     cr_assert(wait_screen(&t, "Runs \\(watching", 5), "the sample did not close:\n%s", t.screen);
+    keys(&t, "q");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+}
+
+/* A finished store reopened: the intervals come without a new point (the
+ * bootstrap is scheduled on open), they are those `scalelab fit` prints for the
+ * same store and seed, and a fit with as many points as parameters is
+ * labelled, not shown as a law. */
+Test(tui, reopened_store_shows_the_intervals_of_scalelab_fit_and_labels_degenerate_fits)
+{
+    char dir[512], preset[512];
+    tu_path(dir, sizeof dir, "runs");
+    tu_path(preset, sizeof preset, "tui-tiny.json");
+    sh("sed -i -e 's/\"steps\": 4000/\"steps\": 30/' -e 's/\"fit\": \\[[^]]*\\]/\"fit\": [\"power-n\", "
+       "\"offset-n\"]/' %s",
+       preset);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "SCALELAB_DATA=%s/data %s run %s --runs %s --quiet >/dev/null 2>&1", tu_dir,
+             SL_TEST_BIN, preset, dir);
+    cr_assert_eq(system(cmd), 0, "headless run failed");
+    /* what scalelab fit says: alpha's interval */
+    snprintf(cmd, sizeof cmd, "%s fit %s/tui-tiny --law power-n 2>&1", SL_TEST_BIN, dir);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    char line[512], out[8192] = "";
+    double v = NAN, lo = NAN, hi = NAN;
+    while (fgets(line, sizeof line, f)) {
+        strncat(out, line, sizeof out - strlen(out) - 1);
+        if (sscanf(line, "  alpha %lf [%lf, %lf]", &v, &lo, &hi) == 3)
+            break;
+    }
+    pclose(f);
+    cr_assert(isfinite(lo) && isfinite(hi), "no interval from scalelab fit:\n%s", out);
+    char a[16], b[16], want[48];
+    sl_num_format(a, sizeof a, lo, SL_NUM_PARAM);
+    sl_num_format(b, sizeof b, hi, SL_NUM_PARAM);
+    snprintf(want, sizeof want, "[%s, %s]", a, b);
+    tmux_t t;
+    char args[1024];
+    snprintf(args, sizeof args, "watch %s/tui-tiny --exit-after 60", dir);
+    start(&t, 200, 60, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, "power-n R2 [0-9.]+, 3 points, [0-9]+ of 200 resamples", 60),
+              "no intervals for power-n:\n%s\nstderr: %s", t.screen, stderr_text());
+    cr_assert_not_null(strstr(capture(&t), want), "scalelab fit's interval %s is not on screen:\n%s\n%s",
+                       want, t.screen, out);
+    cr_assert(wait_screen(&t, "offset-n NOT A LAW: too-few-points \\(3 points for 3 parameters\\)", 30),
+              "offset-n not labelled:\n%s", t.screen);
     keys(&t, "q");
     int code = wait_exit(&t, 20);
     stop(&t);

@@ -1,6 +1,8 @@
 /* fitter: see fitter.h. Refits are cheap (a few ms warm) and bootstraps are
- * not, so bootstraps run at most every BOOT_EVERY seconds and a fit thread
- * never takes more than a sliver of a core from training. */
+ * not: a bootstrap pass waits BOOT_EVERY seconds after the last (or 30 times
+ * its own length, whichever is longer), so a fit thread never takes more than
+ * a sliver of a core from training; a law whose refit is slow is bootstrapped
+ * once its points have stopped changing for BOOT_EVERY seconds. */
 #include "fitter.h"
 
 #include <math.h>
@@ -11,28 +13,40 @@
 #include <sys/prctl.h>
 #include <time.h>
 
+#include "scalelab/run.h"
+
 #define MIN_GAP 2.0     /* seconds between refits */
-#define BOOT_EVERY 10.0 /* seconds between bootstraps */
-/* seconds: slower refits are not bootstrapped (a bootstrap costs its
- * SL_FIT_REPORT_BOOT resamples, each about a refit) */
+#define BOOT_EVERY 10.0 /* seconds between bootstraps, at least */
+#define BOOT_SHARE 30.0 /* and at least this many times the last bootstrap pass */
+/* seconds: slower refits are bootstrapped only on settled points (a bootstrap
+ * costs its SL_FIT_REPORT_BOOT resamples, each about a refit) */
 #define BOOT_MAX_FIT 0.025
+
+typedef struct {
+    sl_fit_point *pts;
+    size_t n;
+} PointSet;
 
 struct Fitter {
     pthread_t th;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int quit;
-    /* pending input */
-    sl_fit_point *pts[FIT_POINT_SETS]; /* submitted, not yet taken (Fitter_points kinds) */
-    size_t n_pts[FIT_POINT_SETS];
+    /* pending input: one point set per entry */
+    PointSet in[FIT_ENTRIES];
     int pending;
     /* published output */
     FitSet out;
     uint64_t gen;
     /* the thread's own */
     FitSet cur;
+    PointSet have[FIT_ENTRIES];  /* the points of cur */
+    uint64_t hash[FIT_ENTRIES], boot_hash[FIT_ENTRIES];
+    double changed_at[FIT_ENTRIES], took[FIT_ENTRIES];
+    double last_boot, boot_gap;
     int n;
-    sl_fit_law law[SL_LAW_COUNT];
+    sl_fit_law law[FIT_ENTRIES];
+    int live[FIT_ENTRIES];
 };
 
 static const sl_fit_law default_laws[] = {SL_LAW_POWER_N, SL_LAW_KAPLAN_ND, SL_LAW_KAPLAN_NS,
@@ -60,6 +74,36 @@ int Fitter_points(const sl_snapshot *s, int which, sl_fit_point **pts, size_t *n
     *pts = p;
     *n = m;
     return 0;
+}
+
+void Fitter_law_points(const sl_snapshot *s, sl_fit_law law, unsigned flags, sl_fit_point **pts,
+                       size_t *n)
+{
+    sl_run *runs = sl_xcalloc(s->n_runs > 0 ? (size_t)s->n_runs : 1, sizeof *runs);
+    for (int i = 0; i < s->n_runs; i++)
+        runs[i] = sl_run_view_record(&s->runs[i]);
+    sl_runs_law_points(runs, s->n_runs, law, flags, pts, n);
+    free(runs);
+}
+
+/* An entry's points: a finished-run entry those of the runs done, a live one
+ * every row of every curve so far */
+static void entry_points(const sl_snapshot *s, sl_fit_law law, int live, PointSet *ps)
+{
+    if (!live) {
+        Fitter_law_points(s, law, SL_LAW_POINTS_DONE_ONLY, &ps->pts, &ps->n);
+        return;
+    }
+    if (sl_fit_law_points(law) == SL_POINTS_CURVES) {
+        Fitter_law_points(s, law, 0, &ps->pts, &ps->n);
+        return;
+    }
+    /* L(N, D) along the curves: D the tokens seen (capped at the data limit) */
+    sl_run *runs = sl_xcalloc(s->n_runs > 0 ? (size_t)s->n_runs : 1, sizeof *runs);
+    for (int i = 0; i < s->n_runs; i++)
+        runs[i] = sl_run_view_record(&s->runs[i]);
+    sl_runs_points(runs, s->n_runs, SL_POINTS_CURVES, 0, &ps->pts, &ps->n);
+    free(runs);
 }
 
 void Fitter_options(sl_fit_law law, int boot, sl_fit_options *o)
@@ -96,32 +140,45 @@ void FitSet_copy(FitSet *dst, const FitSet *src)
 const sl_fit_result *FitSet_get(const FitSet *s, sl_fit_law law)
 {
     for (int i = 0; i < s->n; i++)
-        if (s->law[i] == law && s->ok[i])
+        if (s->law[i] == law && !s->live[i] && s->ok[i])
             return &s->res[i];
+    return NULL;
+}
+
+const sl_fit_result *FitSet_law(const FitSet *s, sl_fit_law law, int live)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->law[i] == law && s->live[i] == live && s->ok[i])
+            return s->verdict[i] == SL_FIT_OK ? &s->res[i] : NULL;
     return NULL;
 }
 
 static void publish(Fitter *f)
 {
+    for (int i = 0; i < f->cur.n; i++)
+        if (f->cur.ok[i])
+            f->cur.verdict[i] = sl_fit_verdict_of(&f->cur.res[i], f->cur.verdict_why[i],
+                                                  sizeof f->cur.verdict_why[i]);
     pthread_mutex_lock(&f->mu);
     FitSet_copy(&f->out, &f->cur);
     f->gen++;
     pthread_mutex_unlock(&f->mu);
 }
 
-static void fit_one(Fitter *f, int i, sl_fit_point *const *pts, const size_t *n_pts, int boot)
+/* boot: the report fit, cold with its bootstrap (that of `scalelab fit`);
+ * else a warm refit that keeps the last intervals on screen */
+static void fit_one(Fitter *f, int i, int boot)
 {
     sl_fit_law law = f->law[i];
-    const sl_fit_point *p = pts[sl_fit_law_points(law)];
-    size_t n = n_pts[sl_fit_law_points(law)];
+    const PointSet *ps = &f->have[i];
     sl_fit_options o;
     Fitter_options(law, boot, &o);
     sl_fit_result prev = f->cur.res[i];
     int had = f->cur.ok[i];
-    o.warm = had ? &prev : NULL;
+    o.warm = had && !boot ? &prev : NULL;
     sl_fit_result r;
     sl_error err;
-    int rc = sl_fit(law, p, n, &o, &r, &err);
+    int rc = sl_fit(law, ps->pts, ps->n, &o, &r, &err);
     if (rc != SL_OK) {
         sl_fit_result_free(&f->cur.res[i]);
         f->cur.ok[i] = 0;
@@ -154,86 +211,163 @@ static int quitting(Fitter *f)
     return q;
 }
 
+static uint64_t points_hash(const PointSet *ps)
+{
+    return sl_fnv1a(SL_FNV_INIT ^ ps->n, ps->pts, ps->n * sizeof *ps->pts);
+}
+
+/* When entry i may be bootstrapped next: +inf when its intervals are those of
+ * its points already */
+static double boot_due(const Fitter *f, int i)
+{
+    if (f->boot_hash[i] == f->hash[i] || !f->have[i].pts)
+        return INFINITY;
+    double t = f->last_boot + f->boot_gap;
+    if (f->took[i] >= BOOT_MAX_FIT && f->changed_at[i] + BOOT_EVERY > t)
+        t = f->changed_at[i] + BOOT_EVERY;
+    return t;
+}
+
+static double next_boot(const Fitter *f)
+{
+    double t = INFINITY;
+    for (int i = 0; i < f->n; i++) {
+        double d = boot_due(f, i);
+        if (d < t)
+            t = d;
+    }
+    return t;
+}
+
+static struct timespec abs_time_in(double seconds)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    if (seconds < 0)
+        seconds = 0;
+    if (seconds > 3600)
+        seconds = 3600;
+    until.tv_sec += (time_t)seconds;
+    until.tv_nsec += (long)((seconds - floor(seconds)) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return until;
+}
+
 static void *fitter_main(void *arg)
 {
     Fitter *f = arg;
-    double last_boot = -1e9;
     /* a name for top -H and bench/bench_lab.sh, which reports this thread's CPU */
     prctl(PR_SET_NAME, "sl-fitter", 0, 0, 0);
     for (;;) {
         pthread_mutex_lock(&f->mu);
-        while (!f->quit && !f->pending)
-            pthread_cond_wait(&f->cv, &f->mu);
+        /* sleep until new points come or a bootstrap falls due */
+        while (!f->quit && !f->pending) {
+            double due = next_boot(f), now = sl_now();
+            if (due <= now)
+                break;
+            if (isinf(due)) {
+                pthread_cond_wait(&f->cv, &f->mu);
+            } else {
+                struct timespec until = abs_time_in(due - now);
+                pthread_cond_timedwait(&f->cv, &f->mu, &until);
+            }
+        }
         if (f->quit) {
             pthread_mutex_unlock(&f->mu);
             break;
         }
-        sl_fit_point *pts[FIT_POINT_SETS];
-        size_t n_pts[FIT_POINT_SETS];
-        for (int k = 0; k < FIT_POINT_SETS; k++) {
-            pts[k] = f->pts[k];
-            n_pts[k] = f->n_pts[k];
-            f->pts[k] = NULL;
+        int fresh = f->pending;
+        PointSet in[FIT_ENTRIES];
+        for (int i = 0; i < f->n; i++) {
+            in[i] = f->in[i];
+            f->in[i].pts = NULL;
         }
         f->pending = 0;
         pthread_mutex_unlock(&f->mu);
 
-        double t0 = sl_now(), took[SL_LAW_COUNT] = {0};
-        for (int i = 0; i < f->n && !quitting(f); i++) {
-            double t1 = sl_now();
-            fit_one(f, i, pts, n_pts, 0);
-            took[i] = sl_now() - t1;
-        }
-        f->cur.seconds = sl_now() - t0;
-        publish(f);
-        if (sl_now() - last_boot >= BOOT_EVERY) {
-            /* a law whose plain refit is slow would take its resamples times that to
-             * bootstrap: it keeps its old intervals (quitting waits on a fit) */
-            for (int i = 0; i < f->n && !quitting(f); i++)
-                if (f->cur.ok[i] && took[i] < BOOT_MAX_FIT)
-                    fit_one(f, i, pts, n_pts, 1);
-            last_boot = sl_now();
+        if (fresh) {
+            double t0 = sl_now();
+            for (int i = 0; i < f->n; i++) {
+                uint64_t h = points_hash(&in[i]);
+                if (f->have[i].pts && h == f->hash[i]) {
+                    free(in[i].pts);
+                    continue;
+                }
+                free(f->have[i].pts);
+                f->have[i] = in[i];
+                f->hash[i] = h;
+                f->changed_at[i] = sl_now();
+                if (quitting(f))
+                    continue;
+                double t1 = sl_now();
+                fit_one(f, i, 0);
+                f->took[i] = sl_now() - t1;
+            }
+            f->cur.seconds = sl_now() - t0;
             publish(f);
         }
-        for (int k = 0; k < FIT_POINT_SETS; k++)
-            free(pts[k]);
-        /* debounce: points arriving meanwhile are merged into the next refit */
-        struct timespec ts = {0, (long)(MIN_GAP * 1e9) % 1000000000L};
-        ts.tv_sec = (time_t)MIN_GAP;
-        pthread_mutex_lock(&f->mu);
-        if (!f->quit) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += ts.tv_sec;
-            until.tv_nsec += ts.tv_nsec;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
+        double now = sl_now(), tb = now;
+        int booted = 0;
+        for (int i = 0; i < f->n && !quitting(f); i++)
+            if (boot_due(f, i) <= now) {
+                if (f->cur.ok[i] || f->have[i].n > 0)
+                    fit_one(f, i, 1);
+                f->boot_hash[i] = f->hash[i];
+                booted = 1;
+                publish(f);
             }
-            while (!f->quit && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0)
-                ;
+        if (booted) {
+            f->last_boot = sl_now();
+            f->boot_gap = fmax(BOOT_EVERY, BOOT_SHARE * (f->last_boot - tb));
         }
+        /* debounce: points arriving meanwhile are merged into the next refit */
+        pthread_mutex_lock(&f->mu);
+        struct timespec until = abs_time_in(MIN_GAP);
+        while (!f->quit && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0)
+            ;
         pthread_mutex_unlock(&f->mu);
     }
     return NULL;
 }
 
-Fitter *Fitter_new(const char (*laws)[32], int n)
+static void add_entry(Fitter *f, sl_fit_law law, int live)
+{
+    for (int i = 0; i < f->n; i++)
+        if (f->law[i] == law && f->live[i] == live)
+            return;
+    if (f->n < FIT_ENTRIES) {
+        f->law[f->n] = law;
+        f->live[f->n++] = live;
+    }
+}
+
+Fitter *Fitter_new(const char (*laws)[32], int n, int nd_sweep)
 {
     Fitter *f = sl_xcalloc(1, sizeof *f);
     for (int i = 0; i < n && f->n < SL_LAW_COUNT; i++) {
         int l = sl_fit_law_from_name(laws[i]);
         if (l >= 0)
-            f->law[f->n++] = (sl_fit_law)l;
+            add_entry(f, (sl_fit_law)l, 0);
     }
     if (f->n == 0)
         for (size_t i = 0; i < sizeof default_laws / sizeof default_laws[0]; i++)
-            f->law[f->n++] = default_laws[i];
+            add_entry(f, default_laws[i], 0);
+    /* the live laws: Kaplan's L(N, S) from the first evaluations on, and
+     * L(N, D) along the curves of an nd sweep */
+    add_entry(f, SL_LAW_KAPLAN_NS, 1);
+    if (nd_sweep)
+        add_entry(f, SL_LAW_KAPLAN_ND, 1);
     f->cur.n = f->n;
     memcpy(f->cur.law, f->law, sizeof f->law);
+    memcpy(f->cur.live, f->live, sizeof f->live);
     for (int i = 0; i < f->n; i++)
         snprintf(f->cur.why[i], sizeof f->cur.why[i], "waiting for points");
     f->out = f->cur;
+    f->last_boot = -1e9;
+    f->boot_gap = BOOT_EVERY;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     /* the fitter takes no signals (the UI thread reads them from a signalfd) */
@@ -248,15 +382,14 @@ Fitter *Fitter_new(const char (*laws)[32], int n)
 
 void Fitter_submit(Fitter *f, const sl_snapshot *s)
 {
-    sl_fit_point *pts[FIT_POINT_SETS];
-    size_t n_pts[FIT_POINT_SETS];
-    for (int k = 0; k < FIT_POINT_SETS; k++)
-        Fitter_points(s, k, &pts[k], &n_pts[k]);
+    /* f->n, f->law and f->live are fixed from Fitter_new on */
+    PointSet in[FIT_ENTRIES];
+    for (int i = 0; i < f->n; i++)
+        entry_points(s, f->law[i], f->live[i], &in[i]);
     pthread_mutex_lock(&f->mu);
-    for (int k = 0; k < FIT_POINT_SETS; k++) {
-        free(f->pts[k]);
-        f->pts[k] = pts[k];
-        f->n_pts[k] = n_pts[k];
+    for (int i = 0; i < f->n; i++) {
+        free(f->in[i].pts);
+        f->in[i] = in[i];
     }
     f->pending = 1;
     pthread_cond_signal(&f->cv);
@@ -288,7 +421,9 @@ void Fitter_free(Fitter *f)
     pthread_cond_destroy(&f->cv);
     FitSet_free(&f->cur);
     FitSet_free(&f->out);
-    for (int k = 0; k < FIT_POINT_SETS; k++)
-        free(f->pts[k]);
+    for (int i = 0; i < FIT_ENTRIES; i++) {
+        free(f->in[i].pts);
+        free(f->have[i].pts);
+    }
     free(f);
 }

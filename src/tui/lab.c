@@ -170,7 +170,7 @@ int Export_write(Lab *lab, const char *dir, sl_error *err)
     sl_fit_result res[SL_LAW_COUNT];
     int n = 0;
     for (int i = 0; i < lab->fits.n; i++)
-        if (lab->fits.ok[i])
+        if (lab->fits.ok[i] && !lab->fits.live[i])
             res[n++] = lab->fits.res[i];
     return sl_export_lab(lab->snap.dir, dir, res, n, err);
 }

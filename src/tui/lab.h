@@ -41,8 +41,8 @@ typedef struct Lab {
     Fitter *fitter;
     FitSet fits;
     uint64_t fits_gen;
-    double fit_prev[SL_LAW_COUNT][SL_FIT_MAX_PARAMS];
-    double fit_moved[SL_LAW_COUNT][SL_FIT_MAX_PARAMS]; /* when the value last moved */
+    double fit_prev[FIT_ENTRIES][SL_FIT_MAX_PARAMS]; /* by entry of fits */
+    double fit_moved[FIT_ENTRIES][SL_FIT_MAX_PARAMS]; /* when the value last moved */
     Theme theme;
     PlotMode plot_mode;
     CurvesX curves_x;

@@ -289,7 +289,9 @@ static void draw(Panel *p, Lab *lab)
         Plot_begin(&p->plot, xmin, xmax * 1.05, ymin - pad, ymax + pad, 1, 0);
     }
     snprintf(p->plot.xname, sizeof p->plot.xname, "%s", x_units[lab->curves_x]);
-    const sl_fit_result *ns = lab->metric == MET_TEST ? FitSet_get(&lab->fits, SL_LAW_KAPLAN_NS) : NULL;
+    const sl_fit_result *ns = lab->metric == MET_TEST ? FitSet_law(&lab->fits, SL_LAW_KAPLAN_NS, 0) : NULL;
+    if (!ns && lab->metric == MET_TEST)
+        ns = FitSet_law(&lab->fits, SL_LAW_KAPLAN_NS, 1); /* the live fit until runs finish */
     if (ns && !ns->converged)
         ns = NULL; /* a fit still wandering would draw nonsense over the data */
     int envelope = lab->metric == MET_TEST && (lab->curves_x == CURVES_COMPUTE || !ns);

@@ -26,16 +26,39 @@ static double published_value(sl_fit_law law, const char *param)
 void FitsPanel_track(Lab *lab)
 {
     for (int i = 0; i < lab->fits.n; i++) {
-        sl_fit_law law = lab->fits.law[i];
         const sl_fit_result *r = lab->fits.ok[i] ? &lab->fits.res[i] : NULL;
         for (int j = 0; j < SL_FIT_MAX_PARAMS; j++) {
             double v = r && j < r->n_params ? r->value[j] : NAN;
-            double old = lab->fit_prev[law][j];
+            double old = lab->fit_prev[i][j];
             if (isfinite(v) && (!isfinite(old) || fabs(v - old) > 1e-6 * fabs(old)))
-                lab->fit_moved[law][j] = lab->now;
-            lab->fit_prev[law][j] = v;
+                lab->fit_moved[i][j] = lab->now;
+            lab->fit_prev[i][j] = v;
         }
     }
+}
+
+/* The line under a law's name: what it was fitted to and what it is worth */
+static void law_status(const Lab *lab, int i, char *buf, size_t n, int *warn)
+{
+    const sl_fit_result *r = lab->fits.ok[i] ? &lab->fits.res[i] : NULL;
+    *warn = 1;
+    if (!r) {
+        snprintf(buf, n, "%s", lab->fits.why[i]);
+        return;
+    }
+    if (lab->fits.verdict[i] != SL_FIT_OK) {
+        snprintf(buf, n, "NOT A LAW: %s (%s)", sl_fit_verdict_name(lab->fits.verdict[i]),
+                 lab->fits.verdict_why[i]);
+        return;
+    }
+    *warn = 0;
+    char boot[48];
+    if (!r->boot)
+        snprintf(boot, sizeof boot, "intervals pending");
+    else
+        snprintf(boot, sizeof boot, "%d of %d resamples%s", r->n_boot_ok, r->n_boot,
+                 lab->fits.boot_done[i] ? "" : ", updating");
+    snprintf(buf, n, "R2 %.3f, %zu points, %s", r->r2, r->n_points, boot);
 }
 
 static void draw(Panel *p, Lab *lab)
@@ -54,16 +77,17 @@ static void draw(Panel *p, Lab *lab)
     for (int i = 0; i < lab->fits.n; i++) {
         sl_fit_law law = lab->fits.law[i];
         const sl_fit_result *r = lab->fits.ok[i] ? &lab->fits.res[i] : NULL;
+        int usable = r && lab->fits.verdict[i] == SL_FIT_OK;
         if (line >= p->scroll && y < 1 + ih) {
             CRT_color(p->win, COL_TITLE);
-            const char *name = sl_fit_law_name(law);
+            /* a live law is fitted to the curves so far, the others to finished runs */
+            char name[48];
+            snprintf(name, sizeof name, "%s%s", sl_fit_law_name(law),
+                     lab->fits.live[i] ? " live" : "");
             CRT_text(p->win, y, 1, iw, name);
-            CRT_color(p->win, r ? COL_DIM : COL_WARN);
-            if (r)
-                snprintf(buf, sizeof buf, "R2 %.3f, %zu points%s%s", r->r2, r->n_points,
-                         r->converged ? "" : ", not converged", r->boot ? "" : ", intervals pending");
-            else
-                snprintf(buf, sizeof buf, "%s", lab->fits.why[i]);
+            int warn;
+            law_status(lab, i, buf, sizeof buf, &warn);
+            CRT_color(p->win, warn ? COL_WARN : COL_DIM);
             int nx = 2 + (int)strlen(name);
             CRT_text(p->win, y, nx, iw + 1 - nx, buf);
             y++;
@@ -83,11 +107,11 @@ static void draw(Panel *p, Lab *lab)
                 snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
             else
                 snprintf(ci, sizeof ci, "[pending]");
-            int moved = lab->now - lab->fit_moved[law][j] < MOVED_SHOW;
-            CRT_color(p->win, COL_TEXT);
+            int moved = lab->now - lab->fit_moved[i][j] < MOVED_SHOW;
+            CRT_color(p->win, usable ? COL_TEXT : COL_DIM);
             snprintf(buf, sizeof buf, "%-8s %-9s", r->names[j], v);
             CRT_text(p->win, y, 2, iw - 1, buf);
-            if (moved) {
+            if (moved && usable) {
                 CRT_color(p->win, COL_WARN);
                 CRT_glyph(p->win, y, 1, L'▲', '*');
             }

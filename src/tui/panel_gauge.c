@@ -12,7 +12,7 @@
 
 static void draw(Panel *p, Lab *lab)
 {
-    const sl_fit_result *nd = FitSet_get(&lab->fits, SL_LAW_KAPLAN_ND);
+    const sl_fit_result *nd = FitSet_law(&lab->fits, SL_LAW_KAPLAN_ND, 0);
     double e = sl_fit_overfit_exponent(nd);
     char title[96];
     snprintf(title, sizeof title, "Overfitting N^%.2f/D (%s) | line dL=%.2f", e,

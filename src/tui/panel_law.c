@@ -38,7 +38,7 @@ static const sl_fit_result *law_for(const Lab *lab, const char **label)
         {SL_LAW_CMIN, SL_LAW_POWER_C, SL_LAW_OFFSET_C, SL_LAW_COUNT},
     };
     for (int i = 0; by_axis[lab->axis][i] != SL_LAW_COUNT; i++) {
-        const sl_fit_result *r = FitSet_get(&lab->fits, by_axis[lab->axis][i]);
+        const sl_fit_result *r = FitSet_law(&lab->fits, by_axis[lab->axis][i], 0);
         if (r) {
             *label = sl_fit_law_name(by_axis[lab->axis][i]);
             return r;

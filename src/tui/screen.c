@@ -458,10 +458,11 @@ static void begin_fits(Screen *s)
 {
     Lab *lab = &s->lab;
     const sl_preset *p = lab->preset;
-    lab->fitter = Fitter_new(p ? (const char (*)[32])p->laws : NULL, p ? p->n_laws : 0);
+    lab->fitter = Fitter_new(p ? (const char (*)[32])p->laws : NULL, p ? p->n_laws : 0,
+                             p && p->kind == SL_SWEEP_ND);
     lab->fits_gen = 0;
     FitSet_free(&lab->fits);
-    for (int l = 0; l < SL_LAW_COUNT; l++)
+    for (int l = 0; l < FIT_ENTRIES; l++)
         for (int j = 0; j < SL_FIT_MAX_PARAMS; j++) {
             lab->fit_prev[l][j] = NAN;
             lab->fit_moved[l][j] = -1e9;
