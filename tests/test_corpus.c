@@ -17,6 +17,7 @@
 #include "scalelab/corpus.h"
 #include "scalelab/data.h"
 #include "scalelab/preset.h"
+#include "scalelab/store.h"
 #include "testutil.h"
 
 /* ---- the fixture tree ----------------------------------------------------- */
@@ -719,4 +720,128 @@ Test(corpus_presets, a_run_past_one_epoch_is_warned_about)
     cr_assert_not_null(strstr(w, "epochs"), "%s", w);
     cr_assert_null(strchr(w, '\n'));
     sl_preset_free(&p);
+}
+
+/* ---- what a sweep on the named corpus records ----------------------------------------------- */
+
+/* The value of `param` in a fits.csv written by `fit --csv`. */
+static double fits_value(const char *path, const char *param)
+{
+    char *d;
+    size_t n;
+    sl_error err;
+    cr_assert_eq(sl_read_file(path, &d, &n, &err), SL_OK, "%s", err.msg);
+    char key[64];
+    snprintf(key, sizeof key, ",%s,", param);
+    char *at = strstr(d, key);
+    cr_assert_not_null(at, "%s not in %s", param, d);
+    double v = strtod(at + strlen(key), NULL);
+    free(d);
+    return v;
+}
+
+/* A sweep on the Debian corpus records bits per byte beside nats per token
+ * (metrics.csv, status.json, status, the exports), the epochs each run saw,
+ * and each source's held-out loss at the end (sources.csv); `fit --loss bpb`
+ * fits the same points in bits per byte. */
+Test(corpus_prepare, a_sweep_records_bits_per_byte_epochs_and_each_source, .timeout = 300)
+{
+    char preset[600], runs[600], dir[700], path[900];
+    snprintf(preset, sizeof preset, "%s/bpb.json", tu_dir);
+    const char *text = "{\"name\": \"bpb\", \"data\": {\"corpus\": \"debian\"},\n"
+                       " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
+                       " \"sweep\": {\"n\": [3000, 6000, 12000]},\n"
+                       " \"train\": {\"batch\": 8, \"steps\": 30, \"eval_every\": 10, \"eval_tokens\": 1024,"
+                       " \"threads\": 1}}\n";
+    tu_write(preset, text, strlen(text));
+    snprintf(runs, sizeof runs, "%s/runs", tu_dir);
+    snprintf(dir, sizeof dir, "%s/bpb", runs);
+    char out[16384], err[8192];
+    const char *ra[] = {"run", preset, "--runs", runs, "--quiet", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, err, sizeof err, 0, ra), 0, "%s", err);
+    /* metrics.csv: byte tokens, so bits per byte are nats per token / ln 2 */
+    snprintf(path, sizeof path, "%s/r000-L1-d16-s1/metrics.csv", dir);
+    sl_metric_row *rows;
+    size_t nr;
+    sl_error e;
+    cr_assert_eq(sl_metrics_read(path, &rows, &nr, NULL, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(nr, 4u);
+    for (size_t i = 0; i < nr; i++)
+        cr_assert_float_eq(rows[i].test_bpb, rows[i].test_loss / log(2.0), 1e-12, "row %zu", i);
+    free(rows);
+    /* status.json: the best in bits per byte and the epochs seen (30 steps of
+     * 8 x 32 tokens over the train part) */
+    snprintf(path, sizeof path, "%s/r000-L1-d16-s1", dir);
+    sl_run_status st;
+    cr_assert_eq(sl_status_read(path, &st, &e), SL_OK, "%s", e.msg);
+    cr_assert_float_eq(st.best_test_bpb, st.best_test_loss / log(2.0), 1e-12);
+    sl_corpus c;
+    load_debian(&c, NULL);
+    cr_assert_float_eq(st.epochs, 30.0 * 8 * 32 / (double)c.n_train, 1e-12, "epochs %g", st.epochs);
+    /* sources.csv: every source of the corpus, in manifest order */
+    sl_source_loss *src;
+    int ns;
+    cr_assert_eq(sl_sources_read(path, &src, &ns, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(ns, c.n_sources);
+    for (int k = 0; k < ns; k++) {
+        cr_assert_str_eq(src[k].name, c.src[k].name);
+        cr_assert(isfinite(src[k].test_loss) && src[k].test_loss > 0, "%s: %g", src[k].name, src[k].test_loss);
+        cr_assert_float_eq(src[k].test_bpb, src[k].test_loss / log(2.0), 1e-12, "%s", src[k].name);
+    }
+    free(src);
+    sl_corpus_free(&c);
+    /* status prints them; export writes them */
+    const char *sa[] = {"status", dir, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, err, sizeof err, 0, sa), 0, "%s", err);
+    cr_assert_not_null(strstr(out, "epochs"), "%s", out);
+    cr_assert_not_null(strstr(out, "bpb"), "%s", out);
+    cr_assert_not_null(strstr(out, "held-out loss per source"), "%s", out);
+    cr_assert_not_null(strstr(out, " fortunes "), "%s", out);
+    char csv[700];
+    snprintf(csv, sizeof csv, "%s/csv", tu_dir);
+    const char *ea[] = {"export", dir, "--csv", csv, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, err, sizeof err, 0, ea), 0, "%s", err);
+    char *d;
+    size_t n;
+    snprintf(path, sizeof path, "%s/runs.csv", csv);
+    cr_assert_eq(sl_read_file(path, &d, &n, &e), SL_OK, "%s", e.msg);
+    cr_assert_not_null(strstr(d, ",best_test_loss,final_test_loss,best_test_bpb,final_test_bpb,epochs,"), "%s", d);
+    free(d);
+    snprintf(path, sizeof path, "%s/curves.csv", csv);
+    cr_assert_eq(sl_read_file(path, &d, &n, &e), SL_OK, "%s", e.msg);
+    cr_assert_not_null(strstr(d, ",wall_s,test_bpb\n"), "%.200s", d);
+    free(d);
+    snprintf(path, sizeof path, "%s/sources.csv", csv);
+    cr_assert_eq(sl_read_file(path, &d, &n, &e), SL_OK, "%s", e.msg);
+    cr_assert(!strncmp(d, "run,source,test_tokens,test_bytes,test_loss,test_bpb\n", 53), "%.200s", d);
+    cr_assert_not_null(strstr(d, "\nr002-L1-d32-s1,bible,"), "%s", d);
+    free(d);
+    /* fit --loss bpb: L/ln 2 is the same power of N, so alpha_N is the same */
+    char fa_csv[800], fb_csv[800];
+    snprintf(fa_csv, sizeof fa_csv, "%s/nats.csv", tu_dir);
+    snprintf(fb_csv, sizeof fb_csv, "%s/bpb.csv", tu_dir);
+    const char *fa[] = {"fit", dir, "--law", "power-n", "--bootstrap", "0", "--csv", fa_csv, NULL};
+    const char *fb[] = {"fit", dir, "--law", "power-n", "--bootstrap", "0", "--loss", "bpb", "--csv", fb_csv, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, err, sizeof err, 0, fa), 0, "%s", err);
+    cr_assert_eq(tu_run(out, sizeof out, err, sizeof err, 0, fb), 0, "%s", err);
+    double a_nats = fits_value(fa_csv, "alpha"), a_bpb = fits_value(fb_csv, "alpha");
+    cr_assert_float_eq(a_bpb, a_nats, 1e-6 * fabs(a_nats) + 1e-9, "alpha_N %g (bpb) vs %g (nats)", a_bpb, a_nats);
+}
+
+/* For BPE, bits per byte are the total nats over the test bytes / ln 2: the
+ * loss times the test part's tokens per byte; for bytes, nats / ln 2; token
+ * files have none. */
+Test(corpus_prepare, bits_per_byte_of_bytes_and_of_bpe)
+{
+    sl_corpus c;
+    load_debian(&c, NULL);
+    cr_assert_float_eq(sl_corpus_bpb(&c, 1.5), 1.5 / log(2.0), 1e-15);
+    sl_corpus_free(&c);
+    sl_corpus_opts o = {.path = "debian", .data_dir = tu_dir, .tokenizer = "bpe:300"};
+    sl_error err;
+    cr_assert_eq(sl_corpus_load(&c, &o, &err), SL_OK, "%s", err.msg);
+    double tokens = (double)(c.n_tokens - c.n_train), bytes = (double)(c.n_bytes - c.n_train_bytes);
+    cr_assert_lt(tokens, bytes, "BPE merges bytes");
+    cr_assert_float_eq(sl_corpus_bpb(&c, 2.0), 2.0 * tokens / bytes / log(2.0), 1e-12);
+    sl_corpus_free(&c);
 }

@@ -521,18 +521,20 @@ Test(preset, fit_reads_a_run_store)
      * the output head, c_total both; and the run's warmup in steps */
     char *text;
     sl_error e;
-    cr_assert_eq(sl_export_points_csv(dir, SL_POINTS_CURVES, &text, &e), SL_OK, "%s", e.msg);
-    const char *head = "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup\n";
+    cr_assert_eq(sl_export_points_csv(dir, SL_POINTS_CURVES, 0, &text, &e), SL_OK, "%s", e.msg);
+    const char *head = "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup,bpb\n";
     cr_assert(!strncmp(text, head, strlen(head)), "%.100s", text);
     int rows = 0;
     for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
-        double n, d, c, b, loss, n_total, dl, c_total, c_attn, c_head;
+        double n, d, c, b, loss, n_total, dl, c_total, c_attn, c_head, bpb;
         long st, wu;
         char id[128];
         /* noise_scale is empty on one thread */
-        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%ld,%lf,%lf,%127[^,],%lf,%lf,%lf,,%lf,%lf,%ld", &n, &d,
-                            &c, &st, &b, &loss, id, &n_total, &dl, &c_total, &c_attn, &c_head, &wu),
-                     13, "%.160s", line);
+        cr_assert_eq(sscanf(line, "%lf,%lf,%lf,%ld,%lf,%lf,%127[^,],%lf,%lf,%lf,,%lf,%lf,%ld,%lf", &n, &d,
+                            &c, &st, &b, &loss, id, &n_total, &dl, &c_total, &c_attn, &c_head, &wu, &bpb),
+                     14, "%.160s", line);
+        /* byte tokens: bits per byte are nats per token / ln 2 (to rounding) */
+        cr_assert_float_eq(bpb, loss / log(2.0), 1e-12 * bpb, "%s: bpb %g, loss %g", id, bpb, loss);
         /* tiny presets: n_ctx 32, vocab 256; layers and d_model from the id */
         const char *dm = strstr(id, "-d"), *lm = strstr(id, "-L");
         cr_assert(dm && lm, "%s", id);
@@ -586,7 +588,7 @@ Test(preset, bcrit_is_fitted_to_the_noise_scales_a_store_measured)
     snprintf(dir, sizeof dir, "%s/noisy", runs);
     char *text;
     sl_error e;
-    cr_assert_eq(sl_export_points_csv(dir, SL_POINTS_NOISE, &text, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(sl_export_points_csv(dir, SL_POINTS_NOISE, 0, &text, &e), SL_OK, "%s", e.msg);
     /* 80 and 40 steps at equal tokens: 8 + 4 evaluations, each with a positive noise scale */
     int rows = 0;
     for (char *line = strchr(text, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {

@@ -491,7 +491,7 @@ Test(run, a_run_directory_resumes_bitwise_past_a_torn_line)
     snprintf(m, sizeof m, "%s/metrics.csv", a);
     FILE *f = fopen(m, "a");
     cr_assert_not_null(f);
-    fputs("15,240,1e6,3,3,0.001,1,nan,1.5\n20,3", f);
+    fputs("15,240,1e6,3,3,0.001,1,nan,1.5,4.3\n20,3", f);
     fclose(f);
     /* resumed: the rows the checkpoint accounts for, then on to the end */
     t = trainer(&c);

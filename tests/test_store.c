@@ -101,11 +101,13 @@ Test(store, status_json_numbers_out_of_range_are_refused)
     char p[512];
     tu_path(p, sizeof p, "status.json");
     const char *bad[] = {"{\"state\": \"done\", \"step\": 1e300}", "{\"state\": \"done\", \"step\": -3}",
-                         "{\"state\": \"done\", \"threads\": 1e10}", "{\"state\": \"done\", \"threads\": 1.5}"};
+                         "{\"state\": \"done\", \"threads\": 1e10}", "{\"state\": \"done\", \"threads\": 1.5}",
+                         "{\"state\": \"done\", \"epochs\": -0.5}"};
     const char *field[] = {"status.json:step: 1e+300 is out of range", "status.json:step: -3 is out of range",
                            "status.json:threads: 1e+10 is out of range",
-                           "status.json:threads: 1.5 is out of range"};
-    for (int i = 0; i < 4; i++) {
+                           "status.json:threads: 1.5 is out of range",
+                           "status.json:epochs: -0.5 is out of range (expected a number >= 0)"};
+    for (int i = 0; i < 5; i++) {
         tu_write(p, bad[i], strlen(bad[i]));
         sl_run_status s;
         sl_error err;
@@ -144,10 +146,14 @@ Test(store, status_round_trips_with_bitwise_losses)
     s.step = 120;
     s.best_test_loss = 1.0 / 3.0;
     s.final_test_loss = NAN;
+    s.best_test_bpb = 1.0 / 7.0;
+    s.epochs = 0.3125;
     s.threads = 2;
     sl_error err;
     cr_assert_eq(sl_status_write(tu_dir, &s, &err), SL_OK);
     cr_assert_eq(sl_status_read(tu_dir, &t, &err), SL_OK);
+    cr_assert_eq(t.best_test_bpb, 1.0 / 7.0);
+    cr_assert_eq(t.epochs, 0.3125);
     cr_assert_str_eq(t.state, "done");
     cr_assert_str_eq(t.reason, s.reason);
     cr_assert_eq(t.step, 120);
@@ -286,4 +292,101 @@ Test(store, an_applied_edit_revises_sweep_json_and_keeps_its_history)
     cr_assert_eq(sl_preset_parse(&p, "{\"name\": \"s\", \"edits\": 3, \"sweep\": {\"n\": [3000]}}", "x.json", &err),
                  SL_EINPUT);
     cr_expect_str_eq(err.msg, "x.json:edits: is a number (expected an array of edits)");
+}
+
+/* metrics.csv gained test_bpb after wall_s: a file from before reads with
+ * test_bpb NaN and is written on in its own layout; today's file carries it
+ * (before the extra column) to round-trip precision. */
+Test(store, test_bpb_is_read_by_name_and_older_files_read_as_nan)
+{
+    char p[512];
+    tu_path(p, sizeof p, "metrics.csv");
+    char text[1024];
+    snprintf(text, sizeof text, "%s0,0,0,nan,5.5,0,nan,nan,0\n", hdr);
+    tu_write(p, text, strlen(text));
+    sl_metric_row *rows;
+    size_t n;
+    double *extra;
+    sl_error err;
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, &extra, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(n, 1u);
+    cr_assert(isnan(rows[0].test_bpb));
+    cr_assert_null(extra);
+    free(rows);
+    cr_assert_eq(sl_metrics_layout(p), SL_METRICS_NO_BPB);
+    snprintf(text, sizeof text, "%s", "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s,"
+                                      "transfer_loss\n0,0,0,nan,5.5,0,nan,nan,0,6\n");
+    tu_write(p, text, strlen(text));
+    cr_assert_eq(sl_metrics_layout(p), SL_METRICS_NO_BPB | SL_METRICS_TRANSFER);
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, &extra, &err), SL_OK, "%s", err.msg);
+    cr_assert(isnan(rows[0].test_bpb));
+    cr_assert_eq(extra[0], 6.0);
+    free(rows);
+    free(extra);
+    /* today's layout, written and read back */
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    sl_metrics_header(f, "transfer_loss");
+    sl_metric_row r = {0};
+    r.step = 10;
+    r.test_loss = 1.0 / 3.0;
+    r.test_bpb = r.test_loss / log(2.0);
+    r.train_loss = r.noise_scale = NAN;
+    cr_assert_eq(sl_metrics_write_row(f, &r, SL_METRICS_TRANSFER, 2.5), 0);
+    fclose(f);
+    char *d = su_read(p);
+    cr_assert(!strncmp(d, "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s,test_bpb,"
+                          "transfer_loss\n", 89), "%s", d);
+    free(d);
+    cr_assert_eq(sl_metrics_layout(p), SL_METRICS_TRANSFER);
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, &extra, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(rows[0].test_bpb, r.test_bpb, "bitwise");
+    cr_assert_eq(extra[0], 2.5);
+    free(rows);
+    free(extra);
+    /* a row of today's file without its test_bpb is bad input naming it */
+    const char *cols = "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s,test_bpb\n";
+    snprintf(text, sizeof text, "%s0,0,0,nan,5.5,0,nan,nan,0\n", cols);
+    tu_write(p, text, strlen(text));
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, ":line 2: test_bpb: missing: the row ends before it (expected 10 numbers"),
+                       "%s", err.msg);
+    snprintf(text, sizeof text, "%s0,0,0,nan,5.5,0,nan,nan,0,bits\n", cols);
+    tu_write(p, text, strlen(text));
+    cr_assert_eq(sl_metrics_read(p, &rows, &n, NULL, &err), SL_EINPUT);
+    cr_assert_not_null(strstr(err.msg, ":line 2: test_bpb: not a number"), "%s", err.msg);
+}
+
+/* sources.csv: each source's held-out loss round-trips; a damaged one is bad
+ * input naming the file, the line and the column, and status says so, exit 2. */
+Test(store, sources_csv_round_trips_and_a_damaged_one_names_line_and_column)
+{
+    sl_source_loss s[2] = {{"gcide", 4096, 4100, 1.5, 1.5 / log(2.0) * 4096 / 4100},
+                           {"fortunes", 0, 0, NAN, NAN}};
+    sl_error err;
+    cr_assert_eq(sl_sources_write(tu_dir, s, 2, &err), SL_OK, "%s", err.msg);
+    sl_source_loss *t;
+    int n;
+    cr_assert_eq(sl_sources_read(tu_dir, &t, &n, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(t[0].name, "gcide");
+    cr_assert_eq(t[0].test_loss, 1.5);
+    cr_assert_eq(t[0].test_bpb, s[0].test_bpb, "bitwise");
+    cr_assert_eq(t[0].test_tokens, 4096);
+    cr_assert(isnan(t[1].test_loss));
+    free(t);
+    char p[512];
+    tu_path(p, sizeof p, "sources.csv");
+    const char *bad[] = {"source,test_tokens,test_bytes,test_loss,test_bpb\ngcide,10,10,-1,2\n",
+                         "source,test_tokens,test_bytes,test_loss,test_bpb\ngcide,10,10,1,2\nkjv,x,1,1,1\n",
+                         "source,test_tokens,test_bytes,test_loss\ngcide,10,10,1\n"};
+    const char *want[] = {"sources.csv:line 2: test_loss: '-1' (expected a number >= 0 or nan)",
+                          "sources.csv:line 3: test_tokens: 'x' (expected a number >= 0 or nan)",
+                          "sources.csv: header: no column test_bpb"};
+    for (int i = 0; i < 3; i++) {
+        tu_write(p, bad[i], strlen(bad[i]));
+        cr_assert_eq(sl_sources_read(tu_dir, &t, &n, &err), SL_EINPUT, "accepted %s", bad[i]);
+        cr_assert_not_null(strstr(err.msg, want[i]), "%s", err.msg);
+        cr_assert_null(t);
+    }
 }

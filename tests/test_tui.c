@@ -802,7 +802,7 @@ Test(tui, lab_under_de_DE_writes_and_reads_numbers_in_the_c_locale)
     for (int i = 0; i < na; i++) {
         char m[700];
         snprintf(m, sizeof m, "%s/%s/metrics.csv", dir, ra[i].spec.id);
-        assert_fields_per_line(m, 9);
+        assert_fields_per_line(m, 10);
         cr_assert_str_eq(ra[i].status.state, "done", "%s is %s", ra[i].spec.id, ra[i].status.state);
         cr_assert_eq(ra[i].status.best_test_loss, rb[i].status.best_test_loss, "%s: best %.17g vs %.17g",
                      ra[i].spec.id, ra[i].status.best_test_loss, rb[i].status.best_test_loss);
@@ -811,7 +811,7 @@ Test(tui, lab_under_de_DE_writes_and_reads_numbers_in_the_c_locale)
         for (size_t j = 0; j < ra[i].n_rows; j++) {
             const sl_metric_row *x = &ra[i].rows[j], *y = &rb[i].rows[j];
             cr_assert(x->step == y->step && same(x->tokens, y->tokens) && same(x->flops, y->flops) &&
-                          same(x->test_loss, y->test_loss) && same(x->lr, y->lr) &&
+                          same(x->test_loss, y->test_loss) && same(x->test_bpb, y->test_bpb) && same(x->lr, y->lr) &&
                           same(x->grad_norm, y->grad_norm) && same(x->train_loss, y->train_loss),
                       "%s row %zu differs from the C-locale run (step %ld: test %.17g vs %.17g)",
                       ra[i].spec.id, j, x->step, x->test_loss, y->test_loss);

@@ -119,6 +119,20 @@ int sl_corpus_check_ctx(const sl_corpus *c, int n_ctx, sl_error *err);
  * most SL_MAX_SOURCES ranges), returns how many; *total gets their sum. */
 int sl_corpus_subset(const sl_corpus *c, size_t limit, size_t *start, size_t *len, size_t *total);
 
+/* The held-out loss of a model on one source (train.h's sl_eval_sources,
+ * store.h's sources.csv). */
+typedef struct {
+    char name[32];
+    double test_tokens, test_bytes; /* of the windows evaluated */
+    double test_loss, test_bpb;     /* NaN when the source has no window */
+} sl_source_loss;
+
+/* A held-out loss of nats_per_token in bits per byte: nats / ln 2 for byte
+ * tokens; for BPE, the total nats over the test part's bytes / ln 2 (the
+ * loss times the test part's tokens per byte). NaN for token files, which
+ * have no bytes. */
+double sl_corpus_bpb(const sl_corpus *c, double nats_per_token);
+
 /* Epochs that `tokens` training tokens make of the subset for `limit`. */
 double sl_corpus_epochs(const sl_corpus *c, size_t limit, double tokens);
 

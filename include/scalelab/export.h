@@ -19,8 +19,12 @@ void sl_export_runs(FILE *f, const sl_run *runs, int n);
 /* curves.csv: every metric row of every run, with the run id first (and the
  * transfer_loss column when any run has one). */
 void sl_export_curves(FILE *f, const sl_run *runs, int n);
-/* OUT/runs.csv and OUT/curves.csv of the store at sweep_dir (OUT created);
- * *n_runs gets the number of runs. */
+/* sources.csv: run, source, test_tokens, test_bytes, test_loss, test_bpb: the
+ * sources.csv of every run of the store that has one (its final held-out loss
+ * per source of a named corpus). */
+int sl_export_sources(FILE *f, const char *sweep_dir, const sl_run *runs, int n, sl_error *err);
+/* OUT/runs.csv, OUT/curves.csv and OUT/sources.csv of the store at sweep_dir
+ * (OUT created); *n_runs gets the number of runs. */
 int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_error *err);
 
 /* fits.csv: the header, the rows of one result (a kaplan-nd fit adds the
@@ -42,9 +46,11 @@ int sl_export_lab(const char *sweep_dir, const char *out, const sl_fit_result *f
                   sl_error *err);
 
 /* The points table of a store as malloc'd CSV text, columns n, d, c, s, b,
- * loss, run, n_total, data_limit, c_total, noise_scale: the points the rule
- * takes from each run (run.h), with the run's id in `run`. */
-int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **text,
+ * loss, run, n_total, data_limit, c_total, noise_scale, c_attn, c_head,
+ * warmup, bpb: the points the rule takes from each run (run.h) for the loss
+ * kind (sl_loss_kind: `loss` holds that loss), with the run's id in `run` and
+ * the row's bits per byte in `bpb`. */
+int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, int loss, char **text,
                          sl_error *err);
 
 #endif

@@ -109,6 +109,14 @@ void sl_runs_free(sl_run *runs, int n);
 long sl_run_best_row(const sl_metric_row *rows, size_t n);
 /* Its test loss, NaN when there is none. */
 double sl_run_best_loss(const sl_metric_row *rows, size_t n);
+/* Its test loss in bits per byte (the same row: bits per byte are the loss
+ * times a constant of the corpus), NaN when there is none or the row has none. */
+double sl_run_best_bpb(const sl_metric_row *rows, size_t n);
+
+/* Epochs of its train data a run has seen: tokens over the train tokens it
+ * draws from (its data limit D when set and smaller, else the train part,
+ * train_tokens); NaN when train_tokens is 0 (unknown). */
+double sl_run_epochs(double tokens, size_t data_limit, size_t train_tokens);
 
 /* ---- the points a law takes --------------------------------------------------------
  * Which rows: the rule of the law (sl_fit_law_points):
@@ -118,27 +126,37 @@ double sl_run_best_loss(const sl_metric_row *rows, size_t n);
  *                     data limit (a data-limited run has seen D distinct tokens)
  *   SL_POINTS_NOISE   every row after step 0 that measured the gradient noise
  *                     scale (B_simple, McCandlish et al.'s B_crit)
- * Each point is N (Kaplan's), D, C, S, B (tokens per step), the test loss (or,
- * with transfer, the transfer loss of that row; rows without one are skipped)
- * and the run key. */
+ * Each point is N (Kaplan's), D, C, S, B (tokens per step), the loss of the
+ * kind asked for (below; rows without one are skipped) and the run key.
+ *
+ * Which loss: the `loss` argument of the functions below. */
+typedef enum {
+    SL_LOSS_TEST = 0,     /* test_loss, nats per token */
+    SL_LOSS_TRANSFER = 1, /* transfer_loss (data.eval_corpus), nats per token */
+    SL_LOSS_BPB = 2,      /* test_bpb, bits per byte (byte and BPE sweeps compare) */
+} sl_loss_kind;
+/* "test", "transfer", "bpb"; and back (-1 if unknown). */
+const char *sl_loss_kind_name(sl_loss_kind k);
+int sl_loss_kind_parse(const char *s);
 
 /* Indices of the rows a rule takes from r, into rows_out (room for r->n_rows);
  * returns their number. */
-size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int transfer, size_t *rows_out);
+size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int loss, size_t *rows_out);
 /* The point of row `row` of r under rule. */
-sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, int transfer);
+sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, int loss);
 /* The points of every run: malloc'd (free), *n their number. Under
  * SL_POINTS_BEST a run re-run by early-stopping anneal (spec.annealed_from)
  * gives its point through the re-run once that is done. */
-void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
+void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int loss,
                     sl_fit_point **pts, size_t *n);
 /* The points law is fitted to, the one home of `scalelab fit DIR`, the lab and
  * the figures: the law's rule (sl_fit_law_points) as sl_runs_points takes it,
  * and for kaplan-ns only the rows after each run's warmup (Kaplan et al. fit
  * their learning curves past it) unless SL_LAW_POINTS_WITH_WARMUP;
  * SL_LAW_POINTS_DONE_ONLY leaves out the runs not done (the finished-run fit
- * beside the lab's live one). */
-enum { SL_LAW_POINTS_WITH_WARMUP = 1, SL_LAW_POINTS_DONE_ONLY = 2 };
+ * beside the lab's live one); SL_LAW_POINTS_BPB takes the test loss in bits
+ * per byte (SL_LOSS_BPB) for the test loss in nats per token. */
+enum { SL_LAW_POINTS_WITH_WARMUP = 1, SL_LAW_POINTS_DONE_ONLY = 2, SL_LAW_POINTS_BPB = 4 };
 void sl_runs_law_points(const sl_run *runs, int n_runs, sl_fit_law law, unsigned flags,
                         sl_fit_point **pts, size_t *n);
 
@@ -167,6 +185,9 @@ typedef struct {
     int batch;
     double lr;                 /* peak learning rate (auto resolved) */
     double best_test_loss;     /* sl_run_best_loss of the rows; NaN until one */
+    double best_test_bpb;      /* the same row's bits per byte; NaN if none */
+    double epochs;             /* epochs of its train data seen (the caller's:
+                                  the engine's corpus, or status.json); NaN unknown */
     double transfer_loss;      /* latest loss on the eval corpus; NaN if none */
     int has_last;              /* last holds a row */
     sl_metric_row last;        /* the latest metric row */
@@ -198,6 +219,7 @@ typedef struct {
     char checkpoint[1300], metrics[1300];
     FILE *f;
     int has_extra;          /* metrics.csv carries the transfer_loss column */
+    int layout;             /* its row layout (SL_METRICS_*, store.h) */
     int resumed;            /* a checkpoint was loaded */
     /* what opening did besides the usual, for the caller to show ("" when
      * nothing): a checkpoint set aside because metrics.csv lacks rows it

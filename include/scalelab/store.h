@@ -18,11 +18,19 @@
 #define SL_STORE_VERSION 1
 
 /* metrics.csv: the header line (with its newline) and one row. extra_col is
- * an additional column name (e.g. "transfer_loss") or NULL. */
+ * an additional column name (e.g. "transfer_loss") or NULL. The header names
+ * test_bpb after wall_s (store format 2); a file from before has none. */
 void sl_metrics_header(FILE *f, const char *extra_col);
-/* Writes the row (and extra when extra_col was given: pass NAN for none) and
- * flushes; -1 on a write error. */
-int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double extra);
+/* The layout of a row: SL_METRICS_TRANSFER, the extra column follows;
+ * SL_METRICS_NO_BPB, a file from before test_bpb (written on in its layout). */
+#define SL_METRICS_TRANSFER 1
+#define SL_METRICS_NO_BPB 2
+/* Writes the row in that layout (extra: pass NAN for none) and flushes; -1
+ * on a write error. */
+int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int layout, double extra);
+/* The layout of an existing file's header (0, today's, when the file is
+ * missing, empty or not a metrics file). */
+int sl_metrics_layout(const char *path);
 
 /* Keeps the header and the rows with step <= step (the rows a checkpoint at
  * `step` accounts for) and drops a torn last line; rewrites the file
@@ -40,6 +48,8 @@ typedef struct {
     char reason[256];
     long step;            /* steps done at the last write */
     double best_test_loss, final_test_loss; /* NaN when none yet */
+    double best_test_bpb; /* the best row's bits per byte; NaN when none (or older files) */
+    double epochs;        /* epochs of its train data seen at `step`; NaN when unknown */
     int threads;
 } sl_run_status;
 int sl_status_write(const char *run_dir, const sl_run_status *s, sl_error *err);
@@ -85,6 +95,16 @@ void sl_store_free_list(char **ids, int n);
 /* context.csv: the mean test loss at each position 1..n_ctx (columns position,
  * test_loss), replaced atomically. */
 int sl_context_write(const char *run_dir, const double *pos, int n_ctx, sl_error *err);
+
+/* sources.csv: the held-out loss of a run's final model on each source of a
+ * named corpus (columns source, test_tokens, test_bytes, test_loss in nats
+ * per token, test_bpb in bits per byte), written atomically when the run ends. */
+#define SL_RUN_SOURCES_FILE "sources.csv"
+/* (sl_source_loss is in data.h) */
+int sl_sources_write(const char *run_dir, const sl_source_loss *s, int n, sl_error *err);
+/* Reads it back (malloc'd, *n rows; *n = 0 and *s = NULL when the run has
+ * none): a damaged file is SL_EINPUT naming the file, the line and the column. */
+int sl_sources_read(const char *run_dir, sl_source_loss **s, int *n, sl_error *err);
 
 /* Removes a run directory and what it holds (files only, one level). */
 int sl_store_remove_run(const char *run_dir, sl_error *err);

@@ -51,6 +51,8 @@ typedef struct {
     double grad_norm;   /* before clipping */
     double noise_scale; /* B_simple in tokens (EMA); NaN with one thread */
     double wall_s;      /* training wall time so far (survives resume) */
+    double test_bpb;    /* held-out loss in bits per byte (sl_corpus_bpb); NaN
+                           for token files, and in rows of older stores */
 } sl_metric_row;
 
 typedef struct sl_trainer sl_trainer;
@@ -111,6 +113,10 @@ int sl_checkpoint_peek(const char *path, sl_checkpoint_info *info, sl_error *err
 /* The mean loss of model m on corpus c (its held-out evaluation windows, up to
  * max_tokens tokens): the engine's transfer loss on a second corpus. */
 double sl_eval_loss(const sl_model *m, const sl_corpus *c, size_t max_tokens);
+/* The held-out loss of m on each source of a named corpus (up to max_tokens
+ * tokens of each source's test windows) into out (c->n_sources rows; a single
+ * text gives one row named "all"); returns the rows written. */
+int sl_eval_sources(const sl_model *m, const sl_corpus *c, size_t max_tokens, sl_source_loss *out);
 /* The mean test loss of m at each position 1..n_ctx of the context into pos
  * (n_ctx values, zeroed by the caller), over up to 16384 windows evenly spaced
  * over c's test split; returns the number of windows (0 if the split is

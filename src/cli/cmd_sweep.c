@@ -103,7 +103,9 @@ const cli_command cli_status_cmd = {
     "usage: scalelab status DIR\n"
     "\n"
     "Prints a table of the runs in run store DIR: state, steps, N, D, best and\n"
-    "final test loss, threads and why a run stopped or failed.\n"
+    "final test loss (nats per token), the best in bits per byte, epochs of its\n"
+    "train data seen, threads and why a run stopped or failed; then each\n"
+    "finished run's held-out loss per source of the corpus (sources.csv).\n"
     "\n",
     NULL,
     (const cli_opt *const[]){no_opts, NULL},
@@ -120,8 +122,9 @@ const cli_command cli_export_cmd = {
     "export",
     "usage: scalelab export DIR [--csv OUTDIR] [--plots FIGDIR]\n"
     "\n"
-    "Writes OUTDIR/runs.csv (one row per run) and OUTDIR/curves.csv (every\n"
-    "metric row with its run id); without --csv or --plots prints runs.csv to\n"
+    "Writes OUTDIR/runs.csv (one row per run), OUTDIR/curves.csv (every\n"
+    "metric row with its run id) and OUTDIR/sources.csv (each run's held-out\n"
+    "loss per source); without --csv or --plots prints runs.csv to\n"
     "stdout. --plots writes FIGDIR/<figure>.svg and .png: learning curves against\n"
     "tokens and compute, the sweep's law with its fit and 95% band (loss against\n"
     "N, D or N at fixed C; loss against the aspect ratio, unfitted, for shape\n"
@@ -656,8 +659,8 @@ int cmd_status(int argc, char **argv)
     int n;
     if ((rc = sl_runs_load(dir, &runs, &n, &err)))
         return cli_report(rc, &err);
-    printf("%-28s %-8s %13s %10s %10s %8s %8s %3s  %s\n", "run", "state", "steps", "N", "D",
-           "best", "final", "thr", "reason");
+    printf("%-28s %-8s %13s %10s %10s %8s %8s %8s %7s %3s  %s\n", "run", "state", "steps", "N", "D",
+           "best", "final", "bpb", "epochs", "thr", "reason");
     int counts[6] = {0};
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
@@ -667,12 +670,37 @@ int cmd_status(int argc, char **argv)
         char d[32] = "all";
         if (r->spec.train.data_limit)
             snprintf(d, sizeof d, "%.3g", (double)r->spec.train.data_limit);
-        printf("%-28s %-8s %13s %10.3g %10s %8.4f %8.4f %3d  %s\n", r->spec.id, r->status.state,
-               steps, k.n_kaplan, d, r->status.best_test_loss, r->status.final_test_loss,
-               r->spec.train.threads, r->status.reason);
+        /* bits per byte of the best row (older stores: from its rows, else nan) */
+        double bpb = isfinite(r->status.best_test_bpb) ? r->status.best_test_bpb
+                                                       : sl_run_best_bpb(r->rows, r->n_rows);
+        printf("%-28s %-8s %13s %10.3g %10s %8.4f %8.4f %8.4f %7.3g %3d  %s\n", r->spec.id,
+               r->status.state, steps, k.n_kaplan, d, r->status.best_test_loss,
+               r->status.final_test_loss, bpb, r->status.epochs, r->spec.train.threads,
+               r->status.reason);
         int s = sl_run_state_parse(r->status.state);
         if (s >= 0)
             counts[s]++;
+    }
+    /* the final model's held-out loss per source (sources.csv) */
+    int head = 0;
+    for (int i = 0; i < n; i++) {
+        char rd[1200];
+        sl_run_path(rd, sizeof rd, dir, runs[i].spec.id);
+        sl_source_loss *src;
+        int ns;
+        if ((rc = sl_sources_read(rd, &src, &ns, &err))) {
+            sl_runs_free(runs, n);
+            return cli_report(rc, &err);
+        }
+        if (ns && !head++)
+            printf("held-out loss per source at the end (bits per byte; nats per token in brackets):\n");
+        if (ns)
+            printf("%-28s", runs[i].spec.id);
+        for (int k = 0; k < ns; k++)
+            printf(" %s %.3f (%.3f)", src[k].name, src[k].test_bpb, src[k].test_loss);
+        if (ns)
+            printf("\n");
+        free(src);
     }
     printf("%d runs: %d done, %d running, %d queued, %d paused, %d stopped, %d failed\n", n,
            counts[SL_RUN_DONE], counts[SL_RUN_RUNNING], counts[SL_RUN_QUEUED], counts[SL_RUN_PAUSED],
@@ -715,7 +743,8 @@ int cmd_export(int argc, char **argv)
         int n = 0;
         rc = sl_export_store(dir, out, &n, &err);
         if (rc == SL_OK)
-            fprintf(stderr, "scalelab: wrote %s/runs.csv (%d runs) and %s/curves.csv\n", out, n, out);
+            fprintf(stderr, "scalelab: wrote %s/runs.csv (%d runs), %s/curves.csv and %s/sources.csv\n",
+                    out, n, out, out);
         return cli_report(rc, &err);
     }
     sl_run *runs;

@@ -382,9 +382,9 @@ int cmd_train(int argc, char **argv)
     if (rc == SL_OK && !stopped) {
         const sl_metric_row *row = &pr.row;
         double el = sl_now() - pr.t_start;
-        printf("final: step %ld test_loss %.4f nats/token (%.4f bits) train_loss %.4f tokens %.0f "
-               "flops %.3e wall %.1fs tok/s %.0f\n",
-               row->step, row->test_loss, row->test_loss / log(2.0), row->train_loss, row->tokens,
+        printf("final: step %ld test_loss %.4f nats/token (%.4f bits/token, %.4f bits/byte) train_loss "
+               "%.4f tokens %.0f flops %.3e wall %.1fs tok/s %.0f\n",
+               row->step, row->test_loss, row->test_loss / log(2.0), row->test_bpb, row->train_loss, row->tokens,
                row->flops, row->wall_s,
                el > 0 ? (sl_trainer_steps_done(t) - pr.step_start) * pr.tokens_per_step / el : 0);
     }

@@ -27,7 +27,9 @@ const cli_opt cli_fit_column_opts[] = {
     CLI_OPT("--s", "COL", FIT_OPT_COL + COL_S, "optimizer steps S (s)"),
     CLI_OPT("--b", "COL", FIT_OPT_COL + COL_B, "batch size B in tokens (b)"),
     CLI_OPT("--bcrit", "COL", FIT_OPT_COL + COL_BCRIT, "critical batch size B_crit in tokens (bcrit)"),
-    CLI_OPT("--loss", "COL", FIT_OPT_COL + COL_LOSS, "test loss L in nats per token (loss)"),
+    CLI_OPT("--loss", "COL", FIT_OPT_COL + COL_LOSS,
+            "test loss L in nats per token (loss); on a run store,\n"
+            "bpb fits bits per byte (byte and BPE sweeps compare)"),
     CLI_OPT("--run", "COL", FIT_OPT_COL + COL_RUN,
             "run id (run): the bootstrap resamples whole runs, so the\n"
             "points of one learning curve stay together"),
@@ -199,8 +201,8 @@ static void drop_highest(sl_fit_point *p, size_t *n, long k)
     *n -= (size_t)k;
 }
 
-/* The points of a run store without columns named: those the lab fits, from
- * run.h (sl_runs_law_points). */
+/* The points of a run store without columns named (but --loss bpb): those
+ * the lab fits, from run.h (sl_runs_law_points). */
 static int store_points(const points_spec *ps, sl_fit_law law, sl_fit_point **out, size_t *n_out,
                         sl_error *err)
 {
@@ -211,8 +213,19 @@ static int store_points(const points_spec *ps, sl_fit_law law, sl_fit_point **ou
         return rc;
     sl_fit_point *p;
     size_t n;
-    sl_runs_law_points(runs, n_runs, law, ps->with_warmup ? SL_LAW_POINTS_WITH_WARMUP : 0, &p, &n);
+    int bpb = ps->col[COL_LOSS] && !strcmp(ps->col[COL_LOSS], "bpb");
+    sl_runs_law_points(runs, n_runs, law,
+                       (ps->with_warmup ? SL_LAW_POINTS_WITH_WARMUP : 0) | (bpb ? SL_LAW_POINTS_BPB : 0),
+                       &p, &n);
     sl_runs_free(runs, n_runs);
+    if (bpb && n == 0) {
+        free(p);
+        return sl_fail(err, SL_EINPUT,
+                       "%s: bpb: no run has a test loss in bits per byte (expected runs of a text "
+                       "corpus whose metrics.csv has test_bpb; token files and older stores have "
+                       "none)",
+                       ps->path);
+    }
     if (sl_fit_law_points(law) == SL_POINTS_NOISE && n == 0) {
         free(p);
         return sl_fail(err, SL_EINPUT,
@@ -254,16 +267,27 @@ int cli_fit_load_points(const points_spec *ps, sl_fit_law law, const sl_fit_opti
         sl_fit_point_rule which = sl_fit_law_points(law);
         int by_name = ps->accounting > 0;
         for (int f = 0; f < 8; f++)
-            by_name |= ps->col[f] != NULL;
+            by_name |= ps->col[f] != NULL && !(f == COL_LOSS && !strcmp(ps->col[f], "bpb"));
         if (!by_name)
             return store_points(ps, law, out, n_out, err);
         if (law == SL_LAW_BCRIT)
             bcrit_name = "noise_scale";
+        /* --loss bpb on a store: the points of the rows with bits per byte
+         * (run.c's rule), their loss in the column of that name */
+        int kind = ps->col[COL_LOSS] && !strcmp(ps->col[COL_LOSS], "bpb") ? SL_LOSS_BPB : SL_LOSS_TEST;
         char *text;
-        if ((rc = sl_export_points_csv(ps->path, which, &text, err)) != SL_OK)
+        if ((rc = sl_export_points_csv(ps->path, which, kind, &text, err)) != SL_OK)
             return rc;
         rc = sl_csv_parse(text, strlen(text), ps->path, &t, err);
         free(text);
+        if (rc == SL_OK && kind == SL_LOSS_BPB && t.n_rows == 0) {
+            sl_csv_free(&t);
+            return sl_fail(err, SL_EINPUT,
+                           "%s: bpb: no run has a test loss in bits per byte (expected runs of a text "
+                           "corpus whose metrics.csv has test_bpb; token files and older stores "
+                           "have none)",
+                           ps->path);
+        }
         if (rc == SL_OK && which == SL_POINTS_NOISE && t.n_rows == 0) {
             sl_csv_free(&t);
             return sl_fail(err, SL_EINPUT,

@@ -852,6 +852,14 @@ int sl_corpus_subset(const sl_corpus *c, size_t limit, size_t *start, size_t *le
     return n;
 }
 
+double sl_corpus_bpb(const sl_corpus *c, double nats_per_token)
+{
+    size_t test_bytes = c->n_bytes - c->n_train_bytes, test_tokens = c->n_tokens - c->n_train;
+    if (!c->bytes || c->n_bytes == 0 || test_bytes == 0 || test_tokens == 0)
+        return NAN;
+    return nats_per_token * ((double)test_tokens / (double)test_bytes) / log(2.0);
+}
+
 double sl_corpus_epochs(const sl_corpus *c, size_t limit, double tokens)
 {
     size_t st[SL_MAX_SOURCES], ln[SL_MAX_SOURCES], total;

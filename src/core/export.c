@@ -14,7 +14,8 @@
 void sl_export_runs(FILE *f, const sl_run *runs, int n)
 {
     fprintf(f, "id,index,layers,d_model,heads,d_ff,n_ctx,vocab,N,N_total,D,batch,seed,threads,lr,"
-               "steps,tokens,flops,best_test_loss,final_test_loss,status,reason\n");
+               "steps,tokens,flops,best_test_loss,final_test_loss,best_test_bpb,final_test_bpb,epochs,"
+               "status,reason\n");
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
         const sl_config *c = &r->spec.train.model;
@@ -32,12 +33,14 @@ void sl_export_runs(FILE *f, const sl_run *runs, int n)
         }
         reason[o++] = '"';
         reason[o] = 0;
-        fprintf(f, "%s,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%zu,%d,%llu,%d,%.6g,%ld,%.0f,%.6e,%.6f,%.6f,%s,%s\n",
+        fprintf(f, "%s,%d,%d,%d,%d,%d,%d,%d,%.0f,%.0f,%zu,%d,%llu,%d,%.6g,%ld,%.0f,%.6e,%.6f,%.6f,%.6f,"
+                   "%.6f,%.4g,%s,%s\n",
                 r->spec.id, r->spec.index, c->n_layer, c->d_model, c->n_head, c->d_ff, c->n_ctx,
                 c->vocab, k.n_kaplan, k.n_total, r->spec.train.data_limit, r->spec.train.batch,
                 (unsigned long long)r->spec.train.seed, r->spec.train.threads, r->spec.train.lr,
                 last ? last->step : 0, last ? last->tokens : 0, last ? last->flops : 0, best,
-                last ? last->test_loss : NAN, r->status.state, reason);
+                last ? last->test_loss : NAN, sl_run_best_bpb(r->rows, r->n_rows),
+                last ? last->test_bpb : NAN, r->status.epochs, r->status.state, reason);
     }
 }
 
@@ -46,14 +49,33 @@ void sl_export_curves(FILE *f, const sl_run *runs, int n)
     int extra = 0;
     for (int i = 0; i < n; i++)
         extra |= runs[i].transfer != NULL;
-    fprintf(f, "run,step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s%s\n",
+    fprintf(f, "run,step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s,test_bpb%s\n",
             extra ? "," SL_RUN_TRANSFER_COLUMN : "");
     for (int i = 0; i < n; i++)
         for (size_t j = 0; j < runs[i].n_rows; j++) {
             fprintf(f, "%s,", runs[i].spec.id);
-            sl_metrics_write_row(f, &runs[i].rows[j], extra,
+            sl_metrics_write_row(f, &runs[i].rows[j], extra ? SL_METRICS_TRANSFER : 0,
                                  runs[i].transfer ? runs[i].transfer[j] : NAN);
         }
+}
+
+int sl_export_sources(FILE *f, const char *sweep_dir, const sl_run *runs, int n, sl_error *err)
+{
+    fprintf(f, "run,source,test_tokens,test_bytes,test_loss,test_bpb\n");
+    for (int i = 0; i < n; i++) {
+        char dir[1200];
+        sl_run_path(dir, sizeof dir, sweep_dir, runs[i].spec.id);
+        sl_source_loss *s;
+        int ns;
+        int rc = sl_sources_read(dir, &s, &ns, err);
+        if (rc)
+            return rc;
+        for (int k = 0; k < ns; k++)
+            fprintf(f, "%s,%s,%.0f,%.0f,%.17g,%.17g\n", runs[i].spec.id, s[k].name, s[k].test_tokens,
+                    s[k].test_bytes, s[k].test_loss, s[k].test_bpb);
+        free(s);
+    }
+    return SL_OK;
 }
 
 static int save_table(const char *dir, const char *name, void (*fn)(FILE *, const sl_run *, int),
@@ -84,6 +106,22 @@ int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_erro
     if ((rc = sl_mkdirs(out, err)) == SL_OK &&
         (rc = save_table(out, "runs.csv", sl_export_runs, runs, n, err)) == SL_OK)
         rc = save_table(out, "curves.csv", sl_export_curves, runs, n, err);
+    if (rc == SL_OK) {
+        char path[1200];
+        sl_run_path(path, sizeof path, out, "sources.csv");
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f)
+            rc = sl_fail(err, SL_ERUNTIME, "%s: out of memory", path);
+        else {
+            rc = sl_export_sources(f, sweep_dir, runs, n, err);
+            fclose(f);
+            if (rc == SL_OK)
+                rc = sl_write_atomic(path, buf, len, err);
+            free(buf);
+        }
+    }
     sl_runs_free(runs, n);
     *n_runs = n;
     return rc;
@@ -206,7 +244,7 @@ static const char *noise_cell(char *buf, size_t len, double b_simple)
     return buf;
 }
 
-int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **text,
+int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, int loss, char **text,
                          sl_error *err)
 {
     sl_run *runs;
@@ -222,7 +260,7 @@ int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **t
         sl_runs_free(runs, n);
         return sl_fail(err, SL_ERUNTIME, "%s: out of memory", sweep_dir);
     }
-    fprintf(f, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup\n");
+    fprintf(f, "n,d,c,s,b,loss,run,n_total,data_limit,c_total,noise_scale,c_attn,c_head,warmup,bpb\n");
     char ns[32];
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
@@ -235,15 +273,15 @@ int sl_export_points_csv(const char *sweep_dir, sl_fit_point_rule rule, char **t
         double t_tok = sl_model_flops_per_token(cf, SL_ACCT_TOTAL);
         long wu = sl_train_warmup(&r->spec.train);
         size_t *rows = sl_xmalloc((r->n_rows ? r->n_rows : 1) * sizeof *rows);
-        size_t m = sl_run_point_rows(r, rule, 0, rows);
+        size_t m = sl_run_point_rows(r, rule, loss, rows);
         for (size_t j = 0; j < m; j++) {
             const sl_metric_row *row = &r->rows[rows[j]];
-            sl_fit_point p = sl_run_point(r, rows[j], rule, 0);
-            fprintf(f, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s,%.17g,%.17g,%ld\n",
+            sl_fit_point p = sl_run_point(r, rows[j], rule, loss);
+            fprintf(f, "%.17g,%.17g,%.17g,%ld,%.17g,%.17g,%s,%.17g,%.17g,%.17g,%s,%.17g,%.17g,%ld,%.17g\n",
                     p.n, p.d, p.c, row->step, p.b, p.loss, r->spec.id, k.n_total,
                     (double)r->spec.train.data_limit, row->tokens * t_tok,
                     noise_cell(ns, sizeof ns, row->noise_scale), row->tokens * a_tok,
-                    row->tokens * h_tok, wu);
+                    row->tokens * h_tok, wu, row->test_bpb);
         }
         free(rows);
     }

@@ -205,16 +205,47 @@ double sl_run_best_loss(const sl_metric_row *rows, size_t n)
     return b < 0 ? NAN : rows[b].test_loss;
 }
 
-/* ---- the points a law takes ---------------------------------------------------------- */
-
-static double loss_of(const sl_run *r, size_t j, int transfer)
+double sl_run_best_bpb(const sl_metric_row *rows, size_t n)
 {
-    if (!transfer)
-        return r->rows[j].test_loss;
-    return r->transfer ? r->transfer[j] : NAN;
+    long b = sl_run_best_row(rows, n);
+    return b < 0 ? NAN : rows[b].test_bpb;
 }
 
-size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int transfer, size_t *rows_out)
+double sl_run_epochs(double tokens, size_t data_limit, size_t train_tokens)
+{
+    if (train_tokens == 0)
+        return NAN;
+    size_t from = data_limit > 0 && data_limit < train_tokens ? data_limit : train_tokens;
+    return tokens / (double)from;
+}
+
+/* ---- the points a law takes ---------------------------------------------------------- */
+
+static const char *const loss_names[] = {"test", "transfer", "bpb"};
+
+const char *sl_loss_kind_name(sl_loss_kind k)
+{
+    return (unsigned)k < 3 ? loss_names[k] : "?";
+}
+
+int sl_loss_kind_parse(const char *s)
+{
+    for (int k = 0; k < 3; k++)
+        if (!strcmp(s, loss_names[k]))
+            return k;
+    return -1;
+}
+
+static double loss_of(const sl_run *r, size_t j, int loss)
+{
+    if (loss == SL_LOSS_BPB)
+        return r->rows[j].test_bpb;
+    if (loss == SL_LOSS_TRANSFER)
+        return r->transfer ? r->transfer[j] : NAN;
+    return r->rows[j].test_loss;
+}
+
+size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int loss, size_t *rows_out)
 {
     size_t m = 0;
     if (rule == SL_POINTS_BEST) {
@@ -223,13 +254,13 @@ size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int transfer, 
         if (sl_run_state_of(r) != SL_RUN_DONE)
             return 0;
         long b = sl_run_best_row(r->rows, r->n_rows);
-        if (b >= 0 && positive(loss_of(r, (size_t)b, transfer)))
+        if (b >= 0 && positive(loss_of(r, (size_t)b, loss)))
             rows_out[m++] = (size_t)b;
         return m;
     }
     for (size_t j = 0; j < r->n_rows; j++) {
         const sl_metric_row *row = &r->rows[j];
-        if (row->step <= 0 || !positive(row->test_loss) || !positive(loss_of(r, j, transfer)))
+        if (row->step <= 0 || !positive(row->test_loss) || !positive(loss_of(r, j, loss)))
             continue;
         if (rule == SL_POINTS_NOISE && !positive(row->noise_scale))
             continue;
@@ -238,7 +269,7 @@ size_t sl_run_point_rows(const sl_run *r, sl_fit_point_rule rule, int transfer, 
     return m;
 }
 
-sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, int transfer)
+sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, int loss)
 {
     const sl_metric_row *m = &r->rows[row];
     const sl_train_opts *t = &r->spec.train;
@@ -259,12 +290,12 @@ sl_fit_point sl_run_point(const sl_run *r, size_t row, sl_fit_point_rule rule, i
     p.b = (double)t->batch * t->model.n_ctx;
     if (rule == SL_POINTS_NOISE)
         p.bcrit = m->noise_scale;
-    p.loss = loss_of(r, row, transfer);
+    p.loss = loss_of(r, row, loss);
     p.run = sl_run_key(r->spec.id);
     return p;
 }
 
-static void runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
+static void runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int loss,
                         long warmup_law, unsigned flags, sl_fit_point **pts, size_t *n)
 {
     size_t cap = 0, m = 0, rows_cap = 1;
@@ -288,20 +319,20 @@ static void runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, 
         if ((flags & SL_LAW_POINTS_DONE_ONLY) && sl_run_state_of(&runs[i]) != SL_RUN_DONE)
             continue;
         long wu = warmup_law ? sl_train_warmup(&runs[i].spec.train) : -1;
-        size_t k = sl_run_point_rows(&runs[i], rule, transfer, rows);
+        size_t k = sl_run_point_rows(&runs[i], rule, loss, rows);
         for (size_t j = 0; j < k; j++)
             if (runs[i].rows[rows[j]].step > wu)
-                p[m++] = sl_run_point(&runs[i], rows[j], rule, transfer);
+                p[m++] = sl_run_point(&runs[i], rows[j], rule, loss);
     }
     free(rows);
     *pts = p;
     *n = m;
 }
 
-void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int transfer,
+void sl_runs_points(const sl_run *runs, int n_runs, sl_fit_point_rule rule, int loss,
                     sl_fit_point **pts, size_t *n)
 {
-    runs_points(runs, n_runs, rule, transfer, 0, 0, pts, n);
+    runs_points(runs, n_runs, rule, loss, 0, 0, pts, n);
 }
 
 void sl_runs_law_points(const sl_run *runs, int n_runs, sl_fit_law law, unsigned flags,
@@ -310,7 +341,8 @@ void sl_runs_law_points(const sl_run *runs, int n_runs, sl_fit_law law, unsigned
     /* L(N, S) is fitted after the warmup (Kaplan et al. fit their learning
      * curves past it) */
     long wu = law == SL_LAW_KAPLAN_NS && !(flags & SL_LAW_POINTS_WITH_WARMUP);
-    runs_points(runs, n_runs, sl_fit_law_points(law), 0, wu, flags, pts, n);
+    int loss = (flags & SL_LAW_POINTS_BPB) && law != SL_LAW_BCRIT ? SL_LOSS_BPB : SL_LOSS_TEST;
+    runs_points(runs, n_runs, sl_fit_law_points(law), loss, wu, flags, pts, n);
 }
 
 /* ---- the view ------------------------------------------------------------------------- */
@@ -340,6 +372,8 @@ void sl_run_view_derive(sl_run_view *v, long done_steps)
     v->batch = s->train.batch;
     v->lr = s->train.lr > 0 ? s->train.lr : sl_lr_auto(k.n_kaplan);
     v->best_test_loss = sl_run_best_loss(v->rows, v->n_rows);
+    v->best_test_bpb = sl_run_best_bpb(v->rows, v->n_rows);
+    v->epochs = NAN;
     v->transfer_loss = v->n_rows && v->transfer ? v->transfer[v->n_rows - 1] : NAN;
 }
 
@@ -352,6 +386,8 @@ sl_run sl_run_view_record(const sl_run_view *v)
     snprintf(r.status.reason, sizeof r.status.reason, "%s", v->reason);
     r.status.step = v->done_steps;
     r.status.best_test_loss = v->best_test_loss;
+    r.status.best_test_bpb = v->best_test_bpb;
+    r.status.epochs = v->epochs;
     r.status.final_test_loss = v->has_last ? v->last.test_loss : NAN;
     r.status.threads = v->threads;
     r.rows = v->rows;
@@ -436,14 +472,18 @@ int sl_run_dir_open(sl_run_dir *d, const char *dir, sl_trainer *t, const char *e
     if (ftell(d->f) == 0) {
         sl_metrics_header(d->f, extra_col);
         d->has_extra = extra_col != NULL;
-    } else
-        d->has_extra = d->transfer != NULL;
+        d->layout = d->has_extra ? SL_METRICS_TRANSFER : 0;
+    } else {
+        /* a file from before test_bpb goes on in its own layout */
+        d->layout = sl_metrics_layout(d->metrics);
+        d->has_extra = (d->layout & SL_METRICS_TRANSFER) != 0;
+    }
     return SL_OK;
 }
 
 int sl_run_dir_append(sl_run_dir *d, const sl_metric_row *row, double extra, sl_error *err)
 {
-    if (sl_metrics_write_row(d->f, row, d->has_extra, extra) != 0)
+    if (sl_metrics_write_row(d->f, row, d->layout, extra) != 0)
         return sl_fail(err, SL_ERUNTIME, "%s: write failed: %s", d->metrics, strerror(errno));
     return SL_OK;
 }

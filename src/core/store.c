@@ -10,6 +10,7 @@
 #include "scalelab/store.h"
 
 #include "scalelab/corpus.h"
+#include "scalelab/csv.h"
 #include "scalelab/run.h"
 
 #include <cjson/cJSON.h>
@@ -25,28 +26,71 @@
 
 static const char *metrics_cols =
     "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s";
+/* Added in store format 2; a file from before has no such column (its rows
+ * read with test_bpb NaN, and a resumed run goes on in its layout). */
+static const char *bpb_col = "test_bpb";
 
 void sl_metrics_header(FILE *f, const char *extra_col)
 {
     if (extra_col)
-        fprintf(f, "%s,%s\n", metrics_cols, extra_col);
+        fprintf(f, "%s,%s,%s\n", metrics_cols, bpb_col, extra_col);
     else
-        fprintf(f, "%s\n", metrics_cols);
+        fprintf(f, "%s,%s\n", metrics_cols, bpb_col);
     fflush(f);
 }
 
-int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int has_extra, double extra)
+int sl_metrics_write_row(FILE *f, const sl_metric_row *r, int layout, double extra)
 {
     /* losses to round-trip precision: a resumed run reads its rows back and
      * must report the same best and final loss, bit for bit */
     fprintf(f, "%ld,%.0f,%.6e,%.17g,%.17g,%.6e,%.6f,%.6e,%.3f", r->step, r->tokens, r->flops,
             r->train_loss, r->test_loss, r->lr, r->grad_norm, r->noise_scale, r->wall_s);
-    if (has_extra)
+    if (!(layout & SL_METRICS_NO_BPB))
+        fprintf(f, ",%.17g", r->test_bpb);
+    if (layout & SL_METRICS_TRANSFER)
         fprintf(f, ",%.17g", extra);
     fputc('\n', f);
     if (fflush(f) != 0 || ferror(f))
         return -1;
     return 0;
+}
+
+/* The layout of a header line (len bytes, without its line end): -1 when it
+ * is not a metrics header; *extra_at where the extra column's name starts. */
+static int header_layout(const char *h, size_t len, size_t *extra_at)
+{
+    size_t base = strlen(metrics_cols), nb = strlen(bpb_col);
+    if (len < base || strncmp(h, metrics_cols, base) != 0 || (len > base && h[base] != ','))
+        return -1;
+    int layout = SL_METRICS_NO_BPB;
+    size_t at = base;
+    if (len >= at + 1 + nb && !strncmp(h + at + 1, bpb_col, nb) &&
+        (len == at + 1 + nb || h[at + 1 + nb] == ',')) {
+        layout = 0;
+        at += 1 + nb;
+    }
+    if (len > at) {
+        layout |= SL_METRICS_TRANSFER;
+        *extra_at = at + 1;
+    }
+    return layout;
+}
+
+int sl_metrics_layout(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int layout = 0;
+    if (fgets(line, sizeof line, f) && strchr(line, '\n')) {
+        size_t len = strcspn(line, "\r\n"), at = 0;
+        layout = header_layout(line, len, &at);
+        if (layout < 0)
+            layout = 0;
+    }
+    fclose(f);
+    return layout;
 }
 
 /* The step at the start of a metrics row ("STEP,"): an integer
@@ -117,12 +161,16 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
         *rows = sl_xmalloc(sizeof **rows);
         return SL_OK;
     }
-    if (strncmp(data, metrics_cols, strlen(metrics_cols)) != 0) {
+    size_t hlen = (size_t)(nl - data), extra_at = 0;
+    if (hlen && data[hlen - 1] == '\r')
+        hlen--;
+    int layout = header_layout(data, hlen, &extra_at);
+    if (layout < 0) {
         free(data);
-        return sl_fail(err, SL_EINPUT, "%s: header: not a metrics file (expected %s)", path,
-                       metrics_cols);
+        return sl_fail(err, SL_EINPUT, "%s: header: not a metrics file (expected %s,%s)", path,
+                       metrics_cols, bpb_col);
     }
-    int has_extra = data[strlen(metrics_cols)] == ',';
+    int has_extra = (layout & SL_METRICS_TRANSFER) != 0, has_bpb = !(layout & SL_METRICS_NO_BPB);
     size_t cap = 64;
     sl_metric_row *r = sl_xmalloc(cap * sizeof *r);
     double *x = sl_xmalloc(cap * sizeof *x);
@@ -146,10 +194,11 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
         char *p = line;
         sl_metric_row *m = &r[*n];
         /* every field a number, as many as the header, the step an integer */
-        static const char *const names[] = {"step", "tokens", "flops", "train_loss", "test_loss",
-                                            "lr", "grad_norm", "noise_scale", "wall_s"};
-        double v[10];
-        int nf = has_extra ? 10 : 9, bad = -1;
+        static const char *const names[] = {"step",   "tokens",    "flops",
+                                            "train_loss", "test_loss", "lr",
+                                            "grad_norm",  "noise_scale", "wall_s", "test_bpb"};
+        double v[11];
+        int nf = 9 + has_bpb + has_extra, bad = -1;
         const char *why = "not a number";
         for (int k = 0; k < nf && bad < 0; k++) {
             if (field(&p, &v[k]) != 0)
@@ -168,8 +217,9 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
             why = "not an integer 0..1e15";
         }
         if (bad >= 0) {
-            const char *col = bad == 9 ? data + strlen(metrics_cols) + 1 : names[bad];
-            int col_len = bad == 9 ? (int)(nl - col) : (int)strlen(col);
+            int is_extra = has_extra && bad == nf - 1;
+            const char *col = is_extra ? data + extra_at : names[bad];
+            int col_len = is_extra ? (int)(hlen - extra_at) : (int)strlen(col);
             rc = sl_fail(err, SL_EINPUT, "%s:line %zu: %.*s: %s (expected %d numbers, as the header)",
                          path, 2 + *n, col_len, col, why, nf);
             free(data);
@@ -186,7 +236,8 @@ int sl_metrics_read(const char *path, sl_metric_row **rows, size_t *n, double **
         m->grad_norm = v[6];
         m->noise_scale = v[7];
         m->wall_s = v[8];
-        x[*n] = has_extra ? v[9] : NAN;
+        m->test_bpb = has_bpb ? v[9] : NAN;
+        x[*n] = has_extra ? v[nf - 1] : NAN;
         (*n)++;
         line = end + 1;
     }
@@ -215,6 +266,8 @@ int sl_status_write(const char *run_dir, const sl_run_status *s, sl_error *err)
     cJSON_AddNumberToObject(o, "step", (double)s->step);
     num(o, "best_test_loss", s->best_test_loss);
     num(o, "final_test_loss", s->final_test_loss);
+    num(o, "best_test_bpb", s->best_test_bpb);
+    num(o, "epochs", s->epochs);
     cJSON_AddNumberToObject(o, "threads", s->threads);
     char *text = cJSON_Print(o);
     cJSON_Delete(o);
@@ -236,7 +289,7 @@ int sl_status_read(const char *run_dir, sl_run_status *s, sl_error *err)
 {
     memset(s, 0, sizeof *s);
     snprintf(s->state, sizeof s->state, "queued");
-    s->best_test_loss = s->final_test_loss = NAN;
+    s->best_test_loss = s->final_test_loss = s->best_test_bpb = s->epochs = NAN;
     char path[1200];
     sl_run_path(path, sizeof path, run_dir, SL_RUN_STATUS_FILE);
     if (access(path, F_OK) != 0)
@@ -261,11 +314,16 @@ int sl_status_read(const char *run_dir, sl_run_status *s, sl_error *err)
     double step = getnum(o, "step"), thr = getnum(o, "threads");
     s->best_test_loss = getnum(o, "best_test_loss");
     s->final_test_loss = getnum(o, "final_test_loss");
+    s->best_test_bpb = getnum(o, "best_test_bpb");
+    s->epochs = getnum(o, "epochs");
     cJSON_Delete(o);
     /* range-checked before the casts: a damaged file is bad input */
     if (!isnan(step) && !(step >= 0 && step <= SL_MAX_STEPS && step == floor(step)))
         return sl_fail(err, SL_EINPUT, "%s:step: %g is out of range (expected an integer 0..%g)", path,
                        step, SL_MAX_STEPS);
+    if (!isnan(s->epochs) && !(s->epochs >= 0))
+        return sl_fail(err, SL_EINPUT, "%s:epochs: %g is out of range (expected a number >= 0)", path,
+                       s->epochs);
     if (!isnan(thr) && !(thr >= 0 && thr <= 256 && thr == floor(thr)))
         return sl_fail(err, SL_EINPUT, "%s:threads: %g is out of range (expected an integer 0..256)",
                        path, thr);
@@ -611,5 +669,74 @@ int sl_context_write(const char *run_dir, const double *pos, int n_ctx, sl_error
     sl_run_path(path, sizeof path, run_dir, SL_RUN_CONTEXT_FILE);
     int rc = sl_write_atomic(path, buf, used, err);
     free(buf);
+    return rc;
+}
+
+/* ---- sources.csv ---------------------------------------------------------------- */
+
+static const char *const sources_cols[] = {"source", "test_tokens", "test_bytes", "test_loss",
+                                           "test_bpb"};
+
+int sl_sources_write(const char *run_dir, const sl_source_loss *s, int n, sl_error *err)
+{
+    sl_csv_writer w;
+    sl_csv_writer_init(&w);
+    for (int k = 0; k < 5; k++)
+        sl_csv_field(&w, sources_cols[k]);
+    sl_csv_end_row(&w);
+    for (int i = 0; i < n; i++) {
+        sl_csv_field(&w, s[i].name);
+        sl_csv_field_double(&w, s[i].test_tokens);
+        sl_csv_field_double(&w, s[i].test_bytes);
+        sl_csv_field_double(&w, s[i].test_loss);
+        sl_csv_field_double(&w, s[i].test_bpb);
+        sl_csv_end_row(&w);
+    }
+    char path[1300];
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_SOURCES_FILE);
+    int rc = sl_csv_save(&w, path, err);
+    sl_csv_writer_free(&w);
+    return rc;
+}
+
+int sl_sources_read(const char *run_dir, sl_source_loss **out, int *n, sl_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    char path[1300];
+    sl_run_path(path, sizeof path, run_dir, SL_RUN_SOURCES_FILE);
+    if (access(path, F_OK) != 0)
+        return SL_OK;
+    sl_csv t;
+    int rc = sl_csv_read(path, &t, err);
+    if (rc)
+        return rc;
+    int col[5];
+    for (int k = 0; k < 5; k++)
+        if ((col[k] = sl_csv_column(&t, sources_cols[k])) < 0) {
+            rc = sl_fail(err, SL_EINPUT, "%s: header: no column %s (expected source,test_tokens,"
+                         "test_bytes,test_loss,test_bpb)", path, sources_cols[k]);
+            sl_csv_free(&t);
+            return rc;
+        }
+    sl_source_loss *s = sl_xcalloc(t.n_rows ? t.n_rows : 1, sizeof *s);
+    for (size_t i = 0; i < t.n_rows && rc == SL_OK; i++) {
+        snprintf(s[i].name, sizeof s[i].name, "%s", sl_csv_cell(&t, i, (size_t)col[0]));
+        double *dst[4] = {&s[i].test_tokens, &s[i].test_bytes, &s[i].test_loss, &s[i].test_bpb};
+        for (int k = 0; k < 4 && rc == SL_OK; k++) {
+            const char *cell = sl_csv_cell(&t, i, (size_t)col[k + 1]);
+            char *end;
+            *dst[k] = strtod(cell, &end);
+            if (end == cell || *end || (!isnan(*dst[k]) && !(*dst[k] >= 0 && isfinite(*dst[k]))))
+                rc = sl_fail(err, SL_EINPUT, "%s:line %zu: %s: '%s' (expected a number >= 0 or nan)",
+                             path, t.line[i], sources_cols[k + 1], cell);
+        }
+    }
+    if (rc == SL_OK) {
+        *out = s;
+        *n = (int)t.n_rows;
+    } else
+        free(s);
+    sl_csv_free(&t);
     return rc;
 }

@@ -388,6 +388,7 @@ void sl_trainer_row(sl_trainer *t, sl_metric_row *row)
     row->tokens = (double)t->step * t->o.batch * t->o.model.n_ctx;
     row->flops = row->tokens * k.flops_per_token;
     row->test_loss = sl_trainer_evaluate(t);
+    row->test_bpb = sl_corpus_bpb(t->c, row->test_loss);
     row->train_loss = t->loss_count > 0 ? t->loss_accum / t->loss_count : NAN;
     t->loss_accum = 0.0;
     t->loss_count = 0;
@@ -706,6 +707,43 @@ double sl_eval_loss(const sl_model *m, const sl_corpus *c, size_t max_tokens)
     free(tgt);
     sl_acts_free(a);
     return sum / ((double)nseq * T);
+}
+
+int sl_eval_sources(const sl_model *m, const sl_corpus *c, size_t max_tokens, sl_source_loss *out)
+{
+    const int T = m->cfg.n_ctx, B = 8;
+    int ns = c->n_sources > 1 ? c->n_sources : 1;
+    sl_acts *a = sl_acts_new(&m->cfg, B);
+    int32_t *inp = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    int32_t *tgt = sl_xmalloc((size_t)B * T * sizeof(int32_t));
+    for (int k = 0; k < ns; k++) {
+        sl_source_loss *o = &out[k];
+        memset(o, 0, sizeof *o);
+        snprintf(o->name, sizeof o->name, "%s", c->n_sources > 1 ? c->src[k].name : "all");
+        size_t nseq = sl_eval_sequences_source(c, T, k, max_tokens);
+        o->test_loss = o->test_bpb = NAN;
+        if (nseq == 0)
+            continue;
+        double sum = 0;
+        for (size_t s = 0; s < nseq; s += B) {
+            int bs = (int)(nseq - s < (size_t)B ? nseq - s : (size_t)B);
+            sl_eval_batch_source(c, T, k, s, bs, inp, tgt);
+            sum += sl_model_forward(m, a, inp, tgt, bs, T, 0);
+        }
+        o->test_tokens = (double)nseq * T;
+        o->test_loss = sum / o->test_tokens;
+        /* bits per byte at the source's own tokens per byte */
+        size_t tl = c->n_sources > 1 ? c->src[k].test_len : c->n_tokens - c->n_train;
+        size_t bl = c->n_sources > 1 ? c->src[k].btest_len : c->n_bytes - c->n_train_bytes;
+        if (c->bytes && tl > 0 && bl > 0) {
+            o->test_bytes = o->test_tokens * (double)bl / (double)tl;
+            o->test_bpb = o->test_loss * ((double)tl / (double)bl) / log(2.0);
+        }
+    }
+    free(inp);
+    free(tgt);
+    sl_acts_free(a);
+    return ns;
 }
 
 /* Mean test loss at each position of up to CONTEXT_WINDOWS windows of n_ctx

@@ -50,6 +50,13 @@ int engine_write_config(const run *r, sl_error *err)
     return sl_run_save_spec(&r->rec.spec, r->dir, err);
 }
 
+double engine_run_epochs(const run *r)
+{
+    const sl_train_opts *t = &r->rec.spec.train;
+    double tokens = (double)r->done_steps * t->batch * t->model.n_ctx;
+    return sl_run_epochs(tokens, t->data_limit, r->e ? r->e->corpus.n_train : 0);
+}
+
 int engine_write_status(const run *r, sl_error *err)
 {
     sl_run_status s;
@@ -59,6 +66,8 @@ int engine_write_status(const run *r, sl_error *err)
     s.step = r->done_steps;
     s.best_test_loss = sl_run_best_loss(r->rec.rows, r->rec.n_rows);
     s.final_test_loss = r->rec.n_rows ? r->rec.rows[r->rec.n_rows - 1].test_loss : NAN;
+    s.best_test_bpb = sl_run_best_bpb(r->rec.rows, r->rec.n_rows);
+    s.epochs = engine_run_epochs(r);
     s.threads = r->rec.spec.train.threads;
     return sl_status_write(r->dir, &s, err);
 }

@@ -69,6 +69,8 @@ void engine_bump(sl_engine *e);
 void engine_notify(sl_engine *e);
 /* config.json and status.json of a run, from its table entry. */
 int engine_write_config(const run *r, sl_error *err);
+/* Epochs of its train data the run has seen (its done steps). */
+double engine_run_epochs(const run *r);
 int engine_write_status(const run *r, sl_error *err);
 /* The run of that id, or NULL (lock held). */
 run *engine_find(sl_engine *e, const char *id);

@@ -96,6 +96,7 @@ int sl_engine_snapshot(sl_engine *e, sl_snapshot *s)
         v->n_rows = r->rec.n_rows;
         v->spec = r->rec.spec;
         sl_run_view_derive(v, r->done_steps);
+        v->epochs = engine_run_epochs(r);
         v->state = r->state;
         v->cancelled = r->cancelled;
         v->early_stopped = r->early_stopped;

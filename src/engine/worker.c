@@ -147,6 +147,16 @@ static int write_context(const sl_engine *e, const run *r, const sl_trainer *t, 
     return rc;
 }
 
+/* sources.csv: the final model's held-out loss on each source of a named corpus */
+static int write_sources(const sl_engine *e, const run *r, const sl_trainer *t, sl_error *err)
+{
+    if (e->corpus.n_sources < 1)
+        return SL_OK;
+    sl_source_loss s[SL_MAX_SOURCES];
+    int n = sl_eval_sources(sl_trainer_model(t), &e->corpus, r->rec.spec.train.eval_tokens, s);
+    return sl_sources_write(r->dir, s, n, err);
+}
+
 static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
 {
     work w = {.e = e, .r = r, .end = END_DONE};
@@ -202,6 +212,8 @@ static int train_locked(sl_engine *e, run *r, int *end, sl_error *err)
     *end = w.end;
     if (rc == SL_OK && !stopped && e->p.context_losses)
         rc = write_context(e, r, t, err);
+    if (rc == SL_OK && !stopped)
+        rc = write_sources(e, r, t, err);
     sl_error e2;
     int crc = sl_run_dir_close(&d, rc == SL_OK ? err : &e2);
     if (rc == SL_OK)

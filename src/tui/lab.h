@@ -19,7 +19,7 @@ typedef enum { AXIS_N, AXIS_D, AXIS_C, AXIS_COUNT } Axis;
 typedef enum { CURVES_TOKENS, CURVES_COMPUTE, CURVES_STEPS, CURVES_COUNT } CurvesX;
 
 /* What the learning curves show (the `m` key). */
-typedef enum { MET_TEST, MET_TRAIN, MET_LR, MET_GRAD, MET_NOISE, MET_COUNT } Metric;
+typedef enum { MET_TEST, MET_TRAIN, MET_LR, MET_GRAD, MET_NOISE, MET_BPB, MET_COUNT } Metric;
 
 #define LAB_HIDDEN_MAX 64
 

@@ -1,5 +1,6 @@
 /* panel_curves: a metric of every visible run (test loss by default; train
- * loss, learning rate, gradient norm, noise scale) against tokens, compute or
+ * loss, learning rate, gradient norm, noise scale, test loss in bits per
+ * byte) against tokens, compute or
  * steps, log-log, one colour per run, optionally smoothed, a legend with N and
  * D, a cursor that reads out each run's value at a point, and over the test
  * loss the fitted L(N,S) of each run (or, against compute, the envelope). */
@@ -20,7 +21,7 @@ static const struct {
 } metrics[MET_COUNT] = {
     {"test loss", "nats/token", 1},   {"train loss", "nats/token", 1},
     {"learning rate", "", 0},         {"gradient norm", "before clipping", 1},
-    {"noise scale B_simple", "tokens", 1},
+    {"noise scale B_simple", "tokens", 1}, {"test loss", "bits/byte", 1},
 };
 
 const char *Curves_metricName(Metric m) { return m >= 0 && m < MET_COUNT ? metrics[m].name : "?"; }
@@ -35,6 +36,7 @@ static double metric_of(Metric m, const sl_metric_row *r)
     case MET_LR: return r->lr;
     case MET_GRAD: return r->grad_norm;
     case MET_NOISE: return r->noise_scale;
+    case MET_BPB: return r->test_bpb;
     default: return r->test_loss;
     }
 }

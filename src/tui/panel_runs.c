@@ -22,14 +22,15 @@ static ColorId state_color(sl_run_state s)
 }
 
 /* The columns in display order; the id is always first and never cut. */
-enum { C_ID, C_STATE, C_LOSS, C_N, C_D, C_C, C_SEED, C_PRIO, C_TOKENS, C_TPS, C_ETA, C_SHAPE, C_COUNT };
+enum { C_ID, C_STATE, C_LOSS, C_N, C_D, C_C, C_SEED, C_PRIO, C_TOKENS, C_EPOCHS, C_TPS, C_ETA, C_SHAPE, C_COUNT };
 static const struct {
     const char *head; /* with its unit */
     int width, right;
 } cols[C_COUNT] = {
     {"id", 0, 0},        {"state", 9, 0},  {"loss nat", 8, 1}, {"N", 6, 1},
     {"D tok", 6, 1},     {"C FLOP", 7, 1}, {"seed", 5, 1},     {"prio", 4, 1},
-    {"tokens", 13, 1},   {"tok/s", 6, 1},  {"ETA", 6, 1},      {"shape", 9, 0},
+    {"tokens", 13, 1},   {"epochs", 6, 1}, {"tok/s", 6, 1},    {"ETA", 6, 1},
+    {"shape", 9, 0},
 };
 
 int RunsPanel_columns(void) { return C_COUNT; }
@@ -64,6 +65,13 @@ static void cell(const sl_run_view *v, int c, char *b, size_t n)
         else
             snprintf(b, n, "-");
         break;
+    case C_EPOCHS:
+        /* epochs of its train data seen: past 1 the run repeats data */
+        if (isfinite(v->epochs))
+            snprintf(b, n, "%.3g", v->epochs);
+        else
+            snprintf(b, n, "-");
+        break;
     case C_TPS:
         if (v->tokens_per_s > 0)
             sl_num_format(b, n, v->tokens_per_s, SL_NUM_SHORT);
@@ -92,6 +100,7 @@ static double sort_key(const sl_run_view *v, int c)
     case C_SEED: return (double)v->seed;
     case C_PRIO: return v->priority;
     case C_TOKENS: return v->done_tokens;
+    case C_EPOCHS: return v->epochs;
     case C_TPS: return v->tokens_per_s;
     case C_ETA: return v->eta_s;
     case C_SHAPE: return v->shape.n_layer * 1e6 + v->shape.d_model;

@@ -14,7 +14,7 @@
 static const char *const plot_names[] = {"braille", "blocks", "ascii"};
 static const char *const x_names[CURVES_COUNT] = {"tokens", "compute", "steps"};
 static const char *const metric_names[MET_COUNT] = {"test-loss", "train-loss", "lr", "grad-norm",
-                                                    "noise-scale"};
+                                                    "noise-scale", "bpb"};
 static const char *const axis_names[AXIS_COUNT] = {"N", "D", "C"};
 
 void Settings_path(char *out, size_t n) { sl_user_dir(out, n, "lab.json"); }

@@ -147,6 +147,7 @@ int Watch_snapshot(Watch *w, sl_snapshot *s, double every)
         }
         /* as the engine's snapshot: the view follows from the record */
         sl_run_view_derive(v, -1);
+        v->epochs = rec->status.epochs;
         v->state = sl_run_state_of(rec);
         v->cancelled = v->state == SL_RUN_STOPPED && !strcmp(rec->status.reason, "cancelled");
         v->early_stopped = v->state == SL_RUN_DONE && strstr(rec->status.reason, "early") != NULL;

@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const sl_fit_point_rule rules[] = {SL_POINTS_BEST, SL_POINTS_CURVES, SL_POINTS_NOISE};
     for (int k = 0; k < 3; k++) {
         char *text;
-        rc = sl_export_points_csv(sweep, rules[k], &text, &err);
+        rc = sl_export_points_csv(sweep, rules[k], 0, &text, &err);
         fz_check_message(rc, &err);
         if (rc == SL_OK)
             free(text);
