@@ -724,6 +724,15 @@ Test(corpus_presets, a_run_past_one_epoch_is_warned_about)
 
 /* ---- what a sweep on the named corpus records ----------------------------------------------- */
 
+static char *su_read_or_die(const char *path)
+{
+    char *d;
+    size_t n;
+    sl_error err;
+    cr_assert_eq(sl_read_file(path, &d, &n, &err), SL_OK, "%s", err.msg);
+    return d;
+}
+
 /* The value of `param` in a fits.csv written by `fit --csv`. */
 static double fits_value(const char *path, const char *param)
 {
@@ -826,6 +835,36 @@ Test(corpus_prepare, a_sweep_records_bits_per_byte_epochs_and_each_source, .time
     cr_assert_eq(tu_run(out, sizeof out, err, sizeof err, 0, fb), 0, "%s", err);
     double a_nats = fits_value(fa_csv, "alpha"), a_bpb = fits_value(fb_csv, "alpha");
     cr_assert_float_eq(a_bpb, a_nats, 1e-6 * fabs(a_nats) + 1e-9, "alpha_N %g (bpb) vs %g (nats)", a_bpb, a_nats);
+    /* a store whose rows have no bits per byte (as before test_bpb): fit
+     * --loss bpb is refused with one line, exit 2 */
+    static const char *const ids[] = {"r000-L1-d16-s1", "r001-L2-d16-s1", "r002-L1-d32-s1"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s/metrics.csv", dir, ids[i]);
+        cr_assert_eq(sl_metrics_read(path, &rows, &nr, NULL, &e), SL_OK, "%s", e.msg);
+        FILE *f = fopen(path, "w");
+        cr_assert_not_null(f);
+        fprintf(f, "step,tokens,flops,train_loss,test_loss,lr,grad_norm,noise_scale,wall_s\n");
+        for (size_t k = 0; k < nr; k++)
+            cr_assert_eq(sl_metrics_write_row(f, &rows[k], SL_METRICS_NO_BPB, NAN), 0);
+        fclose(f);
+        free(rows);
+    }
+    tu_assert_bad_input("bpb: no run has a test loss in bits per byte", fb);
+    /* a damaged sources.csv: status and export name the file, line and column */
+    snprintf(path, sizeof path, "%s/r001-L2-d16-s1/sources.csv", dir);
+    const char *bad = "source,test_tokens,test_bytes,test_loss,test_bpb\ngcide,1,1,oops,1\n";
+    tu_write(path, bad, strlen(bad));
+    tu_assert_bad_input("r001-L2-d16-s1/sources.csv:line 2: test_loss: 'oops'", sa);
+    char before[900];
+    snprintf(before, sizeof before, "%s/runs.csv", csv);
+    char *kept = su_read_or_die(before);
+    snprintf(path, sizeof path, "%s/r001-L2-d16-s1/status.json", dir);
+    unlink(path); /* would change runs.csv, were it written */
+    tu_assert_bad_input("r001-L2-d16-s1/sources.csv:line 2: test_loss: 'oops'", ea);
+    char *now = su_read_or_die(before);
+    cr_assert_str_eq(now, kept, "the export was left as it was");
+    free(kept);
+    free(now);
 }
 
 /* For BPE, bits per byte are the total nats over the test bytes / ln 2: the

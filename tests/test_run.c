@@ -529,3 +529,76 @@ Test(run, a_run_directory_resumes_bitwise_past_a_torn_line)
     free(xb);
     sl_corpus_free(&c);
 }
+
+/* A run directory from before test_bpb (metrics.csv without the column)
+ * resumes in its own layout: every row keeps 9 fields, reads with test_bpb
+ * NaN, and the losses are those of an uninterrupted run of today's layout,
+ * whose rows carry bits per byte (byte tokens: nats / ln 2). */
+Test(run, a_run_directory_of_an_older_store_resumes_in_its_own_layout)
+{
+    char text[512];
+    su_corpus(text, sizeof text);
+    sl_corpus c;
+    sl_corpus_opts co = {0};
+    co.path = text;
+    co.data_dir = tu_dir;
+    sl_error err;
+    cr_assert_eq(sl_corpus_load(&c, &co, &err), SL_OK, "%s", err.msg);
+    char a[600], b[600], m[700], mb[700];
+    snprintf(a, sizeof a, "%s/old", tu_dir);
+    snprintf(b, sizeof b, "%s/new", tu_dir);
+    snprintf(m, sizeof m, "%s/metrics.csv", a);
+    snprintf(mb, sizeof mb, "%s/metrics.csv", b);
+    sl_trainer *t = trainer(&c);
+    sl_run_dir d;
+    int stopped;
+    cr_assert_eq(sl_run_dir_open(&d, a, t, NULL, &err), SL_OK, "%s", err.msg);
+    g_stop = 10;
+    sl_run_hooks h = {stop_at_step, NULL, NULL, NULL, t};
+    cr_assert_eq(sl_run_dir_train(&d, t, &h, &stopped, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_run_dir_close(&d, &err), SL_OK, "%s", err.msg);
+    sl_trainer_free(t);
+    /* as an older scalelab wrote it: the last column cut from every line */
+    char *old = su_read(m);
+    size_t w = 0;
+    for (char *p = old, *line = old; *p; p++)
+        if (*p == '\n') {
+            char *comma = line;
+            for (char *q = line; q < p; q++)
+                if (*q == ',')
+                    comma = q;
+            memmove(old + w, line, (size_t)(comma - line));
+            w += (size_t)(comma - line);
+            old[w++] = '\n';
+            line = p + 1;
+        }
+    tu_write(m, old, w);
+    free(old);
+    cr_assert_eq(sl_metrics_layout(m), SL_METRICS_NO_BPB);
+    t = trainer(&c);
+    cr_assert_eq(sl_run_dir_open(&d, a, t, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert(d.resumed);
+    cr_assert_eq(sl_run_dir_train(&d, t, NULL, &stopped, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_run_dir_close(&d, &err), SL_OK, "%s", err.msg);
+    sl_trainer_free(t);
+    cr_assert_eq(sl_metrics_layout(m), SL_METRICS_NO_BPB, "the layout is kept");
+    t = trainer(&c);
+    cr_assert_eq(sl_run_dir_open(&d, b, t, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_run_dir_train(&d, t, NULL, &stopped, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_run_dir_close(&d, &err), SL_OK, "%s", err.msg);
+    sl_trainer_free(t);
+    sl_metric_row *xa, *xb;
+    size_t na, nb;
+    cr_assert_eq(sl_metrics_read(m, &xa, &na, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_metrics_read(mb, &xb, &nb, NULL, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(na, 5);
+    cr_assert_eq(nb, 5);
+    for (size_t i = 0; i < na; i++) {
+        cr_assert_eq(xa[i].test_loss, xb[i].test_loss, "row %zu", i);
+        cr_assert(isnan(xa[i].test_bpb), "row %zu: %g", i, xa[i].test_bpb);
+        cr_assert_float_eq(xb[i].test_bpb, xb[i].test_loss / log(2.0), 1e-12, "row %zu", i);
+    }
+    free(xa);
+    free(xb);
+    sl_corpus_free(&c);
+}

@@ -103,25 +103,24 @@ int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_erro
     int rc = sl_runs_load(sweep_dir, &runs, &n, err);
     if (rc)
         return rc;
-    if ((rc = sl_mkdirs(out, err)) == SL_OK &&
-        (rc = save_table(out, "runs.csv", sl_export_runs, runs, n, err)) == SL_OK)
-        rc = save_table(out, "curves.csv", sl_export_curves, runs, n, err);
-    if (rc == SL_OK) {
-        char path[1200];
-        sl_run_path(path, sizeof path, out, "sources.csv");
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
-            rc = sl_fail(err, SL_ERUNTIME, "%s: out of memory", path);
-        else {
-            rc = sl_export_sources(f, sweep_dir, runs, n, err);
-            fclose(f);
-            if (rc == SL_OK)
-                rc = sl_write_atomic(path, buf, len, err);
-            free(buf);
-        }
+    /* every run's sources.csv is read before anything is written: a damaged
+     * one leaves OUT as it was */
+    char *src = NULL;
+    size_t src_len = 0;
+    FILE *f = open_memstream(&src, &src_len);
+    if (!f)
+        rc = sl_fail(err, SL_ERUNTIME, "%s: out of memory", sweep_dir);
+    else {
+        rc = sl_export_sources(f, sweep_dir, runs, n, err);
+        fclose(f);
     }
+    char path[1200];
+    sl_run_path(path, sizeof path, out, "sources.csv");
+    if (rc == SL_OK && (rc = sl_mkdirs(out, err)) == SL_OK &&
+        (rc = save_table(out, "runs.csv", sl_export_runs, runs, n, err)) == SL_OK &&
+        (rc = save_table(out, "curves.csv", sl_export_curves, runs, n, err)) == SL_OK)
+        rc = sl_write_atomic(path, src, src_len, err);
+    free(src);
     sl_runs_free(runs, n);
     *n_runs = n;
     return rc;
