@@ -3,7 +3,9 @@
  * another thread count, rows lost to a power cut, the temporaries killed
  * processes leave, an EIO on rename, and `train --out` killed at random. Each ends bit for bit where an uninterrupted run ends, or
  * is refused with one line naming the file and the field. */
+#include <dirent.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/time.h>
 
@@ -654,4 +656,51 @@ Test(resume, a_store_with_a_relative_corpus_resumes_from_another_directory)
     free(out);
     const char *fit[] = {"fit", dir, "--law", "power-n", "--bootstrap", "0", NULL};
     free(expect_exit(0, fit));
+}
+
+/* Nothing a store's commands do writes into the current directory: a BPE
+ * sweep run, resumed, watched by status, exported and fitted from an empty
+ * directory leaves it empty (the tokenizer cache goes to the data directory,
+ * the store and the exports where they are named). */
+Test(resume, nothing_is_written_into_the_current_directory)
+{
+    char text[512], preset[600], runs[600], dir[700], cwd[600], data[600], csv[600];
+    su_corpus(text, sizeof text);
+    snprintf(preset, sizeof preset, "%s/bpe.json", tu_dir);
+    FILE *f = fopen(preset, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "{\"name\": \"bpe\", \"data\": {\"corpus\": \"%s\", \"tokenizer\": \"bpe:300\"},\n"
+               " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
+               " \"sweep\": {%s}, \"train\": {%s}}\n",
+            text, small_sweep, small_train);
+    fclose(f);
+    snprintf(runs, sizeof runs, "%s/runs", tu_dir);
+    snprintf(dir, sizeof dir, "%s/bpe", runs);
+    snprintf(cwd, sizeof cwd, "%s/cwd", tu_dir);
+    snprintf(data, sizeof data, "%s", tu_dir); /* the spawned commands' SCALELAB_DATA */
+    snprintf(csv, sizeof csv, "%s/csv", tu_dir);
+    cr_assert_eq(mkdir(cwd, 0755), 0);
+    cr_assert_eq(chdir(cwd), 0);
+    const char *ra[] = {"run", preset, "--runs", runs, "--only", "0", "--quiet", NULL};
+    cr_assert_eq(run_cmd(ra), 0);
+    const char *rr[] = {"resume", dir, "--quiet", NULL};
+    free(expect_exit(0, rr));
+    const char *st[] = {"status", dir, NULL};
+    free(expect_exit(0, st));
+    const char *ex[] = {"export", dir, "--csv", csv, NULL};
+    free(expect_exit(0, ex));
+    const char *fit[] = {"fit", dir, "--law", "power-n", "--bootstrap", "0", "--loss", "bpb", NULL};
+    free(expect_exit(0, fit));
+    cr_assert_eq(chdir("/"), 0);
+    DIR *d = opendir(cwd);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        cr_assert(!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."), "%s written into the current directory",
+                  e->d_name);
+    closedir(d);
+    /* the BPE cache is in the data directory */
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "ls '%s'/bpe-300-*.tok >/dev/null 2>&1", data);
+    cr_assert_eq(system(cmd), 0, "no tokenizer cache in %s", data);
 }
