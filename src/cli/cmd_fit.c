@@ -33,11 +33,13 @@ static const cli_opt fit_columns_heading[] = {
 static const cli_opt fit_law_opts[] = {
     CLI_HEADING("\n"
                 "A run store DIR is read as a table with the columns n, d, c, s, b, loss, run,\n"
-                "n_total (every parameter), data_limit, c_total, noise_scale, c_attn, c_head\n"
-                "and warmup. c is Kaplan's C, 6N per token (C = 6NBS); c_attn adds attention's\n"
+                "n_total (every parameter), data_limit, c_total, noise_scale, c_attn, c_head,\n"
+                "warmup and bpb. c is Kaplan's C, 6N per token (C = 6NBS); c_attn adds attention's\n"
                 "6 n_layer n_ctx d_model, c_head the output head's 6 d_model vocab, c_total\n"
                 "both (--accounting, below). --n n_total counts every parameter in N. bcrit is\n"
-                "fitted to the noise scale of every evaluation that measured one.\n"
+                "fitted to the noise scale of every evaluation that measured one. loss is the\n"
+                "test loss in nats per token; --loss bpb fits it in bits per byte instead\n"
+                "(the same rows, those that have it), so byte and BPE sweeps compare.\n"
                 "\n"
                 "options:\n"),
     CLI_OPT("--law", "NAME", O_LAW,
