@@ -223,6 +223,34 @@ Test(engine, a_single_run_gets_every_core)
     sl_engine_free(e);
 }
 
+/* The first two runs of a sweep start cheapest first (their curves feed the
+ * lab's live fit within seconds), then the costliest first. */
+Test(engine, two_cheap_runs_scout_then_the_costliest_first)
+{
+    sl_engine *e = open_engine("\"n\": [3000, 12000, 25000, 50000]",
+                               "\"batch\": 8, \"steps\": 100000, \"eval_every\": 20, \"eval_tokens\": 512",
+                               1, 1);
+    sl_error err;
+    sl_snapshot s;
+    memset(&s, 0, sizeof s);
+    sl_engine_snapshot(e, &s);
+    cr_assert_eq(s.n_runs, 4);
+    char id[4][SL_RUN_ID_MAX];
+    for (int i = 0; i < 4; i++)
+        snprintf(id[i], sizeof id[i], "%s", s.runs[i].id); /* planned order: N ascending */
+    cr_assert_eq(sl_engine_start(e, &err), SL_OK);
+    await_state(e, &s, id[0], SL_RUN_RUNNING);
+    cr_assert_eq(sl_engine_cancel(e, id[0], &err), SL_OK, "%s", err.msg);
+    await_state(e, &s, id[1], SL_RUN_RUNNING);
+    cr_assert_eq(view(&s, id[3])->state, SL_RUN_QUEUED);
+    cr_assert_eq(sl_engine_cancel(e, id[1], &err), SL_OK, "%s", err.msg);
+    await_state(e, &s, id[3], SL_RUN_RUNNING);
+    cr_assert_eq(view(&s, id[2])->state, SL_RUN_QUEUED);
+    sl_engine_stop(e);
+    sl_snapshot_free(&s);
+    sl_engine_free(e);
+}
+
 Test(engine, pause_resume_cancel_duplicate_priority_and_drop)
 {
     /* one core, one job: runs go one at a time, so the queue can be steered */

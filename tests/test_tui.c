@@ -859,6 +859,30 @@ Test(tui, watch_shows_a_store_read_only)
     cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
 }
 
+/* Live laws: L(N, S) fitted to the learning curves as they grow shows an
+ * exponent with its interval while runs still train, labelled apart from the
+ * finished-run fits (assert the appearance, not a time). */
+Test(tui, live_l_n_s_shows_an_exponent_with_an_interval_while_runs_train)
+{
+    tmux_t t;
+    char args[2048];
+    lab_args(args, sizeof args, NULL);
+    start(&t, 200, 60, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab on screen:\n%s\nstderr: %s", t.screen, stderr_text());
+    cr_assert(wait_screen(&t,
+                          "kaplan-ns live R2 [0-9.]+, [0-9]+ points, [0-9]+ of 200 resamples[^\n]*\n"
+                          "[^\n]*alpha_N +[0-9.e+-]+ +\\[[0-9.e+-]+, [0-9.e+-]+\\]",
+                          150),
+              "no live exponent with an interval:\n%s\nstderr: %s", t.screen, stderr_text());
+    cr_assert_not_null(strstr(t.screen, "running"), "no run still training:\n%s", t.screen);
+    /* the finished-run fit of the same law is its own entry */
+    cr_assert(wait_screen(&t, "kaplan-ns [^l]", 1), "%s", t.screen);
+    keys(&t, "q");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+}
+
 /* A finished store reopened: the intervals come without a new point (the
  * bootstrap is scheduled on open), they are those `scalelab fit` prints for the
  * same store and seed, and a fit with as many points as parameters is

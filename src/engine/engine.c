@@ -222,6 +222,9 @@ static sl_engine *engine_alloc(const sl_engine_opts *o)
     }
     e->cores = e->o.cores > 0 ? e->o.cores : sl_cpus_available();
     e->jobs = e->o.jobs > 0 ? e->o.jobs : e->cores;
+    /* the scheduler's order before scouts, for measuring both (bench/RESULTS.md) */
+    const char *order = getenv("SCALELAB_SCHED");
+    e->lpt_only = order && !strcmp(order, "lpt");
     return e;
 }
 

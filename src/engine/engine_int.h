@@ -57,6 +57,8 @@ struct sl_engine {
     pthread_t sched;
     int sched_started, sched_done, stopping, finished;
     int cores, jobs;
+    int scouts;       /* runs started cheapest-first (sched.c) */
+    int lpt_only;     /* SCALELAB_SCHED=lpt: costliest first from the first run on */
     double t_start;
     double rss_start; /* resident bytes when the scheduler started */
     char error[1024];

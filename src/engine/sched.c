@@ -64,12 +64,23 @@ static double cost(const run *r) { return sl_sched_cost(&r->rec.spec.train, r->d
 
 /* The next run to start: lowest priority first; among equals the costliest
  * first (longest-processing-time order keeps every core busy to the end of a
- * sweep, as the short runs fill the gaps), then the planned index. */
+ * sweep, as the short runs fill the gaps), then the planned index. Except the
+ * first SCOUTS runs of a sweep with more queued than that: the cheapest first.
+ * Their curves reach the lab's live L(N, S) fit within seconds and, with the
+ * costliest runs that start next, give it model sizes to fit an exponent to
+ * long before a large run ends; the sweep ends later by about the scouts'
+ * time on a core (bench/RESULTS.md). SCALELAB_SCHED=lpt turns them off. */
+#define SCOUTS 2
+
 static run *next_queued(const sl_engine *e, int *n_queued)
 {
     run *best = NULL;
     double best_cost = 0;
-    int n = 0;
+    int n = 0, startable = 0;
+    for (int i = 0; i < e->n_runs; i++)
+        startable += e->runs[i]->state == SL_RUN_QUEUED && e->runs[i]->selected &&
+                     !e->runs[i]->has_thread && e->runs[i]->done_steps == 0;
+    int cheap = !e->lpt_only && e->scouts < SCOUTS && startable > SCOUTS;
     for (int i = 0; i < e->n_runs; i++) {
         run *r = e->runs[i];
         if (r->state != SL_RUN_QUEUED || !r->selected)
@@ -80,9 +91,10 @@ static run *next_queued(const sl_engine *e, int *n_queued)
         if (r->has_thread)
             continue;
         double c = cost(r);
+        int better = cheap ? c < best_cost : c > best_cost;
         if (!best || r->rec.spec.priority < best->rec.spec.priority ||
             (r->rec.spec.priority == best->rec.spec.priority &&
-             (c > best_cost || (c == best_cost && r->rec.spec.index < best->rec.spec.index)))) {
+             (better || (c == best_cost && r->rec.spec.index < best->rec.spec.index)))) {
             best = r;
             best_cost = c;
         }
@@ -148,6 +160,8 @@ static void schedule(sl_engine *e)
             continue;
         }
         r->has_thread = 1;
+        if (!e->lpt_only && e->scouts < SCOUTS)
+            e->scouts++;
         engine_bump(e);
     }
 }

@@ -18,9 +18,11 @@
 #define MIN_GAP 2.0     /* seconds between refits */
 #define BOOT_EVERY 10.0 /* seconds between bootstraps, at least */
 #define BOOT_SHARE 30.0 /* and at least this many times the last bootstrap pass */
-/* seconds: slower refits are bootstrapped only on settled points (a bootstrap
- * costs its SL_FIT_REPORT_BOOT resamples, each about a refit) */
+/* seconds: slower refits are bootstrapped when their points have settled, or
+ * SLOW_BOOT_EVERY seconds after their last bootstrap (a bootstrap costs its
+ * SL_FIT_REPORT_BOOT resamples, each about a refit) */
 #define BOOT_MAX_FIT 0.025
+#define SLOW_BOOT_EVERY 60.0
 
 typedef struct {
     sl_fit_point *pts;
@@ -42,7 +44,7 @@ struct Fitter {
     FitSet cur;
     PointSet have[FIT_ENTRIES];  /* the points of cur */
     uint64_t hash[FIT_ENTRIES], boot_hash[FIT_ENTRIES];
-    double changed_at[FIT_ENTRIES], took[FIT_ENTRIES];
+    double changed_at[FIT_ENTRIES], took[FIT_ENTRIES], booted_at[FIT_ENTRIES];
     double last_boot, boot_gap;
     int n;
     sl_fit_law law[FIT_ENTRIES];
@@ -223,8 +225,13 @@ static double boot_due(const Fitter *f, int i)
     if (f->boot_hash[i] == f->hash[i] || !f->have[i].pts)
         return INFINITY;
     double t = f->last_boot + f->boot_gap;
-    if (f->took[i] >= BOOT_MAX_FIT && f->changed_at[i] + BOOT_EVERY > t)
-        t = f->changed_at[i] + BOOT_EVERY;
+    if (f->took[i] >= BOOT_MAX_FIT) {
+        double settled = f->changed_at[i] + BOOT_EVERY;
+        double again = f->booted_at[i] + SLOW_BOOT_EVERY;
+        double slow = settled < again ? settled : again;
+        if (slow > t)
+            t = slow;
+    }
     return t;
 }
 
@@ -316,6 +323,7 @@ static void *fitter_main(void *arg)
                 if (f->cur.ok[i] || f->have[i].n > 0)
                     fit_one(f, i, 1);
                 f->boot_hash[i] = f->hash[i];
+                f->booted_at[i] = sl_now();
                 booted = 1;
                 publish(f);
             }
@@ -367,6 +375,8 @@ Fitter *Fitter_new(const char (*laws)[32], int n, int nd_sweep)
         snprintf(f->cur.why[i], sizeof f->cur.why[i], "waiting for points");
     f->out = f->cur;
     f->last_boot = -1e9;
+    for (int i = 0; i < FIT_ENTRIES; i++)
+        f->booted_at[i] = -1e9;
     f->boot_gap = BOOT_EVERY;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
