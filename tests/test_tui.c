@@ -878,6 +878,8 @@ Test(tui, live_l_n_s_shows_an_exponent_with_an_interval_while_runs_train)
     /* the finished-run fit of the same law is its own entry */
     cr_assert(wait_screen(&t, "kaplan-ns [^l]", 1), "%s", t.screen);
     keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
     int code = wait_exit(&t, 20);
     stop(&t);
     cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());

@@ -4,6 +4,7 @@
 #ifndef SCALELAB_FIT_H
 #define SCALELAB_FIT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -114,6 +115,10 @@ typedef struct {
      * done == total. NULL: no calls. */
     void (*progress)(void *user, const char *stage, size_t done, size_t total);
     void *progress_user;
+    /* Non-zero (read atomically, from the fitting thread) cuts a long fit
+     * short: the cold starts and resamples left are skipped and the result is
+     * not to be used. The lab sets it when it quits. NULL: never. */
+    const atomic_int *cancel;
 } sl_fit_options;
 
 typedef struct sl_fit_result {

@@ -464,7 +464,7 @@ static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_
     sl_rng rng;
     sl_rng_seed(&rng, o->seed);
     sl_error ignore;
-    for (int k = 0; k < o->bootstrap; k++) {
+    for (int k = 0; k < o->bootstrap && !fit_cancelled(o); k++) {
         if (o->progress && k > 0)
             o->progress(o->progress_user, "bootstrap", (size_t)k, (size_t)o->bootstrap);
         size_t m = 0;

@@ -349,6 +349,8 @@ int fit_chinchilla(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit
             }
             if (o->progress)
                 o->progress(o->progress_user, "starts", j + 1, want);
+            if (fit_cancelled(o))
+                break;
         }
         memcpy(t, best, sizeof t);
         best_f = lbfgs(t, &D, iter_polish, gtol, ftol_polish, &best_info);

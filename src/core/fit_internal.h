@@ -42,4 +42,10 @@ void fit_r2_rms(const double *pred, const double *obs, size_t n, double *r2, dou
 /* Ordinary least squares y = k + m x; returns 0 or -1 when x has no spread. */
 int fit_ols(const double *x, const double *y, size_t n, double *k, double *m);
 
+/* sl_fit_options.cancel was set */
+static inline int fit_cancelled(const sl_fit_options *o)
+{
+    return o->cancel && atomic_load(o->cancel);
+}
+
 #endif

@@ -252,7 +252,7 @@ int fit_lsq(sl_fit_law law, const sl_fit_point *pt, size_t n, const sl_fit_optio
         return SL_OK;
     }
     lsq_run best = {.cost = INFINITY}, run;
-    for (int s = 0; s < n_starts; s++) {
+    for (int s = 0; s < n_starts && !(s > 0 && fit_cancelled(o)); s++) {
         solve(w, &fdf, starts[s], p, o->max_iter > 0 ? o->max_iter : 500, &run);
         /* A converged run beats any that did not; then the lower cost wins. */
         if ((run.converged > best.converged) ||

@@ -1,8 +1,10 @@
 /* fitter: see fitter.h. Refits are cheap (a few ms warm) and bootstraps are
- * not: a bootstrap pass waits BOOT_EVERY seconds after the last (or 30 times
- * its own length, whichever is longer), so a fit thread never takes more than
- * a sliver of a core from training; a law whose refit is slow is bootstrapped
- * once its points have stopped changing for BOOT_EVERY seconds. */
+ * not. A law's first bootstrap runs at once; while its points keep moving the
+ * next waits BOOT_EVERY seconds or BOOT_SHARE times the last one's length,
+ * whichever is longer, so that the fit thread takes a sliver of a core from
+ * training; once they have stopped moving for BOOT_EVERY seconds (a run ended,
+ * the sweep is done) it runs then. Two entries of a law on the same points
+ * (the live and the finished-run fit once every run is done) share one fit. */
 #include "fitter.h"
 
 #include <math.h>
@@ -16,13 +18,8 @@
 #include "scalelab/run.h"
 
 #define MIN_GAP 2.0     /* seconds between refits */
-#define BOOT_EVERY 10.0 /* seconds between bootstraps, at least */
-#define BOOT_SHARE 30.0 /* and at least this many times the last bootstrap pass */
-/* seconds: slower refits are bootstrapped when their points have settled, or
- * SLOW_BOOT_EVERY seconds after their last bootstrap (a bootstrap costs its
- * SL_FIT_REPORT_BOOT resamples, each about a refit) */
-#define BOOT_MAX_FIT 0.025
-#define SLOW_BOOT_EVERY 60.0
+#define BOOT_EVERY 10.0 /* seconds between bootstraps of a law, at least */
+#define BOOT_SHARE 30.0 /* and this many times its last bootstrap's length */
 
 typedef struct {
     sl_fit_point *pts;
@@ -34,6 +31,7 @@ struct Fitter {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int quit;
+    atomic_int cancel; /* set with quit: a fit under way stops early */
     /* pending input: one point set per entry */
     PointSet in[FIT_ENTRIES];
     int pending;
@@ -44,8 +42,7 @@ struct Fitter {
     FitSet cur;
     PointSet have[FIT_ENTRIES];  /* the points of cur */
     uint64_t hash[FIT_ENTRIES], boot_hash[FIT_ENTRIES];
-    double changed_at[FIT_ENTRIES], took[FIT_ENTRIES], booted_at[FIT_ENTRIES];
-    double last_boot, boot_gap;
+    double changed_at[FIT_ENTRIES], booted_at[FIT_ENTRIES], boot_took[FIT_ENTRIES];
     int n;
     sl_fit_law law[FIT_ENTRIES];
     int live[FIT_ENTRIES];
@@ -175,12 +172,18 @@ static void fit_one(Fitter *f, int i, int boot)
     const PointSet *ps = &f->have[i];
     sl_fit_options o;
     Fitter_options(law, boot, &o);
+    o.cancel = &f->cancel;
     sl_fit_result prev = f->cur.res[i];
     int had = f->cur.ok[i];
     o.warm = had && !boot ? &prev : NULL;
     sl_fit_result r;
     sl_error err;
     int rc = sl_fit(law, ps->pts, ps->n, &o, &r, &err);
+    if (atomic_load(&f->cancel)) {
+        if (rc == SL_OK)
+            sl_fit_result_free(&r); /* cut short: not a fit */
+        return;
+    }
     if (rc != SL_OK) {
         sl_fit_result_free(&f->cur.res[i]);
         f->cur.ok[i] = 0;
@@ -213,6 +216,29 @@ static int quitting(Fitter *f)
     return q;
 }
 
+/* Entry i takes the fit of an earlier entry of its law on the same points
+ * (boot: one bootstrapped on them); 1 if it did. */
+static int share(Fitter *f, int i, int boot)
+{
+    for (int j = 0; j < i; j++) {
+        if (f->law[j] != f->law[i] || f->hash[j] != f->hash[i] || !f->have[j].pts)
+            continue;
+        if (boot && f->boot_hash[j] != f->hash[j])
+            continue;
+        FitSet one = {0}, two = {0};
+        one.n = 1;
+        one.res[0] = f->cur.res[j];
+        FitSet_copy(&two, &one); /* a deep copy of j's draws */
+        sl_fit_result_free(&f->cur.res[i]);
+        f->cur.res[i] = two.res[0];
+        f->cur.ok[i] = f->cur.ok[j];
+        f->cur.boot_done[i] = f->cur.boot_done[j];
+        memcpy(f->cur.why[i], f->cur.why[j], sizeof f->cur.why[i]);
+        return 1;
+    }
+    return 0;
+}
+
 static uint64_t points_hash(const PointSet *ps)
 {
     return sl_fnv1a(SL_FNV_INIT ^ ps->n, ps->pts, ps->n * sizeof *ps->pts);
@@ -224,15 +250,9 @@ static double boot_due(const Fitter *f, int i)
 {
     if (f->boot_hash[i] == f->hash[i] || !f->have[i].pts)
         return INFINITY;
-    double t = f->last_boot + f->boot_gap;
-    if (f->took[i] >= BOOT_MAX_FIT) {
-        double settled = f->changed_at[i] + BOOT_EVERY;
-        double again = f->booted_at[i] + SLOW_BOOT_EVERY;
-        double slow = settled < again ? settled : again;
-        if (slow > t)
-            t = slow;
-    }
-    return t;
+    double moving = f->booted_at[i] + fmax(BOOT_EVERY, BOOT_SHARE * f->boot_took[i]);
+    double settled = f->changed_at[i] + BOOT_EVERY;
+    return moving < settled ? moving : settled;
 }
 
 static double next_boot(const Fitter *f)
@@ -309,28 +329,25 @@ static void *fitter_main(void *arg)
                 f->changed_at[i] = sl_now();
                 if (quitting(f))
                     continue;
-                double t1 = sl_now();
-                fit_one(f, i, 0);
-                f->took[i] = sl_now() - t1;
+                if (!share(f, i, 0))
+                    fit_one(f, i, 0);
             }
             f->cur.seconds = sl_now() - t0;
             publish(f);
         }
-        double now = sl_now(), tb = now;
-        int booted = 0;
+        double now = sl_now();
         for (int i = 0; i < f->n && !quitting(f); i++)
             if (boot_due(f, i) <= now) {
-                if (f->cur.ok[i] || f->have[i].n > 0)
+                double t1 = sl_now();
+                if (!share(f, i, 1) && f->have[i].n > 0)
                     fit_one(f, i, 1);
+                if (quitting(f))
+                    break;
                 f->boot_hash[i] = f->hash[i];
                 f->booted_at[i] = sl_now();
-                booted = 1;
+                f->boot_took[i] = f->booted_at[i] - t1;
                 publish(f);
             }
-        if (booted) {
-            f->last_boot = sl_now();
-            f->boot_gap = fmax(BOOT_EVERY, BOOT_SHARE * (f->last_boot - tb));
-        }
         /* debounce: points arriving meanwhile are merged into the next refit */
         pthread_mutex_lock(&f->mu);
         struct timespec until = abs_time_in(MIN_GAP);
@@ -374,10 +391,8 @@ Fitter *Fitter_new(const char (*laws)[32], int n, int nd_sweep)
     for (int i = 0; i < f->n; i++)
         snprintf(f->cur.why[i], sizeof f->cur.why[i], "waiting for points");
     f->out = f->cur;
-    f->last_boot = -1e9;
     for (int i = 0; i < FIT_ENTRIES; i++)
         f->booted_at[i] = -1e9;
-    f->boot_gap = BOOT_EVERY;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     /* the fitter takes no signals (the UI thread reads them from a signalfd) */
@@ -424,6 +439,7 @@ void Fitter_free(Fitter *f)
         return;
     pthread_mutex_lock(&f->mu);
     f->quit = 1;
+    atomic_store(&f->cancel, 1);
     pthread_cond_broadcast(&f->cv);
     pthread_mutex_unlock(&f->mu);
     pthread_join(f->th, NULL);
