@@ -10,6 +10,8 @@
 
 #include "scalelab/util.h"
 
+#define SL_PF_DAY 8.64e19 /* FLOP in a PF-day, the unit of Kaplan's compute */
+
 /* One measurement. Fields a law does not use may be 0. When d is 0, D = S*B if
  * s, b are known, else C/(6N) if n, c are; when c is 0 and n, d are known, C = 6ND. */
 typedef struct {

@@ -302,7 +302,7 @@ int cmd_plan(int argc, char **argv)
                                     &col[n_col++].plan, &err);
     }
     if (rc == SL_OK) {
-        printf("compute   %.4g FLOP (%.4g PF-days)\n", compute, compute / 8.64e19);
+        printf("compute   %.4g FLOP (%.4g PF-days)\n", compute, compute / SL_PF_DAY);
         if (want_k)
             printf("kaplan    published: section 6 fits, C taken as C_min, no intervals\n");
         for (int k = 0; k < 3 && ps.path && want_k; k++)

@@ -1,7 +1,8 @@
 /* fit: the law table, validation of points, the driver with its bootstrap,
- * predictions, overfitting and compute-optimal plans. See include/scalelab/fit.h;
- * the solvers for each family of laws are in fit_power.c, fit_lsq.c,
- * fit_chinchilla.c and fit_frontier.c. */
+ * predictions and the verdict on a fit. See include/scalelab/fit.h; the solvers
+ * for each family of laws are in fit_power.c, fit_lsq.c, fit_chinchilla.c and
+ * fit_frontier.c, what follows from fitted laws (overfitting, early stopping,
+ * compute-optimal plans) in fit_plan.c. */
 #include <gsl/gsl_errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -19,8 +20,6 @@ enum {
     F_BCRIT = SL_FIT_F_BCRIT,
     F_L = SL_FIT_F_LOSS
 };
-
-#define PF_DAY 8.64e19 /* FLOP in a PF-day */
 
 static const char *const names_pow_n[] = {"alpha", "N_c"};
 static const char *const names_pow_d[] = {"alpha", "D_c"};
@@ -69,7 +68,7 @@ static const struct {
     [SL_LAW_POWER_C] = {"power-c", "L = (C_c/C)^alpha; needs c (or n and d), loss", 2,
                         names_pow_c, F_C | F_L, F_C, fit_power,
         .points = SL_POINTS_BEST,
-        .published = {0.057, 1.6e7 * PF_DAY},
+        .published = {0.057, 1.6e7 * SL_PF_DAY},
         .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_POWER_S] = {"power-s", "L = (S_c/S)^alpha; needs s, loss", 2, names_pow_s, F_S | F_L,
                         F_S, fit_power,
@@ -142,7 +141,7 @@ static const struct {
                      "needs c, loss (b with B_crit)",
                      2, names_cmin, F_C | F_L, F_C, fit_frontier,
         .points = SL_POINTS_CURVES,
-        .published = {0.050, 3.1e8 * PF_DAY},
+        .published = {0.050, 3.1e8 * SL_PF_DAY},
         .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_BCRIT] = {"bcrit", "B_crit = B_star/L^(1/alpha_B); needs bcrit, loss", 2,
                       names_bcrit, F_BCRIT | F_L, F_L, fit_power,
@@ -163,7 +162,7 @@ static const struct {
                        "c, loss",
                        2, names_cmin, F_C | F_L, F_C, fit_frontier,
         .points = SL_POINTS_CURVES,
-        .published = {0.057, 1.6e7 * PF_DAY},
+        .published = {0.057, 1.6e7 * SL_PF_DAY},
         .report_boot = SL_FIT_REPORT_BOOT},
     [SL_LAW_LOG_N] = {"log-n",
                       "L = a - b ln N, the logarithmic alternative to L(N) that Kaplan's Fig. 23 "
@@ -198,6 +197,8 @@ int sl_fit_law_params(sl_fit_law law, const char *const **names)
 unsigned sl_fit_law_needs(sl_fit_law law) { return laws[law].need; }
 
 sl_fit_point_rule sl_fit_law_points(sl_fit_law law) { return laws[law].points; }
+
+const double *fit_law_published(sl_fit_law law) { return laws[law].published; }
 
 double sl_fit_law_published(sl_fit_law law, int param)
 {
@@ -418,14 +419,14 @@ static int prepare(sl_fit_law law, const sl_fit_point *in, size_t n, const sl_fi
     return SL_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
+int fit_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 /* Percentile with linear interpolation between order statistics; v is sorted. */
-static double percentile(const double *v, size_t n, double q)
+double fit_percentile(const double *v, size_t n, double q)
 {
     if (n == 0)
         return NAN;
@@ -492,9 +493,9 @@ static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_
     for (int j = 0; j < np; j++) {
         for (int k = 0; k < r->n_boot_ok; k++)
             col[k] = r->boot[(size_t)k * np + j];
-        qsort(col, (size_t)r->n_boot_ok, sizeof *col, cmp_double);
-        r->ci_low[j] = percentile(col, (size_t)r->n_boot_ok, tail);
-        r->ci_high[j] = percentile(col, (size_t)r->n_boot_ok, 1 - tail);
+        qsort(col, (size_t)r->n_boot_ok, sizeof *col, fit_cmp_double);
+        r->ci_low[j] = fit_percentile(col, (size_t)r->n_boot_ok, tail);
+        r->ci_high[j] = fit_percentile(col, (size_t)r->n_boot_ok, 1 - tail);
     }
     free(col);
     free(buf);
@@ -636,204 +637,10 @@ int sl_fit_predict(const sl_fit_result *r, sl_fit_quantity q, const sl_fit_point
         if (isfinite(v))
             draw[m++] = v;
     }
-    qsort(draw, m, sizeof *draw, cmp_double);
+    qsort(draw, m, sizeof *draw, fit_cmp_double);
     double tail = (1 - (r->level > 0 ? r->level : 0.95)) / 2;
-    *lo = percentile(draw, m, tail);
-    *hi = percentile(draw, m, 1 - tail);
-    free(draw);
-    return SL_OK;
-}
-
-/* Kaplan's published L(N,D) and L(N,S_min) fits (the law table's), used when
- * no fit is given. */
-#define kaplan_nd (laws[SL_LAW_KAPLAN_ND].published)
-#define kaplan_ns (laws[SL_LAW_KAPLAN_NS].published)
-
-static const double *nd_params(const sl_fit_result *r)
-{
-    return r && r->law == SL_LAW_KAPLAN_ND ? r->value : kaplan_nd;
-}
-
-double sl_fit_overfit_exponent(const sl_fit_result *r)
-{
-    const double *v = nd_params(r);
-    return v[0] / v[1];
-}
-
-void sl_fit_overfit_exponent_ci(const sl_fit_result *r, double *lo, double *hi)
-{
-    *lo = *hi = NAN;
-    if (!r || r->law != SL_LAW_KAPLAN_ND || !r->boot || r->n_boot_ok < 2)
-        return;
-    double *draw = sl_xmalloc((size_t)r->n_boot_ok * sizeof *draw);
-    size_t m = 0;
-    for (int k = 0; k < r->n_boot_ok; k++) {
-        const double *v = r->boot + (size_t)k * r->n_params;
-        if (isfinite(v[0] / v[1]))
-            draw[m++] = v[0] / v[1];
-    }
-    if (m >= 2) {
-        qsort(draw, m, sizeof *draw, cmp_double);
-        double tail = (1 - (r->level > 0 ? r->level : 0.95)) / 2;
-        *lo = percentile(draw, m, tail);
-        *hi = percentile(draw, m, 1 - tail);
-    }
-    free(draw);
-}
-
-double sl_fit_overfit_dl(const sl_fit_result *r, double n, double d)
-{
-    const double *v = nd_params(r);
-    return pow(1 + pow(n / v[2], v[0] / v[1]) * v[3] / d, v[1]) - 1;
-}
-
-double sl_fit_overfit_d_needed(const sl_fit_result *r, double n, double tol)
-{
-    /* Solves [1 + (N/N_c)^(aN/aD) D_c/D]^aD - 1 = tol for D. */
-    const double *v = nd_params(r);
-    return pow(n / v[2], v[0] / v[1]) * v[3] / (pow(1 + tol, 1 / v[1]) - 1);
-}
-
-double sl_fit_stop_steps(const sl_fit_result *nd, const sl_fit_result *ns, double n, double d)
-{
-    const double *v = nd_params(nd);
-    const double *s = ns && ns->law == SL_LAW_KAPLAN_NS ? ns->value : kaplan_ns;
-    sl_fit_point x = {.n = n, .d = d};
-    double l_nd = fit_eval(SL_LAW_KAPLAN_ND, v, SL_FIT_Q_LOSS, &x);
-    double l_inf = pow(v[2] / n, v[0]);
-    return s[3] / pow(l_nd - l_inf, 1 / s[2]);
-}
-
-/* Kaplan's B_crit(L) = B_star / L^(1/alpha_B), published B_star = 2e8 tokens,
- * alpha_B = 0.21 (the law table's). */
-static double kaplan_bcrit(double loss)
-{
-    const double *v = laws[SL_LAW_BCRIT].published;
-    return v[0] / pow(loss, 1 / v[1]);
-}
-
-void sl_fit_plan_kaplan(double c, sl_fit_plan *p)
-{
-    memset(p, 0, sizeof *p);
-    p->c = c;
-    double pf = c / PF_DAY;
-    for (int k = 1; k < 3; k++)
-        p->n_opt[k] = p->d_opt[k] = p->b[k] = p->s[k] = p->loss[k] = NAN;
-    p->n_opt[0] = 1.3e9 * pow(pf, 0.73);
-    p->d_opt[0] = 2e10 * pow(pf, 0.27);
-    p->b[0] = 2.0e6 * pow(pf, 0.24);
-    p->s[0] = 5.4e3 * pow(pf, 0.03);
-    p->loss[0] = pow(3.1e8 / pf, 0.050);
-}
-
-static void chin_alloc(double c, const double *v, double *n, double *d, double *l, double *b,
-                       double *s)
-{
-    double E = v[0], A = v[1], B = v[2], a = v[3], be = v[4];
-    double g = pow(a * A / (be * B), 1 / (a + be));
-    *n = g * pow(c / 6, be / (a + be));
-    *d = pow(c / 6, a / (a + be)) / g;
-    *l = E + A / pow(*n, a) + B / pow(*d, be);
-    *b = kaplan_bcrit(*l);
-    *s = *d / *b;
-}
-
-int sl_fit_plan_chinchilla(double c, const sl_fit_result *r, const double *params,
-                           sl_fit_plan *p, sl_error *err)
-{
-    memset(p, 0, sizeof *p);
-    p->c = c;
-    if (!(c > 0) || !isfinite(c))
-        return sl_fail(err, SL_EINPUT, "compute: %g FLOP (expected a positive finite number)", c);
-    const double *v = r ? r->value : params;
-    for (int j = 0; j < 5; j++)
-        if (!(v[j] >= 0) || !isfinite(v[j]) || (j > 0 && v[j] == 0))
-            return sl_fail(err, SL_EINPUT,
-                           "params: %s = %g (expected E >= 0 and A, B, alpha, beta > 0)",
-                           names_chin[j], v[j]);
-    chin_alloc(c, v, &p->n_opt[0], &p->d_opt[0], &p->loss[0], &p->b[0], &p->s[0]);
-    double *q[5] = {p->n_opt, p->d_opt, p->loss, p->b, p->s};
-    for (int k = 0; k < 5; k++)
-        q[k][1] = q[k][2] = NAN;
-    if (!r || r->n_boot_ok < 2)
-        return SL_OK;
-    size_t m = (size_t)r->n_boot_ok;
-    double *draw = sl_xmalloc(5 * m * sizeof *draw);
-    for (size_t k = 0; k < m; k++) {
-        const double *w = r->boot + k * (size_t)r->n_params;
-        chin_alloc(c, w, &draw[k], &draw[m + k], &draw[2 * m + k], &draw[3 * m + k],
-                   &draw[4 * m + k]);
-    }
-    for (int j = 0; j < 5; j++) {
-        qsort(draw + j * m, m, sizeof *draw, cmp_double);
-        q[j][1] = percentile(draw + j * m, m, 0.025);
-        q[j][2] = percentile(draw + j * m, m, 0.975);
-    }
-    free(draw);
-    return SL_OK;
-}
-
-/* One draw of the fitted plan: k < 0 takes the point estimates. */
-static void fitted_alloc(double c, const sl_fit_result *opt, const sl_fit_result *cmin,
-                         const sl_fit_result *bc, int k, double *out)
-{
-    const double *v = k < 0 ? opt->value : opt->boot + (size_t)(k % opt->n_boot_ok) * 4;
-    sl_fit_point x = {.c = c};
-    out[0] = fit_eval(opt->law, v, SL_FIT_Q_NOPT, &x);
-    out[1] = fit_eval(opt->law, v, SL_FIT_Q_DOPT, &x);
-    out[2] = out[3] = out[4] = NAN;
-    if (!cmin)
-        return;
-    const double *w = k < 0 ? cmin->value : cmin->boot + (size_t)(k % cmin->n_boot_ok) * 2;
-    x.loss = out[4] = fit_eval(SL_LAW_CMIN, w, SL_FIT_Q_LOSS, &x);
-    if (bc) {
-        const double *u = k < 0 ? bc->value : bc->boot + (size_t)(k % bc->n_boot_ok) * 2;
-        out[2] = fit_eval(SL_LAW_BCRIT, u, SL_FIT_Q_BCRIT, &x);
-    } else {
-        out[2] = kaplan_bcrit(out[4]);
-    }
-    out[3] = out[1] / out[2];
-}
-
-int sl_fit_plan_fitted(double c, const sl_fit_result *opt, const sl_fit_result *cmin,
-                       const sl_fit_result *bc, sl_fit_plan *p, sl_error *err)
-{
-    memset(p, 0, sizeof *p);
-    p->c = c;
-    if (!(c > 0) || !isfinite(c))
-        return sl_fail(err, SL_EINPUT, "compute: %g FLOP (expected a positive finite number)", c);
-    if (!opt || (opt->law != SL_LAW_APPROACH1 && opt->law != SL_LAW_APPROACH2) ||
-        !opt->converged)
-        return sl_fail(err, SL_EINPUT,
-                       "plan: no converged approach1 or approach2 fit (expected one for N_opt)");
-    if (cmin && (cmin->law != SL_LAW_CMIN || !cmin->converged))
-        cmin = NULL;
-    if (bc && ((bc->law != SL_LAW_BCRIT && bc->law != SL_LAW_BCRIT_SCAN) || !bc->converged))
-        bc = NULL;
-    double est[5];
-    fitted_alloc(c, opt, cmin, bc, -1, est);
-    double *q[5] = {p->n_opt, p->d_opt, p->b, p->s, p->loss};
-    for (int j = 0; j < 5; j++)
-        q[j][0] = est[j], q[j][1] = q[j][2] = NAN;
-    int m = opt->n_boot_ok;
-    if (m < 2 || (cmin && cmin->n_boot_ok < 2) || (bc && bc->n_boot_ok < 2))
-        return SL_OK;
-    double *draw = sl_xmalloc(5 * (size_t)m * sizeof *draw);
-    for (int k = 0; k < m; k++) {
-        double d[5];
-        fitted_alloc(c, opt, cmin, bc, k, d);
-        for (int j = 0; j < 5; j++)
-            draw[(size_t)j * m + k] = d[j];
-    }
-    double tail = (1 - (opt->level > 0 ? opt->level : 0.95)) / 2;
-    for (int j = 0; j < 5; j++) {
-        if (isnan(est[j]))
-            continue;
-        double *col = draw + (size_t)j * m;
-        qsort(col, (size_t)m, sizeof *col, cmp_double);
-        q[j][1] = percentile(col, (size_t)m, tail);
-        q[j][2] = percentile(col, (size_t)m, 1 - tail);
-    }
+    *lo = fit_percentile(draw, m, tail);
+    *hi = fit_percentile(draw, m, 1 - tail);
     free(draw);
     return SL_OK;
 }

@@ -39,6 +39,11 @@ double fit_x_of(sl_fit_law law, const sl_fit_point *p);
 double fit_eval(sl_fit_law law, const double *v, sl_fit_quantity q, const sl_fit_point *x);
 /* R^2 and RMS of residuals r_i = pred_i - obs_i given sum of squares etc. */
 void fit_r2_rms(const double *pred, const double *obs, size_t n, double *r2, double *rms);
+/* The law table's published values of a law, in parameter order (fit.c). */
+const double *fit_law_published(sl_fit_law law);
+/* qsort's comparison of doubles, and the q-quantile of n sorted values. */
+int fit_cmp_double(const void *a, const void *b);
+double fit_percentile(const double *v, size_t n, double q);
 /* Ordinary least squares y = k + m x; returns 0 or -1 when x has no spread. */
 int fit_ols(const double *x, const double *y, size_t n, double *k, double *m);
 

@@ -525,7 +525,7 @@ void Editor_draw(Editor *e, WINDOW *w)
     } else {
         char fl[16], pf[16], dur[16], keep[96] = "";
         sl_num_format(fl, sizeof fl, j->flops, SL_NUM_SHORT);
-        sl_num_format(pf, sizeof pf, j->flops / 8.64e19, SL_NUM_SHORT);
+        sl_num_format(pf, sizeof pf, j->flops / SL_PF_DAY, SL_NUM_SHORT);
         sl_fmt_duration(dur, sizeof dur, j->seconds, "?");
         if (j->keep_running || j->keep_trained)
             snprintf(keep, sizeof keep, "; %d running and %d trained runs keep their spec", j->keep_running,

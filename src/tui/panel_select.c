@@ -305,7 +305,7 @@ static void draw(Panel *p, Lab *lab)
                  pv.keep_trained ? " (trained runs kept)" : "");
         CRT_text(p->win, p->h - 3, 1, iw, buf);
         char pf[16];
-        sl_num_format(pf, sizeof pf, pv.flops / 8.64e19, SL_NUM_SHORT);
+        sl_num_format(pf, sizeof pf, pv.flops / SL_PF_DAY, SL_NUM_SHORT);
         snprintf(buf, sizeof buf, "%s FLOP = %s PF-days, ~%s on this machine", fl, pf, dur);
         CRT_text(p->win, p->h - 2, 1, iw, buf);
     } else {
