@@ -875,6 +875,9 @@ Test(tui, live_l_n_s_shows_an_exponent_with_an_interval_while_runs_train)
                           150),
               "no live exponent with an interval:\n%s\nstderr: %s", t.screen, stderr_text());
     cr_assert_not_null(strstr(t.screen, "running"), "no run still training:\n%s", t.screen);
+    /* each running curve carries its forecast final loss, drawn ahead with a band */
+    cr_assert(wait_screen(&t, "fit: L\\(N,S\\) live, forecast final loss \\(mark\\) with 95% band", 30),
+              "no forecast:\n%s", t.screen);
     /* the finished-run fit of the same law is its own entry */
     cr_assert(wait_screen(&t, "kaplan-ns [^l]", 1), "%s", t.screen);
     keys(&t, "q");

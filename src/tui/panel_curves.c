@@ -157,6 +157,77 @@ static void draw_ns_fit(Plot *pl, const Lab *lab, const sl_fit_result *fit)
     }
 }
 
+/* Forecasts: each running run's L(N, S) from its last evaluation to its
+ * planned end, with the 95% interval over the fit's bootstrap draws, at
+ * FC_STEPS + 1 steps spaced evenly in log S. Computed when the fits move (the
+ * draws make it a few milliseconds), not every frame. */
+#define FC_STEPS 16
+typedef struct {
+    uint64_t fits_gen;
+    const void *fit_key;
+    int n;         /* runs */
+    double *s, *val, *lo, *hi; /* n x (FC_STEPS + 1); s 0 for a run without one */
+} Forecast;
+static Forecast fc;
+
+static double fc_x(const Lab *lab, const sl_run_view *v, double s)
+{
+    double b = (double)v->batch * v->shape.n_ctx;
+    return lab->curves_x == CURVES_STEPS ? s : s * b;
+}
+
+static void forecast_update(const Lab *lab, const sl_fit_result *fit)
+{
+    if (fc.fits_gen == lab->fits_gen && fc.fit_key == fit && fc.n == lab->snap.n_runs)
+        return;
+    int g = FC_STEPS + 1;
+    size_t sz = (size_t)(lab->snap.n_runs > 0 ? lab->snap.n_runs : 1) * (size_t)g * sizeof(double);
+    free(fc.s);
+    free(fc.val);
+    free(fc.lo);
+    free(fc.hi);
+    fc.s = sl_xcalloc(1, sz);
+    fc.val = sl_xcalloc(1, sz);
+    fc.lo = sl_xcalloc(1, sz);
+    fc.hi = sl_xcalloc(1, sz);
+    fc.fits_gen = lab->fits_gen;
+    fc.fit_key = fit;
+    fc.n = lab->snap.n_runs;
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        double s0 = v->has_last ? (double)v->last.step : 0, s1 = (double)v->planned_steps;
+        if (v->state != SL_RUN_RUNNING || !(s0 >= 1) || !(s1 > s0))
+            continue;
+        double b = (double)v->batch * v->shape.n_ctx;
+        for (int k = 0; k < g; k++) {
+            double s = s0 * pow(s1 / s0, (double)k / FC_STEPS);
+            sl_fit_point x = {.n = v->n, .s = s, .b = b, .d = s * b};
+            size_t at = (size_t)i * (size_t)g + (size_t)k;
+            fc.s[at] = s;
+            sl_fit_predict(fit, SL_FIT_Q_LOSS, &x, &fc.val[at], &fc.lo[at], &fc.hi[at]);
+        }
+    }
+}
+
+/* The band ahead of each visible running run and its forecast final loss (◆) */
+static void draw_forecasts(Plot *pl, const Lab *lab)
+{
+    int g = FC_STEPS + 1;
+    for (int i = 0; i < fc.n && i < lab->snap.n_runs; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        const double *s = fc.s + (size_t)i * (size_t)g;
+        if (!(s[0] > 0) || !Lab_visible(lab, v))
+            continue;
+        const double *val = fc.val + (size_t)i * (size_t)g, *lo = fc.lo + (size_t)i * (size_t)g,
+                     *hi = fc.hi + (size_t)i * (size_t)g;
+        for (int k = 0; k < g; k++)
+            if (isfinite(lo[k]) && isfinite(hi[k]))
+                Plot_span(pl, fc_x(lab, v, s[k]), lo[k], hi[k], COL_BAND);
+        if (isfinite(val[g - 1]))
+            Plot_mark(pl, fc_x(lab, v, s[g - 1]), val[g - 1], L'◆', '*', Lab_series(v->index));
+    }
+}
+
 /* The value of a run's curve at x: the last point at or before it (NaN
  * before its first point). */
 static double value_at(const XY *pts, size_t m, double x)
@@ -282,6 +353,28 @@ static void draw(Panel *p, Lab *lab)
         return;
     }
     Plot_resize(&p->plot, cw, ch, lab->plot_mode);
+    /* the fit drawn over the test loss: the live one while runs train (it
+     * has their curves so far), the finished-run fit when that is all */
+    const sl_fit_result *ns = lab->metric == MET_TEST ? FitSet_law(&lab->fits, SL_LAW_KAPLAN_NS, 1) : NULL;
+    int ns_live = ns != NULL;
+    if (!ns && lab->metric == MET_TEST)
+        ns = FitSet_law(&lab->fits, SL_LAW_KAPLAN_NS, 0);
+    if (ns && !ns->converged)
+        ns = NULL; /* a fit still wandering would draw nonsense over the data */
+    int ahead = ns && lab->curves_x != CURVES_COMPUTE;
+    if (ahead) {
+        /* the forecasts reach each running run's planned end */
+        forecast_update(lab, ns);
+        for (int i = 0; i < fc.n && i < lab->snap.n_runs; i++) {
+            const double *s = fc.s + (size_t)i * (FC_STEPS + 1), *val = fc.val + (size_t)i * (FC_STEPS + 1);
+            if (!(s[0] > 0) || !Lab_visible(lab, &lab->snap.runs[i]))
+                continue;
+            xmax = fmax(xmax, fc_x(lab, &lab->snap.runs[i], s[FC_STEPS]));
+            /* the central forecast in view; a wide band is cut at the frame */
+            if (isfinite(val[FC_STEPS]) && val[FC_STEPS] > 0)
+                ymin = fmin(ymin, val[FC_STEPS]);
+        }
+    }
     int logy = metrics[lab->metric].logy;
     if (logy) {
         double pad = pow(ymax / ymin, 0.05);
@@ -291,11 +384,6 @@ static void draw(Panel *p, Lab *lab)
         Plot_begin(&p->plot, xmin, xmax * 1.05, ymin - pad, ymax + pad, 1, 0);
     }
     snprintf(p->plot.xname, sizeof p->plot.xname, "%s", x_units[lab->curves_x]);
-    const sl_fit_result *ns = lab->metric == MET_TEST ? FitSet_law(&lab->fits, SL_LAW_KAPLAN_NS, 0) : NULL;
-    if (!ns && lab->metric == MET_TEST)
-        ns = FitSet_law(&lab->fits, SL_LAW_KAPLAN_NS, 1); /* the live fit until runs finish */
-    if (ns && !ns->converged)
-        ns = NULL; /* a fit still wandering would draw nonsense over the data */
     int envelope = lab->metric == MET_TEST && (lab->curves_x == CURVES_COMPUTE || !ns);
     if (envelope)
         draw_envelope(&p->plot, lab);
@@ -318,12 +406,17 @@ static void draw(Panel *p, Lab *lab)
         }
     }
     free(pts);
-    if (ns && lab->curves_x != CURVES_COMPUTE)
+    if (ahead) {
+        draw_forecasts(&p->plot, lab);
         draw_ns_fit(&p->plot, lab, ns);
+    }
     Plot_draw(&p->plot, p->win, top, left);
     if (lab->metric == MET_TEST) {
         CRT_color(p->win, COL_FIT);
-        CRT_text(p->win, top, left + 1, cw - 1, ns && lab->curves_x != CURVES_COMPUTE ? "fit: L(N,S)" : "envelope");
+        CRT_text(p->win, top, left + 1, cw - 1,
+                 !ahead    ? "envelope"
+                 : ns_live ? "fit: L(N,S) live, forecast final loss (mark) with 95% band"
+                           : "fit: L(N,S), forecast final loss (mark) with 95% band");
     }
     if (leg_w)
         legend(p, lab, 1, 1 + iw - leg_w, leg_w, leg_rows, at);
