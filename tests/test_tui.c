@@ -937,6 +937,66 @@ Test(tui, reopened_store_shows_the_intervals_of_scalelab_fit_and_labels_degenera
     cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
 }
 
+/* Forecasts: the law plot reaches a decade past the largest run with its
+ * band, v queues a verification run there with its prediction in the store's
+ * predictions.csv before it trains, and when it is done the lab and
+ * `scalelab export` give predicted against observed. */
+Test(tui, a_verification_run_at_the_forecast_n_is_predicted_then_reported)
+{
+    char dir[512], preset[512], store[600];
+    tu_path(dir, sizeof dir, "runs");
+    tu_path(preset, sizeof preset, "tui-tiny.json");
+    sh("sed -i -e 's/\"steps\": 4000/\"steps\": 30/' %s", preset);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "SCALELAB_DATA=%s/data %s run %s --runs %s --quiet >/dev/null 2>&1", tu_dir,
+             SL_TEST_BIN, preset, dir);
+    cr_assert_eq(system(cmd), 0, "headless run failed");
+    snprintf(store, sizeof store, "%s/tui-tiny", dir);
+    tmux_t t;
+    char args[2048];
+    snprintf(args, sizeof args, "lab --preset %s --runs %s --exit-after 150", preset, dir);
+    start(&t, 200, 60, "C.UTF-8", args);
+    cr_assert(wait_screen(&t, "fit power-n \\(95% band\\)", 60), "no law fitted:\n%s\nstderr: %s", t.screen,
+              stderr_text());
+    int ly, lx;
+    cr_assert(find_text(&t, "Law: loss", &ly, &lx), "no law plot:\n%s", t.screen);
+    click(&t, ly + 3, lx + 10);
+    keys(&t, "+");
+    cr_assert(wait_screen(&t, "forecast at [0-9.e]+ parameters: loss [0-9.]+ \\[[0-9.]+, [0-9.]+\\] nats/token", 5),
+              "no forecast point:\n%s", t.screen);
+    keys(&t, "v");
+    cr_assert(wait_screen(&t, "queued verification run r003-[^ ]* at N [0-9.e]+: power-n predicts loss", 10),
+              "not queued:\n%s", t.screen);
+    char path[2048], *text = NULL;
+    size_t len;
+    snprintf(path, sizeof path, "%s/predictions.csv", store);
+    cr_assert_eq(sl_read_file(path, &text, &len, NULL), SL_OK, "no %s", path);
+    cr_assert_not_null(strstr(text, "run,law,n,d,c,predicted,ci_low,ci_high\nr003-"), "%s", text);
+    free(text);
+    cr_assert(wait_screen(&t, "verify r003-[^ ]*: predicted [0-9.]+ \\[[0-9.]+, [0-9.]+\\], observed [0-9.]+: (inside|outside)",
+                          120),
+              "no outcome:\n%s", t.screen);
+    keys(&t, "q");
+    if (wait_screen(&t, "Quit now", 3))
+        keys(&t, "y");
+    int code = wait_exit(&t, 20);
+    stop(&t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+    char out[800];
+    snprintf(out, sizeof out, "%s/export", tu_dir);
+    snprintf(cmd, sizeof cmd, "%s export %s --csv %s >/dev/null 2>&1", SL_TEST_BIN, store, out);
+    cr_assert_eq(system(cmd), 0, "export failed");
+    snprintf(path, sizeof path, "%s/predictions.csv", out);
+    cr_assert_eq(sl_read_file(path, &text, &len, NULL), SL_OK, "no %s", path);
+    regex_t rx;
+    cr_assert_eq(regcomp(&rx, "^r003-[^,]*,power-n,[0-9.e+]+,0,0,[0-9.e+-]+,[0-9.e+-]+,[0-9.e+-]+,[0-9.e+-]+,(inside|outside)$",
+                         REG_EXTENDED | REG_NEWLINE), 0);
+    cr_assert_eq(regexec(&rx, text, 0, NULL, 0), 0, "%s", text);
+    regfree(&rx);
+    cr_assert_not_null(strstr(text, ",observed,outcome\n"), "%s", text);
+    free(text);
+}
+
 Test(tui, bad_theme_names_the_file_and_key)
 {
     char theme[512];

@@ -40,6 +40,24 @@ void sl_export_predictions_header(sl_csv_writer *w);
 void sl_export_predictions_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_point *p,
                                 size_t n, int first);
 
+/* A store's verification runs (SL_PREDICTIONS_FILE, docs/FORMATS.md): what a
+ * law predicted for a run, written before the run trains. */
+#define SL_PREDICTIONS_FILE "predictions.csv"
+typedef struct {
+    char run[SL_RUN_ID_MAX]; /* the verification run's id */
+    char law[32];            /* the law that predicted */
+    double n, d, c;          /* where (0: not given) */
+    double value, lo, hi;    /* the predicted best test loss (nats/token) and its interval */
+} sl_store_prediction;
+/* Appends p to the store's predictions (rewritten atomically). */
+int sl_export_prediction_add(const char *sweep_dir, const sl_store_prediction *p, sl_error *err);
+/* The store's predictions (malloc'd; none without the file). */
+int sl_export_predictions_load(const char *sweep_dir, sl_store_prediction **p, int *n,
+                               sl_error *err);
+/* "inside" or "outside" the interval, "pending" while observed is NaN,
+ * "no-interval" without one. */
+const char *sl_export_prediction_outcome(const sl_store_prediction *p, double observed);
+
 /* The lab's export: OUT/fits.csv of these fits, OUT/runs.csv and OUT/curves.csv
  * of the store. */
 int sl_export_lab(const char *sweep_dir, const char *out, const sl_fit_result *fits, int n_fits,

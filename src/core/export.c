@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scalelab/model.h"
 
@@ -95,6 +96,134 @@ static int save_table(const char *dir, const char *name, void (*fn)(FILE *, cons
     return rc;
 }
 
+/* ---- a store's verification runs ---------------------------------------------- */
+
+static const char *const pred_head[] = {"run", "law", "n", "d", "c", "predicted", "ci_low", "ci_high"};
+#define PRED_COLS 8
+
+int sl_export_prediction_add(const char *sweep_dir, const sl_store_prediction *p, sl_error *err)
+{
+    char path[1200];
+    sl_run_path(path, sizeof path, sweep_dir, SL_PREDICTIONS_FILE);
+    sl_csv_writer w;
+    sl_csv_writer_init(&w);
+    for (int k = 0; k < PRED_COLS; k++)
+        sl_csv_field(&w, pred_head[k]);
+    sl_csv_end_row(&w);
+    sl_csv t;
+    if (access(path, F_OK) == 0) {
+        int rc = sl_csv_read(path, &t, err);
+        if (rc != SL_OK) {
+            sl_csv_writer_free(&w);
+            return rc;
+        }
+        for (size_t r = 0; r < t.n_rows; r++) {
+            for (size_t k = 0; k < t.n_cols && k < PRED_COLS; k++)
+                sl_csv_field(&w, sl_csv_cell(&t, r, k));
+            sl_csv_end_row(&w);
+        }
+        sl_csv_free(&t);
+    }
+    sl_csv_field(&w, p->run);
+    sl_csv_field(&w, p->law);
+    sl_csv_field_double(&w, p->n);
+    sl_csv_field_double(&w, p->d);
+    sl_csv_field_double(&w, p->c);
+    sl_csv_field_double(&w, p->value);
+    sl_csv_field_double(&w, p->lo);
+    sl_csv_field_double(&w, p->hi);
+    sl_csv_end_row(&w);
+    int rc = sl_csv_save(&w, path, err);
+    sl_csv_writer_free(&w);
+    return rc;
+}
+
+int sl_export_predictions_load(const char *sweep_dir, sl_store_prediction **out, int *n,
+                               sl_error *err)
+{
+    char path[1200];
+    sl_run_path(path, sizeof path, sweep_dir, SL_PREDICTIONS_FILE);
+    *out = NULL;
+    *n = 0;
+    if (access(path, F_OK) != 0)
+        return SL_OK;
+    sl_csv t;
+    int rc = sl_csv_read(path, &t, err);
+    if (rc != SL_OK)
+        return rc;
+    int col[PRED_COLS];
+    for (int k = 0; k < PRED_COLS; k++)
+        if ((col[k] = sl_csv_column(&t, pred_head[k])) < 0) {
+            sl_csv_free(&t);
+            return sl_fail(err, SL_EINPUT, "%s: no column %s (docs/FORMATS.md)", path, pred_head[k]);
+        }
+    sl_store_prediction *p = sl_xcalloc(t.n_rows ? t.n_rows : 1, sizeof *p);
+    for (size_t r = 0; r < t.n_rows; r++) {
+        snprintf(p[r].run, sizeof p[r].run, "%s", sl_csv_cell(&t, r, (size_t)col[0]));
+        snprintf(p[r].law, sizeof p[r].law, "%s", sl_csv_cell(&t, r, (size_t)col[1]));
+        double *v[6] = {&p[r].n, &p[r].d, &p[r].c, &p[r].value, &p[r].lo, &p[r].hi};
+        for (int k = 0; k < 6; k++)
+            *v[k] = strtod(sl_csv_cell(&t, r, (size_t)col[2 + k]), NULL);
+    }
+    *out = p;
+    *n = (int)t.n_rows;
+    sl_csv_free(&t);
+    return SL_OK;
+}
+
+const char *sl_export_prediction_outcome(const sl_store_prediction *p, double observed)
+{
+    if (!isfinite(observed))
+        return "pending";
+    if (!isfinite(p->lo) || !isfinite(p->hi))
+        return "no-interval";
+    return observed >= p->lo && observed <= p->hi ? "inside" : "outside";
+}
+
+/* OUT/predictions.csv: each prediction beside its run's observed best test
+ * loss (once done) and whether the interval held it; nothing without any */
+static int store_predictions(const char *sweep_dir, const char *out, const sl_run *runs, int n,
+                             sl_error *err)
+{
+    sl_store_prediction *p;
+    int np;
+    int rc = sl_export_predictions_load(sweep_dir, &p, &np, err);
+    if (rc != SL_OK || np == 0) {
+        free(p);
+        return rc;
+    }
+    sl_csv_writer w;
+    sl_csv_writer_init(&w);
+    for (int k = 0; k < PRED_COLS; k++)
+        sl_csv_field(&w, pred_head[k]);
+    sl_csv_field(&w, "observed");
+    sl_csv_field(&w, "outcome");
+    sl_csv_end_row(&w);
+    for (int i = 0; i < np; i++) {
+        double obs = NAN;
+        for (int j = 0; j < n; j++)
+            if (!strcmp(runs[j].spec.id, p[i].run) && sl_run_state_of(&runs[j]) == SL_RUN_DONE)
+                obs = sl_run_best_loss(runs[j].rows, runs[j].n_rows);
+        sl_csv_field(&w, p[i].run);
+        sl_csv_field(&w, p[i].law);
+        sl_csv_field_double(&w, p[i].n);
+        sl_csv_field_double(&w, p[i].d);
+        sl_csv_field_double(&w, p[i].c);
+        sl_csv_field_double(&w, p[i].value);
+        sl_csv_field_double(&w, p[i].lo);
+        sl_csv_field_double(&w, p[i].hi);
+        sl_csv_field_double(&w, obs);
+        sl_csv_field(&w, sl_export_prediction_outcome(&p[i], obs));
+        sl_csv_end_row(&w);
+    }
+    char path[1200];
+    sl_run_path(path, sizeof path, out, "predictions.csv");
+    rc = sl_csv_save(&w, path, err);
+    sl_csv_writer_free(&w);
+    free(p);
+    return rc;
+}
+
 int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_error *err)
 {
     sl_run *runs;
@@ -120,6 +249,8 @@ int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_erro
         (rc = save_table(out, "runs.csv", sl_export_runs, runs, n, err)) == SL_OK &&
         (rc = save_table(out, "curves.csv", sl_export_curves, runs, n, err)) == SL_OK)
         rc = sl_write_atomic(path, src, src_len, err);
+    if (rc == SL_OK)
+        rc = store_predictions(sweep_dir, out, runs, n, err);
     free(src);
     sl_runs_free(runs, n);
     *n_runs = n;

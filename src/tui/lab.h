@@ -8,6 +8,7 @@
 #include "fitter.h"
 #include "plot.h"
 #include "scalelab/engine.h"
+#include "scalelab/export.h"
 #include "scalelab/tui.h"
 #include "theme.h"
 #include "watch.h"
@@ -50,6 +51,8 @@ typedef struct Lab {
     int smooth;       /* index in Curves_smoothing */
     int cursor;       /* the curves' cursor: a canvas column, -1 when off */
     Axis axis;        /* the N/D/C selector; also the law plot's x */
+    int law_reach;    /* decades past the largest run the law plot forecasts to (0: none) */
+    sl_store_prediction verify; /* the last verification run queued (run "" : none) */
     int sel_run;      /* runs table selection (index in snap.runs) */
     int sort_col, sort_desc; /* runs table order: a column, and descending */
     /* runs whose curves are hidden, and the one shown alone ("" none), by id */
@@ -121,6 +124,9 @@ const char *RunsPanel_columnName(int c);
 
 /* Marks the fitted values that moved (call when a new fit set arrives). */
 void FitsPanel_track(Lab *lab);
+/* Queues a verification run at the law plot's forecast point (N axis), its
+ * prediction written to the store's predictions.csv before it trains. */
+void LawPanel_verify(Lab *lab);
 
 /* Seconds until every queued and running run is trained, at the sweep's
  * current GFLOP/s; 0 when nothing is left, NaN when unknown (nothing trains). */

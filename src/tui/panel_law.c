@@ -5,6 +5,10 @@
 #include <string.h>
 
 #include "lab.h"
+#include "scalelab/export.h"
+#include "scalelab/numfmt.h"
+
+#define REACH_MAX 6 /* decades */
 
 static const char *const axis_names[AXIS_COUNT] = {"N (parameters)", "D (tokens)", "C (FLOP, kaplan 6N/token)"};
 static const char *const axis_units[AXIS_COUNT] = {"parameters", "tokens", "FLOP"};
@@ -122,7 +126,9 @@ static void draw(Panel *p, Lab *lab)
     }
     const char *label;
     const sl_fit_result *fit = law_for(lab, &label);
-    double x0 = xmin / 2, x1 = xmax * 2;
+    /* the forecast point: law_reach decades past the largest run */
+    double xf = lab->law_reach > 0 ? xmax * pow(10, lab->law_reach) : NAN;
+    double x0 = xmin / 2, x1 = (isfinite(xf) ? xf : xmax) * 2;
     if (fit)
         for (int k = 0; k <= 16; k++) {
             double xx = x0 * pow(x1 / x0, k / 16.0), v, lo, hi;
@@ -154,6 +160,12 @@ static void draw(Panel *p, Lab *lab)
             pvx = xx;
             pvy = v;
         }
+    }
+    double fv = NAN, flo = NAN, fhi = NAN;
+    if (fit && isfinite(xf)) {
+        eval(lab, fit, xf, &fv, &flo, &fhi);
+        if (isfinite(fv))
+            Plot_mark(&p->plot, xf, fv, L'◆', '*', COL_FIT);
     }
     for (int i = 0; i < lab->snap.n_runs; i++) {
         const sl_run_view *v = &lab->snap.runs[i];
@@ -189,6 +201,106 @@ static void draw(Panel *p, Lab *lab)
         snprintf(buf, sizeof buf, "no law on this axis fitted yet");
     }
     CRT_text(p->win, ly, 28, iw - 28, buf);
+    /* the forecast, and the last verification run against what it predicted */
+    char line[256] = "", a[16], b[16], c[16], d[16];
+    if (isfinite(fv)) {
+        sl_num_format(a, sizeof a, xf, SL_NUM_SHORT);
+        sl_num_format(b, sizeof b, fv, SL_NUM_METRIC);
+        sl_num_format(c, sizeof c, flo, SL_NUM_METRIC);
+        sl_num_format(d, sizeof d, fhi, SL_NUM_METRIC);
+        snprintf(line, sizeof line, "forecast at %s %s: loss %s [%s, %s] nats/token%s", a,
+                 axis_units[lab->axis], b, c, d, lab->axis == AXIS_N ? " (v verifies)" : "");
+    }
+    const sl_store_prediction *vp = &lab->verify;
+    if (vp->run[0]) {
+        double obs = NAN;
+        for (int i = 0; i < lab->snap.n_runs; i++)
+            if (!strcmp(lab->snap.runs[i].id, vp->run) && lab->snap.runs[i].state == SL_RUN_DONE)
+                obs = lab->snap.runs[i].best_test_loss;
+        sl_num_format(b, sizeof b, vp->value, SL_NUM_METRIC);
+        sl_num_format(c, sizeof c, vp->lo, SL_NUM_METRIC);
+        sl_num_format(d, sizeof d, vp->hi, SL_NUM_METRIC);
+        sl_num_format(a, sizeof a, obs, SL_NUM_METRIC);
+        char o[64];
+        if (isfinite(obs))
+            snprintf(o, sizeof o, "observed %s: %s", a, sl_export_prediction_outcome(vp, obs));
+        else
+            snprintf(o, sizeof o, "observed: pending");
+        snprintf(line, sizeof line, "verify %s: predicted %s [%s, %s], %s", vp->run, b, c, d, o);
+    }
+    if (line[0] && ly + 1 < p->h - 1) {
+        CRT_color(p->win, COL_FIT);
+        CRT_text(p->win, ly + 1, 2, iw - 1, line);
+    } else if (line[0]) {
+        CRT_color(p->win, COL_FIT);
+        CRT_text(p->win, p->h - 1, 2, iw - 2, line);
+    }
+}
+
+void LawPanel_verify(Lab *lab)
+{
+    const sl_preset *pr = lab->preset;
+    if (!lab->engine || !pr) {
+        Lab_message(lab, "a verification run needs a live sweep (not watch)");
+        return;
+    }
+    if (lab->axis != AXIS_N || lab->law_reach <= 0) {
+        Lab_message(lab, "verify: choose a forecast N first (law plot on N, + sets how far)");
+        return;
+    }
+    double xmax = 0, x, y;
+    int index = -1;
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        if (run_point(lab, &lab->snap.runs[i], &x, &y) && x > xmax)
+            xmax = x;
+        if (lab->snap.runs[i].index > index)
+            index = lab->snap.runs[i].index;
+    }
+    const char *label;
+    const sl_fit_result *fit = law_for(lab, &label);
+    if (!fit || !(xmax > 0)) {
+        Lab_message(lab, "verify: no law of N fitted yet");
+        return;
+    }
+    sl_store_prediction vp;
+    memset(&vp, 0, sizeof vp);
+    vp.n = xmax * pow(10, lab->law_reach);
+    eval(lab, fit, vp.n, &vp.value, &vp.lo, &vp.hi);
+    snprintf(vp.law, sizeof vp.law, "%s", label);
+    sl_run_spec s;
+    sl_error err;
+    if (pr->n_runs > 0)
+        s = pr->runs[0];
+    else if (lab->snap.n_runs > 0)
+        s = lab->snap.runs[0].spec;
+    else
+        return;
+    s.id[0] = 0;
+    if (sl_preset_run_at(pr, vp.n, 0, 0, &s, &err) != SL_OK) {
+        Lab_message(lab, "verify: %s", err.msg);
+        return;
+    }
+    vp.n = sl_model_counts(&s.train.model).n_kaplan; /* the shape's N, not the target */
+    eval(lab, fit, vp.n, &vp.value, &vp.lo, &vp.hi);
+    s.index = index + 1;
+    sl_run_id(&s, pr->kind, 0, s.id);
+    snprintf(vp.run, sizeof vp.run, "%s", s.id);
+    /* the prediction is in the store before the run can start */
+    if (sl_export_prediction_add(lab->snap.dir, &vp, &err) != SL_OK) {
+        Lab_message(lab, "verify: %s", err.msg);
+        return;
+    }
+    char id[SL_RUN_ID_MAX];
+    if (sl_engine_add_run(lab->engine, &s, id, &err) != SL_OK) {
+        Lab_message(lab, "verify: %s", err.msg);
+        return;
+    }
+    lab->verify = vp;
+    char a[16], b[16];
+    sl_num_format(a, sizeof a, vp.n, SL_NUM_SHORT);
+    sl_num_format(b, sizeof b, vp.value, SL_NUM_METRIC);
+    Lab_message(lab, "queued verification run %s at N %s: %s predicts loss %s nats/token (in %s)", id, a,
+                label, b, SL_PREDICTIONS_FILE);
 }
 
 static int key(Panel *p, Lab *lab, int ch)
@@ -201,6 +313,14 @@ static int key(Panel *p, Lab *lab, int ch)
     if (ch == KEY_RIGHT || ch == 'l') {
         lab->axis = (Axis)((lab->axis + 1) % AXIS_COUNT);
         return H_REDRAW_ALL;
+    }
+    if ((ch == '+' || ch == '=') && lab->law_reach < REACH_MAX) {
+        lab->law_reach++;
+        return H_REDRAW;
+    }
+    if ((ch == '-' || ch == '_') && lab->law_reach > 0) {
+        lab->law_reach--;
+        return H_REDRAW;
     }
     return H_IGNORED;
 }

@@ -757,6 +757,13 @@ static void act_help(Screen *s, int ch)
     s->ov = OV_HELP;
 }
 
+static void act_verify(Screen *s, int ch)
+{
+    (void)ch;
+    LawPanel_verify(&s->lab);
+    s->all_dirty = 1;
+}
+
 static void act_quit(Screen *s, int ch)
 {
     (void)ch;
@@ -950,6 +957,8 @@ const KeyAction Screen_keys[] = {
     {KEYS_ANYWHERE, "P R", "pause, resume the selected run", {'P', 'R'}, act_runs},
     {KEYS_ANYWHERE, "X", "cancel the selected run (asks first)", {'X'}, act_cancel},
     {KEYS_ANYWHERE, "D", "duplicate the selected run with another seed", {'D'}, act_runs},
+    {KEYS_ANYWHERE, "v", "queue a verification run at the law plot's forecast N (prediction saved first)",
+     {'v'}, act_verify},
     {KEYS_ANYWHERE, "w", "a short text sample of the selected run (from its last checkpoint)", {'w'}, act_sample},
     {KEYS_ANYWHERE, "E", "the preset editor: every key of the preset in force", {'E'}, act_editor},
     {KEYS_ANYWHERE, "a", "law plot axis: N, D, C", {'a'}, act_axis},
@@ -968,6 +977,8 @@ const KeyAction Screen_keys[] = {
     {KEYS_ANYWHERE, "Ctrl-L", "redraw the screen", {12}, act_redraw},
     {P_CURVES, "Left Right h l", "move the cursor (turns it on; click the plot to place it)", {ARROWS_LR}, act_panel},
     {P_LAW, "Left Right h l", "law plot axis: N, D, C", {ARROWS_LR}, act_panel},
+    {P_LAW, "+ -", "forecast one decade further / nearer past the largest run, with its band",
+     {'+', '-', '=', '_'}, act_panel},
     {P_FITS, "Up Down j k", "scroll the laws", {ARROWS_UD}, act_panel},
     {P_RUNS, "Up Down j k", "select a run", {ARROWS_UD}, act_panel},
     {P_RUNS, "PgUp PgDn g G", "a page up / down, first / last run",
