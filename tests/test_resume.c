@@ -541,11 +541,14 @@ Test(resume, train_out_killed_at_random_moments_ends_bitwise_where_an_uninterrup
     for (int round = 0; round < 8; round++) {
         int before = su_count_lines(m);
         pid_t pid = su_spawn(a);
-        su_sleep(full * (0.05 + 0.2 * rand() / (double)RAND_MAX));
+        /* once it trains (a row of its own is written: start-up, which a
+         * loaded machine stretches, is over), at a random moment after */
+        for (double waited = 0; waited < 4 * full + 2 && su_count_lines(m) <= before; waited += 0.002)
+            su_sleep(0.002);
+        su_sleep(full * 0.15 * rand() / (double)RAND_MAX);
         kill(pid, SIGKILL);
         int rc = su_wait(pid);
         kills += rc == 128 + SIGKILL;
-        /* killed while training: it had written rows of its own */
         mid += rc == 128 + SIGKILL && su_count_lines(m) > before;
         cr_assert(rc == 128 + SIGKILL || rc == 0, "round %d exited %d (seed %u)", round, rc, seed);
     }
