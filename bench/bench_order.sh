@@ -13,7 +13,7 @@ PRESET=${1:-quickstart}
 REPEAT=${REPEAT:-1}
 tmp=$(mktemp -d /tmp/scalelab-order-XXXXXX)
 sock="scalelab-order-$$"
-trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$tmp"' EXIT
 live='kaplan-ns live R2 [0-9.]+, [0-9]+ points, [0-9]+ of [0-9]+ resamples'
 one() { # order (scouts|lpt): prints "first_live_s total_s"
     rm -rf "$tmp/runs"
