@@ -5,7 +5,8 @@
 # (SCALELAB_SCHED=lpt). For each: the seconds until the fits panel first shows
 # the live L(N, S) exponent with its interval (verdict ok), and the seconds
 # until every run is done; alternately REPEAT times (default 1), as a shared
-# machine's load drifts. Prints the load average before each.
+# machine's load drifts (ORDERS=scouts: the scouts alone). Prints the load
+# average before each.
 #   bench/bench_order.sh [PRESET]
 set -eu
 BIN=${BIN:-$(pwd)/scalelab}
@@ -14,7 +15,7 @@ REPEAT=${REPEAT:-1}
 tmp=$(mktemp -d /tmp/scalelab-order-XXXXXX)
 sock="scalelab-order-$$"
 trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$tmp"' EXIT
-live='kaplan-ns live R2 [0-9.]+, [0-9]+ points, [0-9]+ of [0-9]+ resamples'
+live='kaplan-ns live R2 [0-9.]+'
 one() { # order (scouts|lpt): prints "first_live_s total_s"
     rm -rf "$tmp/runs"
     sched=""
@@ -28,7 +29,7 @@ one() { # order (scouts|lpt): prints "first_live_s total_s"
         sleep 1
         scr=$(tmux -L "$sock" capture-pane -p -t lab 2>/dev/null || true)
         now=$(date +%s.%N)
-        if [ -z "$first" ] && printf '%s\n' "$scr" | grep -A1 -E "$live" | grep -qE 'alpha_N +[0-9.e+-]+ +\['; then
+        if [ -z "$first" ] && printf '%s\n' "$scr" | grep -A1 -E "$live" | grep -qE 'alpha_N +[0-9.e+-]+ +\[[0-9]'; then
             first=$(echo "$now - $t0" | bc -l)
         fi
         # every run done: the store says so (the lab's status bar is shortened)
@@ -52,6 +53,8 @@ i=1
 while [ $i -le "$REPEAT" ]; do
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
     s=$(one scouts)
+    echo "scouts: first live exponent ${s% *} s, all done ${s#* } s"
+    [ "${ORDERS:-both}" = scouts ] && { i=$((i + 1)); continue; }
     echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
     l=$(one lpt)
     echo "pair $i: scouts first live exponent ${s% *} s, all done ${s#* } s; costliest first: ${l% *} s, ${l#* } s; total ratio $(echo "${s#* } / ${l#* }" | bc -l | cut -c1-5)"

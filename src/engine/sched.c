@@ -65,11 +65,12 @@ static double cost(const run *r) { return sl_sched_cost(&r->rec.spec.train, r->d
 /* The next run to start: lowest priority first; among equals the costliest
  * first (longest-processing-time order keeps every core busy to the end of a
  * sweep, as the short runs fill the gaps), then the planned index. Except the
- * first SCOUTS runs of a sweep with more queued than that: the cheapest first.
- * Their curves reach the lab's live L(N, S) fit within seconds and, with the
- * costliest runs that start next, give it model sizes to fit an exponent to
- * long before a large run ends; the sweep ends later by about the scouts'
- * time on a core (bench/RESULTS.md). SCALELAB_SCHED=lpt turns them off. */
+ * SCOUTS runs that start after the first (with one worker: the first SCOUTS)
+ * in a sweep with more queued than that: the cheapest first. Their curves
+ * reach the lab's live L(N, S) fit within seconds and give it model sizes to
+ * fit an exponent to long before a large run ends, while the costliest run,
+ * which sets the sweep's length, still starts at once (bench/RESULTS.md).
+ * SCALELAB_SCHED=lpt turns them off. */
 #define SCOUTS 2
 
 static run *next_queued(const sl_engine *e, int *n_queued)
@@ -80,7 +81,9 @@ static run *next_queued(const sl_engine *e, int *n_queued)
     for (int i = 0; i < e->n_runs; i++)
         startable += e->runs[i]->state == SL_RUN_QUEUED && e->runs[i]->selected &&
                      !e->runs[i]->has_thread && e->runs[i]->done_steps == 0;
-    int cheap = !e->lpt_only && e->scouts < SCOUTS && startable > SCOUTS;
+    int first = e->jobs > 1; /* runs started before the scouts */
+    int cheap = !e->lpt_only && e->scouts >= first && e->scouts < first + SCOUTS &&
+                startable > SCOUTS;
     for (int i = 0; i < e->n_runs; i++) {
         run *r = e->runs[i];
         if (r->state != SL_RUN_QUEUED || !r->selected)
@@ -160,7 +163,7 @@ static void schedule(sl_engine *e)
             continue;
         }
         r->has_thread = 1;
-        if (!e->lpt_only && e->scouts < SCOUTS)
+        if (!e->lpt_only && e->scouts < SCOUTS + 1)
             e->scouts++;
         engine_bump(e);
     }
