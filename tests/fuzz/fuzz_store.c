@@ -73,7 +73,7 @@ static void make_template(void)
     sl_metrics_header(f, NULL);
     for (int i = 0; i <= 2; i++) {
         sl_metric_row r = {i * 10, i * 160.0, i * 1e6, i ? 5.0 - i : NAN, 5.5 - i, 1e-3, 1.0, NAN,
-                           0.1 * i};
+                           0.1 * i, (5.5 - i) / 0.69314718055994530942};
         sl_metrics_write_row(f, &r, 0, NAN);
     }
     fclose(f);
