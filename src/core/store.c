@@ -390,6 +390,23 @@ int sl_sweep_write(const char *sweep_dir, const char *json, sl_error *err)
     return sl_write_atomic(path, json, strlen(json), err);
 }
 
+/* Writes o (consumed) to path as indented JSON and a newline, atomically. */
+static int write_json_line(const char *path, cJSON *o, sl_error *err)
+{
+    char *text = cJSON_Print(o);
+    cJSON_Delete(o);
+    if (!text)
+        return sl_fail(err, SL_ERUNTIME, "%s: out of memory", path);
+    size_t len = strlen(text);
+    char *line = sl_xmalloc(len + 1);
+    memcpy(line, text, len);
+    line[len] = '\n';
+    free(text);
+    int rc = sl_write_atomic(path, line, len + 1, err);
+    free(line);
+    return rc;
+}
+
 int sl_sweep_revision(const char *json, char *change, size_t n)
 {
     if (change && n)
@@ -450,18 +467,7 @@ int sl_sweep_revise(const char *sweep_dir, const char *resolved_json, const char
     cJSON_DeleteItemFromObjectCaseSensitive(now, "edits");
     cJSON_AddNumberToObject(now, "revision", rev);
     cJSON_AddItemToObject(now, "edits", edits);
-    char *text = cJSON_Print(now);
-    cJSON_Delete(now);
-    if (!text)
-        return sl_fail(err, SL_ERUNTIME, "%s: out of memory writing the revision", path);
-    size_t len = strlen(text);
-    char *line = sl_xmalloc(len + 2);
-    memcpy(line, text, len);
-    line[len] = '\n';
-    line[len + 1] = 0;
-    free(text);
-    rc = sl_write_atomic(path, line, len + 1, err);
-    free(line);
+    rc = write_json_line(path, now, err);
     if (rc == SL_OK && revision)
         *revision = rev;
     return rc;
@@ -477,7 +483,7 @@ void sl_corpus_identity(const sl_corpus *c, char hash[17])
     snprintf(hash, 17, "%016llx", (unsigned long long)h);
 }
 
-static char *corpus_record_json(const sl_corpus *c)
+static cJSON *corpus_record(const sl_corpus *c)
 {
     char hash[17], abs[4096] = "";
     sl_corpus_identity(c, hash);
@@ -502,9 +508,7 @@ static char *corpus_record_json(const sl_corpus *c)
         if (mj)
             cJSON_AddItemToObject(o, "manifest", mj);
     }
-    char *text = cJSON_Print(o);
-    cJSON_Delete(o);
-    return text;
+    return o;
 }
 
 int sl_corpus_record_path(const char *dir, char *path, size_t n)
@@ -529,19 +533,8 @@ int sl_corpus_record_check(const char *dir, const sl_corpus *c, sl_error *err)
 {
     char file[1200];
     sl_run_path(file, sizeof file, dir, SL_CORPUS_RECORD_FILE);
-    if (access(file, F_OK) != 0) {
-        char *text = corpus_record_json(c);
-        if (!text)
-            return sl_fail(err, SL_ERUNTIME, "%s: out of memory", file);
-        size_t len = strlen(text);
-        char *line = sl_xmalloc(len + 2);
-        memcpy(line, text, len);
-        line[len] = '\n';
-        free(text);
-        int rc = sl_write_atomic(file, line, len + 1, err);
-        free(line);
-        return rc;
-    }
+    if (access(file, F_OK) != 0)
+        return write_json_line(file, corpus_record(c), err);
     char *text;
     size_t len;
     int rc = sl_read_file(file, &text, &len, err);
