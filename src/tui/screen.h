@@ -1,6 +1,8 @@
 /* screen: the lab's screen manager: the layout of the panels, the event loop
  * (keys, mouse, signals, the engine's wake-up descriptor, the frame clock),
- * the overlays (help, preset picker, export, questions) and the key table. */
+ * the overlays (help, preset picker, export, questions) and the key table.
+ * Written as screen.c (layout, frames, the loop), screen_keys.c (the key
+ * table and its actions) and screen_overlay.c, sharing screen_int.h. */
 #ifndef SL_TUI_SCREEN_H
 #define SL_TUI_SCREEN_H
 
