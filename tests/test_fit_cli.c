@@ -291,6 +291,68 @@ Test(fit_cli, plan_prints_kaplan_and_chinchilla_side_by_side, .init = make_dir,
         cr_assert(strstr(out_text, flags[k]), "fit --help lacks %s", flags[k]);
 }
 
+/* fit and plan read a table through one parser and fit a law through one
+ * function (fit_cli.h): the same columns, dropped points, bootstrap and seed
+ * give the same Chinchilla parameters, and a bad shared option the same line. */
+Test(fit_cli, fit_and_plan_read_the_same_points_and_fit_the_same_law, .init = make_dir,
+     .fini = remove_dir)
+{
+    char text[8192];
+    size_t len = (size_t)snprintf(text, sizeof text, "params,tokens,L,id\n");
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+            double n = 1e5 * pow(10, i * 0.5), d = 1e7 * pow(10, j * 0.4);
+            double l = (1.8 + 480 / pow(n, 0.35) + 2100 / pow(d, 0.37)) * (1 + 0.01 * ((i * 5 + j * 3) % 7 - 3) / 3.0);
+            if (i == 0 && j < 2)
+                l *= 1.5; /* what --drop-highest leaves out */
+            len += (size_t)snprintf(text + len, sizeof text - len, "%g,%g,%.8g,r%d\n", n, d, l, i);
+        }
+    const char *path = write_file("points.csv", text);
+    const char *fit[] = {"fit", path, "--law", "chinchilla", "--n", "params", "--d", "tokens", "--loss", "L",
+                         "--run", "id", "--drop-highest", "2", "--bootstrap", "20", "--seed", "7",
+                         "--starts", "30", NULL};
+    cr_assert_eq(run(fit), 0, "%s", err_text);
+    cr_assert_not_null(strstr(out_text, "points    34 (2 highest-loss dropped)"), "%s", out_text);
+    static const char *const names[5] = {"E", "A", "B", "alpha", "beta"};
+    double by_fit[5];
+    for (int j = 0; j < 5; j++) {
+        char key[32];
+        snprintf(key, sizeof key, "\n  %-8s ", names[j]);
+        const char *at = strstr(out_text, key);
+        cr_assert(at && sscanf(at + strlen(key), "%lf", &by_fit[j]) == 1, "fit printed no %s:\n%s", names[j],
+                  out_text);
+    }
+    const char *plan[] = {"plan", "--compute", "1e20", "--law", "chinchilla", "--points", path, "--n", "params",
+                          "--d", "tokens", "--loss", "L", "--run", "id", "--drop-highest", "2",
+                          "--bootstrap", "20", "--seed", "7", "--starts", "30", NULL};
+    cr_assert_eq(run(plan), 0, "%s", err_text);
+    double by_plan[5];
+    const char *at = strstr(out_text, "chinchilla E=");
+    cr_assert(at && sscanf(at, "chinchilla E=%lf A=%lf B=%lf alpha=%lf beta=%lf", &by_plan[0], &by_plan[1],
+                           &by_plan[2], &by_plan[3], &by_plan[4]) == 5,
+              "plan printed no fitted parameters:\n%s", out_text);
+    cr_assert_not_null(strstr(out_text, "chinchilla (fitted)"), "%s", out_text);
+    /* plan prints 4 digits, fit 6 */
+    for (int j = 0; j < 5; j++)
+        cr_expect(fabs(by_plan[j] - by_fit[j]) <= 6e-4 * fabs(by_fit[j]), "%s: fit %g, plan %g", names[j],
+                  by_fit[j], by_plan[j]);
+    /* a bad shared option: one message, whichever command */
+    const char *bad[][8] = {
+        {"--n", "nosuch", NULL},
+        {"--bootstrap", "-1", NULL},
+        {"--level", "2", NULL},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        const char *fa[] = {"fit", path, "--law", "chinchilla", bad[k][0], bad[k][1], NULL};
+        cr_assert_eq(run(fa), 2, "fit %s %s: %s", bad[k][0], bad[k][1], err_text);
+        char fit_err[sizeof err_text];
+        snprintf(fit_err, sizeof fit_err, "%s", err_text);
+        const char *pa[] = {"plan", "--compute", "1e20", "--points", path, bad[k][0], bad[k][1], NULL};
+        cr_assert_eq(run(pa), 2, "plan %s %s: %s", bad[k][0], bad[k][1], err_text);
+        cr_expect_str_eq(err_text, fit_err, "%s %s", bad[k][0], bad[k][1]);
+    }
+}
+
 /* A batch scan's learning curves obeying S(L) = S_min(L) (1 + B_crit(L)/B) with
  * B_crit = 2e5/L^(1/0.21) (tests/test_fit_bcrit.c builds the same). */
 static double scan_loss(double s, double B)

@@ -210,26 +210,20 @@ static void print_at(const sl_fit_result *r, const sl_fit_point *at, int n_at)
 int cmd_fit(int argc, char **argv)
 {
     sl_error err = {{0}};
-    points_spec ps = {0};
-    ps.accounting = -1;
+    points_spec ps;
     sl_fit_options o;
-    sl_fit_options_default(&o);
-    o.bootstrap = UNSET_BOOT;
-    o.seed = UNSET_SEED;
     const char *law_name = NULL, *csv_out = NULL, *pred_out = NULL;
     const char *bcrit_from = NULL, *ns_from = NULL;
     sl_fit_law bcrit_law = SL_LAW_BCRIT_SCAN;
     int show_time = 0, rc = SL_OK, n_at = 0;
     sl_fit_point at[16];
     cli_args args;
-    if (cli_parse(&cli_fit_cmd, argc, argv, &args, &rc))
+    if (cli_fit_parse(&cli_fit_cmd, argc, argv, &args, &ps, &o, &rc))
         return rc;
+    rc = SL_OK;
     for (int k = 0; k < args.n_items && rc == SL_OK; k++) {
         const cli_item *it = &args.items[k];
         const char *v = it->arg;
-        int handled;
-        if ((rc = cli_fit_option(it, &ps, &o, &handled, &err)) != SL_OK || handled)
-            continue;
         switch (it->id) {
         case O_LAW: law_name = v; break;
         case O_CSV: csv_out = v; break;
@@ -337,17 +331,9 @@ int cmd_fit(int argc, char **argv)
         sl_fit_point *p = NULL;
         size_t n = 0;
         sl_fit_result r;
-        sl_fit_options lo = cli_fit_law_options(&o, law);
-        rc = cli_fit_load_points(&ps, law, &lo, &p, &n, &err);
-        if (rc == SL_OK) {
-            sl_error core;
-            rc = cli_fit_with_progress(law, p, n, &lo, &r, &core);
-            /* Name the file: the core's messages name only the point. */
-            if (rc != SL_OK)
-                sl_fail(&err, rc, "%s: %s", ps.path, core.msg);
-        }
+        sl_fit_options lo;
+        rc = cli_fit_law_on(&ps, law, &o, &lo, &p, &n, &r, &err);
         if (rc != SL_OK) {
-            free(p);
             /* With --law all, a law these points cannot serve is skipped. */
             if (all && rc == SL_EINPUT) {
                 printf("skipped   %s: %s\n\n", sl_fit_law_name(law), err.msg);

@@ -143,23 +143,14 @@ static void reach_add(data_reach *x, const sl_fit_point *p, size_t n)
 static int plan_fit(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
                     sl_fit_result *r, int optional, data_reach *reach, sl_error *err)
 {
-    sl_fit_point *p = NULL;
-    size_t n = 0;
-    sl_error e;
-    sl_fit_options lo = cli_fit_law_options(o, law);
-    int rc = cli_fit_load_points(ps, law, &lo, &p, &n, &e);
-    if (rc == SL_OK) {
-        sl_error core;
-        reach_add(reach, p, n);
-        rc = cli_fit_with_progress(law, p, n, &lo, r, &core);
-        if (rc != SL_OK)
-            sl_fail(&e, rc, "%s: %s", ps->path, core.msg);
-        free(p);
-    }
-    if (rc != SL_OK) {
-        sl_fail(err, rc, "%s", e.msg);
+    sl_fit_point *p;
+    size_t n;
+    sl_fit_options lo;
+    int rc = cli_fit_law_on(ps, law, o, &lo, &p, &n, r, err);
+    if (rc != SL_OK)
         return optional && rc == SL_EINPUT ? 0 : rc;
-    }
+    reach_add(reach, p, n);
+    free(p);
     if (!r->converged) {
         rc = sl_fail(err, SL_ERUNTIME, "%s: %s did not converge: %s (no plan)", ps->path,
                      sl_fit_law_name(law), r->reason);
@@ -202,26 +193,20 @@ static void print_reach(const data_reach *x, double compute, const char *path,
 int cmd_plan(int argc, char **argv)
 {
     sl_error err = {{0}};
-    points_spec ps = {0};
-    ps.accounting = -1;
+    points_spec ps;
     sl_fit_options o;
-    sl_fit_options_default(&o);
-    o.bootstrap = UNSET_BOOT;
-    o.seed = UNSET_SEED;
     double compute = NAN, params[5];
     for (int j = 0; j < 5; j++) /* Hoffmann et al.'s, from the law table */
         params[j] = sl_fit_law_published(SL_LAW_CHINCHILLA, j);
     const char *law = "both", *params_src = "Hoffmann et al. published";
     int rc = SL_OK, params_given = 0;
     cli_args args;
-    if (cli_parse(&cli_plan_cmd, argc, argv, &args, &rc))
+    if (cli_fit_parse(&cli_plan_cmd, argc, argv, &args, &ps, &o, &rc))
         return rc;
+    rc = SL_OK;
     for (int k = 0; k < args.n_items && rc == SL_OK; k++) {
         const cli_item *it = &args.items[k];
         const char *v = it->arg;
-        int handled;
-        if ((rc = cli_fit_option(it, &ps, &o, &handled, &err)) != SL_OK || handled)
-            continue;
         switch (it->id) {
         case O_COMPUTE:
             if ((rc = cli_parse_double("--compute", v, &compute, &err)) == SL_OK && !(compute > 0))

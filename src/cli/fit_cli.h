@@ -1,6 +1,7 @@
 /* fit_cli: what `scalelab fit` and `scalelab plan` share: how a points table
  * or a run store is read (points_spec, the column and solver options of both
- * commands' tables), the fit with its progress line, and fit's side analyses
+ * commands' tables, parsed by cli_fit_parse), a law fitted to it
+ * (cli_fit_law_on, with its progress line), and fit's side analyses
  * (the B_crit scan, fixed-batch fits, Kaplan's consistency checks). */
 #ifndef SCALELAB_CLI_FIT_H
 #define SCALELAB_CLI_FIT_H
@@ -47,14 +48,18 @@ enum {
 /* The column options (--n ... --run) and the solver options both commands take. */
 extern const cli_opt cli_fit_column_opts[], cli_fit_solver_opts[];
 
-/* Applies a shared option to ps and o; returns SL_OK (also for an option that
- * is not one of them, with *handled 0) or SL_EINPUT. */
-int cli_fit_option(const cli_item *it, points_spec *ps, sl_fit_options *o, int *handled,
-                   sl_error *err);
-
 /* --bootstrap and --seed not given: the law's report settings (law_options). */
 #define UNSET_BOOT (-1)
 #define UNSET_SEED UINT64_MAX
+
+/* cli_parse for fit and plan with the options both take applied: *ps and *o
+ * start from their defaults (no column named, no --accounting, --bootstrap
+ * and --seed not given) and take the column and solver options. Returns 1
+ * when the command is to return *status at once (cli_parse's help or error
+ * line, or a shared option's error, reported); else 0 with *a filled, whose
+ * items with ids from FIT_OPT_OWN on are the command's own to apply. */
+int cli_fit_parse(const cli_command *c, int argc, char **argv, cli_args *a, points_spec *ps,
+                  sl_fit_options *o, int *status);
 
 /* The options a law is fitted with: the user's, with the law's report
  * bootstrap and seed (the law table's, as the figures and the lab use) where
@@ -68,9 +73,15 @@ int cli_fit_is_dir(const char *path);
 int cli_fit_load_points(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
                         sl_fit_point **out, size_t *n_out, sl_error *err);
 
-/* sl_fit with a progress line on stderr when it is a terminal (o is copied). */
-int cli_fit_with_progress(sl_fit_law law, const sl_fit_point *p, size_t n,
-                          const sl_fit_options *o, sl_fit_result *r, sl_error *err);
+/* A law fitted to the table or store ps names, as fit and plan (and fit's
+ * side fits) fit one: with the law's options (cli_fit_law_options of o, left
+ * in *lo), on the points cli_fit_load_points takes, with a progress line on
+ * stderr when it is a terminal; a solver's error names ps->path. On SL_OK
+ * the points (*p, *n) and *r are the caller's to free (r may not have
+ * converged); otherwise there is nothing to free. */
+int cli_fit_law_on(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
+                   sl_fit_options *lo, sl_fit_point **p, size_t *n, sl_fit_result *r,
+                   sl_error *err);
 
 /* ---- fit's side analyses (fit_side.c) ---- */
 

@@ -75,8 +75,10 @@ const cli_opt cli_fit_solver_opts[] = {
     CLI_END,
 };
 
-int cli_fit_option(const cli_item *it, points_spec *ps, sl_fit_options *o, int *handled,
-                   sl_error *err)
+/* Applies a shared option to ps and o; returns SL_OK (also for an option that
+ * is not one of them, with *handled 0) or SL_EINPUT. */
+static int fit_option(const cli_item *it, points_spec *ps, sl_fit_options *o, int *handled,
+                      sl_error *err)
 {
     const char *v = it->arg;
     long l;
@@ -146,6 +148,27 @@ int cli_fit_option(const cli_item *it, points_spec *ps, sl_fit_options *o, int *
     default: *handled = 0;
     }
     return rc;
+}
+
+int cli_fit_parse(const cli_command *c, int argc, char **argv, cli_args *a, points_spec *ps,
+                  sl_fit_options *o, int *status)
+{
+    memset(ps, 0, sizeof *ps);
+    ps->accounting = -1;
+    sl_fit_options_default(o);
+    o->bootstrap = UNSET_BOOT;
+    o->seed = UNSET_SEED;
+    if (cli_parse(c, argc, argv, a, status))
+        return 1;
+    sl_error err = {{0}};
+    int rc = SL_OK, handled;
+    for (int k = 0; k < a->n_items && rc == SL_OK; k++)
+        rc = fit_option(&a->items[k], ps, o, &handled, &err);
+    if (rc == SL_OK)
+        return 0;
+    cli_args_free(a);
+    *status = cli_report(rc, &err);
+    return 1;
 }
 
 int cli_fit_is_dir(const char *path)
@@ -435,7 +458,7 @@ static void show_progress(void *user, const char *stage, size_t done, size_t tot
 }
 
 /* sl_fit with that progress (o is copied). */
-int cli_fit_with_progress(sl_fit_law law, const sl_fit_point *p, size_t n,
+static int fit_with_progress(sl_fit_law law, const sl_fit_point *p, size_t n,
                              const sl_fit_options *o, sl_fit_result *r, sl_error *err)
 {
     sl_fit_options oo = *o;
@@ -449,6 +472,28 @@ int cli_fit_with_progress(sl_fit_law law, const sl_fit_point *p, size_t n,
     int rc = sl_fit(law, p, n, &oo, r, err);
     if (fp.shown)
         fputs("\r\033[K", stderr);
+    return rc;
+}
+
+int cli_fit_law_on(const points_spec *ps, sl_fit_law law, const sl_fit_options *o,
+                   sl_fit_options *lo, sl_fit_point **p, size_t *n, sl_fit_result *r,
+                   sl_error *err)
+{
+    *p = NULL;
+    *n = 0;
+    *lo = cli_fit_law_options(o, law);
+    int rc = cli_fit_load_points(ps, law, lo, p, n, err);
+    if (rc != SL_OK)
+        return rc;
+    sl_error core;
+    rc = fit_with_progress(law, *p, *n, lo, r, &core);
+    if (rc != SL_OK) {
+        /* the core's messages name only the point */
+        sl_fail(err, rc, "%s: %s", ps->path, core.msg);
+        free(*p);
+        *p = NULL;
+        *n = 0;
+    }
     return rc;
 }
 

@@ -110,16 +110,13 @@ static int side_fit_in(const char *path, sl_fit_law law, const sl_fit_options *o
     points_spec sp = {0};
     sp.path = path;
     sp.accounting = -1;
-    sl_fit_point *p = NULL;
-    size_t n = 0;
-    int rc = cli_fit_load_points(&sp, law, o, &p, &n, err);
+    sl_fit_point *p;
+    size_t n;
+    sl_fit_options lo;
+    int rc = cli_fit_law_on(&sp, law, o, &lo, &p, &n, r, err);
     if (rc != SL_OK)
         return rc;
-    sl_error core;
-    rc = sl_fit(law, p, n, o, r, &core);
     free(p);
-    if (rc != SL_OK)
-        return sl_fail(err, rc, "%s: %s", path, core.msg);
     if (!r->converged) {
         rc = sl_fail(err, SL_ERUNTIME, "%s: %s did not converge: %s", path, sl_fit_law_name(law),
                      r->reason);
