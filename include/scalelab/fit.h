@@ -263,6 +263,52 @@ int sl_fit_isoflop_minimum(const double *n, const double *loss, size_t k, double
 int sl_fit_alpha_cmin_predicted(const sl_fit_result *ns, const sl_fit_result *bcrit,
                                 double *value, double *lo, double *hi, sl_error *err);
 
+/* The compute-efficient frontier (Kaplan Figs. 13, 14), the points cmin and
+ * approach1 are fitted to: learning-curve points p (the curves rule, with S
+ * and B) whose C becomes C_min = C/(1 + B/B_crit) under o's B_crit (as cmin
+ * takes it; none: C_min = C), then the lowest loss per bin of ln C_min, falling
+ * as compute grows (o's bins_per_decade and trim_envelope), in order of
+ * C_min. Each out point is its input point with c = C_min, bcrit = the B_crit
+ * used (0: none), s = S_min = S/(1 + B_crit/B) and d = E_min = B_crit S_min,
+ * the tokens at B << B_crit (without a B_crit: S and S B). out has room for
+ * n points; SL_EINPUT for points cmin cannot take. */
+int sl_fit_frontier(const sl_fit_point *p, size_t n, const sl_fit_options *o, sl_fit_point *out,
+                    size_t *m, sl_error *err);
+
+/* How compute-efficient training spends compute (Kaplan Table 6, Fig. 3):
+ * X = X_e C_min^p_X on the frontier (sl_fit_frontier) for X = N (the model),
+ * B_crit (at the point's loss), S_min and E_min = D (tokens), each fitted by
+ * least squares in ln X against ln C_min. N E_min = C_min/6 for Kaplan's C,
+ * so p_N + p_D = 1 there, and E_min = B_crit S_min, so p_D = p_B + p_S, always.
+ * Intervals: o->bootstrap resamples of whole runs (seed, level as o's; NaN
+ * without). Needs a B_crit (o's, or the points'): SL_EINPUT otherwise, or with
+ * fewer than 3 frontier points or one C_min. */
+enum { SL_ALLOC_N, SL_ALLOC_B, SL_ALLOC_S, SL_ALLOC_D, SL_ALLOC_COUNT };
+typedef struct {
+    double p[SL_ALLOC_COUNT], scale[SL_ALLOC_COUNT]; /* X = scale C_min^p, C_min in FLOP */
+    double lo[SL_ALLOC_COUNT], hi[SL_ALLOC_COUNT];   /* of p; NaN without resamples */
+    double r2[SL_ALLOC_COUNT];                       /* of ln X */
+    size_t n_points;                                 /* frontier points */
+    int n_boot, n_boot_ok;
+    double level;
+} sl_fit_allocation;
+/* "N", "B_crit", "S_min", "D" and the paper's p_N 0.73, p_B 0.24, p_S 0.03, p_D 0.27. */
+const char *sl_fit_allocation_name(int which);
+double sl_fit_allocation_published(int which);
+int sl_fit_allocation_of(const sl_fit_point *p, size_t n, const sl_fit_options *o,
+                         sl_fit_allocation *a, sl_error *err);
+
+/* The data wall (Kaplan section 6.3, Fig. 15): L(C_min) = (C_c/C_min)^alpha_C
+ * from a cmin fit against L(D(C_min)), the loss of the data compute-efficient
+ * training uses, D = D_e C_min^p_D (an allocation's), on the L(D) of an
+ * L(D) fit: kaplan-nd at N -> infinity, (D_c/D)^alpha_D, or power-d. The
+ * compute C* (FLOP) where the two meet and the loss L* there. SL_EINPUT for
+ * fits of other laws, unconverged fits or parallel lines. */
+int sl_fit_data_wall(const sl_fit_result *cmin, const sl_fit_result *ld, double d_e, double p_d,
+                     double *c_star, double *l_star, sl_error *err);
+/* L(D) of such a fit at D tokens (NaN for another law). */
+double sl_fit_loss_of_data(const sl_fit_result *ld, double d);
+
 /* Compute-optimal allocation for a budget C (FLOP). */
 typedef struct {
     double c;

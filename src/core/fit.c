@@ -442,25 +442,49 @@ static int cmp_run(const void *a, const void *b)
     return (x->run > y->run) - (x->run < y->run);
 }
 
-/* Resamples runs (groups of points with one run id; a negative id is its own
- * group), refits each resample from the full fit and keeps the converged draws. */
+void fit_groups_init(fit_groups *g, const sl_fit_point *p, size_t n)
+{
+    g->sorted = sl_xmalloc((n ? n : 1) * sizeof *g->sorted);
+    memcpy(g->sorted, p, n * sizeof *g->sorted);
+    qsort(g->sorted, n, sizeof *g->sorted, cmp_run);
+    g->start = sl_xmalloc((n + 1) * sizeof *g->start);
+    g->n_groups = 0;
+    g->max_group = 1;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || g->sorted[i].run < 0 || g->sorted[i].run != g->sorted[i - 1].run)
+            g->start[g->n_groups++] = i;
+    g->start[g->n_groups] = n;
+    for (size_t k = 0; k < g->n_groups; k++)
+        if (g->start[k + 1] - g->start[k] > g->max_group)
+            g->max_group = g->start[k + 1] - g->start[k];
+}
+
+size_t fit_groups_draw(const fit_groups *g, sl_rng *rng, sl_fit_point *buf)
+{
+    size_t m = 0;
+    for (size_t k = 0; k < g->n_groups; k++) {
+        size_t pick = (size_t)sl_rng_below(rng, g->n_groups);
+        for (size_t i = g->start[pick]; i < g->start[pick + 1]; i++)
+            buf[m++] = g->sorted[i];
+    }
+    return m;
+}
+
+void fit_groups_free(fit_groups *g)
+{
+    free(g->sorted);
+    free(g->start);
+}
+
+/* Resamples runs (fit_groups), refits each resample from the full fit and
+ * keeps the converged draws. */
 static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
                       const fit_est *full, sl_fit_result *r)
 {
     int np = laws[law].n_params;
-    sl_fit_point *sorted = sl_xmalloc(n * sizeof *sorted);
-    memcpy(sorted, p, n * sizeof *sorted);
-    qsort(sorted, n, sizeof *sorted, cmp_run);
-    size_t *start = sl_xmalloc((n + 1) * sizeof *start), n_groups = 0, max_group = 1;
-    for (size_t i = 0; i < n; i++) {
-        if (i == 0 || sorted[i].run < 0 || sorted[i].run != sorted[i - 1].run)
-            start[n_groups++] = i;
-    }
-    start[n_groups] = n;
-    for (size_t g = 0; g < n_groups; g++)
-        if (start[g + 1] - start[g] > max_group)
-            max_group = start[g + 1] - start[g];
-    sl_fit_point *buf = sl_xmalloc(n_groups * max_group * sizeof *buf);
+    fit_groups g;
+    fit_groups_init(&g, p, n);
+    sl_fit_point *buf = sl_xmalloc(g.n_groups * g.max_group * sizeof *buf);
     r->boot = sl_xmalloc((size_t)o->bootstrap * (size_t)np * sizeof *r->boot);
     sl_rng rng;
     sl_rng_seed(&rng, o->seed);
@@ -468,12 +492,7 @@ static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_
     for (int k = 0; k < o->bootstrap && !fit_cancelled(o); k++) {
         if (o->progress && k > 0)
             o->progress(o->progress_user, "bootstrap", (size_t)k, (size_t)o->bootstrap);
-        size_t m = 0;
-        for (size_t g = 0; g < n_groups; g++) {
-            size_t pick = (size_t)sl_rng_below(&rng, n_groups);
-            for (size_t i = start[pick]; i < start[pick + 1]; i++)
-                buf[m++] = sorted[i];
-        }
+        size_t m = fit_groups_draw(&g, &rng, buf);
         fit_est e;
         memset(&e, 0, sizeof e);
         if (laws[law].fn(law, buf, m, o, full->theta, &e, &ignore) != SL_OK || !e.converged)
@@ -499,8 +518,7 @@ static void bootstrap(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_
     }
     free(col);
     free(buf);
-    free(start);
-    free(sorted);
+    fit_groups_free(&g);
 }
 
 static void quiet_gsl(void) { gsl_set_error_handler_off(); }
@@ -572,6 +590,38 @@ int sl_fit(sl_fit_law law, const sl_fit_point *pts, size_t n, const sl_fit_optio
         bootstrap(law, p, n, &o, &e, r);
     free(p);
     r->seconds = sl_now() - t0;
+    return SL_OK;
+}
+
+int sl_fit_frontier(const sl_fit_point *in, size_t n, const sl_fit_options *opt, sl_fit_point *out,
+                    size_t *m, sl_error *err)
+{
+    sl_fit_options o;
+    if (opt)
+        o = *opt;
+    else
+        sl_fit_options_default(&o);
+    if (o.bins_per_decade <= 0)
+        o.bins_per_decade = 8;
+    *m = 0;
+    sl_fit_point *p = NULL;
+    int rc = prepare(SL_LAW_CMIN, in, n, &o, &p, err); /* C -> C_min, as cmin takes it */
+    if (rc != SL_OK)
+        return rc;
+    size_t *idx = sl_xmalloc(n * sizeof *idx);
+    size_t k = fit_frontier_envelope(p, n, &o, idx);
+    for (size_t j = 0; j < k; j++) {
+        sl_fit_point q = in[idx[j]];
+        sl_fit_point_complete(&q);
+        double bc = law_bcrit(&o, &q);
+        out[j] = p[idx[j]];
+        out[j].bcrit = bc > 0 ? bc : 0;
+        out[j].s = bc > 0 && q.b > 0 ? q.s / (1 + bc / q.b) : q.s;
+        out[j].d = bc > 0 ? bc * out[j].s : q.s * q.b;
+    }
+    *m = k;
+    free(idx);
+    free(p);
     return SL_OK;
 }
 

@@ -9,6 +9,7 @@
 
 typedef struct {
     double lc, ln, ld, ll; /* ln C (or ln C_min), ln N, ln D, ln L */
+    size_t i;              /* the point's index */
 } fpt;
 
 static int cmp_lc(const void *a, const void *b)
@@ -180,33 +181,56 @@ static void contested(const sl_fit_point *p, size_t n, double *lo, double *hi)
 /* L on the frontier (cmin, cfixed) rather than N_opt, D_opt (approach 1, 2) */
 static int loss_law(sl_fit_law law) { return law == SL_LAW_CMIN || law == SL_LAW_CFIXED; }
 
+static void to_fpt(const sl_fit_point *p, size_t n, fpt *v)
+{
+    for (size_t i = 0; i < n; i++) {
+        v[i].lc = log(p[i].c);
+        v[i].ln = p[i].n > 0 ? log(p[i].n) : 0;
+        v[i].ld = p[i].d > 0 ? log(p[i].d) : 0;
+        v[i].ll = log(p[i].loss);
+        v[i].i = i;
+    }
+}
+
+/* The envelope of v (the points p) into env, trimmed as o says; its size. */
+static size_t frontier_of(const sl_fit_point *p, size_t n, const sl_fit_options *o, fpt *v, fpt *env)
+{
+    size_t nv = n;
+    if (o->trim_envelope) {
+        double lo, hi;
+        contested(p, n, &lo, &hi);
+        nv = 0;
+        for (size_t i = 0; i < n; i++)
+            if (v[i].lc >= lo && v[i].lc <= hi)
+                v[nv++] = v[i];
+    }
+    return nv ? envelope(v, nv, o->bins_per_decade, env) : 0;
+}
+
+size_t fit_frontier_envelope(const sl_fit_point *p, size_t n, const sl_fit_options *o, size_t *idx)
+{
+    fpt *v = sl_xmalloc(2 * (n ? n : 1) * sizeof *v), *env = v + n;
+    to_fpt(p, n, v);
+    size_t m = frontier_of(p, n, o, v, env);
+    for (size_t k = 0; k < m; k++)
+        idx[k] = env[k].i;
+    free(v);
+    return m;
+}
+
 int fit_frontier(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
                  const double *start, fit_est *e, sl_error *err)
 {
     (void)start;
     const char *name = sl_fit_law_name(law);
     fpt *v = sl_xmalloc(2 * n * sizeof *v), *env = v + n;
-    for (size_t i = 0; i < n; i++) {
-        v[i].lc = log(p[i].c);
-        v[i].ln = p[i].n > 0 ? log(p[i].n) : 0;
-        v[i].ld = p[i].d > 0 ? log(p[i].d) : 0;
-        v[i].ll = log(p[i].loss);
-    }
+    to_fpt(p, n, v);
     double *x = sl_xmalloc(3 * n * sizeof *x), *yn = x + n, *yd = x + 2 * n;
     size_t m;
     if (law == SL_LAW_APPROACH2) {
         m = iso_minima(v, n, o->iso_tolerance, x, yn, yd);
     } else {
-        size_t nv = n;
-        if (o->trim_envelope) {
-            double lo, hi;
-            contested(p, n, &lo, &hi);
-            nv = 0;
-            for (size_t i = 0; i < n; i++)
-                if (v[i].lc >= lo && v[i].lc <= hi)
-                    v[nv++] = v[i];
-        }
-        m = nv ? envelope(v, nv, o->bins_per_decade, env) : 0;
+        m = frontier_of(p, n, o, v, env);
         for (size_t i = 0; i < m; i++) {
             x[i] = env[i].lc;
             yn[i] = loss_law(law) ? env[i].ll : env[i].ln;

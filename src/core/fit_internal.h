@@ -47,6 +47,23 @@ double fit_percentile(const double *v, size_t n, double q);
 /* Ordinary least squares y = k + m x; returns 0 or -1 when x has no spread. */
 int fit_ols(const double *x, const double *y, size_t n, double *k, double *m);
 
+/* Runs as the bootstrap resamples them: groups of points with one run id (a
+ * negative id is its own group). fit_groups_draw puts one resample, as many
+ * groups drawn with replacement as there are, into buf (room for
+ * n_groups * max_group points) and returns its number of points. */
+typedef struct {
+    sl_fit_point *sorted;
+    size_t *start, n_groups, max_group;
+} fit_groups;
+void fit_groups_init(fit_groups *g, const sl_fit_point *p, size_t n);
+size_t fit_groups_draw(const fit_groups *g, sl_rng *rng, sl_fit_point *buf);
+void fit_groups_free(fit_groups *g);
+
+/* The indices (into p) of the points on the compute frontier that cmin,
+ * cfixed and approach1 are fitted to: o's trim_envelope, then the lowest loss
+ * per bin of ln C (o->bins_per_decade), falling as C grows; in order of C. */
+size_t fit_frontier_envelope(const sl_fit_point *p, size_t n, const sl_fit_options *o, size_t *idx);
+
 /* sl_fit_options.cancel was set */
 static inline int fit_cancelled(const sl_fit_options *o)
 {

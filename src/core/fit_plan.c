@@ -204,3 +204,184 @@ int sl_fit_plan_fitted(double c, const sl_fit_result *opt, const sl_fit_result *
     return SL_OK;
 }
 
+
+/* ---- how the frontier spends compute (Kaplan Table 6, Fig. 3) ------------------------------ */
+
+static const char *const alloc_names[SL_ALLOC_COUNT] = {"N", "B_crit", "S_min", "D"};
+static const double alloc_published[SL_ALLOC_COUNT] = {0.73, 0.24, 0.03, 0.27};
+
+const char *sl_fit_allocation_name(int which)
+{
+    return which >= 0 && which < SL_ALLOC_COUNT ? alloc_names[which] : "?";
+}
+
+double sl_fit_allocation_published(int which)
+{
+    return which >= 0 && which < SL_ALLOC_COUNT ? alloc_published[which] : NAN;
+}
+
+/* The four lines ln X = ln X_e + p ln C_min through the frontier points f;
+ * -1 when C_min has no spread or a value is not positive. */
+static int alloc_lines(const sl_fit_point *f, size_t m, double p[SL_ALLOC_COUNT],
+                       double scale[SL_ALLOC_COUNT], double r2[SL_ALLOC_COUNT])
+{
+    double *x = sl_xmalloc(2 * m * sizeof *x), *y = x + m;
+    int rc = 0;
+    for (size_t i = 0; i < m; i++)
+        x[i] = log(f[i].c);
+    for (int w = 0; w < SL_ALLOC_COUNT && rc == 0; w++) {
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            double v = w == SL_ALLOC_N ? f[i].n : w == SL_ALLOC_B ? f[i].bcrit : w == SL_ALLOC_S ? f[i].s : f[i].d;
+            if (!(v > 0) || !isfinite(v))
+                rc = -1;
+            else
+                y[i] = log(v);
+        }
+        double k, slope;
+        if (rc == 0 && fit_ols(x, y, m, &k, &slope) != 0)
+            rc = -1;
+        if (rc != 0)
+            break;
+        p[w] = slope;
+        scale[w] = exp(k);
+        if (r2) {
+            double my = 0, ss = 0, sr = 0;
+            for (size_t i = 0; i < m; i++)
+                my += y[i] / (double)m;
+            for (size_t i = 0; i < m; i++) {
+                double e = y[i] - (k + slope * x[i]);
+                ss += (y[i] - my) * (y[i] - my);
+                sr += e * e;
+            }
+            r2[w] = ss > 0 ? 1 - sr / ss : NAN;
+        }
+    }
+    free(x);
+    return rc;
+}
+
+int sl_fit_allocation_of(const sl_fit_point *p, size_t n, const sl_fit_options *opt,
+                         sl_fit_allocation *a, sl_error *err)
+{
+    sl_fit_options o;
+    if (opt)
+        o = *opt;
+    else
+        sl_fit_options_default(&o);
+    if (!(o.level > 0 && o.level < 1))
+        o.level = 0.95;
+    memset(a, 0, sizeof *a);
+    for (int w = 0; w < SL_ALLOC_COUNT; w++)
+        a->p[w] = a->scale[w] = a->lo[w] = a->hi[w] = a->r2[w] = NAN;
+    a->level = o.level;
+    int has_bcrit = o.bcrit_const > 0 || o.bcrit_star > 0;
+    for (size_t i = 0; i < n && !has_bcrit; i++)
+        has_bcrit = p[i].bcrit > 0;
+    if (!has_bcrit)
+        return sl_fail(err, SL_EINPUT,
+                       "allocation: no B_crit (expected B_crit(L) from a batch scan, or a bcrit "
+                       "field on the points)");
+    sl_fit_point *f = sl_xmalloc((n ? n : 1) * sizeof *f);
+    size_t m = 0;
+    int rc = sl_fit_frontier(p, n, &o, f, &m, err);
+    if (rc == SL_OK && m < 3)
+        rc = sl_fail(err, SL_EINPUT,
+                     "allocation: the compute frontier has %zu points (expected at least 3; give "
+                     "learning curves over a wider range of compute)",
+                     m);
+    if (rc == SL_OK && alloc_lines(f, m, a->p, a->scale, a->r2) != 0)
+        rc = sl_fail(err, SL_EINPUT,
+                     "allocation: the frontier points have one C_min or a value that is not "
+                     "positive (expected at least 2 distinct C_min)");
+    free(f);
+    if (rc != SL_OK)
+        return rc;
+    a->n_points = m;
+    a->n_boot = o.bootstrap;
+    if (o.bootstrap <= 0)
+        return SL_OK;
+    /* whole runs resampled, the frontier taken again from each resample */
+    fit_groups g;
+    fit_groups_init(&g, p, n);
+    sl_fit_point *buf = sl_xmalloc(g.n_groups * g.max_group * sizeof *buf);
+    sl_fit_point *fb = sl_xmalloc(g.n_groups * g.max_group * sizeof *fb);
+    double *draw = sl_xmalloc((size_t)o.bootstrap * SL_ALLOC_COUNT * sizeof *draw);
+    sl_rng rng;
+    sl_rng_seed(&rng, o.seed);
+    sl_fit_options ob = o;
+    ob.bootstrap = 0;
+    for (int k = 0; k < o.bootstrap && !fit_cancelled(&o); k++) {
+        size_t mb = fit_groups_draw(&g, &rng, buf), fm = 0;
+        double pb[SL_ALLOC_COUNT], sb[SL_ALLOC_COUNT];
+        sl_error ignore;
+        if (sl_fit_frontier(buf, mb, &ob, fb, &fm, &ignore) != SL_OK || fm < 3 ||
+            alloc_lines(fb, fm, pb, sb, NULL) != 0)
+            continue;
+        memcpy(draw + (size_t)a->n_boot_ok * SL_ALLOC_COUNT, pb, sizeof pb);
+        a->n_boot_ok++;
+    }
+    double *col = sl_xmalloc(((size_t)a->n_boot_ok + 1) * sizeof *col), tail = (1 - o.level) / 2;
+    for (int w = 0; w < SL_ALLOC_COUNT && a->n_boot_ok >= 2; w++) {
+        for (int k = 0; k < a->n_boot_ok; k++)
+            col[k] = draw[(size_t)k * SL_ALLOC_COUNT + w];
+        qsort(col, (size_t)a->n_boot_ok, sizeof *col, fit_cmp_double);
+        a->lo[w] = fit_percentile(col, (size_t)a->n_boot_ok, tail);
+        a->hi[w] = fit_percentile(col, (size_t)a->n_boot_ok, 1 - tail);
+    }
+    free(col);
+    free(draw);
+    free(fb);
+    free(buf);
+    fit_groups_free(&g);
+    return SL_OK;
+}
+
+/* ---- the data wall (Kaplan section 6.3, Fig. 15) ------------------------------------------- */
+
+/* alpha_D and D_c of an L(D) fit: kaplan-nd at N -> infinity, or power-d */
+static int ld_params(const sl_fit_result *ld, double *alpha, double *dc)
+{
+    if (!ld || !ld->converged)
+        return -1;
+    if (ld->law == SL_LAW_KAPLAN_ND)
+        *alpha = ld->value[1], *dc = ld->value[3];
+    else if (ld->law == SL_LAW_POWER_D)
+        *alpha = ld->value[0], *dc = ld->value[1];
+    else
+        return -1;
+    return *alpha > 0 && *dc > 0 ? 0 : -1;
+}
+
+double sl_fit_loss_of_data(const sl_fit_result *ld, double d)
+{
+    double alpha, dc;
+    if (ld_params(ld, &alpha, &dc) != 0 || !(d > 0))
+        return NAN;
+    return pow(dc / d, alpha);
+}
+
+int sl_fit_data_wall(const sl_fit_result *cmin, const sl_fit_result *ld, double d_e, double p_d,
+                     double *c_star, double *l_star, sl_error *err)
+{
+    *c_star = *l_star = NAN;
+    double ad, dc;
+    if (!cmin || cmin->law != SL_LAW_CMIN || !cmin->converged)
+        return sl_fail(err, SL_EINPUT, "data wall: no converged cmin fit (expected L(C_min))");
+    if (ld_params(ld, &ad, &dc) != 0)
+        return sl_fail(err, SL_EINPUT,
+                       "data wall: no converged L(D) fit (expected kaplan-nd or power-d)");
+    if (!(d_e > 0) || !isfinite(p_d))
+        return sl_fail(err, SL_EINPUT, "data wall: D(C_min) = %g C_min^%g (expected D_e > 0)", d_e, p_d);
+    double ac = cmin->value[0], cc = cmin->value[1];
+    /* alpha_C (ln C_c - x) = alpha_D (ln(D_c/D_e) - p_D x), x = ln C */
+    double den = ad * p_d - ac;
+    if (!(fabs(den) > 1e-12))
+        return sl_fail(err, SL_EINPUT,
+                       "data wall: L(C_min) and L(D(C_min)) are parallel (alpha_C %g = alpha_D "
+                       "p_D %g)",
+                       ac, ad * p_d);
+    double x = (ad * log(dc / d_e) - ac * log(cc)) / den;
+    *c_star = exp(x);
+    *l_star = pow(cc / *c_star, ac);
+    return SL_OK;
+}
