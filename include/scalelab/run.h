@@ -97,6 +97,9 @@ int sl_run_save_spec(const sl_run_spec *s, const char *run_dir, sl_error *err);
 void sl_run_free(sl_run *r);
 /* The state of status.json (queued when unknown). */
 sl_run_state sl_run_state_of(const sl_run *r);
+/* Done because its test loss stopped improving (status.json's reason says
+ * early stopping), not at the end of its steps. */
+int sl_run_early_stopped(const sl_run *r);
 
 /* Every run of a store, in planned-index order (checks sweep.json's version). */
 int sl_runs_load(const char *sweep_dir, sl_run **runs, int *n, sl_error *err);

@@ -40,6 +40,10 @@ typedef struct {
 void sl_train_defaults(sl_train_opts *o);
 /* The warmup in steps a run uses: o->warmup, or min(steps/10, 3000) when < 0. */
 long sl_train_warmup(const sl_train_opts *o);
+/* The optimizer's options a run of o trains with (the peak learning rate
+ * resolved, Kaplan's LR(N) for "auto"; the schedule, warmup and total steps),
+ * so that a reader of a store can follow its learning rate with sl_lr_at. */
+void sl_train_optim_opts(const sl_train_opts *o, sl_optim_opts *oo);
 
 typedef struct {
     long step;          /* optimizer steps completed */

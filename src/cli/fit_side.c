@@ -222,8 +222,7 @@ void cli_fit_print_checks(const points_spec *ps, const side_fits *side, const sl
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
         long bi = sl_run_best_row(r->rows, r->n_rows);
-        if (sl_run_state_of(r) != SL_RUN_DONE || !strstr(r->status.reason, "early") ||
-            r->spec.train.data_limit == 0 || bi < 0)
+        if (!sl_run_early_stopped(r) || r->spec.train.data_limit == 0 || bi < 0)
             continue;
         size_t best = (size_t)bi;
         double N = sl_model_counts(&r->spec.train.model).n_kaplan;

@@ -141,6 +141,12 @@ sl_run_state sl_run_state_of(const sl_run *r)
     return s < 0 ? SL_RUN_QUEUED : (sl_run_state)s;
 }
 
+int sl_run_early_stopped(const sl_run *r)
+{
+    /* the worker's reason: "early stopping at step S (patience P)" */
+    return sl_run_state_of(r) == SL_RUN_DONE && strstr(r->status.reason, "early") != NULL;
+}
+
 static int cmp_run_index(const void *a, const void *b)
 {
     const sl_run *x = a, *y = b;

@@ -48,6 +48,20 @@ long sl_train_warmup(const sl_train_opts *o)
     return o->warmup >= 0 ? o->warmup : (o->steps / 10 < 3000 ? o->steps / 10 : 3000);
 }
 
+void sl_train_optim_opts(const sl_train_opts *o, sl_optim_opts *oo)
+{
+    memset(oo, 0, sizeof *oo);
+    oo->lr = o->lr > 0 ? o->lr : sl_lr_auto(sl_model_counts(&o->model).n_kaplan);
+    oo->beta1 = o->beta1;
+    oo->beta2 = o->beta2;
+    oo->eps = o->eps;
+    oo->weight_decay = o->weight_decay;
+    oo->clip = o->clip;
+    oo->schedule = o->schedule;
+    oo->total = o->steps;
+    oo->warmup = sl_train_warmup(o);
+}
+
 void sl_train_defaults(sl_train_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -155,16 +169,7 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
         return rc;
     }
     sl_model_init_weights(&t->m, o->seed);
-    sl_counts counts = sl_model_counts(&o->model);
-    t->oo.lr = o->lr > 0 ? o->lr : sl_lr_auto(counts.n_kaplan);
-    t->oo.beta1 = o->beta1;
-    t->oo.beta2 = o->beta2;
-    t->oo.eps = o->eps;
-    t->oo.weight_decay = o->weight_decay;
-    t->oo.clip = o->clip;
-    t->oo.schedule = o->schedule;
-    t->oo.total = o->steps;
-    t->oo.warmup = sl_train_warmup(o);
+    sl_train_optim_opts(o, &t->oo);
     t->adam_m = sl_try_alloc_floats(t->m.n_params);
     t->adam_v = sl_try_alloc_floats(t->m.n_params);
 
