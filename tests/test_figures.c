@@ -4,8 +4,13 @@
  * overfit, law-bcrit, law-shape and context are written when the store has
  * their data and not otherwise, with the exponents `scalelab fit` reports; the
  * slices of Kaplan's Figures 6, 11, 12, 18 and 21 are drawn from the stores
- * that hold their data. */
+ * that hold their data. With a batch scan's B_crit(L) (--bcrit-from) an N
+ * sweep also gets Figures 3, 13, 14 (right) and Table 6, with L(D) from an nd
+ * grid (--nd-from) Figure 15; an nd grid gets Figure 16 and a learning-rate
+ * scan of one model Figure 22. The exponents and the crossing behind them are
+ * checked on synthetic frontiers with known laws. */
 #include <cairo.h>
+#include <math.h>
 
 #include "scalelab/csv.h"
 #include "scalelab/figures.h"
@@ -293,7 +298,7 @@ Test(figures, depth_fixed_steps_compute_and_context_position_slices)
     assert_has_text(figs, "law-ntotal-depth", ">all parameters N_total</text>");
     assert_has_text(figs, "law-n-at-s", " steps</text>");
     assert_has_text(figs, "law-n-at-c", " FLOP</text>");
-    assert_has_text(figs, "law-n-at-c", ">compute C = 6N per token (kaplan accounting)</text>");
+    assert_has_text(figs, "law-n-at-c", ">compute C (FLOP, kaplan: 6N per token)</text>");
     assert_has_text(figs, "context-by-n", ">position T = 1</text>");
     assert_has_text(figs, "context-by-n", ">position T = 16</text>");
 }
@@ -338,4 +343,310 @@ Test(figures, law_n_log_draws_the_power_law_beside_the_logarithmic_fit)
     snprintf(entry, sizeof entry, " - %.3g ln N, RMS of ln L ", b);
     assert_has_text(figs, "law-n-log", entry);
     assert_has_text(figs, "law-n-log", ">power-n: alpha ");
+}
+
+/* ---- the compute-efficient frontier with a B_crit(L) (Kaplan Figs. 3, 13, 14, 15, Table 6) ---- */
+
+/* Twelve runs, one point each, exactly on a frontier built from known laws:
+ * L = (C_c/C_min)^0.05, B_crit = B_star/L^(1/0.25) (so B_crit grows as
+ * C_min^0.2), S_min = 10 C_min^0.1, E_min = B_crit S_min and N = C_min/(6
+ * E_min) (so N grows as C_min^0.7 and E_min as C_min^0.3). Each run trained at
+ * B = B_crit, so S = 2 S_min, C = 2 C_min and D = 2 E_min. noise (0: none)
+ * scales S and D by a factor within [1 - noise, 1 + noise]. */
+static size_t known_frontier(sl_fit_point *p, double noise)
+{
+    sl_rng rng;
+    sl_rng_seed(&rng, 7);
+    size_t n = 0;
+    for (int k = 0; k < 12; k++) {
+        double f = 1 + noise * (2 * sl_rng_uniform(&rng) - 1);
+        double cmin = 1e10 * pow(10, k / 4.0), loss = pow(1e20 / cmin, 0.05);
+        double bcrit = 1e4 / pow(loss, 1 / 0.25), smin = 10 * pow(cmin, 0.1) * f;
+        double emin = bcrit * smin, nn = cmin / (6 * emin);
+        p[n++] = (sl_fit_point){.n = nn, .d = 2 * emin, .c = 2 * cmin, .s = 2 * smin, .b = bcrit,
+                                .loss = loss, .run = k};
+    }
+    return n;
+}
+
+static sl_fit_options known_bcrit(int boot)
+{
+    sl_fit_options o;
+    sl_fit_options_default(&o);
+    o.bcrit_star = 1e4;
+    o.bcrit_alpha = 0.25;
+    o.bootstrap = boot;
+    o.seed = 1;
+    return o;
+}
+
+Test(figures, allocation_recovers_the_exponents_of_a_known_frontier)
+{
+    sl_fit_point p[16];
+    size_t n = known_frontier(p, 0);
+    sl_fit_options o = known_bcrit(0);
+    sl_fit_allocation a;
+    sl_error e;
+    cr_assert_eq(sl_fit_allocation_of(p, n, &o, &a, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(a.n_points, 12, "every run is on the frontier: %zu", a.n_points);
+    const double want[SL_ALLOC_COUNT] = {0.7, 0.2, 0.1, 0.3};
+    for (int w = 0; w < SL_ALLOC_COUNT; w++)
+        cr_assert_float_eq(a.p[w], want[w], 1e-9, "p_%s %.12g (expected %g)", sl_fit_allocation_name(w),
+                           a.p[w], want[w]);
+    cr_assert_float_eq(a.scale[SL_ALLOC_S], 10, 1e-6, "S_e %g", a.scale[SL_ALLOC_S]);
+    /* the frontier's own points: C_min = C/2, S_min = S/2, E_min = B_crit S_min */
+    sl_fit_point f[16];
+    size_t m;
+    cr_assert_eq(sl_fit_frontier(p, n, &o, f, &m, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(m, 12);
+    for (size_t i = 0; i < m; i++) {
+        cr_assert_float_eq(f[i].c, p[i].c / 2, 1e-6 * p[i].c);
+        cr_assert_float_eq(f[i].s, p[i].s / 2, 1e-9 * p[i].s);
+        cr_assert_float_eq(f[i].d, f[i].bcrit * f[i].s, 1e-9 * f[i].d);
+    }
+}
+
+Test(figures, allocation_of_noisy_points_holds_the_truth_in_its_interval_and_keeps_the_identities)
+{
+    sl_fit_point p[16];
+    size_t n = known_frontier(p, 0.1);
+    sl_fit_options o = known_bcrit(200);
+    sl_fit_allocation a;
+    sl_error e;
+    cr_assert_eq(sl_fit_allocation_of(p, n, &o, &a, &e), SL_OK, "%s", e.msg);
+    cr_assert_gt(a.n_boot_ok, 150, "%d of 200 resamples", a.n_boot_ok);
+    const double want[SL_ALLOC_COUNT] = {0.7, 0.2, 0.1, 0.3};
+    for (int w = 0; w < SL_ALLOC_COUNT; w++) {
+        cr_assert(fabs(a.p[w] - want[w]) < 0.03, "p_%s %g (expected %g +- 0.03)", sl_fit_allocation_name(w),
+                  a.p[w], want[w]);
+        cr_assert(a.lo[w] <= want[w] && want[w] <= a.hi[w], "p_%s interval [%g, %g] misses %g",
+                  sl_fit_allocation_name(w), a.lo[w], a.hi[w], want[w]);
+    }
+    /* E_min = B_crit S_min and C_min = 6 N E_min hold point by point */
+    cr_assert_float_eq(a.p[SL_ALLOC_B] + a.p[SL_ALLOC_S], a.p[SL_ALLOC_D], 1e-9);
+    cr_assert_float_eq(a.p[SL_ALLOC_N] + a.p[SL_ALLOC_D], 1, 1e-9);
+    /* no B_crit: no allocation */
+    sl_fit_options none;
+    sl_fit_options_default(&none);
+    cr_assert_eq(sl_fit_allocation_of(p, n, &none, &a, &e), SL_EINPUT);
+    cr_assert_not_null(strstr(e.msg, "no B_crit"), "%s", e.msg);
+}
+
+Test(figures, data_wall_is_where_l_of_cmin_meets_l_of_the_data_it_uses)
+{
+    sl_fit_result cmin = {.law = SL_LAW_CMIN, .converged = 1, .n_params = 2};
+    cmin.value[0] = 0.05, cmin.value[1] = 1e20;
+    sl_fit_result ld = {.law = SL_LAW_POWER_D, .converged = 1, .n_params = 2};
+    ld.value[0] = 0.1, ld.value[1] = 1e13;
+    double cs, ls;
+    sl_error e;
+    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.3, &cs, &ls, &e), SL_OK, "%s", e.msg);
+    /* alpha_C ln(C_c/C) = alpha_D ln(D_c/(D_e C^p_D)) */
+    double want = exp((0.1 * log(1e13 / 1e3) - 0.05 * log(1e20)) / (0.1 * 0.3 - 0.05));
+    cr_assert_float_eq(log(cs), log(want), 1e-9, "C* %g (expected %g)", cs, want);
+    cr_assert_float_eq(ls, pow(1e20 / cs, 0.05), 1e-12);
+    cr_assert_float_eq(ls, sl_fit_loss_of_data(&ld, 1e3 * pow(cs, 0.3)), 1e-9 * ls);
+    /* kaplan-nd at N -> infinity: (D_c/D)^alpha_D, the same crossing */
+    sl_fit_result nd = {.law = SL_LAW_KAPLAN_ND, .converged = 1, .n_params = 4};
+    nd.value[0] = 0.076, nd.value[1] = 0.1, nd.value[2] = 6e13, nd.value[3] = 1e13;
+    double cs2, ls2;
+    cr_assert_eq(sl_fit_data_wall(&cmin, &nd, 1e3, 0.3, &cs2, &ls2, &e), SL_OK, "%s", e.msg);
+    cr_assert_float_eq(log(cs2), log(cs), 1e-9);
+    /* parallel lines never meet; other laws are not an L(D) */
+    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.5, &cs, &ls, &e), SL_EINPUT);
+    cr_assert_not_null(strstr(e.msg, "parallel"), "%s", e.msg);
+    ld.law = SL_LAW_POWER_N;
+    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.3, &cs, &ls, &e), SL_EINPUT);
+}
+
+/* A batch scan (the B_crit(L) of bcrit-scan) and an N sweep's learning curves. */
+static void scan_and_curves(char *scan, char *curves, size_t len)
+{
+    train_store(scan, len, "bscan", "\"kind\": \"batch\", \"n\": [3000], \"batches\": [2, 4, 8, 16]",
+                "\"steps\": 60, \"eval_every\": 2, \"threads\": 1");
+    train_store(curves, len, "ncurves", "\"n\": [3000, 12000, 25000, 60000]",
+                "\"steps\": 40, \"eval_every\": 2, \"threads\": 1");
+}
+
+/* One cell of a CSV file by row index and column name, as a number. */
+static double csv_number(const char *path, size_t row, const char *col)
+{
+    sl_csv t;
+    sl_error e;
+    cr_assert_eq(sl_csv_read(path, &t, &e), SL_OK, "%s", e.msg);
+    int c = sl_csv_column(&t, col);
+    cr_assert_geq(c, 0, "%s has no column %s", path, col);
+    cr_assert_lt(row, t.n_rows);
+    double v = strtod(sl_csv_cell(&t, row, (size_t)c), NULL);
+    sl_csv_free(&t);
+    return v;
+}
+
+Test(figures, bcrit_from_draws_the_frontier_figures_and_table_6_with_fits_numbers)
+{
+    char scan[600], curves[600], figs[700];
+    scan_and_curves(scan, curves, sizeof scan);
+    snprintf(figs, sizeof figs, "%s/figs-frontier", tu_dir);
+    const char *ex[] = {"export", curves, "--plots", figs, "--bcrit-from", scan, NULL};
+    char out[4096], errb[4096];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex), 0, "%s", errb);
+    cr_assert_not_null(strstr(errb, "wrote 11 figures"), "%s", errb);
+    cr_assert_not_null(strstr(errb, "table6.csv and "), "%s", errb);
+    const char *names[] = {"frontier-cmin", "smin-cmin", "allocation"};
+    for (int i = 0; i < 3; i++)
+        assert_png(figs, names[i]);
+    cr_assert(!has_figure(figs, "data-wall"), "data-wall drawn without --nd-from");
+    /* the legend carries what `scalelab fit DIR --law cmin --bcrit-from SCAN` reports */
+    char want[128], entry[200];
+    cli_param(want, sizeof want, curves, "cmin", "alpha_C", "--bcrit-from", scan, NULL, NULL);
+    snprintf(entry, sizeof entry, ">cmin: %s (published 0.050)</text>", want);
+    assert_has_text(figs, "frontier-cmin", entry);
+    cli_param(want, sizeof want, curves, "cfixed", "alpha_C", NULL, NULL, NULL, NULL);
+    snprintf(entry, sizeof entry, ">cfixed: %s (published 0.057)</text>", want);
+    assert_has_text(figs, "frontier-cmin", entry);
+    assert_has_text(figs, "frontier-cmin", ">compute C and C_min (FLOP, kaplan: 6N per token)</text>");
+    assert_has_text(figs, "smin-cmin", ">S_min = S/(1 + B_crit/B) (steps)</text>");
+    assert_has_text(figs, "allocation", "B_crit(L) bcrit-scan of ");
+    /* Table 6: p_N + p_D = 1 (Kaplan's C = 6 N E_min) and p_D = p_B + p_S */
+    char t6[800];
+    snprintf(t6, sizeof t6, "%s/table6.csv", figs);
+    cr_assert_eq(su_count_lines(t6), 5);
+    double pn = csv_number(t6, 0, "value"), pb = csv_number(t6, 1, "value"), ps = csv_number(t6, 2, "value"),
+           pd = csv_number(t6, 3, "value");
+    cr_assert_float_eq(pn + pd, 1, 1e-9, "p_N %g + p_D %g", pn, pd);
+    cr_assert_float_eq(pb + ps, pd, 1e-9, "p_B %g + p_S %g against p_D %g", pb, ps, pd);
+    cr_assert_float_eq(csv_number(t6, 0, "published"), 0.73, 1e-12);
+    snprintf(t6, sizeof t6, "%s/table6.md", figs);
+    char *md = su_read(t6);
+    cr_assert_not_null(md);
+    cr_assert_not_null(strstr(md, "| p_N | N_opt, non-embedding parameters | "), "%s", md);
+    cr_assert_not_null(strstr(md, "kaplan accounting"), "%s", md);
+    free(md);
+
+    /* --accounting attn: the compute axes and the fits use C with attention's term */
+    snprintf(figs, sizeof figs, "%s/figs-frontier-attn", tu_dir);
+    const char *ex2[] = {"export", curves, "--plots", figs, "--bcrit-from", scan, "--accounting", "attn", NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex2), 0, "%s", errb);
+    assert_has_text(figs, "curves-compute", ">compute C (FLOP, attn: 6N + 6 n_layer n_ctx d_model per token)</text>");
+    cli_param(want, sizeof want, curves, "cmin", "alpha_C", "--bcrit-from", scan, "--accounting", "attn");
+    snprintf(entry, sizeof entry, ">cmin: %s (published 0.050)</text>", want);
+    assert_has_text(figs, "frontier-cmin", entry);
+}
+
+Test(figures, frontier_options_reject_bad_input_in_one_line)
+{
+    char scan[600], curves[600];
+    scan_and_curves(scan, curves, sizeof scan);
+    char figs[700];
+    snprintf(figs, sizeof figs, "%s/figs-bad", tu_dir);
+    const char *a1[] = {"export", curves, "--plots", figs, "--accounting", "flops", NULL};
+    tu_assert_bad_input("--accounting: 'flops' is not an accounting (expected kaplan, attn, head or total)", a1);
+    const char *a2[] = {"export", curves, "--bcrit-from", scan, NULL};
+    tu_assert_bad_input("--bcrit-from: without --plots (expected --plots FIGDIR", a2);
+    const char *a3[] = {"export", curves, "--plots", figs, "--nd-from", curves, NULL};
+    tu_assert_bad_input("--nd-from: without --bcrit-from (expected both", a3);
+    /* an N sweep is not a batch scan: its B is one value */
+    const char *a4[] = {"export", curves, "--plots", figs, "--bcrit-from", curves, NULL};
+    tu_assert_bad_input("--bcrit-from: ", a4);
+    char missing[700];
+    snprintf(missing, sizeof missing, "%s/no-such-scan.csv", tu_dir);
+    const char *a5[] = {"export", curves, "--plots", figs, "--bcrit-from", missing, NULL};
+    tu_assert_bad_input("no-such-scan.csv", a5);
+    const char *a6[] = {"export", curves, "--plots", figs, "--bcrit-from", scan, "--bcrit-law", "power-n", NULL};
+    tu_assert_bad_input("--bcrit-law: 'power-n' (expected bcrit-scan or bcrit)", a6);
+}
+
+/* Figure 15 on our own fits: L(D) from an nd grid (--nd-from) and the
+ * crossing the fit module computes from the store's cmin and allocation. */
+Test(figures, data_wall_draws_the_crossing_of_our_own_fits)
+{
+    char scan[600], curves[600], grid[600], figs[700];
+    scan_and_curves(scan, curves, sizeof scan);
+    train_store(grid, sizeof grid, "ndgrid", "\"kind\": \"nd\", \"n\": [3000, 12000], \"d\": [500, 1000, 2000]",
+                "\"steps\": 200, \"eval_every\": 5, \"threads\": 1, "
+                "\"early_stopping\": {\"patience\": 2, \"min_delta\": 0.03}");
+    snprintf(figs, sizeof figs, "%s/figs-wall", tu_dir);
+    const char *ex[] = {"export", curves, "--plots", figs, "--bcrit-from", scan, "--nd-from", grid, NULL};
+    char out[4096], errb[4096];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex), 0, "%s", errb);
+    assert_png(figs, "data-wall");
+    char *svg = read_svg(figs, "data-wall");
+    cr_assert_not_null(strstr(svg, ">L(D(C_min)): kaplan-nd of "), "no L(D(C_min)) legend entry");
+    cr_assert(strstr(svg, "C* = ") != NULL || strstr(svg, "no crossing") != NULL, "no crossing stated");
+    free(svg);
+}
+
+/* Figure 16: the S_stop bound of each early-stopped run against its best
+ * step, the runs `scalelab fit DIR --law kaplan-nd --ns-from` lists. */
+Test(figures, stop_bound_places_each_early_stopped_run_against_its_bound)
+{
+    char scan[600], curves[600], grid[600], figs[700];
+    scan_and_curves(scan, curves, sizeof scan);
+    train_store(grid, sizeof grid, "ndstop", "\"kind\": \"nd\", \"n\": [3000, 12000], \"d\": [500, 1000, 2000]",
+                "\"steps\": 200, \"eval_every\": 5, \"threads\": 1, "
+                "\"early_stopping\": {\"patience\": 2, \"min_delta\": 0.03}");
+    const char *fit[] = {"fit", grid, "--law", "kaplan-nd", "--ns-from", curves, "--bcrit-from", scan, NULL};
+    char out[16384], errb[4096];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, fit), 0, "%s", errb);
+    const char *stop = strstr(out, "stop      S_stop");
+    cr_assert_not_null(stop, "fit lists no early-stopped run: %s", out);
+    int listed = 0;
+    for (const char *s = stop; (s = strstr(s, "\n          r0")); s++)
+        listed++;
+    cr_assert_gt(listed, 0);
+    snprintf(figs, sizeof figs, "%s/figs-stop", tu_dir);
+    const char *ex[] = {"export", grid, "--plots", figs, "--ns-from", curves, "--bcrit-from", scan, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, ex), 0, "%s", errb);
+    assert_png(figs, "stop-bound");
+    char want[96];
+    snprintf(want, sizeof want, " runs at or above it");
+    char *svg = read_svg(figs, "stop-bound");
+    const char *t = strstr(svg, want);
+    cr_assert_not_null(t, "no count in the title");
+    const char *of = t;
+    while (of > svg && strncmp(of, " of ", 4))
+        of--;
+    cr_assert_eq(atoi(of + 4), listed, "the figure has %d runs, fit lists %d", atoi(of + 4), listed);
+    cr_assert_not_null(strstr(svg, "kaplan-ns of "), "the subtitle does not name the L(N, S) used");
+    free(svg);
+    cr_assert(!has_figure(figs, "frontier-cmin"), "an nd grid has no frontier figures");
+    char t6[800];
+    snprintf(t6, sizeof t6, "%s/table6.csv", figs);
+    cr_assert_neq(access(t6, F_OK), 0, "Table 6 written for an nd grid");
+}
+
+/* Figure 22: a learning-rate scan of one model: its schedules, and its best
+ * loss against the learning rate summed over the steps trained, the
+ * schedule the trainer followed (each metric row's lr). */
+Test(figures, lr_scan_follows_the_schedule_each_run_trained_with)
+{
+    char dir[600], figs[700];
+    train_store(dir, sizeof dir, "lrscan", "\"n\": [12000], \"lr_factors\": [0.25, 1, 4]",
+                "\"steps\": 30, \"eval_every\": 5, \"threads\": 1");
+    export_figures(dir, "lrscan", figs, sizeof figs, 8);
+    assert_png(figs, "lr-scan");
+    assert_png(figs, "lr-schedules");
+    assert_has_text(figs, "lr-scan", ">r000-L1-d32-lr0.25-s1: peak lr ");
+    assert_has_text(figs, "lr-schedules", ">r002-L1-d32-lr4-s1: peak ");
+    sl_run *runs;
+    int n;
+    sl_error e;
+    cr_assert_eq(sl_runs_load(dir, &runs, &n, &e), SL_OK, "%s", e.msg);
+    for (int i = 0; i < n; i++) {
+        sl_optim_opts o;
+        sl_train_optim_opts(&runs[i].spec.train, &o);
+        for (size_t j = 0; j < runs[i].n_rows; j++)
+            if (runs[i].rows[j].step > 0)
+                /* metrics.csv keeps 7 significant digits of lr */
+                cr_assert_float_eq(sl_lr_at(&o, runs[i].rows[j].step - 1), runs[i].rows[j].lr,
+                                   1e-6 * runs[i].rows[j].lr, "%s step %ld: %g against %g", runs[i].spec.id,
+                                   runs[i].rows[j].step, sl_lr_at(&o, runs[i].rows[j].step - 1),
+                                   runs[i].rows[j].lr);
+    }
+    sl_runs_free(runs, n);
+    /* several models: no scan */
+    char three[600];
+    three_runs(three, sizeof three);
+    export_figures(three, "three", figs, sizeof figs, 7);
+    cr_assert(!has_figure(figs, "lr-scan") && !has_figure(figs, "lr-schedules"));
 }

@@ -18,6 +18,7 @@
 #endif
 
 #include "cli.h"
+#include "fit_cli.h"
 #include "scalelab/engine.h"
 #include "scalelab/export.h"
 #include "scalelab/figures.h"
@@ -26,7 +27,10 @@
 #include "scalelab/run.h"
 #include "scalelab/sigpipe.h"
 
-enum { O_RUNS = 1, O_JOBS, O_CORES, O_ONLY, O_MPI, O_QUIET, O_ANY_THREADS, O_HEADLESS, O_CSV, O_PLOTS };
+enum {
+    O_RUNS = 1, O_JOBS, O_CORES, O_ONLY, O_MPI, O_QUIET, O_ANY_THREADS, O_HEADLESS, O_CSV, O_PLOTS,
+    O_ACCOUNTING, O_BCRIT_FROM, O_BCRIT_LAW, O_NS_FROM, O_ND_FROM
+};
 
 static const cli_opt run_opts[] = {
     CLI_OPT("--runs", "DIR", O_RUNS, "parent directory of run stores (default runs)"),
@@ -115,12 +119,29 @@ const cli_command cli_status_cmd = {
 static const cli_opt export_opts[] = {
     CLI_OPT("--csv", "OUTDIR", O_CSV, "write OUTDIR/runs.csv and OUTDIR/curves.csv"),
     CLI_OPT("--plots", "FIGDIR", O_PLOTS, "write the figures, FIGDIR/<figure>.svg and .png"),
+    CLI_OPT("--accounting", "A", O_ACCOUNTING,
+            "the compute C the figures plot: kaplan (6N per token,\n"
+            "the default), attn, head or total"),
+    CLI_OPT("--bcrit-from", "SRC", O_BCRIT_FROM,
+            "with --plots: fit B_crit(L) to SRC (a batch scan's store\n"
+            "or points) with --bcrit-law for C_min and S_min; an n\n"
+            "sweep then also gets frontier-cmin, smin-cmin, allocation\n"
+            "and Kaplan's Table 6 as FIGDIR/table6.csv and table6.md"),
+    CLI_OPT("--bcrit-law", "L", O_BCRIT_LAW, "bcrit-scan (default) or bcrit (the gradient noise scale)"),
+    CLI_OPT("--ns-from", "SRC", O_NS_FROM,
+            "with --plots: fit kaplan-ns to SRC (an N sweep) for the\n"
+            "S_stop bound of stop-bound (default: Kaplan's published\n"
+            "L(N, S))"),
+    CLI_OPT("--nd-from", "SRC", O_ND_FROM,
+            "with --plots and --bcrit-from: fit L(D) to SRC, kaplan-nd\n"
+            "(or power-d when SRC has one N), for data-wall"),
     CLI_END,
 };
 
 const cli_command cli_export_cmd = {
     "export",
-    "usage: scalelab export DIR [--csv OUTDIR] [--plots FIGDIR]\n"
+    "usage: scalelab export DIR [--csv OUTDIR] [--plots FIGDIR [--accounting A]\n"
+    "                           [--bcrit-from SRC] [--ns-from SRC] [--nd-from SRC]]\n"
     "\n"
     "Writes OUTDIR/runs.csv (one row per run), OUTDIR/curves.csv (every\n"
     "metric row with its run id) and OUTDIR/sources.csv (each run's held-out\n"
@@ -130,7 +151,11 @@ const cli_command cli_export_cmd = {
     "N, D or N at fixed C; loss against the aspect ratio, unfitted, for shape\n"
     "sweeps), and where the store has their data the overfitting collapse (nd),\n"
     "B_crit against loss (runs on 2+ threads) and loss against context position\n"
-    "(context.csv).\n"
+    "(context.csv), the slices of Kaplan's other figures, the S_stop bound of an nd\n"
+    "grid's early-stopped runs and a learning-rate scan of one model. With\n"
+    "--bcrit-from an n sweep also gets its compute-efficient frontier on C_min\n"
+    "(frontier-cmin, smin-cmin, allocation, with --nd-from data-wall) and\n"
+    "FIGDIR/table6.csv and table6.md (Kaplan's Table 6).\n"
     "Schemas: docs/FORMATS.md.\n"
     "\n",
     NULL,
@@ -717,6 +742,63 @@ int cmd_status(int argc, char **argv)
     return 0;
 }
 
+/* The fits export --plots takes from other stores (--bcrit-from, --ns-from,
+ * --nd-from), fitted as `scalelab fit` fits them; 0 or exit status 2/1. */
+typedef struct {
+    sl_figures_options fo;
+    sl_fit_result bcrit, ns, nd;
+    const char *bcrit_from, *ns_from, *nd_from;
+    sl_fit_law bcrit_law;
+} export_fits;
+
+static void export_fits_free(export_fits *x)
+{
+    if (x->fo.bcrit)
+        sl_fit_result_free(&x->bcrit);
+    if (x->fo.ns)
+        sl_fit_result_free(&x->ns);
+    if (x->fo.nd)
+        sl_fit_result_free(&x->nd);
+}
+
+static int export_side_fits(export_fits *x, sl_error *err)
+{
+    sl_fit_options o;
+    int rc = SL_OK;
+    if (x->bcrit_from) {
+        sl_fit_options_report(x->bcrit_law, &o);
+        if ((rc = cli_fit_side("--bcrit-from", x->bcrit_from, x->bcrit_law, &o, &x->bcrit, err)) != SL_OK)
+            return rc;
+        x->fo.bcrit = &x->bcrit;
+        x->fo.bcrit_src = x->bcrit_from;
+    }
+    if (x->ns_from) {
+        sl_fit_options_report(SL_LAW_KAPLAN_NS, &o);
+        if (x->fo.bcrit) { /* S_min with the B_crit(L) given, as fit --bcrit-from --ns-from */
+            o.bcrit_star = x->bcrit.value[0];
+            o.bcrit_alpha = x->bcrit.value[1];
+        }
+        if ((rc = cli_fit_side("--ns-from", x->ns_from, SL_LAW_KAPLAN_NS, &o, &x->ns, err)) != SL_OK)
+            return rc;
+        x->fo.ns = &x->ns;
+        x->fo.ns_src = x->ns_from;
+    }
+    if (x->nd_from) {
+        /* L(D): kaplan-nd at N -> infinity, or power-d of a store with one N */
+        sl_error e1;
+        sl_fit_options_report(SL_LAW_KAPLAN_ND, &o);
+        rc = cli_fit_side("--nd-from", x->nd_from, SL_LAW_KAPLAN_ND, &o, &x->nd, &e1);
+        if (rc != SL_OK) {
+            sl_fit_options_report(SL_LAW_POWER_D, &o);
+            if ((rc = cli_fit_side("--nd-from", x->nd_from, SL_LAW_POWER_D, &o, &x->nd, err)) != SL_OK)
+                return sl_fail(err, rc, "%s; kaplan-nd: %s", err->msg, e1.msg);
+        }
+        x->fo.nd = &x->nd;
+        x->fo.nd_src = x->nd_from;
+    }
+    return rc;
+}
+
 int cmd_export(int argc, char **argv)
 {
     cli_args args;
@@ -724,18 +806,68 @@ int cmd_export(int argc, char **argv)
     int rc;
     if (cli_parse(&cli_export_cmd, argc, argv, &args, &rc))
         return rc;
-    for (int k = 0; k < args.n_items; k++)
-        *(args.items[k].id == O_CSV ? &out : &plots) = args.items[k].arg;
+    sl_error err = {{0}};
+    export_fits x;
+    memset(&x, 0, sizeof x);
+    x.bcrit_law = SL_LAW_BCRIT_SCAN;
+    const char *needs_plots = NULL;
+    rc = SL_OK;
+    for (int k = 0; k < args.n_items && rc == SL_OK; k++) {
+        const cli_item *it = &args.items[k];
+        switch (it->id) {
+        case O_CSV: out = it->arg; break;
+        case O_PLOTS: plots = it->arg; break;
+        case O_ACCOUNTING: {
+            int a = sl_accounting_from_name(it->arg);
+            if (a < 0)
+                rc = sl_fail(&err, SL_EINPUT,
+                             "--accounting: '%s' is not an accounting (expected kaplan, attn, head or total)",
+                             it->arg);
+            x.fo.accounting = (sl_accounting)(a < 0 ? 0 : a);
+            needs_plots = it->name;
+            break;
+        }
+        case O_BCRIT_LAW: {
+            int l = sl_fit_law_from_name(it->arg);
+            if (l != SL_LAW_BCRIT && l != SL_LAW_BCRIT_SCAN)
+                rc = sl_fail(&err, SL_EINPUT, "--bcrit-law: '%s' (expected bcrit-scan or bcrit)", it->arg);
+            else
+                x.bcrit_law = (sl_fit_law)l;
+            needs_plots = it->name;
+            break;
+        }
+        case O_BCRIT_FROM: x.bcrit_from = it->arg, needs_plots = it->name; break;
+        case O_NS_FROM: x.ns_from = it->arg, needs_plots = it->name; break;
+        case O_ND_FROM: x.nd_from = it->arg, needs_plots = it->name; break;
+        }
+    }
+    if (rc != SL_OK) {
+        cli_args_free(&args);
+        return cli_report(rc, &err);
+    }
     int stop = one_dir_arg(&cli_export_cmd, &args, &dir, &rc);
     cli_args_free(&args);
     if (stop)
         return rc;
-    sl_error err = {{0}};
+    if (needs_plots && !plots)
+        return cli_report(sl_fail(&err, SL_EINPUT, "%s: without --plots (expected --plots FIGDIR: it "
+                                                   "changes only the figures)",
+                                  needs_plots),
+                          &err);
+    if (x.nd_from && !x.bcrit_from)
+        return cli_report(sl_fail(&err, SL_EINPUT, "--nd-from: without --bcrit-from (expected both: the "
+                                                   "data wall is drawn on C_min)"),
+                          &err);
     if (plots) {
         int nf = 0;
-        if ((rc = sl_figures_write(dir, plots, &nf, &err)) != SL_OK)
+        if ((rc = export_side_fits(&x, &err)) == SL_OK && (rc = sl_figures_write(dir, plots, &x.fo, &nf, &err)) == SL_OK)
+            fprintf(stderr, "scalelab: wrote %d figures (SVG and PNG) to %s\n", nf, plots);
+        int t6 = 0;
+        if (rc == SL_OK && x.fo.bcrit && (rc = sl_figures_table6(dir, plots, &x.fo, &t6, &err)) == SL_OK && t6)
+            fprintf(stderr, "scalelab: wrote %s/table6.csv and %s/table6.md (Kaplan's Table 6)\n", plots, plots);
+        export_fits_free(&x);
+        if (rc != SL_OK)
             return cli_report(rc, &err);
-        fprintf(stderr, "scalelab: wrote %d figures (SVG and PNG) to %s\n", nf, plots);
         if (!out)
             return 0;
     }

@@ -67,9 +67,58 @@ int Fig_fit(sl_fit_law law, const sl_fit_point *p, size_t n, sl_fit_result *r)
 {
     sl_fit_options o;
     sl_fit_options_report(law, &o); /* the intervals `scalelab fit` prints */
+    return Fig_fitWith(law, p, n, &o, r);
+}
+
+void Fig_options(sl_fit_law law, const sl_figures_options *fo, sl_fit_options *o)
+{
+    sl_fit_options_report(law, o);
+    if (fo && fo->bcrit) { /* B_star, alpha_B */
+        o->bcrit_star = fo->bcrit->value[0];
+        o->bcrit_alpha = fo->bcrit->value[1];
+    }
+}
+
+sl_fit_point *Fig_lawPointsOf(const sl_run *runs, int n, sl_fit_law law, sl_accounting a, size_t *m)
+{
+    sl_fit_point *p;
+    sl_runs_law_points(runs, n, law, 0, &p, m);
+    Fig_account(runs, n, p, *m, a);
+    return p;
+}
+
+void Fig_account(const sl_run *runs, int n, sl_fit_point *p, size_t m, sl_accounting a)
+{
+    if (a == SL_ACCT_KAPLAN)
+        return;
+    for (int i = 0; i < n; i++) {
+        long key = sl_run_key(runs[i].spec.id);
+        const sl_config *c = &runs[i].spec.train.model;
+        double k = sl_model_flops_per_token(c, a) / sl_model_flops_per_token(c, SL_ACCT_KAPLAN);
+        for (size_t j = 0; j < m; j++)
+            if (p[j].run == key)
+                p[j].c *= k;
+    }
+}
+
+void Fig_computeLabel(char *s, size_t len, const char *what, sl_accounting a)
+{
+    static const char *const per_token[SL_ACCT_COUNT] = {
+        [SL_ACCT_KAPLAN] = "6N per token",
+        [SL_ACCT_ATTN] = "6N + 6 n_layer n_ctx d_model per token",
+        [SL_ACCT_HEAD] = "6N + 6 d_model vocab per token",
+        [SL_ACCT_TOTAL] = "6N + attention + head per token",
+    };
+    snprintf(s, len, "%s (FLOP, %s: %s)", what, sl_accounting_name(a),
+             (unsigned)a < SL_ACCT_COUNT ? per_token[a] : "?");
+}
+
+int Fig_fitWith(sl_fit_law law, const sl_fit_point *p, size_t n, const sl_fit_options *o,
+                sl_fit_result *r)
+{
     sl_error e;
     memset(r, 0, sizeof *r);
-    if (sl_fit(law, p, n, &o, r, &e) != SL_OK)
+    if (sl_fit(law, p, n, o, r, &e) != SL_OK)
         return 0;
     if (!r->converged) {
         sl_fit_result_free(r);
@@ -168,7 +217,7 @@ void Fig_begin(Figure *f, const sl_preset *p, const char *name, const char *what
     snprintf(f->ylabel, sizeof f->ylabel, "test loss (nats per token)");
 }
 
-static void curves(Figure *f, const sl_run *runs, int n, int compute)
+static void curves(Figure *f, const sl_run *runs, int n, int compute, sl_accounting a)
 {
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
@@ -182,9 +231,8 @@ static void curves(Figure *f, const sl_run *runs, int n, int compute)
         for (size_t j = 0; j < r->n_rows; j++) {
             if (r->rows[j].step <= 0)
                 continue;
-            /* compute: Kaplan's C, 6N per token */
-            s->x[s->n] = compute ? r->rows[j].tokens *
-                                       sl_model_flops_per_token(&r->spec.train.model, SL_ACCT_KAPLAN)
+            /* compute: C in the accounting asked for (Kaplan's 6N per token by default) */
+            s->x[s->n] = compute ? r->rows[j].tokens * sl_model_flops_per_token(&r->spec.train.model, a)
                                  : r->rows[j].tokens;
             s->y[s->n++] = r->rows[j].test_loss;
         }
@@ -192,10 +240,11 @@ static void curves(Figure *f, const sl_run *runs, int n, int compute)
 }
 
 /* L(C_min): the frontier of every learning curve, as Kaplan's Figure 1 (left) */
-static void frontier(Figure *f, const sl_run *runs, int n)
+static void frontier(Figure *f, const sl_run *runs, int n, sl_accounting a)
 {
     sl_fit_point *p = Fig_pointsBuffer(runs, n);
     size_t m = Fig_rulePoints(runs, n, sl_fit_law_points(SL_LAW_CMIN), 0, p, NULL);
+    Fig_account(runs, n, p, m, a);
     sl_fit_result r;
     if (m >= 3 && Fig_fit(SL_LAW_CMIN, p, m, &r)) {
         char label[96];
@@ -604,27 +653,38 @@ static int out_dir_ok(const char *out, sl_error *err)
     return SL_OK;
 }
 
-int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures, sl_error *err)
+int Fig_loadStore(const char *sweep_dir, sl_preset *pr, sl_run **runs, int *n, sl_error *err)
 {
-    *n_figures = 0;
     char *json = NULL;
     int rc = sl_sweep_read(sweep_dir, &json, err);
     if (rc)
         return rc;
-    sl_preset pr;
-    memset(&pr, 0, sizeof pr);
+    memset(pr, 0, sizeof *pr);
     char path[1200];
     sl_run_path(path, sizeof path, sweep_dir, SL_SWEEP_FILE);
-    rc = sl_preset_parse(&pr, json, path, err);
+    rc = sl_preset_parse(pr, json, path, err);
     free(json);
     if (rc)
         return rc;
+    if ((rc = sl_runs_load(sweep_dir, runs, n, err)))
+        sl_preset_free(pr);
+    return rc;
+}
+
+int sl_figures_write(const char *sweep_dir, const char *out_dir, const sl_figures_options *opts,
+                     int *n_figures, sl_error *err)
+{
+    *n_figures = 0;
+    sl_figures_options none;
+    memset(&none, 0, sizeof none);
+    const sl_figures_options *o = opts ? opts : &none;
+    char xl[96];
+    sl_preset pr;
     sl_run *runs = NULL;
     int n = 0;
-    if ((rc = sl_runs_load(sweep_dir, &runs, &n, err))) {
-        sl_preset_free(&pr);
+    int rc = Fig_loadStore(sweep_dir, &pr, &runs, &n, err);
+    if (rc)
         return rc;
-    }
     if ((rc = out_dir_ok(out_dir, err))) {
         sl_runs_free(runs, n);
         sl_preset_free(&pr);
@@ -634,15 +694,16 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
     for (int i = 1; i < n; i++)
         one_n &= runs[i].spec.n_target == runs[0].spec.n_target;
     Figure *f = sl_xcalloc(1, sizeof *f); /* ~20 kB: not on the stack */
-    for (int which = 0; which < 14 && rc == SL_OK; which++) {
+    for (int which = 0; which < 21 && rc == SL_OK; which++) {
         if (which == 0) {
             Fig_begin(f, &pr, "curves-tokens", "learning curves against tokens", "tokens D");
-            curves(f, runs, n, 0);
+            curves(f, runs, n, 0, o->accounting);
         } else if (which == 1) {
+            Fig_computeLabel(xl, sizeof xl, "compute C", o->accounting);
             Fig_begin(f, &pr, "curves-compute", "learning curves against compute, with the L(C_min) frontier",
-                  "compute C (FLOP, kaplan: 6N per token)");
-            curves(f, runs, n, 1);
-            frontier(f, runs, n);
+                      xl);
+            curves(f, runs, n, 1, o->accounting);
+            frontier(f, runs, n, o->accounting);
         } else if (which == 2 && pr.kind == SL_SWEEP_N) {
             Fig_begin(f, &pr, "law-n", "L(N), loss against model size", "non-embedding parameters N");
             law_n(f, &pr, runs, n);
@@ -686,8 +747,8 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
                                  : "L(N) at fixed steps, from the curves (Kaplan Fig. 11)",
                       "non-embedding parameters N");
             if (which == 8)
-                snprintf(f->subtitle, sizeof f->subtitle, "compute C = 6N per token (kaplan accounting)");
-            Fig_lawNAt(f, runs, n, which == 9);
+                Fig_computeLabel(f->subtitle, sizeof f->subtitle, "compute C", o->accounting);
+            Fig_lawNAt(f, runs, n, which == 9, o->accounting);
         } else if (which == 10 && pr.kind == SL_SWEEP_ISOFLOP) {
             Fig_begin(f, &pr, "isoflop-penalty",
                       "loss over each budget's optimum (Kaplan Fig. 12)",
@@ -709,6 +770,39 @@ int sl_figures_write(const char *sweep_dir, const char *out_dir, int *n_figures,
             Fig_begin(f, &pr, "law-n-log", "L(N): the power law and a logarithmic fit (Kaplan Fig. 23)",
                       "non-embedding parameters N");
             Fig_lawNLog(f, runs, n);
+        } else if (which >= 14 && which <= 17 && pr.kind == SL_SWEEP_N && o->bcrit &&
+                   (which != 17 || o->nd)) {
+            static const char *const names[4] = {"frontier-cmin", "smin-cmin", "allocation", "data-wall"};
+            static const char *const what[4] = {
+                "the frontier on C and on C_min (Kaplan Fig. 13)",
+                "S_min of the compute-efficient frontier against C_min (Kaplan Fig. 14, right)",
+                "how the compute-efficient frontier spends compute (Kaplan Fig. 3)",
+                "L(C_min) against L(D(C_min)), the data wall (Kaplan Fig. 15)"};
+            Fig_computeLabel(xl, sizeof xl, which == 14 ? "compute C and C_min" : "compute C_min", o->accounting);
+            Fig_begin(f, &pr, names[which - 14], what[which - 14], xl);
+            snprintf(f->subtitle, sizeof f->subtitle, "C_min = C/(1 + B/B_crit), B_crit(L) %s of %s",
+                     sl_fit_law_name(o->bcrit->law), o->bcrit_src ? o->bcrit_src : "given");
+            if (which == 14)
+                Fig_frontierCmin(f, runs, n, o);
+            else if (which == 15)
+                Fig_sminCmin(f, runs, n, o);
+            else if (which == 16)
+                Fig_allocation(f, runs, n, o);
+            else
+                Fig_dataWall(f, runs, n, o);
+        } else if (which == 18 && pr.kind == SL_SWEEP_ND && !one_n) {
+            Fig_begin(f, &pr, "stop-bound", "the early-stopping bound S_stop against the stopping step (Kaplan Fig. 16)",
+                      "S_stop bound (eq. 5.7, steps at the run's batch)");
+            snprintf(f->ylabel, sizeof f->ylabel, "best step of each early-stopped run");
+            Fig_stopBound(f, runs, n, o);
+        } else if (which == 19 || which == 20) {
+            Fig_begin(f, &pr, which == 19 ? "lr-scan" : "lr-schedules",
+                      which == 19 ? "loss against the summed learning rate, one model (Kaplan Fig. 22, right)"
+                                  : "the learning-rate schedules of one model (Kaplan Fig. 22, left)",
+                      which == 19 ? "summed learning rate (lr summed over the steps up to the best test loss)" : "step");
+            if (which == 20)
+                snprintf(f->ylabel, sizeof f->ylabel, "learning rate");
+            Fig_lrScan(f, runs, n, which == 20);
         } else
             continue; /* no such figure for this sweep kind (batch: no law of its own) */
         int has_points = 0;

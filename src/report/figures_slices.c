@@ -92,9 +92,9 @@ void Fig_lawDepth(Figure *f, const sl_run *runs, int n, int total)
 
 /* The loss of a learning curve at x (compute or steps), interpolated linearly
  * in ln x and ln L between the evaluations around it; NaN outside the curve. */
-static double loss_at(const sl_run *r, double x, int steps)
+static double loss_at(const sl_run *r, double x, int steps, sl_accounting acct)
 {
-    double fpt = sl_model_flops_per_token(&r->spec.train.model, SL_ACCT_KAPLAN), px = NAN, pl = NAN;
+    double fpt = sl_model_flops_per_token(&r->spec.train.model, acct), px = NAN, pl = NAN;
     for (size_t j = 0; j < r->n_rows; j++) {
         const sl_metric_row *row = &r->rows[j];
         double cx = steps ? (double)row->step : row->tokens * fpt, cl = row->test_loss;
@@ -116,13 +116,13 @@ static double loss_at(const sl_run *r, double x, int steps)
 
 /* Four values, geometric, across the range of compute (or steps) that at
  * least three curves cover (two when the store has fewer runs). */
-static int slice_values(const sl_run *runs, int n, int steps, double out[4])
+static int slice_values(const sl_run *runs, int n, int steps, sl_accounting acct, double out[4])
 {
     double *first = sl_xcalloc((size_t)n + 1, sizeof *first), *last = sl_xcalloc((size_t)n + 1, sizeof *last);
     int k = 0;
     for (int i = 0; i < n; i++) {
         const sl_run *r = &runs[i];
-        double fpt = sl_model_flops_per_token(&r->spec.train.model, SL_ACCT_KAPLAN), a = NAN, b = NAN;
+        double fpt = sl_model_flops_per_token(&r->spec.train.model, acct), a = NAN, b = NAN;
         for (size_t j = 0; j < r->n_rows; j++) {
             double x = steps ? (double)r->rows[j].step : r->rows[j].tokens * fpt;
             if (r->rows[j].step <= 0 || !Fig_positive(x) || !Fig_positive(r->rows[j].test_loss))
@@ -158,10 +158,10 @@ static int slice_values(const sl_run *runs, int n, int steps, double out[4])
     return got;
 }
 
-void Fig_lawNAt(Figure *f, const sl_run *runs, int n, int steps)
+void Fig_lawNAt(Figure *f, const sl_run *runs, int n, int steps, sl_accounting acct)
 {
     double at[4];
-    int k = slice_values(runs, n, steps, at);
+    int k = slice_values(runs, n, steps, acct, at);
     for (int j = 0; j < k; j++) {
         double rgb[3];
         Canvas_ramp(j, k, rgb);
@@ -173,7 +173,7 @@ void Fig_lawNAt(Figure *f, const sl_run *runs, int n, int steps)
         if (!line || !mark)
             break;
         for (int i = 0; i < n; i++) {
-            double l = loss_at(&runs[i], at[j], steps);
+            double l = loss_at(&runs[i], at[j], steps, acct);
             if (!Fig_positive(l))
                 continue;
             double x = sl_model_counts(&runs[i].spec.train.model).n_kaplan;
