@@ -101,27 +101,37 @@ static int find_text(tmux_t *t, const char *text, int *y, int *x)
     return 1;
 }
 
+/* tu_dir/NAME.json: a preset of tiny models on tu_dir/text.txt with the given
+ * sweep, train and fit objects. */
+static void write_preset_as(const char *name, const char *sweep, const char *train, const char *fit)
+{
+    char text[512], preset[512], file[96];
+    tu_path(text, sizeof text, "text.txt");
+    snprintf(file, sizeof file, "%s.json", name);
+    tu_path(preset, sizeof preset, file);
+    FILE *f = fopen(preset, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "{\"name\": \"%s\", \"description\": \"three tiny models for the lab's tests\",\n"
+            " \"data\": {\"corpus\": \"%s\"},\n"
+            " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
+            " \"sweep\": %s,\n \"train\": %s,\n \"fit\": %s}\n",
+            name, text, sweep, train, fit);
+    fclose(f);
+}
+
 static void write_preset(void)
 {
-    char text[512], preset[512];
+    char text[512];
     tu_path(text, sizeof text, "text.txt");
     FILE *f = fopen(text, "w");
     cr_assert_not_null(f);
     for (int i = 0; i < 1500; i++)
         fprintf(f, "And God said, Let there be light: and there was light. %d\n", i);
     fclose(f);
-    tu_path(preset, sizeof preset, "tui-tiny.json");
-    f = fopen(preset, "w");
-    cr_assert_not_null(f);
-    fprintf(f,
-            "{\"name\": \"tui-tiny\", \"description\": \"three tiny models for the lab's tests\",\n"
-            " \"data\": {\"corpus\": \"%s\"},\n"
-            " \"model\": {\"n_ctx\": 32, \"head_size\": 16, \"aspect\": 16},\n"
-            " \"sweep\": {\"kind\": \"n\", \"n\": [3000, 12000, 25000]},\n"
-            " \"train\": {\"batch\": 8, \"steps\": 4000, \"eval_every\": 10, \"eval_tokens\": 1024},\n"
-            " \"fit\": [\"kaplan-ns\", \"power-n\"]}\n",
-            text);
-    fclose(f);
+    write_preset_as("tui-tiny", "{\"kind\": \"n\", \"n\": [3000, 12000, 25000]}",
+                    "{\"batch\": 8, \"steps\": 4000, \"eval_every\": 10, \"eval_tokens\": 1024}",
+                    "[\"kaplan-ns\", \"power-n\"]");
 }
 
 /* Starts the lab (args after the binary) at w x h with the environment
@@ -948,42 +958,52 @@ Test(tui, reopened_store_shows_the_intervals_of_scalelab_fit_and_labels_degenera
 /* Forecasts: the law plot reaches a decade past the largest run with its
  * band, v queues a verification run there with its prediction in the store's
  * predictions.csv before it trains, and when it is done the lab and
- * `scalelab export` give predicted against observed. */
-Test(tui, a_verification_run_at_the_forecast_n_is_predicted_then_reported)
+ * `scalelab export` give predicted against observed. The preset name (trained
+ * headless first), how many times `a` moves the law plot off N, the law
+ * expected there, the axis's unit, what the queued message says after "at",
+ * and the id the run gets. */
+static void verify_at_forecast(const char *name, int a_presses, const char *law, const char *unit,
+                               const char *where, const char *id)
 {
-    char dir[512], preset[512], store[600];
+    char dir[512], preset[512], store[600], file[96];
     tu_path(dir, sizeof dir, "runs");
-    tu_path(preset, sizeof preset, "tui-tiny.json");
-    sh("sed -i -e 's/\"steps\": 4000/\"steps\": 30/' %s", preset);
+    snprintf(file, sizeof file, "%s.json", name);
+    tu_path(preset, sizeof preset, file);
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "SCALELAB_DATA=%s/data %s run %s --runs %s --quiet >/dev/null 2>&1", tu_dir,
              SL_TEST_BIN, preset, dir);
     cr_assert_eq(system(cmd), 0, "headless run failed");
-    snprintf(store, sizeof store, "%s/tui-tiny", dir);
+    snprintf(store, sizeof store, "%s/%s", dir, name);
     tmux_t t;
-    char args[2048];
+    char args[2048], re[512];
     snprintf(args, sizeof args, "lab --preset %s --runs %s --exit-after 150", preset, dir);
     start(&t, 200, 60, "C.UTF-8", args);
-    cr_assert(wait_screen(&t, "fit power-n \\(95% band\\)", 60), "no law fitted:\n%s\nstderr: %s", t.screen,
-              stderr_text());
+    cr_assert(wait_screen(&t, CURVES, 20), "no lab:\n%s\nstderr: %s", t.screen, stderr_text());
+    for (int i = 0; i < a_presses; i++)
+        keys(&t, "a");
+    snprintf(re, sizeof re, "fit %s \\(95%% band\\)", law);
+    cr_assert(wait_screen(&t, re, 60), "no %s fitted:\n%s\nstderr: %s", law, t.screen, stderr_text());
     int ly, lx;
     cr_assert(find_text(&t, "Law: loss", &ly, &lx), "no law plot:\n%s", t.screen);
     click(&t, ly + 3, lx + 10);
     keys(&t, "+");
-    cr_assert(wait_screen(&t, "forecast at [0-9.e]+ parameters: loss [0-9.]+ \\[[0-9.]+, [0-9.]+\\] nats/token", 5),
-              "no forecast point:\n%s", t.screen);
+    snprintf(re, sizeof re,
+             "forecast at [0-9.e]+ %s: loss [0-9.]+ \\[[0-9.]+, [0-9.]+\\] nats/token \\(v verifies\\)", unit);
+    cr_assert(wait_screen(&t, re, 5), "no forecast point:\n%s", t.screen);
     keys(&t, "v");
-    cr_assert(wait_screen(&t, "queued verification run r003-[^ ]* at N [0-9.e]+: power-n predicts loss", 10),
-              "not queued:\n%s", t.screen);
+    snprintf(re, sizeof re, "queued verification run %s[^ ]* at %s: %s predicts loss", id, where, law);
+    cr_assert(wait_screen(&t, re, 10), "not queued (%s):\n%s", re, t.screen);
     char path[2048], *text = NULL;
     size_t len;
     snprintf(path, sizeof path, "%s/predictions.csv", store);
     cr_assert_eq(sl_read_file(path, &text, &len, NULL), SL_OK, "no %s", path);
-    cr_assert_not_null(strstr(text, "run,law,n,d,c,predicted,ci_low,ci_high\nr003-"), "%s", text);
+    char want[128];
+    snprintf(want, sizeof want, "run,law,n,d,c,predicted,ci_low,ci_high\n%s", id);
+    cr_assert_not_null(strstr(text, want), "%s", text);
     free(text);
-    cr_assert(wait_screen(&t, "verify r003-[^ ]*: predicted [0-9.]+ \\[[0-9.]+, [0-9.]+\\], observed [0-9.]+: (inside|outside)",
-                          120),
-              "no outcome:\n%s", t.screen);
+    snprintf(re, sizeof re,
+             "verify %s[^ ]*: predicted [0-9.]+ \\[[0-9.]+, [0-9.]+\\], observed [0-9.]+: (inside|outside)", id);
+    cr_assert(wait_screen(&t, re, 120), "no outcome:\n%s", t.screen);
     keys(&t, "q");
     if (wait_screen(&t, "Quit now", 3))
         keys(&t, "y");
@@ -997,12 +1017,46 @@ Test(tui, a_verification_run_at_the_forecast_n_is_predicted_then_reported)
     snprintf(path, sizeof path, "%s/predictions.csv", out);
     cr_assert_eq(sl_read_file(path, &text, &len, NULL), SL_OK, "no %s", path);
     regex_t rx;
-    cr_assert_eq(regcomp(&rx, "^r003-[^,]*,power-n,[0-9.e+]+,0,0,[0-9.e+-]+,[0-9.e+-]+,[0-9.e+-]+,[0-9.e+-]+,(inside|outside)$",
-                         REG_EXTENDED | REG_NEWLINE), 0);
+    /* n always; d on the D axis, c on the C axis, 0 otherwise */
+    snprintf(re, sizeof re, "^%s[^,]*,%s,[0-9.e+]+,%s,%s,[0-9.e+-]+,[0-9.e+-]+,[0-9.e+-]+,[0-9.e+-]+,(inside|outside)$",
+             id, law, a_presses == 1 ? "[0-9.e+]+" : "0", a_presses == 2 ? "[0-9.e+]+" : "0");
+    cr_assert_eq(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE), 0);
     cr_assert_eq(regexec(&rx, text, 0, NULL, 0), 0, "%s", text);
     regfree(&rx);
     cr_assert_not_null(strstr(text, ",observed,outcome\n"), "%s", text);
     free(text);
+}
+
+Test(tui, a_verification_run_at_the_forecast_n_is_predicted_then_reported)
+{
+    write_preset_as("tui-tiny", "{\"kind\": \"n\", \"n\": [3000, 12000, 25000]}",
+                    "{\"batch\": 8, \"steps\": 30, \"eval_every\": 10, \"eval_tokens\": 1024}",
+                    "[\"kaplan-ns\", \"power-n\"]");
+    verify_at_forecast("tui-tiny", 0, "power-n", "parameters", "N [0-9.e]+", "r003-");
+}
+
+/* On D, an nd sweep's largest model with the forecast data limit, predicted
+ * by kaplan-nd at that N and D (the small D overfit in 300 steps). */
+Test(tui, a_verification_run_at_the_forecast_d_of_an_nd_sweep_is_predicted_then_reported)
+{
+    write_preset_as("tui-nd", "{\"kind\": \"nd\", \"n\": [3000, 12000], \"d\": [300, 1500, 8000]}",
+                    "{\"batch\": 8, \"steps\": 300, \"eval_every\": 20, \"eval_tokens\": 1024}",
+                    "[\"kaplan-nd\"]");
+    verify_at_forecast("tui-nd", 1, "kaplan-nd", "tokens", "D 8e4 \\(N 1\\.2e4, the largest model\\)",
+                       "r006-L1-d32-D80000-");
+}
+
+/* On C, an isoflop sweep's budget, for the N of its best run at the largest
+ * budget when no approach2 fit has an interior minimum to give N_opt. */
+Test(tui, a_verification_run_at_the_forecast_c_of_an_isoflop_sweep_is_predicted_then_reported)
+{
+    write_preset_as("tui-iso",
+                    "{\"kind\": \"isoflop\", \"accounting\": \"kaplan\", \"n\": [3000, 12000, 25000], "
+                    "\"budgets\": [3e8, 1e9]}",
+                    "{\"batch\": 8, \"steps\": 60, \"eval_every\": 10, \"eval_tokens\": 1024}",
+                    "[\"cmin\", \"approach2\"]");
+    verify_at_forecast("tui-iso", 2, "cmin", "FLOP",
+                       "C [0-9.e]+ \\(N [0-9.e]+, (approach2|the best run of the largest budget)\\)", "r006-");
 }
 
 Test(tui, bad_theme_names_the_file_and_key)

@@ -124,8 +124,9 @@ const char *RunsPanel_columnName(int c);
 
 /* Marks the fitted values that moved (call when a new fit set arrives). */
 void FitsPanel_track(Lab *lab);
-/* Queues a verification run at the law plot's forecast point (N axis), its
- * prediction written to the store's predictions.csv before it trains. */
+/* Queues a verification run at the law plot's forecast point (N; D for an nd
+ * sweep; C for an isoflop sweep), its prediction written to the store's
+ * predictions.csv before it trains. */
 void LawPanel_verify(Lab *lab);
 
 /* Seconds until every queued and running run is trained, at the sweep's

@@ -12,6 +12,7 @@
 
 static const char *const axis_names[AXIS_COUNT] = {"N (parameters)", "D (tokens)", "C (FLOP, kaplan 6N/token)"};
 static const char *const axis_units[AXIS_COUNT] = {"parameters", "tokens", "FLOP"};
+static const char *const axis_short[AXIS_COUNT] = {"N", "D", "C"};
 
 /* The x of a run on the axis, and its best loss; 0 when it has none yet. */
 static int run_point(const Lab *lab, const sl_run_view *v, double *x, double *y)
@@ -31,6 +32,15 @@ static int run_point(const Lab *lab, const sl_run_view *v, double *x, double *y)
     default: *x = best->tokens * sl_model_flops_per_token(&v->shape, SL_ACCT_KAPLAN); break; /* Kaplan's C */
     }
     return *x > 0;
+}
+
+/* Can the sweep plan a run at a point of the axis? Any sweep at an N (the
+ * shape), an nd sweep at a D (its data limit), an isoflop sweep at a C (its
+ * budget): what the planner of a run at (N, D, C) places (sl_preset_run_at). */
+static int axis_plannable(const sl_preset *pr, Axis a)
+{
+    return a == AXIS_N || (a == AXIS_D && pr->kind == SL_SWEEP_ND) ||
+           (a == AXIS_C && pr->kind == SL_SWEEP_ISOFLOP);
 }
 
 /* The law drawn for the axis: the first one fitted of a list. */
@@ -209,7 +219,8 @@ static void draw(Panel *p, Lab *lab)
         sl_num_format(c, sizeof c, flo, SL_NUM_METRIC);
         sl_num_format(d, sizeof d, fhi, SL_NUM_METRIC);
         snprintf(line, sizeof line, "forecast at %s %s: loss %s [%s, %s] nats/token%s", a,
-                 axis_units[lab->axis], b, c, d, lab->axis == AXIS_N ? " (v verifies)" : "");
+                 axis_units[lab->axis], b, c, d,
+                 lab->engine && lab->preset && axis_plannable(lab->preset, lab->axis) ? " (v verifies)" : "");
     }
     const sl_store_prediction *vp = &lab->verify;
     if (vp->run[0]) {
@@ -237,6 +248,62 @@ static void draw(Panel *p, Lab *lab)
     }
 }
 
+/* The N of a verification run at a D: the sweep's largest model, the one
+ * nearest the law's large-N limit that the plot draws. */
+static double largest_n(const Lab *lab)
+{
+    double n = 0;
+    for (int i = 0; i < lab->snap.n_runs; i++)
+        n = fmax(n, lab->snap.runs[i].n);
+    return n;
+}
+
+/* The N of a verification run at a budget c: N_opt(c) of a fitted approach2
+ * or approach1 law, else the N of the best finished run of the sweep's
+ * largest budget (its measured optimum). 0 when there is none. */
+static double n_for_budget(const Lab *lab, double c, const char **from)
+{
+    static const sl_fit_law opt[] = {SL_LAW_APPROACH2, SL_LAW_APPROACH1};
+    for (size_t i = 0; i < sizeof opt / sizeof opt[0]; i++) {
+        const sl_fit_result *r = FitSet_law(&lab->fits, opt[i], 0);
+        sl_fit_point x = {0};
+        x.c = c;
+        double v, lo, hi;
+        if (r && sl_fit_predict(r, SL_FIT_Q_NOPT, &x, &v, &lo, &hi) == SL_OK && isfinite(v) && v > 0) {
+            *from = sl_fit_law_name(opt[i]);
+            return v;
+        }
+    }
+    double cmax = 0, best = INFINITY, n = 0;
+    for (int i = 0; i < lab->snap.n_runs; i++)
+        cmax = fmax(cmax, lab->snap.runs[i].spec.budget);
+    for (int i = 0; i < lab->snap.n_runs; i++) {
+        const sl_run_view *v = &lab->snap.runs[i];
+        if (v->state == SL_RUN_DONE && v->spec.budget >= cmax / 1.0001 && v->best_test_loss < best) {
+            best = v->best_test_loss;
+            n = v->n;
+        }
+    }
+    *from = "the best run of the largest budget";
+    return n;
+}
+
+/* What the law predicts for a run at (n, d, c): kaplan-nd at its N and D,
+ * the others at their own variable (as drawn). */
+static void predict_run(const Lab *lab, const sl_fit_result *fit, double n, double d, double c,
+                        sl_store_prediction *vp)
+{
+    if (lab->axis == AXIS_N) {
+        eval(lab, fit, n, &vp->value, &vp->lo, &vp->hi);
+        return;
+    }
+    sl_fit_point x = {0};
+    x.n = n;
+    x.d = d;
+    x.c = c;
+    sl_fit_predict(fit, SL_FIT_Q_LOSS, &x, &vp->value, &vp->lo, &vp->hi);
+}
+
 void LawPanel_verify(Lab *lab)
 {
     const sl_preset *pr = lab->preset;
@@ -244,8 +311,16 @@ void LawPanel_verify(Lab *lab)
         Lab_message(lab, "a verification run needs a live sweep (not watch)");
         return;
     }
-    if (lab->axis != AXIS_N || lab->law_reach <= 0) {
-        Lab_message(lab, "verify: choose a forecast N first (law plot on N, + sets how far)");
+    static const char *const what[AXIS_COUNT] = {"an N", "a D (an nd sweep does)",
+                                                 "a C (an isoflop sweep does)"};
+    if (!axis_plannable(pr, lab->axis)) {
+        Lab_message(lab, "verify: this %s sweep plans no run at %s: choose another axis (a)",
+                    sl_sweep_kind_name(pr->kind), what[lab->axis]);
+        return;
+    }
+    if (lab->law_reach <= 0) {
+        Lab_message(lab, "verify: choose a forecast %s first (+ on the law plot sets how far)",
+                    axis_short[lab->axis]);
         return;
     }
     double xmax = 0, x, y;
@@ -259,14 +334,22 @@ void LawPanel_verify(Lab *lab)
     const char *label;
     const sl_fit_result *fit = law_for(lab, &label);
     if (!fit || !(xmax > 0)) {
-        Lab_message(lab, "verify: no law of N fitted yet");
+        Lab_message(lab, "verify: no law of %s fitted yet", axis_short[lab->axis]);
         return;
     }
-    sl_store_prediction vp;
-    memset(&vp, 0, sizeof vp);
-    vp.n = xmax * pow(10, lab->law_reach);
-    eval(lab, fit, vp.n, &vp.value, &vp.lo, &vp.hi);
-    snprintf(vp.law, sizeof vp.law, "%s", label);
+    /* the planner's point: the forecast on the axis, and the other coordinates */
+    double xf = xmax * pow(10, lab->law_reach), n = 0, d = 0, c = 0;
+    const char *n_from = NULL;
+    if (lab->axis == AXIS_N)
+        n = xf;
+    else if (lab->axis == AXIS_D)
+        n = largest_n(lab), d = xf, n_from = "the largest model";
+    else
+        c = xf, n = n_for_budget(lab, c, &n_from);
+    if (!(n > 0)) {
+        Lab_message(lab, "verify: no N for a run at C (no approach2 or approach1 fit, no finished run)");
+        return;
+    }
     sl_run_spec s;
     sl_error err;
     if (pr->n_runs > 0)
@@ -276,12 +359,22 @@ void LawPanel_verify(Lab *lab)
     else
         return;
     s.id[0] = 0;
-    if (sl_preset_run_at(pr, vp.n, 0, 0, &s, &err) != SL_OK) {
+    if (sl_preset_run_at(pr, n, d, c, &s, &err) != SL_OK) {
         Lab_message(lab, "verify: %s", err.msg);
         return;
     }
-    vp.n = sl_model_counts(&s.train.model).n_kaplan; /* the shape's N, not the target */
-    eval(lab, fit, vp.n, &vp.value, &vp.lo, &vp.hi);
+    /* predicted where the run is: its shape's N, its data limit, its planned
+     * compute (Kaplan's, as the axis) */
+    sl_store_prediction vp;
+    memset(&vp, 0, sizeof vp);
+    vp.n = sl_model_counts(&s.train.model).n_kaplan;
+    if (lab->axis == AXIS_D)
+        vp.d = (double)s.train.data_limit;
+    if (lab->axis == AXIS_C)
+        vp.c = (double)s.train.steps * s.train.batch * s.train.model.n_ctx *
+               sl_model_flops_per_token(&s.train.model, SL_ACCT_KAPLAN);
+    predict_run(lab, fit, vp.n, vp.d, vp.c, &vp);
+    snprintf(vp.law, sizeof vp.law, "%s", label);
     s.index = index + 1;
     sl_run_id(&s, pr->kind, 0, s.id);
     snprintf(vp.run, sizeof vp.run, "%s", s.id);
@@ -296,10 +389,17 @@ void LawPanel_verify(Lab *lab)
         return;
     }
     lab->verify = vp;
-    char a[16], b[16];
+    char a[16], b[16], where[64];
     sl_num_format(a, sizeof a, vp.n, SL_NUM_SHORT);
+    if (lab->axis == AXIS_N) {
+        snprintf(where, sizeof where, "N %s", a);
+    } else {
+        char e[16];
+        sl_num_format(e, sizeof e, lab->axis == AXIS_D ? vp.d : vp.c, SL_NUM_SHORT);
+        snprintf(where, sizeof where, "%s %s (N %s, %s)", axis_short[lab->axis], e, a, n_from);
+    }
     sl_num_format(b, sizeof b, vp.value, SL_NUM_METRIC);
-    Lab_message(lab, "queued verification run %s at N %s: %s predicts loss %s nats/token (in %s)", id, a,
+    Lab_message(lab, "queued verification run %s at %s: %s predicts loss %s nats/token (in %s)", id, where,
                 label, b, SL_PREDICTIONS_FILE);
 }
 

@@ -344,7 +344,7 @@ const KeyAction Screen_keys[] = {
     {KEYS_ANYWHERE, "P R", "pause, resume the selected run", {'P', 'R'}, act_runs},
     {KEYS_ANYWHERE, "X", "cancel the selected run (asks first)", {'X'}, act_cancel},
     {KEYS_ANYWHERE, "D", "duplicate the selected run with another seed", {'D'}, act_runs},
-    {KEYS_ANYWHERE, "v", "queue a verification run at the law plot's forecast N (prediction saved first)",
+    {KEYS_ANYWHERE, "v", "queue a verification run at the law plot's forecast N, D or C (prediction saved first)",
      {'v'}, act_verify},
     {KEYS_ANYWHERE, "w", "a short text sample of the selected run (from its last checkpoint)", {'w'}, act_sample},
     {KEYS_ANYWHERE, "E", "the preset editor: every key of the preset in force", {'E'}, act_editor},
