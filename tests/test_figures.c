@@ -650,3 +650,43 @@ Test(figures, lr_scan_follows_the_schedule_each_run_trained_with)
     export_figures(three, "three", figs, sizeof figs, 7);
     cr_assert(!has_figure(figs, "lr-scan") && !has_figure(figs, "lr-schedules"));
 }
+
+/* fits.csv says what its numbers count: which C, which N, which loss. */
+static void fits_counts(const char *csv, const char *law, const char *acct, const char *n, const char *loss)
+{
+    sl_csv t;
+    sl_error e;
+    cr_assert_eq(sl_csv_read(csv, &t, &e), SL_OK, "%s", e.msg);
+    int cl = sl_csv_column(&t, "law"), ca = sl_csv_column(&t, "accounting"), cn = sl_csv_column(&t, "n_counts"),
+        cu = sl_csv_column(&t, "loss_unit");
+    cr_assert(cl >= 0 && ca >= 0 && cn >= 0 && cu >= 0, "fits.csv lacks the counting columns");
+    int seen = 0;
+    for (size_t i = 0; i < t.n_rows; i++) {
+        if (strcmp(sl_csv_cell(&t, i, (size_t)cl), law))
+            continue;
+        seen++;
+        cr_assert_str_eq(sl_csv_cell(&t, i, (size_t)ca), acct, "%s accounting", law);
+        cr_assert_str_eq(sl_csv_cell(&t, i, (size_t)cn), n, "%s n_counts", law);
+        cr_assert_str_eq(sl_csv_cell(&t, i, (size_t)cu), loss, "%s loss_unit", law);
+    }
+    sl_csv_free(&t);
+    cr_assert_gt(seen, 0, "no %s rows", law);
+}
+
+Test(figures, fits_csv_labels_which_c_n_and_loss_each_law_counts)
+{
+    char dir[600], csv[600];
+    three_runs(dir, sizeof dir);
+    tu_path(csv, sizeof csv, "counts.csv");
+    const char *a1[] = {"fit", dir, "--law", "cmin,power-n", "--accounting", "attn", "--csv", csv, NULL};
+    char out[8192], errb[4096];
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, a1), 0, "%s", errb);
+    fits_counts(csv, "cmin", "attn", "", "nats/token");
+    fits_counts(csv, "power-n", "", "N", "nats/token");
+    const char *a2[] = {"fit", dir, "--law", "power-n", "--n", "n_total", "--loss", "bpb", "--csv", csv, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, a2), 0, "%s", errb);
+    fits_counts(csv, "power-n", "", "N_total", "bits/byte");
+    const char *a3[] = {"fit", dir, "--law", "approach1", "--csv", csv, NULL};
+    cr_assert_eq(tu_run(out, sizeof out, errb, sizeof errb, 0, a3), 0, "%s", errb);
+    fits_counts(csv, "approach1", "kaplan", "N", "nats/token");
+}

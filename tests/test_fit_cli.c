@@ -179,10 +179,15 @@ Test(fit_cli, fit_prints_parameters_and_writes_fits_and_predictions_csv, .init =
     cr_assert_eq(sl_csv_read(fits, &t, &err), SL_OK, "%s", err.msg);
     const char *cols[] = {"law", "param", "value", "ci_low", "ci_high",
                           "n_points", "r2", "rms_log", "status", "verdict",
-                          "objective", "boot_converged", "boot_requested"};
-    cr_assert_eq(t.n_cols, 13);
-    for (int j = 0; j < 13; j++)
+                          "objective", "boot_converged", "boot_requested",
+                          "accounting", "n_counts", "loss_unit"};
+    cr_assert_eq(t.n_cols, 16);
+    for (int j = 0; j < 16; j++)
         cr_assert_str_eq(t.header[j], cols[j]);
+    /* power-n reads no C; its N and loss are the table's columns */
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 13), "");
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 14), "column Model Size");
+    cr_assert_str_eq(sl_csv_cell(&t, 0, 15), "column loss");
     cr_assert_eq(t.n_rows, 2);
     cr_assert_str_eq(sl_csv_cell(&t, 0, 1), "alpha");
     double a = strtod(sl_csv_cell(&t, 0, 2), NULL);

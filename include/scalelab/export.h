@@ -27,11 +27,24 @@ int sl_export_sources(FILE *f, const char *sweep_dir, const sl_run *runs, int n,
  * (OUT created); *n_runs gets the number of runs. */
 int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_error *err);
 
+/* What the points of a fit count, for the columns of fits.csv that say so
+ * (docs/FORMATS.md): C's accounting ("kaplan", "attn", "head", "total", or
+ * "column NAME" of a points table), which N ("N", non-embedding; "N_total";
+ * or "column NAME") and the loss ("nats/token", "bits/byte", or "column
+ * NAME"). A law that does not read C (or N) leaves that cell empty. */
+typedef struct {
+    const char *c, *n, *loss;
+} sl_fit_counts;
+/* A store's points as the lab and `scalelab fit DIR` take them: kaplan, N,
+ * nats/token. */
+extern const sl_fit_counts SL_FIT_COUNTS_STORE;
+
 /* fits.csv: the header, the rows of one result (a kaplan-nd fit adds the
  * overfitting exponent alpha_N/alpha_D), and a whole file of n results. */
 void sl_export_fits_header(sl_csv_writer *w);
-void sl_export_fits_rows(sl_csv_writer *w, const sl_fit_result *r);
-int sl_export_fits_save(const sl_fit_result *res, int n, const char *path, sl_error *err);
+void sl_export_fits_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_counts *k);
+int sl_export_fits_save(const sl_fit_result *res, int n, const sl_fit_counts *k, const char *path,
+                        sl_error *err);
 
 /* predictions.csv: the header, and a result's prediction (with interval) at
  * each of n points; first is the number of the first point (1 for a table, 0

@@ -358,7 +358,9 @@ int cmd_fit(int argc, char **argv)
             print_at(&r, at, n_at);
             if (n_laws > 1)
                 printf("\n");
-            sl_export_fits_rows(&fits, &r);
+            fit_counts fc;
+            cli_fit_counts(&ps, &fc);
+            sl_export_fits_rows(&fits, &r, &fc.k);
             sl_export_predictions_rows(&preds, &r, p, n, 1);
             sl_export_predictions_rows(&preds, &r, at, (size_t)n_at, 0);
             fitted++;

@@ -10,6 +10,7 @@
 
 #include "opt.h"
 #include "scalelab/csv.h"
+#include "scalelab/export.h"
 #include "scalelab/fit.h"
 
 /* Everything that says how to read a points table. */
@@ -97,6 +98,13 @@ void cli_fit_print_bcrit_scan(const points_spec *ps, const sl_fit_point *p, size
                               const sl_fit_options *o, const sl_fit_result *r);
 /* The compute accounting of a law's C, for laws that read C. */
 void cli_fit_print_accounting(const points_spec *ps, sl_fit_law law);
+/* What the points ps names count (C's accounting, which N, the loss's unit),
+ * for fits.csv's labelling columns; the strings live in b. */
+typedef struct {
+    char c[96], n[96], loss[96];
+    sl_fit_counts k;
+} fit_counts;
+void cli_fit_counts(const points_spec *ps, fit_counts *b);
 /* Fits law to the table or store at path (the default columns); a fit that
  * does not converge is a runtime failure; errors are prefixed with flag. */
 int cli_fit_side(const char *flag, const char *path, sl_fit_law law, const sl_fit_options *o,

@@ -75,9 +75,7 @@ void cli_fit_print_bcrit_scan(const points_spec *ps, const sl_fit_point *p, size
 /* The compute accounting of a law's C, for laws that read C. */
 void cli_fit_print_accounting(const points_spec *ps, sl_fit_law law)
 {
-    int uses_c = law == SL_LAW_POWER_C || law == SL_LAW_OFFSET_C || law == SL_LAW_APPROACH1 ||
-                 law == SL_LAW_APPROACH2 || law == SL_LAW_CMIN || law == SL_LAW_CFIXED;
-    if (!uses_c)
+    if (!(sl_fit_law_needs(law) & SL_FIT_F_C))
         return;
     if (ps->col[COL_C])
         printf("compute   C from column '%s', in the accounting the table holds\n", ps->col[COL_C]);
@@ -89,6 +87,31 @@ void cli_fit_print_accounting(const points_spec *ps, sl_fit_law law)
         printf("compute   C from column 'c', in the accounting the table holds\n");
 }
 
+
+void cli_fit_counts(const points_spec *ps, fit_counts *b)
+{
+    int store = cli_fit_is_dir(ps->path);
+    const char *cn = ps->col[COL_C], *nn = ps->col[COL_N], *ln = ps->col[COL_LOSS];
+    /* C as cli_fit_print_accounting says it */
+    if (cn)
+        snprintf(b->c, sizeof b->c, "column %s", cn);
+    else if (store || ps->accounting >= 0)
+        snprintf(b->c, sizeof b->c, "%s",
+                 sl_accounting_name(ps->accounting >= 0 ? (sl_accounting)ps->accounting : SL_ACCT_KAPLAN));
+    else
+        snprintf(b->c, sizeof b->c, "column c");
+    if (store && (!nn || !strcmp(nn, "n") || !strcmp(nn, "n_total")))
+        snprintf(b->n, sizeof b->n, "%s", nn && !strcmp(nn, "n_total") ? "N_total" : "N");
+    else
+        snprintf(b->n, sizeof b->n, "column %s", nn ? nn : "n");
+    if (store && (!ln || !strcmp(ln, "loss") || !strcmp(ln, "bpb")))
+        snprintf(b->loss, sizeof b->loss, "%s", ln && !strcmp(ln, "bpb") ? "bits/byte" : "nats/token");
+    else
+        snprintf(b->loss, sizeof b->loss, "column %s", ln ? ln : "loss");
+    b->k.c = b->c;
+    b->k.n = b->n;
+    b->k.loss = b->loss;
+}
 
 /* Fits law to the table or store at path with the default columns; a fit that
  * does not converge is a runtime failure. */
@@ -167,8 +190,9 @@ void cli_fit_print_fixed_batch(const points_spec *ps, sl_fit_law law, const sl_f
     free(p);
 }
 
+/* A row of fits.csv for a number derived from fits (no solver of its own). */
 static void check_row(sl_csv_writer *w, const char *law, const char *param, double v, double lo,
-                      double hi, size_t n)
+                      double hi, size_t n, const sl_fit_counts *k)
 {
     sl_csv_field(w, law);
     sl_csv_field(w, param);
@@ -179,6 +203,11 @@ static void check_row(sl_csv_writer *w, const char *law, const char *param, doub
     sl_csv_field_double(w, NAN);
     sl_csv_field_double(w, NAN);
     sl_csv_field(w, "derived");
+    for (int j = 0; j < 4; j++) /* verdict, objective, boot_converged, boot_requested */
+        sl_csv_field(w, "");
+    sl_csv_field(w, k->c);
+    sl_csv_field(w, k->n);
+    sl_csv_field(w, k->loss);
     sl_csv_end_row(w);
 }
 
@@ -210,7 +239,10 @@ void cli_fit_print_checks(const points_spec *ps, const side_fits *side, const sl
         if (!isnan(cm->ci_low[0]))
             printf(" [%.4g, %.4g]", cm->ci_low[0], cm->ci_high[0]);
         printf("\n");
-        check_row(fits, "cmin", "alpha_C_predicted", v, lo, hi, cm->n_points);
+        fit_counts fc;
+        cli_fit_counts(ps, &fc);
+        fc.k.n = ""; /* cmin reads no N */
+        check_row(fits, "cmin", "alpha_C_predicted", v, lo, hi, cm->n_points, &fc.k);
     }
     if (!have[SL_LAW_KAPLAN_ND] || !cli_fit_is_dir(ps->path))
         return;

@@ -259,19 +259,23 @@ int sl_export_store(const char *sweep_dir, const char *out, int *n_runs, sl_erro
 
 /* ---- fits.csv and predictions.csv ---------------------------------------------- */
 
+const sl_fit_counts SL_FIT_COUNTS_STORE = {"kaplan", "N", "nats/token"};
+
 void sl_export_fits_header(sl_csv_writer *w)
 {
     const char *head[] = {"law", "param", "value", "ci_low", "ci_high",
                           "n_points", "r2", "rms_log", "status", "verdict",
-                          "objective", "boot_converged", "boot_requested"};
+                          "objective", "boot_converged", "boot_requested",
+                          "accounting", "n_counts", "loss_unit"};
     for (size_t k = 0; k < sizeof head / sizeof head[0]; k++)
         sl_csv_field(w, head[k]);
     sl_csv_end_row(w);
 }
 
-static void fit_row(sl_csv_writer *w, const sl_fit_result *r, const char *param, double v,
-                    double lo, double hi)
+static void fit_row(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_counts *k,
+                    const char *param, double v, double lo, double hi)
 {
+    unsigned need = sl_fit_law_needs(r->law);
     sl_csv_field(w, sl_fit_law_name(r->law));
     sl_csv_field(w, param);
     sl_csv_field_double(w, v);
@@ -285,28 +289,32 @@ static void fit_row(sl_csv_writer *w, const sl_fit_result *r, const char *param,
     sl_csv_field_double(w, r->objective);
     sl_csv_field_long(w, r->n_boot_ok);
     sl_csv_field_long(w, r->n_boot);
+    sl_csv_field(w, k && (need & SL_FIT_F_C) && k->c ? k->c : "");
+    sl_csv_field(w, k && (need & SL_FIT_F_N) && k->n ? k->n : "");
+    sl_csv_field(w, k && k->loss ? k->loss : "");
     sl_csv_end_row(w);
 }
 
-void sl_export_fits_rows(sl_csv_writer *w, const sl_fit_result *r)
+void sl_export_fits_rows(sl_csv_writer *w, const sl_fit_result *r, const sl_fit_counts *k)
 {
     for (int j = 0; j < r->n_params; j++)
-        fit_row(w, r, r->names[j], r->value[j], r->ci_low[j], r->ci_high[j]);
+        fit_row(w, r, k, r->names[j], r->value[j], r->ci_low[j], r->ci_high[j]);
     if (r->law == SL_LAW_KAPLAN_ND) {
         /* the exponent the overfitting penalty depends on, N^(alpha_N/alpha_D)/D */
         double lo, hi;
         sl_fit_overfit_exponent_ci(r, &lo, &hi);
-        fit_row(w, r, "alpha_N/alpha_D", sl_fit_overfit_exponent(r), lo, hi);
+        fit_row(w, r, k, "alpha_N/alpha_D", sl_fit_overfit_exponent(r), lo, hi);
     }
 }
 
-int sl_export_fits_save(const sl_fit_result *res, int n, const char *path, sl_error *err)
+int sl_export_fits_save(const sl_fit_result *res, int n, const sl_fit_counts *k, const char *path,
+                        sl_error *err)
 {
     sl_csv_writer w;
     sl_csv_writer_init(&w);
     sl_export_fits_header(&w);
     for (int i = 0; i < n; i++)
-        sl_export_fits_rows(&w, &res[i]);
+        sl_export_fits_rows(&w, &res[i], k);
     int rc = sl_csv_save(&w, path, err);
     sl_csv_writer_free(&w);
     return rc;
@@ -359,7 +367,8 @@ int sl_export_lab(const char *sweep_dir, const char *out, const sl_fit_result *f
         return rc;
     char path[1200];
     sl_run_path(path, sizeof path, out, "fits.csv");
-    return sl_export_fits_save(fits, n_fits, path, err);
+    /* the lab fits a store's points: Kaplan's C and N, nats per token */
+    return sl_export_fits_save(fits, n_fits, &SL_FIT_COUNTS_STORE, path, err);
 }
 
 /* ---- the points table of a store ------------------------------------------------- */
