@@ -242,9 +242,8 @@ static void curves(Figure *f, const sl_run *runs, int n, int compute, sl_account
 /* L(C_min): the frontier of every learning curve, as Kaplan's Figure 1 (left) */
 static void frontier(Figure *f, const sl_run *runs, int n, sl_accounting a)
 {
-    sl_fit_point *p = Fig_pointsBuffer(runs, n);
-    size_t m = Fig_rulePoints(runs, n, sl_fit_law_points(SL_LAW_CMIN), 0, p, NULL);
-    Fig_account(runs, n, p, m, a);
+    size_t m;
+    sl_fit_point *p = Fig_lawPointsOf(runs, n, SL_LAW_CMIN, a, &m);
     sl_fit_result r;
     if (m >= 3 && Fig_fit(SL_LAW_CMIN, p, m, &r)) {
         char label[96];

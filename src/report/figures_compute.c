@@ -157,7 +157,7 @@ void Fig_allocation(Figure *f, const sl_run *runs, int n, const sl_figures_optio
     if (nf >= 3 && Fig_allocationOf(runs, n, fo, &a, &e) == SL_OK) {
         double c0 = fr[0].c, c1 = fr[nf - 1].c;
         static const int which[3] = {SL_ALLOC_N, SL_ALLOC_B, SL_ALLOC_S};
-        static const char *const what[3] = {"N (model size)", "B_crit (batch, tokens)", "S_min (steps)"};
+        static const char *const what[3] = {"N (non-embedding parameters)", "B_crit (batch, tokens)", "S_min (steps)"};
         const double *rgb[3] = {CANVAS_BLUE, CANVAS_ORANGE, CANVAS_RED};
         for (int k = 0; k < 3; k++) {
             int w = which[k];
