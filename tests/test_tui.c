@@ -2,6 +2,7 @@
  * server per test) on a tiny sweep of a generated text; the tests wait by
  * polling capture-pane until the screen shows what they expect, press keys and
  * check the screen and the files. Every wait has a deadline, none is a fixed sleep. */
+#include <glob.h>
 #include <math.h>
 #include <regex.h>
 #include <stdarg.h>
@@ -483,6 +484,51 @@ Test(tui, lab_at_80x24_shows_whole_ids_counts_units_and_cues_and_keeps_settings)
     free(text);
 }
 
+/* The lab on tui-tiny at 120x40 with its preset editor open. */
+static void open_editor(tmux_t *t)
+{
+    char args[2048];
+    lab_args(args, sizeof args, NULL);
+    start(t, 120, 40, "C.UTF-8", args);
+    cr_assert(wait_screen(t, CURVES, 20), "no lab:\n%s\nstderr: %s", t->screen, stderr_text());
+    keys(t, "E");
+    cr_assert(wait_screen(t, "Preset tui-tiny: Enter edits, A applies", 5), "no editor:\n%s", t->screen);
+}
+
+/* Moves the editor's selection down to the line that matches re. */
+static void editor_select(tmux_t *t, const char *re)
+{
+    int found = 0;
+    for (int i = 0; i < 40 && !found; i++) {
+        found = wait_screen(t, re, 0.3);
+        if (!found)
+            keys(t, "Down");
+    }
+    cr_assert(found, "no line %s to select:\n%s", re, t->screen);
+}
+
+/* Edits the selected value: erase characters off, then text typed, Enter. */
+static void editor_type(tmux_t *t, int erase, const char *text)
+{
+    keys(t, "Enter");
+    for (int i = 0; i < erase; i++)
+        keys(t, "BSpace");
+    sh("tmux -L %s send-keys -t %s -l '%s'", t->sock, t->session, text);
+    keys(t, "Enter");
+}
+
+/* q (and y when runs train): the lab exits 0. */
+static void quit_lab(tmux_t *t)
+{
+    keys(t, "q");
+    if (wait_screen(t, "Quit now", 3))
+        keys(t, "y");
+    int code = wait_exit(t, 20);
+    stop(t);
+    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+}
+
+
 /* E: the preset editor shows every key with its meaning, checks an edit as
  * loading a preset does, saves the edited preset atomically into the user's
  * presets folder, and that preset reopens with --preset and in the picker. */
@@ -490,26 +536,12 @@ Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
 {
     tmux_t t;
     char args[2048];
-    lab_args(args, sizeof args, NULL);
-    start(&t, 120, 40, "C.UTF-8", args);
-    cr_assert(wait_screen(&t, CURVES, 20), "no lab:\n%s\nstderr: %s", t.screen, stderr_text());
-    keys(&t, "E");
-    cr_assert(wait_screen(&t, "Preset tui-tiny: Enter edits, A applies", 5), "no editor:\n%s", t.screen);
+    open_editor(&t);
     cr_assert(wait_screen(&t, "sequences per step", 2), "no meaning of train.batch:\n%s", t.screen);
     cr_assert(wait_screen(&t, "context length, 2\\.\\.4096", 1), "no range of model.n_ctx:\n%s", t.screen);
     /* one more size: previewed against the store's runs, then applied */
-    int found = 0;
-    for (int i = 0; i < 40 && !found; i++) {
-        found = wait_screen(&t, "> sweep\\.n +\\[3000,12000,25000\\]", 0.3);
-        if (!found)
-            keys(&t, "Down");
-    }
-    cr_assert(found, "sweep.n not selectable:\n%s", t.screen);
-    keys(&t, "Enter");
-    for (int i = 0; i < 30; i++)
-        keys(&t, "BSpace");
-    sh("tmux -L %s send-keys -t %s -l '[3000, 12000, 25000, 50000]'", t.sock, t.session);
-    keys(&t, "Enter");
+    editor_select(&t, "> sweep\\.n +\\[3000,12000,25000\\]");
+    editor_type(&t, 30, "[3000, 12000, 25000, 50000]");
     cr_assert(wait_screen(&t, "sweep\\.n: valid", 5), "the edit was refused:\n%s", t.screen);
     cr_assert(wait_screen(&t, "preview: \\+1 -0 runs, [0-9.e]+ FLOP = [0-9.e-]+ PF-days, ~[^ ]+ at [0-9.]+ GFLOP/s", 30),
               "no preview:\n%s", t.screen);
@@ -533,23 +565,11 @@ Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
     free(stored);
     cr_assert(wait_screen(&t, "preview: \\+0 -0 runs", 30), "the applied sweep is not the edited one:\n%s", t.screen);
     cr_assert_eq(sh("test -f %s/runs/tui-tiny/r003-*/config.json", tu_dir), 0, "no run added to the store");
-    found = 0;
-    for (int i = 0; i < 40 && !found; i++) {
-        found = wait_screen(&t, "> train\\.batch +8 ", 0.3);
-        if (!found)
-            keys(&t, "Down");
-    }
-    cr_assert(found, "train.batch not selectable:\n%s", t.screen);
-    keys(&t, "Enter");
-    keys(&t, "BSpace");
-    keys(&t, "0");
-    keys(&t, "Enter");
+    editor_select(&t, "> train\\.batch +8 ");
+    editor_type(&t, 1, "0");
     cr_assert(wait_screen(&t, "tui-tiny\\.json:train\\.batch: 0 is out of range \\(expected [^)]*\\) \\(not applied\\)", 5),
               "no loader message:\n%s", t.screen);
-    keys(&t, "Enter");
-    keys(&t, "BSpace");
-    keys(&t, "4");
-    keys(&t, "Enter");
+    editor_type(&t, 1, "4");
     cr_assert(wait_screen(&t, "train\\.batch: valid", 5), "a good edit refused:\n%s", t.screen);
     cr_assert(wait_screen(&t, "\\* train\\.batch +4 |> train\\.batch +4 ", 2), "the edit is not shown:\n%s", t.screen);
     keys(&t, "s");
@@ -563,12 +583,7 @@ Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
     keys(&t, "p");
     cr_assert(wait_screen(&t, "mine +three tiny models", 5), "the picker lacks the saved preset:\n%s", t.screen);
     keys(&t, "Escape");
-    keys(&t, "q");
-    if (wait_screen(&t, "Quit now", 3))
-        keys(&t, "y");
-    int code = wait_exit(&t, 20);
-    stop(&t);
-    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+    quit_lab(&t);
 
     char path[512];
     snprintf(path, sizeof path, "%s/config/scalelab/presets/mine.json", tu_dir);
@@ -584,12 +599,55 @@ Test(tui, preset_editor_validates_an_edit_saves_it_and_the_saved_preset_reopens)
     start(&t, 120, 40, "C.UTF-8", args);
     cr_assert(wait_screen(&t, "^ mine \\|", 20), "the saved preset did not open:\n%s\nstderr: %s", t.screen,
               stderr_text());
-    keys(&t, "q");
-    if (wait_screen(&t, "Quit now", 3))
-        keys(&t, "y");
-    code = wait_exit(&t, 20);
-    stop(&t);
-    cr_assert_eq(code, 0);
+    quit_lab(&t);
+}
+
+/* Once the editor applied an edit to the live sweep, the N/D/C selectors plan
+ * new runs from that revision (sweep.json's), not from the preset as opened. */
+Test(tui, selectors_plan_from_the_preset_revision_the_editor_applied)
+{
+    tmux_t t;
+    open_editor(&t);
+    editor_select(&t, "> train\\.batch +8 ");
+    editor_type(&t, 1, "4");
+    cr_assert(wait_screen(&t, "train\\.batch: valid", 5), "the edit was refused:\n%s", t.screen);
+    cr_assert(wait_screen(&t, "preview: \\+3 -[0-9]+ runs", 30), "no preview:\n%s", t.screen);
+    keys(&t, "A");
+    cr_assert(wait_screen(&t, "applied to the live sweep: 3 runs added, [0-9]+ dropped, sweep.json revision 2", 5),
+              "not applied:\n%s", t.screen);
+    keys(&t, "Escape");
+    /* one size more on N: the selectors' new run */
+    int sy, sx;
+    cr_assert(wait_screen(&t, "Sweep N / D / C", 5) && find_text(&t, "Sweep N / D / C", &sy, &sx), "no selectors:\n%s",
+              t.screen);
+    click(&t, sy + 1, sx + 2);
+    keys(&t, "Right");
+    keys(&t, "+");
+    cr_assert(wait_screen(&t, "preview: \\+1 -0 runs", 5), "no selector preview:\n%s", t.screen);
+    keys(&t, "Enter");
+    cr_assert(wait_screen(&t, "sweep changed: 1 runs added, 0 dropped", 5), "not added:\n%s", t.screen);
+    /* the newest run: r006, after the three planned and the three the edit added */
+    char pat[600];
+    snprintf(pat, sizeof pat, "%s/runs/tui-tiny/r006-*/config.json", tu_dir);
+    glob_t g;
+    double end = now_s() + 10;
+    while (glob(pat, 0, NULL, &g) != 0 && now_s() < end) {
+        globfree(&g);
+        nap();
+    }
+    cr_assert_eq(g.gl_pathc, 1, "no r006 in the store");
+    char *text = NULL;
+    size_t len;
+    sl_error err;
+    sl_run_spec r;
+    cr_assert_eq(sl_read_file(g.gl_pathv[0], &text, &len, &err), SL_OK, "%s", err.msg);
+    cr_assert_eq(sl_run_spec_from_json(&r, text, g.gl_pathv[0], &err), SL_OK, "%s", err.msg);
+    free(text);
+    cr_expect_eq(r.train.batch, 4, "%s was planned from the preset as opened (batch %d)", g.gl_pathv[0],
+                 r.train.batch);
+    cr_expect_gt(r.n_target, 25000, "%s: N %g", g.gl_pathv[0], r.n_target);
+    globfree(&g);
+    quit_lab(&t);
 }
 
 /* Every key of the preset format has its documentation, and the table is
@@ -1004,12 +1062,7 @@ static void verify_at_forecast(const char *name, int a_presses, const char *law,
     snprintf(re, sizeof re,
              "verify %s[^ ]*: predicted [0-9.]+ \\[[0-9.]+, [0-9.]+\\], observed [0-9.]+: (inside|outside)", id);
     cr_assert(wait_screen(&t, re, 120), "no outcome:\n%s", t.screen);
-    keys(&t, "q");
-    if (wait_screen(&t, "Quit now", 3))
-        keys(&t, "y");
-    int code = wait_exit(&t, 20);
-    stop(&t);
-    cr_assert_eq(code, 0, "exit %d, stderr: %s", code, stderr_text());
+    quit_lab(&t);
     char out[800];
     snprintf(out, sizeof out, "%s/export", tu_dir);
     snprintf(cmd, sizeof cmd, "%s export %s --csv %s >/dev/null 2>&1", SL_TEST_BIN, store, out);

@@ -21,6 +21,27 @@ void Lab_message(Lab *lab, const char *fmt, ...)
     lab->msg_until = sl_now() + 4;
 }
 
+void Lab_adoptPreset(Lab *lab, sl_preset *p)
+{
+    Lab_dropPreset(lab);
+    lab->applied = *p;
+    memset(p, 0, sizeof *p);
+    lab->has_applied = 1;
+    lab->preset = &lab->applied;
+    lab->range_init = 0;
+}
+
+void Lab_dropPreset(Lab *lab)
+{
+    if (!lab->has_applied)
+        return;
+    if (lab->preset == &lab->applied)
+        lab->preset = NULL;
+    sl_preset_free(&lab->applied);
+    memset(&lab->applied, 0, sizeof lab->applied);
+    lab->has_applied = 0;
+}
+
 ColorId Lab_series(int index) { return (ColorId)(COL_SERIES1 + (index < 0 ? 0 : index) % THEME_SERIES); }
 
 void Panel_frame(Panel *p, const char *title)

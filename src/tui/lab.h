@@ -35,7 +35,12 @@ typedef struct Lab {
     const sl_tui_opts *opts;
     sl_engine *engine;  /* NULL when watching */
     Watch *watch;
-    const sl_preset *preset;
+    const sl_preset *preset; /* the preset in force: the engine's or watch's, or applied */
+    /* the edited preset once the editor applied it to the live sweep (planned,
+     * owned here; preset then points to it, so that the selectors and `v`
+     * plan new runs from the revision sweep.json records, not the one opened) */
+    sl_preset applied;
+    int has_applied;
     char preset_name[64];
     char corpus[64];
     sl_snapshot snap;
@@ -75,6 +80,11 @@ typedef struct Lab {
 } Lab;
 
 void Lab_message(Lab *lab, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Makes p (planned) the preset in force, taking it over (*p is left empty);
+ * the selectors start again from it. Lab_dropPreset frees it (when the
+ * source goes) and leaves preset NULL if it pointed to it. */
+void Lab_adoptPreset(Lab *lab, sl_preset *p);
+void Lab_dropPreset(Lab *lab);
 /* The colour of run i's series. */
 ColorId Lab_series(int index);
 

@@ -35,6 +35,8 @@ typedef struct {
     int n_adds;
     char (*drops)[SL_RUN_ID_MAX];
     int n_drops;
+    sl_preset planned; /* the edited preset, planned (when rc is SL_OK) */
+    int has_planned;
 } PlanJob;
 
 typedef enum { ED_BROWSE, ED_VALUE, ED_NAME } EdMode;
@@ -150,7 +152,12 @@ static void *plan_run(void *arg)
         sl_store_free_list(ids, n_ids);
     }
     sl_corpus_free(&c);
-    sl_preset_free(&p);
+    if (j->rc == SL_OK) {
+        j->planned = p; /* what applying the edit puts in force */
+        j->has_planned = 1;
+    } else {
+        sl_preset_free(&p);
+    }
     atomic_store_explicit(&j->done, 1, memory_order_release);
     return NULL;
 }
@@ -163,6 +170,8 @@ static void plan_free(PlanJob *j)
     free(j->text);
     free(j->adds);
     free(j->drops);
+    if (j->has_planned)
+        sl_preset_free(&j->planned);
     free(j);
 }
 
@@ -458,10 +467,15 @@ static void apply(Editor *e, Lab *lab)
     int printed = text != NULL;
     int rec = printed ? sl_sweep_revise(sl_engine_dir(lab->engine), text, change, &rev, &err) : SL_ERUNTIME;
     free(text);
-    if (rec == SL_OK)
+    if (rec == SL_OK) {
         memset(e->changed, 0, sizeof e->changed);
-    else if (!first_err[0])
+        /* the revision is the preset in force: the selectors and v plan from it */
+        e->plan->planned.revision = rev;
+        Lab_adoptPreset(lab, &e->plan->planned);
+        e->plan->has_planned = 0;
+    } else if (!first_err[0]) {
         snprintf(first_err, sizeof first_err, "%s", printed ? err.msg : "out of memory recording the edit");
+    }
     if (first_err[0])
         set_msg(e, 1, "applied: %s; %s", a, first_err);
     else {

@@ -4,7 +4,8 @@
  * a preset file does (the same messages) and previewed: the edited preset is
  * planned against its corpus on a thread and compared with the store's runs
  * (added, dropped, kept, their FLOPs and time); A applies the preview to the
- * live sweep (queued runs only); "save as" writes the edited preset
+ * live sweep (queued runs only) and makes the edited preset, planned, the
+ * lab's preset in force (Lab_adoptPreset); "save as" writes the edited preset
  * atomically into the user's presets folder. Curses from the UI thread only. */
 #ifndef SL_TUI_PANEL_EDITOR_H
 #define SL_TUI_PANEL_EDITOR_H

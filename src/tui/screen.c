@@ -172,6 +172,7 @@ static void end_source(Screen *s)
     }
     Watch_free(lab->watch);
     lab->watch = NULL;
+    Lab_dropPreset(lab);
     sl_snapshot_free(&lab->snap);
     FitSet_free(&lab->fits);
 }
