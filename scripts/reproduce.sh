@@ -108,7 +108,26 @@ for p in "${presets[@]}"; do
         printf 'reproduce: %s took %s s wall, %s s CPU on %s cores\n' "$p" "$wall" "$cpu" "$used"
     fi
 
-    "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
+    # Kaplan's Figs. 3, 13, 14, 15, 16 and Table 6 also need other stores, when
+    # they are trained: the batch scan's B_crit(L), the N sweep's L(N, S), the
+    # nd grid's L(D) (docs/REPRODUCTION.md, Figures)
+    side=()
+    case "$p" in
+    kaplan-n | frontier)
+        if complete "$runs/batch-lr"; then
+            side+=(--bcrit-from "$runs/batch-lr")
+            ! complete "$runs/kaplan-nd" || side+=(--nd-from "$runs/kaplan-nd")
+        fi ;;
+    kaplan-nd)
+        ! complete "$runs/kaplan-n" || side+=(--ns-from "$runs/kaplan-n")
+        ! complete "$runs/batch-lr" || side+=(--bcrit-from "$runs/batch-lr") ;;
+    esac
+    "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" "${side[@]}" 2>/dev/null ||
+        "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
+    if [ -f "$scratch/fig/table6.csv" ]; then
+        cp -f "$scratch/fig/table6.csv" "$data/table6-$p.csv"
+        cp -f "$scratch/fig/table6.md" "$data/table6-$p.md"
+    fi
 
     # the preset's own laws, the compute frontier from every learning curve, the
     # allocation exponent counting every parameter (Pearce & Song), the output
