@@ -516,6 +516,12 @@ Test(figures, bcrit_from_draws_the_frontier_figures_and_table_6_with_fits_number
     cr_assert_float_eq(pn + pd, 1, 1e-9, "p_N %g + p_D %g", pn, pd);
     cr_assert_float_eq(pb + ps, pd, 1e-9, "p_B %g + p_S %g against p_D %g", pb, ps, pd);
     cr_assert_float_eq(csv_number(t6, 0, "published"), 0.73, 1e-12);
+    /* smin-cmin and allocation draw Table 6's lines */
+    snprintf(entry, sizeof entry, ">S_min ∝ C_min^p_S: %.3g [%.3g, %.3g] (published 0.03)</text>", ps,
+             csv_number(t6, 2, "ci_low"), csv_number(t6, 2, "ci_high"));
+    assert_has_text(figs, "smin-cmin", entry);
+    snprintf(entry, sizeof entry, ">N (non-embedding parameters) ∝ C_min^p_N: %.3g [", pn);
+    assert_has_text(figs, "allocation", entry);
     snprintf(t6, sizeof t6, "%s/table6.md", figs);
     char *md = su_read(t6);
     cr_assert_not_null(md);
