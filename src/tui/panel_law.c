@@ -10,7 +10,7 @@
 
 #define REACH_MAX 6 /* decades */
 
-static const char *const axis_names[AXIS_COUNT] = {"N (parameters)", "D (tokens)", "C (FLOP, kaplan 6N/token)"};
+static const char *const axis_names[AXIS_COUNT] = {"N (non-embedding params)", "D (tokens)", "C (FLOP, kaplan 6N/token)"};
 static const char *const axis_units[AXIS_COUNT] = {"parameters", "tokens", "FLOP"};
 static const char *const axis_short[AXIS_COUNT] = {"N", "D", "C"};
 
