@@ -560,6 +560,11 @@ Test(figures, frontier_options_reject_bad_input_in_one_line)
     tu_assert_bad_input("no-such-scan.csv", a5);
     const char *a6[] = {"export", curves, "--plots", figs, "--bcrit-from", scan, "--bcrit-law", "power-n", NULL};
     tu_assert_bad_input("--bcrit-law: 'power-n' (expected bcrit-scan or bcrit)", a6);
+    /* an N sweep has no spread of D: neither kaplan-nd nor power-d, both said */
+    const char *a7[] = {"export", curves, "--plots", figs, "--bcrit-from", scan, "--nd-from", curves, NULL};
+    tu_assert_bad_input("--nd-from: ", a7);
+    tu_assert_bad_input("kaplan-nd: all 4 points have the same D", a7);
+    tu_assert_bad_input("power-d: all 4 points have the same D", a7);
 }
 
 /* Figure 15 on our own fits: L(D) from an nd grid (--nd-from) and the

@@ -790,8 +790,9 @@ static int export_side_fits(export_fits *x, sl_error *err)
         rc = cli_fit_side("--nd-from", x->nd_from, SL_LAW_KAPLAN_ND, &o, &x->nd, &e1);
         if (rc != SL_OK) {
             sl_fit_options_report(SL_LAW_POWER_D, &o);
-            if ((rc = cli_fit_side("--nd-from", x->nd_from, SL_LAW_POWER_D, &o, &x->nd, err)) != SL_OK)
-                return sl_fail(err, rc, "%s; kaplan-nd: %s", err->msg, e1.msg);
+            sl_error e2;
+            if ((rc = cli_fit_side("--nd-from", x->nd_from, SL_LAW_POWER_D, &o, &x->nd, &e2)) != SL_OK)
+                return sl_fail(err, rc, "%s (and %s)", e1.msg, e2.msg + strlen("--nd-from: "));
         }
         x->fo.nd = &x->nd;
         x->fo.nd_src = x->nd_from;

@@ -33,6 +33,7 @@ void Fig_stopBound(Figure *f, const sl_run *runs, int n, const sl_figures_option
              ns ? "kaplan-ns of " : "published (Kaplan et al.)", ns && fo->ns_src ? fo->ns_src : "",
              bc ? "B_crit(L) of " : "S_min steps (no B_crit given)", bc && fo->bcrit_src ? fo->bcrit_src : "");
     double *x = sl_xcalloc((size_t)n + 1, sizeof *x), *y = sl_xcalloc((size_t)n + 1, sizeof *y);
+    double *xl = sl_xcalloc((size_t)n + 1, sizeof *xl), *xh = sl_xcalloc((size_t)n + 1, sizeof *xh);
     double *nn = sl_xcalloc((size_t)n + 1, sizeof *nn);
     int k = 0;
     for (int i = 0; i < n; i++) {
@@ -47,6 +48,8 @@ void Fig_stopBound(Figure *f, const sl_run *runs, int n, const sl_figures_option
             r->rows[best].step <= 0)
             continue;
         x[k] = v;
+        xl[k] = lo;
+        xh[k] = hi;
         y[k] = (double)r->rows[best].step;
         nn[k++] = N;
     }
@@ -55,6 +58,8 @@ void Fig_stopBound(Figure *f, const sl_run *runs, int n, const sl_figures_option
     for (int j = 0; j < k; j++) {
         lo = fmin(lo, fmin(x[j], y[j]));
         hi = fmax(hi, fmax(x[j], y[j]));
+        if (Fig_positive(xl[j]) && Fig_positive(xh[j]))
+            lo = fmin(lo, xl[j]), hi = fmax(hi, xh[j]);
         above += y[j] >= x[j];
     }
     /* one colour per N */
@@ -79,9 +84,20 @@ void Fig_stopBound(Figure *f, const sl_run *runs, int n, const sl_figures_option
                 s->x[s->n] = x[j];
                 s->y[s->n++] = y[j];
             }
+        /* the bound's interval (the fits' paired draws) as a bar through the mark */
+        for (int j = 0; j < k; j++) {
+            if (!Fig_sameN(seen[q], nn[j]) || !Fig_positive(xl[j]) || !Fig_positive(xh[j]))
+                continue;
+            Series *bar = Figure_addSeries(f, 2, SERIES_LINE, rgb, "");
+            if (!bar)
+                break;
+            bar->x[0] = xl[j], bar->x[1] = xh[j];
+            bar->y[0] = bar->y[1] = y[j];
+            bar->n = 2;
+        }
     }
     if (k > 0) {
-        Series *s = Figure_addSeries(f, 2, SERIES_LINE, CANVAS_BLACK, "best step = S_stop (the bound holds above)");
+        Series *s = Figure_addSeries(f, 2, SERIES_LINE, CANVAS_BLACK, "best step = S_stop (the bound holds above); bars: its 95% interval");
         if (s) {
             s->x[0] = s->y[0] = lo / 1.5;
             s->x[1] = s->y[1] = hi * 1.5;
@@ -92,6 +108,8 @@ void Fig_stopBound(Figure *f, const sl_run *runs, int n, const sl_figures_option
     }
     free(x);
     free(y);
+    free(xl);
+    free(xh);
     free(nn);
     sl_fit_result_free(&nd);
 }
