@@ -440,7 +440,7 @@ Test(figures, data_wall_is_where_l_of_cmin_meets_l_of_the_data_it_uses)
     ld.value[0] = 0.1, ld.value[1] = 1e13;
     double cs, ls;
     sl_error e;
-    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.3, &cs, &ls, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.3, &cs, &ls, NULL, NULL, &e), SL_OK, "%s", e.msg);
     /* alpha_C ln(C_c/C) = alpha_D ln(D_c/(D_e C^p_D)) */
     double want = exp((0.1 * log(1e13 / 1e3) - 0.05 * log(1e20)) / (0.1 * 0.3 - 0.05));
     cr_assert_float_eq(log(cs), log(want), 1e-9, "C* %g (expected %g)", cs, want);
@@ -450,13 +450,21 @@ Test(figures, data_wall_is_where_l_of_cmin_meets_l_of_the_data_it_uses)
     sl_fit_result nd = {.law = SL_LAW_KAPLAN_ND, .converged = 1, .n_params = 4};
     nd.value[0] = 0.076, nd.value[1] = 0.1, nd.value[2] = 6e13, nd.value[3] = 1e13;
     double cs2, ls2;
-    cr_assert_eq(sl_fit_data_wall(&cmin, &nd, 1e3, 0.3, &cs2, &ls2, &e), SL_OK, "%s", e.msg);
+    cr_assert_eq(sl_fit_data_wall(&cmin, &nd, 1e3, 0.3, &cs2, &ls2, NULL, NULL, &e), SL_OK, "%s", e.msg);
     cr_assert_float_eq(log(cs2), log(cs), 1e-9);
+    /* paired draws on either side of the fits give an interval around C* */
+    double bc[4] = {0.045, 1e20, 0.055, 1e20}, bd[4] = {0.1, 1e13, 0.1, 1e13}, lo, hi;
+    cmin.boot = bc, cmin.n_boot_ok = 2, cmin.level = 0.95;
+    ld.boot = bd, ld.n_boot_ok = 2;
+    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.3, &cs, &ls, &lo, &hi, &e), SL_OK, "%s", e.msg);
+    cr_assert(lo < cs && cs < hi, "C* %g outside [%g, %g]", cs, lo, hi);
+    cmin.boot = ld.boot = NULL;
+    cmin.n_boot_ok = ld.n_boot_ok = 0;
     /* parallel lines never meet; other laws are not an L(D) */
-    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.5, &cs, &ls, &e), SL_EINPUT);
+    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.5, &cs, &ls, NULL, NULL, &e), SL_EINPUT);
     cr_assert_not_null(strstr(e.msg, "parallel"), "%s", e.msg);
     ld.law = SL_LAW_POWER_N;
-    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.3, &cs, &ls, &e), SL_EINPUT);
+    cr_assert_eq(sl_fit_data_wall(&cmin, &ld, 1e3, 0.3, &cs, &ls, NULL, NULL, &e), SL_EINPUT);
 }
 
 /* A batch scan (the B_crit(L) of bcrit-scan) and an N sweep's learning curves. */

@@ -302,10 +302,12 @@ int sl_fit_allocation_of(const sl_fit_point *p, size_t n, const sl_fit_options *
  * from a cmin fit against L(D(C_min)), the loss of the data compute-efficient
  * training uses, D = D_e C_min^p_D (an allocation's), on the L(D) of an
  * L(D) fit: kaplan-nd at N -> infinity, (D_c/D)^alpha_D, or power-d. The
- * compute C* (FLOP) where the two meet and the loss L* there. SL_EINPUT for
- * fits of other laws, unconverged fits or parallel lines. */
+ * compute C* (FLOP) where the two meet and the loss L* there; c_lo, c_hi (may
+ * be NULL) the interval of C* over the k-th bootstrap draws of the two fits
+ * paired, at cmin's level, D_e and p_D held (NaN without draws). SL_EINPUT
+ * for fits of other laws, unconverged fits or parallel lines. */
 int sl_fit_data_wall(const sl_fit_result *cmin, const sl_fit_result *ld, double d_e, double p_d,
-                     double *c_star, double *l_star, sl_error *err);
+                     double *c_star, double *l_star, double *c_lo, double *c_hi, sl_error *err);
 /* L(D) of such a fit at D tokens (NaN for another law). */
 double sl_fit_loss_of_data(const sl_fit_result *ld, double d);
 

@@ -338,18 +338,23 @@ int sl_fit_allocation_of(const sl_fit_point *p, size_t n, const sl_fit_options *
 
 /* ---- the data wall (Kaplan section 6.3, Fig. 15) ------------------------------------------- */
 
-/* alpha_D and D_c of an L(D) fit: kaplan-nd at N -> infinity, or power-d */
+/* alpha_D and D_c of L(D) from the parameters v of an L(D) fit of law */
+static int ld_values(sl_fit_law law, const double *v, double *alpha, double *dc)
+{
+    if (law == SL_LAW_KAPLAN_ND)
+        *alpha = v[1], *dc = v[3];
+    else if (law == SL_LAW_POWER_D)
+        *alpha = v[0], *dc = v[1];
+    else
+        return -1;
+    return *alpha > 0 && *dc > 0 ? 0 : -1;
+}
+
 static int ld_params(const sl_fit_result *ld, double *alpha, double *dc)
 {
     if (!ld || !ld->converged)
         return -1;
-    if (ld->law == SL_LAW_KAPLAN_ND)
-        *alpha = ld->value[1], *dc = ld->value[3];
-    else if (ld->law == SL_LAW_POWER_D)
-        *alpha = ld->value[0], *dc = ld->value[1];
-    else
-        return -1;
-    return *alpha > 0 && *dc > 0 ? 0 : -1;
+    return ld_values(ld->law, ld->value, alpha, dc);
 }
 
 double sl_fit_loss_of_data(const sl_fit_result *ld, double d)
@@ -360,10 +365,23 @@ double sl_fit_loss_of_data(const sl_fit_result *ld, double d)
     return pow(dc / d, alpha);
 }
 
+/* ln C* where alpha_C (ln C_c - x) = alpha_D (ln(D_c/D_e) - p_D x); NaN when parallel */
+static double wall_x(double ac, double cc, double ad, double dc, double d_e, double p_d)
+{
+    double den = ad * p_d - ac;
+    if (!(fabs(den) > 1e-12))
+        return NAN;
+    return (ad * log(dc / d_e) - ac * log(cc)) / den;
+}
+
 int sl_fit_data_wall(const sl_fit_result *cmin, const sl_fit_result *ld, double d_e, double p_d,
-                     double *c_star, double *l_star, sl_error *err)
+                     double *c_star, double *l_star, double *c_lo, double *c_hi, sl_error *err)
 {
     *c_star = *l_star = NAN;
+    if (c_lo)
+        *c_lo = NAN;
+    if (c_hi)
+        *c_hi = NAN;
     double ad, dc;
     if (!cmin || cmin->law != SL_LAW_CMIN || !cmin->converged)
         return sl_fail(err, SL_EINPUT, "data wall: no converged cmin fit (expected L(C_min))");
@@ -373,15 +391,34 @@ int sl_fit_data_wall(const sl_fit_result *cmin, const sl_fit_result *ld, double 
     if (!(d_e > 0) || !isfinite(p_d))
         return sl_fail(err, SL_EINPUT, "data wall: D(C_min) = %g C_min^%g (expected D_e > 0)", d_e, p_d);
     double ac = cmin->value[0], cc = cmin->value[1];
-    /* alpha_C (ln C_c - x) = alpha_D (ln(D_c/D_e) - p_D x), x = ln C */
-    double den = ad * p_d - ac;
-    if (!(fabs(den) > 1e-12))
+    double x = wall_x(ac, cc, ad, dc, d_e, p_d);
+    if (!isfinite(x))
         return sl_fail(err, SL_EINPUT,
                        "data wall: L(C_min) and L(D(C_min)) are parallel (alpha_C %g = alpha_D "
                        "p_D %g)",
                        ac, ad * p_d);
-    double x = (ad * log(dc / d_e) - ac * log(cc)) / den;
     *c_star = exp(x);
     *l_star = pow(cc / *c_star, ac);
+    int k = cmin->n_boot_ok < ld->n_boot_ok ? cmin->n_boot_ok : ld->n_boot_ok;
+    if (!c_lo || !c_hi || k < 2 || !cmin->boot || !ld->boot)
+        return SL_OK;
+    double *draw = sl_xmalloc((size_t)k * sizeof *draw);
+    size_t m = 0;
+    for (int j = 0; j < k; j++) {
+        const double *vc = cmin->boot + (size_t)j * cmin->n_params, *vd = ld->boot + (size_t)j * ld->n_params;
+        double a, d;
+        if (ld_values(ld->law, vd, &a, &d) != 0)
+            continue;
+        double xj = wall_x(vc[0], vc[1], a, d, d_e, p_d);
+        if (isfinite(xj))
+            draw[m++] = xj;
+    }
+    if (m >= 2) {
+        qsort(draw, m, sizeof *draw, fit_cmp_double);
+        double tail = (1 - (cmin->level > 0 ? cmin->level : 0.95)) / 2;
+        *c_lo = exp(fit_percentile(draw, m, tail));
+        *c_hi = exp(fit_percentile(draw, m, 1 - tail));
+    }
+    free(draw);
     return SL_OK;
 }

@@ -296,9 +296,10 @@ void Fig_dataWall(Figure *f, const sl_run *runs, int n, const sl_figures_options
         return;
     }
     marks(f, fr, nf, 0, CANVAS_BLUE, "frontier points (C_min, L)");
-    double cs, ls, lo, hi;
+    double cs, ls, clo, chi, lo, hi;
     Fig_rangeOf(fr, nf, 'c', &lo, &hi);
-    int met = sl_fit_data_wall(&r, fo->nd, a.scale[SL_ALLOC_D], a.p[SL_ALLOC_D], &cs, &ls, &e) == SL_OK;
+    int met = sl_fit_data_wall(&r, fo->nd, a.scale[SL_ALLOC_D], a.p[SL_ALLOC_D], &cs, &ls, &clo, &chi, &e) ==
+              SL_OK;
     /* out to the crossing, at most twelve decades past the data */
     if (met && cs > hi)
         hi = fmin(cs * 10, hi * 1e12);
@@ -335,7 +336,13 @@ void Fig_dataWall(Figure *f, const sl_run *runs, int n, const sl_figures_options
             x->x[0] = cs, x->y[0] = ls, x->n = 1;
             x->mark = 6;
         }
-        snprintf(f->title + len, sizeof f->title - len, ": C* = %s FLOP", cv);
+        if (isfinite(clo)) {
+            char lo_s[32], hi_s[32];
+            sl_num_format(lo_s, sizeof lo_s, clo, SL_NUM_SHORT);
+            sl_num_format(hi_s, sizeof hi_s, chi, SL_NUM_SHORT);
+            snprintf(f->title + len, sizeof f->title - len, ": C* = %s [%s, %s] FLOP", cv, lo_s, hi_s);
+        } else
+            snprintf(f->title + len, sizeof f->title - len, ": C* = %s FLOP", cv);
     } else if (met) {
         char cv[32];
         sl_num_format(cv, sizeof cv, cs, SL_NUM_SHORT);
