@@ -73,6 +73,54 @@ static void fill_disk(const char *dir, long leave, char *filler, size_t n)
     fclose(f);
 }
 
+/* The KiB a tmpfs gives the regular files under dir: each file's pages. */
+static long store_kb(const char *dir)
+{
+    long page = sysconf(_SC_PAGESIZE), kb = 0;
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot list %s", dir);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[1536];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        cr_assert_eq(lstat(p, &st), 0, "%s", p);
+        if (S_ISDIR(st.st_mode))
+            kb += store_kb(p);
+        else if (S_ISREG(st.st_mode))
+            kb += (st.st_size + page - 1) / page * page / 1024;
+    }
+    closedir(d);
+    return kb;
+}
+
+/* The first temporary ("NAME.tmp.PID.N") under dir, in found; 0 when none. */
+static int find_temp(const char *dir, char *found, size_t n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int hit = 0;
+    while (!hit && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[1536];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            hit = find_temp(p, found, n);
+        else if (strstr(e->d_name, ".tmp.")) {
+            snprintf(found, n, "%s", p);
+            hit = 1;
+        }
+    }
+    closedir(d);
+    return hit;
+}
+
 /* the small disk goes even when an assertion failed half way */
 static void unmount_and_remove(void)
 {
@@ -95,12 +143,19 @@ Test(resume, a_full_disk_stops_runs_resumably_and_resume_ends_bitwise, .timeout 
     cr_assert_eq(run_cmd(ra), 0);
     snprintf(refdir, sizeof refdir, "%s/full", ref);
 
+    /* Once the filler goes, the resume must fit: its two runs train at once
+     * and write their checkpoints atomically, so both checkpoints and both
+     * temporaries may be on the disk together (with the small files, over
+     * 1 MiB for this sweep: a 1 MiB disk failed the resume whenever the two
+     * writes overlapped). Room for every file of the finished store twice
+     * over is room for any overlap of their replacements. */
+    long kb = 2 * store_kb(refdir) + 256;
     tu_path(disk, sizeof disk, "disk");
-    int mounted = mount_small_disk(disk, 1024);
+    int mounted = mount_small_disk(disk, (int)kb);
     cr_assert(mounted, "cannot mount a tmpfs at %s (the test runs as root)", disk);
     snprintf(runs, sizeof runs, "%s/runs", disk);
     snprintf(dir, sizeof dir, "%s/full", runs);
-    /* the store and its first rows fit; the first checkpoint (~100 kB) does not */
+    /* the store and its first rows fit; the first checkpoint (144 kB) does not */
     fill_disk(disk, 48 * 1024, filler, sizeof filler);
     /* one run at a time: the first checkpoint is the first write that fails */
     const char *rb[] = {"run", preset, "--runs", runs, "--jobs", "1", "--quiet", NULL};
@@ -110,6 +165,9 @@ Test(resume, a_full_disk_stops_runs_resumably_and_resume_ends_bitwise, .timeout 
     char st[32];
     state_of(dir, "r000-L1-d16-s1", st, sizeof st);
     cr_assert_str_eq(st, "stopped", "a run stopped by a full disk is %s", st);
+    /* the failed write gave its space back */
+    char temp[1536];
+    cr_assert(!find_temp(runs, temp, sizeof temp), "a full disk left %s", temp);
 
     /* space freed: resume takes every run up again */
     unlink(filler);
