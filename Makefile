@@ -73,7 +73,7 @@ endif
 # unchanged: no reassociation, NaN still propagates).
 CFLAGS  := -std=c11 $(OPT) -fno-math-errno -fno-trapping-math $(WARN) -MMD -MP -pthread
 # GSL is linked against OpenBLAS's CBLAS, not gslcblas.
-LDLIBS  := -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lcairo -lm -lpthread
+LDLIBS  := -lgsl -lopenblas -ldnnl -lgomp -lcjson -lpanelw -lncursesw -ltinfo -lcairo -lm -lpthread
 LDFLAGS := -pthread $(if $(SAN),-fsanitize=$(SAN))
 
 LIB_SRC  := $(wildcard src/core/*.c src/engine/*.c src/report/*.c src/tui/*.c)

@@ -4,7 +4,7 @@
  * to other work on the machine, with OPENBLAS_NUM_THREADS=1 and one thread).
  *   cc -O3 -march=native -Iinclude -D_POSIX_C_SOURCE=200809L bench/prof_step.c \
  *      build/libscalelab.a -lopenblas -lm -lpthread -o build/prof_step
- *   build/prof_step d64|d128|d256 [STEPS [THREADS]] */
+ *   build/prof_step d64|d128|d256 [STEPS [THREADS [fp32|bf16]]] */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +44,10 @@ int main(int argc, char **argv)
     o.eval_every = 0;
     o.eval_tokens = (size_t)rc->model.n_ctx;
     o.threads = threads;
+    if (argc > 4 && (o.precision = sl_precision_from_name(argv[4])) == (sl_precision)-1) {
+        fprintf(stderr, "prof_step: precision %s is neither fp32 nor bf16\n", argv[4]);
+        return 2;
+    }
     sl_error err = {{0}};
     sl_trainer *t;
     if (sl_trainer_new(&t, &o, &c, &err)) {

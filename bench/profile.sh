@@ -12,7 +12,7 @@ configs=${*:-d64 d128 d256}
 out=${OUT:-/tmp/scalelab-profile}
 mkdir -p "$out"
 cflags="-O3 -g -fno-math-errno -fno-trapping-math -Iinclude -D_POSIX_C_SOURCE=200809L $(pkg-config --cflags openblas)"
-libs="-lgsl -lopenblas -lcjson -lm -lpthread"
+libs="-lgsl -lopenblas -ldnnl -lgomp -lcjson -lm -lpthread"
 case $mode in
 callgrind)
     cc -std=c11 $cflags -march=x86-64-v3 -o "$out/prof_step" bench/prof_step.c src/core/*.c $libs

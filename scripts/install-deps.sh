@@ -7,11 +7,11 @@
 set -eu
 PKGS="build-essential pkg-config libopenblas-dev libcjson-dev libgsl-dev libcriterion-dev
 libncurses-dev bible-kjv fortunes tmux libopenmpi-dev openmpi-bin libcairo2-dev locales
-clang libclang-rt-14-dev dict-gcide wordnet-base perl-doc python3-doc"
+clang libclang-rt-14-dev dict-gcide wordnet-base perl-doc python3-doc libdnnl-dev"
 
 missing() {
     for h in cblas.h cjson/cJSON.h gsl/gsl_multifit_nlinear.h criterion/criterion.h \
-             ncursesw/curses.h cairo/cairo.h; do
+             ncursesw/curses.h cairo/cairo.h oneapi/dnnl/dnnl.h; do
         found=0
         for d in /usr/include /usr/include/x86_64-linux-gnu /usr/include/aarch64-linux-gnu /usr/local/include; do
             [ -e "$d/$h" ] && found=1

@@ -31,6 +31,11 @@ TINY="--data $tmp/text.txt --layers 2 --d-model 32 --heads 2 --ctx 32 --batch 8 
 check "train on two threads with checkpoints" $BIN train $TINY --steps 30 --out "$tmp/run"
 check "resume on two threads" $BIN train $TINY --steps 40 --out "$tmp/run"
 check "bench on two threads" $BIN bench --only d64 --steps 2 --threads 2
+# bf16 (where the CPU has it): each thread its own oneDNN engine and primitives
+if grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo; then
+    check "train in bf16 on two threads with checkpoints" $BIN train $TINY --steps 30 --precision bf16 --out "$tmp/run16"
+    check "bench in bf16 on two threads" $BIN bench --only d64 --steps 2 --threads 2 --precision bf16
+fi
 
 # Sweeps: the scheduler, workers with pools of their own, snapshots, signals.
 cat >"$tmp/sweep.json" <<EOF

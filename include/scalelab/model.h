@@ -93,6 +93,10 @@ typedef struct sl_acts sl_acts;
 /* NULL when memory is short. */
 sl_acts *sl_acts_new(const sl_config *c, int Bs);
 void sl_acts_free(sl_acts *a);
+/* From now on the training steps of this shard (sl_model_forward_backward)
+ * run the weight and head products in bf16 with fp32 accumulation
+ * (scalelab/bf16.h); evaluation stays fp32. -1 when memory or oneDNN fails. */
+int sl_acts_use_bf16(sl_acts *a, const sl_model *m);
 size_t sl_acts_floats(const sl_config *c, int Bs);
 
 /* Forward over Bs sequences of T <= n_ctx tokens; returns the summed loss

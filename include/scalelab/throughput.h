@@ -6,6 +6,7 @@
 #define SCALELAB_THROUGHPUT_H
 
 #include "scalelab/model.h"
+#include "scalelab/train.h"
 
 /* A benchmark shape: a model and its batch (sequences per step). */
 typedef struct {
@@ -38,7 +39,10 @@ double sl_ceiling_flops(const sl_config *c, int rows);
 /* The machine's sgemm rate in GFLOP/s on that workload: `threads` threads at
  * once, each on its own rows and buffers (set up outside the timing), the best
  * of `reps` timed passes after one warm-up pass. rows is what one thread trains
- * on in a step (its share of the batch times n_ctx). */
-double sl_ceiling_measure(const sl_config *c, int rows, int threads, int reps);
+ * on in a step (its share of the batch times n_ctx). With prec bf16 the
+ * products are those of the bf16 path (scalelab/bf16.h), operands rounded
+ * on every call as a step rounds them: the bf16 ceiling; 0 if the engine
+ * cannot be made. */
+double sl_ceiling_measure(const sl_config *c, int rows, int threads, int reps, sl_precision prec);
 
 #endif

@@ -16,6 +16,15 @@
  * and a run's config.json are checked against it). */
 #define SL_MAX_STEPS 1e15
 
+/* The precision of a training step's weight and head products. fp32 is the
+ * default and the reproducible reference; bf16 rounds their operands to
+ * bfloat16 and accumulates in fp32 (scalelab/bf16.h), where the CPU has
+ * bf16 matrix instructions. Everything else is fp32 either way. */
+typedef enum { SL_PREC_FP32 = 0, SL_PREC_BF16 = 1 } sl_precision;
+/* "fp32", "bf16"; and back (-1 if unknown). */
+const char *sl_precision_name(sl_precision p);
+int sl_precision_from_name(const char *name);
+
 typedef struct {
     sl_config model;
     int batch;              /* sequences per step */
@@ -32,6 +41,7 @@ typedef struct {
     int any_threads;        /* sl_trainer_load takes a checkpoint made on another
                                thread count (the numbers then differ from an
                                uninterrupted run); 0 refuses it */
+    sl_precision precision; /* the weight products: fp32 (default) or bf16 */
 } sl_train_opts;
 
 /* Defaults: batch 16, 1000 steps, auto LR, cosine, warmup 10%, AdamW (0.9,
@@ -108,6 +118,7 @@ typedef struct {
     sl_config model;
     int batch;
     int threads; /* the threads the run trained on */
+    sl_precision precision;
     long step;
 } sl_checkpoint_info;
 int sl_checkpoint_peek(const char *path, sl_checkpoint_info *info, sl_error *err);

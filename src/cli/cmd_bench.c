@@ -10,23 +10,28 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "scalelab/bf16.h"
 #include "scalelab/machine.h"
 #include "scalelab/throughput.h"
 #include "scalelab/train.h"
 
-enum { O_JSON = 1, O_THREADS, O_BLAS_THREADS, O_STEPS, O_ONLY };
+enum { O_JSON = 1, O_THREADS, O_BLAS_THREADS, O_STEPS, O_ONLY, O_PRECISION };
 
 static const cli_opt bench_opts[] = {
     CLI_FLAG("--json", O_JSON,
              "print {\"configs\":[{name, n_layer, d_model, n_ctx, batch, vocab,\n"
-             "threads, tokens_per_s, gflops, ceiling_gflops, ratio,\n"
-             "peak_rss_mb, budget_mb}]}"),
+             "threads, precision, tokens_per_s, gflops, ceiling_gflops,\n"
+             "ratio, peak_rss_mb, budget_mb}]}"),
     CLI_OPT("--threads", "K", O_THREADS, "threads (default: the CPUs this process may use)"),
     CLI_OPT("--blas-threads", "K", O_BLAS_THREADS,
             "OpenBLAS threads inside each of ours (default 1; to compare\n"
             "with BLAS-level parallelism use --threads 1 --blas-threads 2)"),
     CLI_OPT("--steps", "S", O_STEPS, "timed steps per configuration (default 20; the median is used)"),
     CLI_OPT("--only", "NAME", O_ONLY, "one configuration (d64, d128 or d256)"),
+    CLI_OPT("--precision", "P", O_PRECISION,
+            "fp32 (default) or bf16: the weight products of the step, and\n"
+            "the ceiling they are measured against (bf16: the same products\n"
+            "through oneDNN, operands rounded as the step rounds them)"),
     CLI_END,
 };
 
@@ -57,7 +62,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static int bench_one(const sl_ref_config *bc, const sl_corpus *corpus, int threads, int blas, long steps,
-                     int json)
+                     int json, sl_precision prec)
 {
     sl_error err = {{0}};
     openblas_set_num_threads(blas);
@@ -69,6 +74,7 @@ static int bench_one(const sl_ref_config *bc, const sl_corpus *corpus, int threa
     o.eval_every = 0;
     o.eval_tokens = (size_t)bc->model.n_ctx;
     o.threads = threads;
+    o.precision = prec;
     sl_trainer *t;
     int rc = sl_trainer_new(&t, &o, corpus, &err);
     if (rc)
@@ -87,24 +93,23 @@ static int bench_one(const sl_ref_config *bc, const sl_corpus *corpus, int threa
     free(dt);
     sl_trainer_free(t);
     double rss = sl_peak_rss_mb();
-    sl_tensor_info info[SL_NUM_PARAM_TENSORS];
-    double P = (double)sl_param_layout(&bc->model, info);
     int nthr = threads < bc->batch ? threads : bc->batch;
     int cap = (bc->batch + nthr - 1) / nthr;
-    double budget = 4.0 * (P * (3 + nthr) + nthr * (double)sl_acts_floats(&bc->model, cap)) / 1048576.0;
+    double budget = sl_train_memory(&o) / 1048576.0;
     double tok = (double)bc->batch * bc->model.n_ctx;
     double tps = tok / med;
     double gflops = sl_step_gflops(&bc->model, tps);
-    double ceil = sl_ceiling_measure(&bc->model, cap * bc->model.n_ctx, nthr, 9);
+    double ceil = sl_ceiling_measure(&bc->model, cap * bc->model.n_ctx, nthr, 9, prec);
     if (json)
         printf("{\"name\":\"%s\",\"n_layer\":%d,\"d_model\":%d,\"n_ctx\":%d,\"batch\":%d,"
-               "\"vocab\":%d,\"threads\":%d,\"tokens_per_s\":%.1f,\"gflops\":%.2f,"
-               "\"ceiling_gflops\":%.2f,\"ratio\":%.3f,\"peak_rss_mb\":%.1f,\"budget_mb\":%.1f}",
+               "\"vocab\":%d,\"threads\":%d,\"precision\":\"%s\",\"tokens_per_s\":%.1f,"
+               "\"gflops\":%.2f,\"ceiling_gflops\":%.2f,\"ratio\":%.3f,\"peak_rss_mb\":%.1f,"
+               "\"budget_mb\":%.1f}",
                bc->name, bc->model.n_layer, bc->model.d_model, bc->model.n_ctx, bc->batch, bc->model.vocab, threads,
-               tps, gflops, ceil, gflops / ceil, rss, budget);
+               sl_precision_name(prec), tps, gflops, ceil, gflops / ceil, rss, budget);
     else
-        printf("%-5s %7d %8.0f %11.0f %9.1f %9.1f %6.2f %8.1f %9.1f\n", bc->name, threads, tok, tps,
-               gflops, ceil, gflops / ceil, rss, budget);
+        printf("%-5s %7d %4s %8.0f %11.0f %9.1f %9.1f %6.2f %8.1f %9.1f\n", bc->name, threads,
+               sl_precision_name(prec), tok, tps, gflops, ceil, gflops / ceil, rss, budget);
     fflush(stdout);
     return 0;
 }
@@ -119,6 +124,7 @@ int cmd_bench(int argc, char **argv)
     int json = 0, rc = SL_OK;
     long threads = sl_cpus_available(), steps = 20, blas = 1;
     const char *only = NULL;
+    int prec = SL_PREC_FP32;
     for (int k = 0; k < args.n_items && rc == SL_OK; k++) {
         const cli_item *it = &args.items[k];
         switch (it->id) {
@@ -127,6 +133,11 @@ int cmd_bench(int argc, char **argv)
         case O_BLAS_THREADS: rc = cli_parse_int(it->name, it->arg, 1, 256, &blas, &err); break;
         case O_STEPS: rc = cli_parse_int(it->name, it->arg, 1, 100000, &steps, &err); break;
         case O_ONLY: only = it->arg; break;
+        case O_PRECISION:
+            if ((prec = sl_precision_from_name(it->arg)) < 0)
+                rc = sl_fail(&err, SL_EINPUT, "--precision: '%s' is not a precision (expected fp32 or bf16)",
+                             it->arg);
+            break;
         }
     }
     if (rc == SL_OK && args.n_pos > 0)
@@ -134,6 +145,9 @@ int cmd_bench(int argc, char **argv)
     cli_args_free(&args);
     if (rc != SL_OK)
         return cli_report(rc, &err);
+    char why[160];
+    if (prec == SL_PREC_BF16 && !sl_bf16_available(why, sizeof why))
+        return cli_report(sl_fail(&err, SL_EINPUT, "--precision bf16: %s", why), &err);
     if (only && !sl_ref_config_find(only))
         return cli_report(sl_fail(&err, SL_EINPUT, "--only: '%s' is not a configuration (expected d64, d128 or d256)", only), &err);
 
@@ -154,8 +168,8 @@ int cmd_bench(int argc, char **argv)
     if (json)
         printf("{\"configs\":[");
     else
-        printf("%-5s %7s %8s %11s %9s %9s %6s %8s %9s\n", "name", "threads", "tokens", "tokens/s",
-               "GFLOP/s", "ceiling", "ratio", "RSS MB", "budget MB");
+        printf("%-5s %7s %4s %8s %11s %9s %9s %6s %8s %9s\n", "name", "threads", "prec", "tokens",
+               "tokens/s", "GFLOP/s", "ceiling", "ratio", "RSS MB", "budget MB");
     int first = 1;
     for (int ci = 0; ci < sl_ref_config_count; ci++) {
         const sl_ref_config *bc = &sl_ref_configs[ci];
@@ -168,7 +182,7 @@ int cmd_bench(int argc, char **argv)
         /* a process per configuration, so that peak RSS is this one's own */
         pid_t pid = fork();
         if (pid == 0)
-            _exit(bench_one(bc, &corpus, (int)threads, (int)blas, steps, json));
+            _exit(bench_one(bc, &corpus, (int)threads, (int)blas, steps, json, (sl_precision)prec));
         int status = 0;
         if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
             free(corpus.tokens);

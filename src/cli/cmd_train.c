@@ -22,7 +22,7 @@ enum {
     O_LAYERS = 1, O_D_MODEL, O_HEADS, O_D_FF, O_CTX, O_DATA, O_FORMAT, O_TOKENIZER, O_TEST_FRAC,
     O_DATA_TOKENS, O_DATA_DIR, O_BATCH, O_STEPS, O_TOKENS, O_LR, O_WARMUP, O_SCHEDULE,
     O_WEIGHT_DECAY, O_CLIP, O_EVAL_EVERY, O_EVAL_TOKENS, O_SEED, O_THREADS, O_ANY_THREADS, O_OUT,
-    O_QUIET
+    O_QUIET, O_PRECISION
 };
 
 static const cli_opt train_opts[] = {
@@ -61,6 +61,10 @@ static const cli_opt train_opts[] = {
     CLI_OPT("--schedule", "K", O_SCHEDULE, "cosine (default), constant or linear"),
     CLI_OPT("--weight-decay", "X", O_WEIGHT_DECAY, "AdamW decay on weight matrices (default 0.1)"),
     CLI_OPT("--clip", "X", O_CLIP, "global gradient-norm clip, 0 for none (default 1.0)"),
+    CLI_OPT("--precision", "P", O_PRECISION,
+            "fp32 (default) or bf16: the weight products' precision (bf16:\n"
+            "operands rounded, fp32 accumulation, on CPUs with AVX512_BF16\n"
+            "or AMX); a resume keeps the checkpoint's"),
     CLI_OPT("--eval-every", "S", O_EVAL_EVERY, "steps between evaluations (default 100)"),
     CLI_OPT("--eval-tokens", "N", O_EVAL_TOKENS, "held-out tokens per evaluation (default 32768)"),
     CLI_OPT("--seed", "S", O_SEED, "initialisation and sampling seed (default 1)"),
@@ -167,6 +171,13 @@ static int parse_args(const cli_args *args, sl_train_opts *o, sl_corpus_opts *co
             if ((rc = sl_schedule_parse(s, &o->schedule, err)))
                 return rc;
             break;
+        case O_PRECISION: {
+            int p = sl_precision_from_name(s);
+            if (p < 0)
+                return sl_fail(err, SL_EINPUT, "--precision: '%s' is not a precision (expected fp32 or bf16)", s);
+            o->precision = (sl_precision)p;
+            break;
+        }
         case O_DATA: co->path = s; break;
         case O_FORMAT:
             if (!strcmp(s, "raw-u16"))
@@ -291,7 +302,7 @@ int cmd_train(int argc, char **argv)
     const char *out_dir = NULL;
     int quiet = 0;
     int rc = parse_args(&args, &o, &co, &out_dir, &quiet, &err);
-    int threads_set = cli_given(&args, O_THREADS);
+    int threads_set = cli_given(&args, O_THREADS), precision_set = cli_given(&args, O_PRECISION);
     cli_args_free(&args);
     if (rc)
         return cli_report(rc, &err);
@@ -306,9 +317,11 @@ int cmd_train(int argc, char **argv)
     char ck[1300] = "";
     if (out_dir) {
         sl_run_path(ck, sizeof ck, out_dir, SL_RUN_CHECKPOINT_FILE);
-        if (access(ck, F_OK) == 0 && sl_checkpoint_peek(ck, &ci, &err) == SL_OK && !threads_set &&
-            ci.threads >= 1 && ci.threads <= 256)
+        int have = access(ck, F_OK) == 0 && sl_checkpoint_peek(ck, &ci, &err) == SL_OK;
+        if (have && !threads_set && ci.threads >= 1 && ci.threads <= 256)
             o.threads = ci.threads;
+        if (have && !precision_set)
+            o.precision = ci.precision;
     }
 
     sl_corpus corpus;
@@ -356,10 +369,11 @@ int cmd_train(int argc, char **argv)
     if (!quiet)
         fprintf(stderr,
                 "scalelab: %s (%s, %zu train / %zu test tokens); L=%d d=%d heads=%d ctx=%d "
-                "batch=%d; N=%.0f (total %.0f); %ld steps; %d threads\n",
+                "batch=%d; N=%.0f (total %.0f); %ld steps; %d threads; %s\n",
                 corpus.source, corpus.tokenizer, corpus.n_train, corpus.n_tokens - corpus.n_train,
                 o.model.n_layer, o.model.d_model, o.model.n_head, o.model.n_ctx, o.batch,
-                k.n_kaplan, k.n_total, o.steps, o.threads < o.batch ? o.threads : o.batch);
+                k.n_kaplan, k.n_total, o.steps, o.threads < o.batch ? o.threads : o.batch,
+                sl_precision_name(o.precision));
 
     static const int sigs[] = {SIGINT, SIGTERM};
     sl_sigpipe_open(sigs, 2);

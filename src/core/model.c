@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scalelab/bf16.h"
 #include "scalelab/data.h"
 #include "scalelab/ops.h"
 
@@ -243,6 +244,7 @@ struct sl_acts {
     float *lnf, *lnf_mean, *lnf_rstd, *logits, *probs, *losses;
     /* gradients */
     float *dres, *dbtc, *dbtc2, *dqkv, *dbtf, *dbtf2, *dscratch;
+    sl_bf16 *bf16; /* set: a training step's weight products in bf16 */
 };
 
 static size_t acts_layout(const sl_config *c, int Bs, sl_acts *a, float *base)
@@ -310,10 +312,22 @@ sl_acts *sl_acts_new(const sl_config *c, int Bs)
     return a;
 }
 
+int sl_acts_use_bf16(sl_acts *a, const sl_model *m)
+{
+    int cols = a->C;
+    const int w[] = {3 * a->C, a->F, a->V};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        cols = w[i] > cols ? w[i] : cols;
+    sl_bf16_free(a->bf16);
+    a->bf16 = sl_bf16_new(m->n_params, a->Bs * a->T, cols);
+    return a->bf16 ? 0 : -1;
+}
+
 void sl_acts_free(sl_acts *a)
 {
     if (!a)
         return;
+    sl_bf16_free(a->bf16);
     free(a->mem);
     free(a);
 }
@@ -360,9 +374,34 @@ static void attn_backward(int ref, float *dinp, float *scratch, const float *dou
  * their inputs (sl_residual_layernorm_forward, sl_bias_gelu_forward), products
  * without bias written with beta 0. The reference path below keeps one kernel
  * per operation; the model test holds the two together. */
+/* The fused path's weight products: fp32 (cblas_sgemm), or bf16 when the
+ * shard's activations carry an engine and this is a training step. */
+static void mm_forward(sl_bf16 *bf, const sl_model *m, float *out, const float *inp, const float *w,
+                       const float *bias, int N, int C, int OC)
+{
+    if (bf)
+        sl_bf16_matmul_forward(bf, out, inp, (size_t)(w - m->params), bias, N, C, OC);
+    else
+        sl_matmul_forward(out, inp, w, bias, N, C, OC);
+}
+
+static void mm_backward(sl_bf16 *bf, const sl_model *m, float *dinp, float *dw, float *dbias,
+                        const float *dout, const float *inp, const float *w, int N, int C, int OC)
+{
+    if (bf)
+        sl_bf16_matmul_backward_write(bf, dinp, dw, dbias, dout, inp, (size_t)(w - m->params), N, C,
+                                      OC);
+    else
+        sl_matmul_backward_write(dinp, dw, dbias, dout, inp, w, N, C, OC);
+}
+
 static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, const int32_t *tgt,
                             int Bs, int T, float train_scale)
 {
+    /* evaluation (train_scale 0) is fp32 on the master weights */
+    sl_bf16 *bf = train_scale != 0.0f ? a->bf16 : NULL;
+    if (bf)
+        sl_bf16_load_weights(bf, m->params, m->n_params);
     const int C = m->cfg.d_model, F = m->cfg.d_ff, V = m->cfg.vocab, NH = m->cfg.n_head;
     const int L = m->cfg.n_layer, N = Bs * T;
     const size_t BTC = (size_t)a->Bs * a->T * C, BT = (size_t)a->Bs * a->T;
@@ -383,16 +422,16 @@ static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, c
         float *att = a->att + l * ATT, *attproj = a->attproj + l * BTC, *res2 = a->res2 + l * BTC;
         float *ln2 = a->ln2 + l * BTC, *fch = a->fch + l * BTF, *fchg = a->fch_gelu + l * BTF;
         float *fcproj = a->fcproj + l * BTC, *res3 = a->res3 + l * BTC;
-        sl_matmul_forward(qkv, ln1, sl_tensor(m, P, SL_QKVW, l), sl_tensor(m, P, SL_QKVB, l), N, C,
+        mm_forward(bf, m, qkv, ln1, sl_tensor(m, P, SL_QKVW, l), sl_tensor(m, P, SL_QKVB, l), N, C,
                           3 * C);
         sl_attention_forward(atty, att, qkv, Bs, T, C, NH);
-        sl_matmul_forward(attproj, atty, sl_tensor(m, P, SL_ATTPROJW, l), NULL, N, C, C);
+        mm_forward(bf, m, attproj, atty, sl_tensor(m, P, SL_ATTPROJW, l), NULL, N, C, C);
         sl_residual_layernorm_forward(res2, ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, x,
                                       attproj, sl_tensor(m, P, SL_ATTPROJB, l),
                                       sl_tensor(m, P, SL_LN2W, l), sl_tensor(m, P, SL_LN2B, l), N, C);
-        sl_matmul_forward(fch, ln2, sl_tensor(m, P, SL_FCW, l), NULL, N, C, F);
+        mm_forward(bf, m, fch, ln2, sl_tensor(m, P, SL_FCW, l), NULL, N, C, F);
         sl_bias_gelu_forward(fch, fchg, sl_tensor(m, P, SL_FCB, l), N, F);
-        sl_matmul_forward(fcproj, fchg, sl_tensor(m, P, SL_FCPROJW, l), NULL, N, F, C);
+        mm_forward(bf, m, fcproj, fchg, sl_tensor(m, P, SL_FCPROJW, l), NULL, N, F, C);
         /* the next norm: the next layer's ln1, or the final one */
         int last = l + 1 == L;
         sl_residual_layernorm_forward(
@@ -403,7 +442,7 @@ static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, c
             last ? lnfb : sl_tensor(m, P, SL_LN1B, l + 1), N, C);
         x = res3;
     }
-    sl_matmul_forward(a->logits, a->lnf, P + m->info[SL_HEAD].offset, NULL, N, C, V);
+    mm_forward(bf, m, a->logits, a->lnf, P + m->info[SL_HEAD].offset, NULL, N, C, V);
     if (!tgt)
         return 0.0;
     /* training: the loss and its gradient in one pass (dlogits in probs) */
@@ -419,6 +458,8 @@ static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, c
 static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const int32_t *inp,
                            const int32_t *tgt, int Bs, int T, float loss_scale, int have_dlogits)
 {
+    /* bf16 only after a training forward (which loaded the rounded weights) */
+    sl_bf16 *bf = have_dlogits ? a->bf16 : NULL;
     const int C = m->cfg.d_model, F = m->cfg.d_ff, V = m->cfg.vocab, NH = m->cfg.n_head;
     const int L = m->cfg.n_layer, N = Bs * T;
     const size_t BTC = (size_t)a->Bs * a->T * C, BT = (size_t)a->Bs * a->T;
@@ -428,7 +469,7 @@ static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const in
     if (!have_dlogits)
         sl_crossentropy_backward(a->probs, a->probs, tgt, loss_scale, N, V);
     const float *xlast = L > 0 ? a->res3 + (L - 1) * BTC : a->encoded;
-    sl_matmul_backward_write(a->dbtc, G + m->info[SL_HEAD].offset, NULL, a->probs, a->lnf,
+    mm_backward(bf, m, a->dbtc, G + m->info[SL_HEAD].offset, NULL, a->probs, a->lnf,
                              P + m->info[SL_HEAD].offset, N, C, V);
     memset(a->dres, 0, (size_t)N * C * sizeof(float));
     sl_layernorm_backward(a->dres, G + m->info[SL_LNFW].offset, G + m->info[SL_LNFB].offset, a->dbtc,
@@ -438,20 +479,20 @@ static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const in
         float *ln1 = a->ln1 + l * BTC, *qkv = a->qkv + l * BTC * 3, *atty = a->atty + l * BTC;
         float *att = a->att + l * ATT, *res2 = a->res2 + l * BTC;
         float *ln2 = a->ln2 + l * BTC, *fch = a->fch + l * BTF, *fchg = a->fch_gelu + l * BTF;
-        sl_matmul_backward_write(a->dbtf, sl_tensor(m, G, SL_FCPROJW, l),
+        mm_backward(bf, m, a->dbtf, sl_tensor(m, G, SL_FCPROJW, l),
                                  sl_tensor(m, G, SL_FCPROJB, l), a->dres, fchg,
                                  sl_tensor(m, P, SL_FCPROJW, l), N, F, C);
         sl_gelu_bias_backward(a->dbtf, sl_tensor(m, G, SL_FCB, l), fch, a->dbtf, N, F);
-        sl_matmul_backward_write(a->dbtc, sl_tensor(m, G, SL_FCW, l), NULL, a->dbtf, ln2,
+        mm_backward(bf, m, a->dbtc, sl_tensor(m, G, SL_FCW, l), NULL, a->dbtf, ln2,
                                  sl_tensor(m, P, SL_FCW, l), N, C, F);
         sl_layernorm_backward(a->dres, sl_tensor(m, G, SL_LN2W, l), sl_tensor(m, G, SL_LN2B, l),
                               a->dbtc, res2, sl_tensor(m, P, SL_LN2W, l), a->ln2_mean + l * BT,
                               a->ln2_rstd + l * BT, N, C);
-        sl_matmul_backward_write(a->dbtc, sl_tensor(m, G, SL_ATTPROJW, l),
+        mm_backward(bf, m, a->dbtc, sl_tensor(m, G, SL_ATTPROJW, l),
                                  sl_tensor(m, G, SL_ATTPROJB, l), a->dres, atty,
                                  sl_tensor(m, P, SL_ATTPROJW, l), N, C, C);
         sl_attention_backward(a->dqkv, a->dscratch, a->dbtc, qkv, att, Bs, T, C, NH);
-        sl_matmul_backward_write(a->dbtc2, sl_tensor(m, G, SL_QKVW, l), sl_tensor(m, G, SL_QKVB, l),
+        mm_backward(bf, m, a->dbtc2, sl_tensor(m, G, SL_QKVW, l), sl_tensor(m, G, SL_QKVB, l),
                                  a->dqkv, ln1, sl_tensor(m, P, SL_QKVW, l), N, C, 3 * C);
         sl_layernorm_backward(a->dres, sl_tensor(m, G, SL_LN1W, l), sl_tensor(m, G, SL_LN1B, l),
                               a->dbtc2, x, sl_tensor(m, P, SL_LN1W, l), a->ln1_mean + l * BT,

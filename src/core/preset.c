@@ -240,7 +240,7 @@ static const char *const sweep_keys[] = {"kind",    "n",       "d",          "bu
 static const char *const train_keys[] = {"batch", "lr", "warmup", "schedule", "steps", "tokens",
                                          "early_stopping", "eval_every", "eval_tokens", "seeds",
                                          "threads", "weight_decay", "clip", "context_losses",
-                                         NULL};
+                                         "precision", NULL};
 static const char *const es_keys[] = {"patience", "min_delta", "anneal", NULL};
 
 static int parse_data(ctx *c, sl_preset *p, cJSON *root)
@@ -482,6 +482,16 @@ static int parse_train(ctx *c, sl_preset *p, cJSON *root)
     if (sl_schedule_parse(sched, &o->schedule, &e2))
         return sl_fail(c->err, SL_EINPUT, "%s:train.schedule: '%s' is not a schedule (expected cosine, constant or linear)",
                        c->file, sched);
+    /* train.precision: fp32 | bf16, the weight products' precision */
+    char prec[16];
+    int pv;
+    if ((rc = get_str(c, t, "train", "precision", "fp32", prec, sizeof prec)))
+        return rc;
+    if ((pv = sl_precision_from_name(prec)) < 0)
+        return sl_fail(c->err, SL_EINPUT,
+                       "%s:train.precision: '%s' is not a precision (expected fp32 or bf16)", c->file,
+                       prec);
+    o->precision = (sl_precision)pv;
     /* train.steps: optimizer steps per run (the maximum with early stopping) */
     if ((rc = get_num(c, t, "train", "steps", 1000, 1, 1e9, 1, &x)))
         return rc;

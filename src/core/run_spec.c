@@ -51,6 +51,8 @@ char *sl_run_spec_to_json(const sl_run_spec *r)
         cJSON_AddTrueToObject(o, "anneal");
     if (r->annealed_from[0])
         cJSON_AddStringToObject(o, "annealed_from", r->annealed_from);
+    if (t->precision != SL_PREC_FP32)
+        cJSON_AddStringToObject(o, "precision", sl_precision_name(t->precision));
     char *s = cJSON_Print(o);
     cJSON_Delete(o);
     return s;
@@ -148,6 +150,14 @@ int sl_run_spec_from_json(sl_run_spec *r, const char *text, const char *path, sl
                        an && !cJSON_IsBool(an) ? "a boolean" : "a run id",
                        an && !cJSON_IsBool(an) ? "true or false" : "the id of a run, under 64 bytes");
     }
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(o, "precision");
+    int prec = SL_PREC_FP32;
+    if (pr && (!cJSON_IsString(pr) || (prec = sl_precision_from_name(pr->valuestring)) < 0)) {
+        cJSON_Delete(o);
+        return sl_fail(err, SL_EINPUT, "%s:precision: is not a precision (expected fp32 or bf16)",
+                       path);
+    }
+    r->train.precision = (sl_precision)prec;
     r->anneal = cJSON_IsTrue(an);
     if (af)
         snprintf(r->annealed_from, sizeof r->annealed_from, "%s", af->valuestring);

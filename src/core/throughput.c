@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scalelab/bf16.h"
 #include "scalelab/pool.h"
 #include "scalelab/util.h"
 
@@ -63,7 +64,9 @@ double sl_ceiling_flops(const sl_config *c, int rows)
 typedef struct {
     const sl_config *c;
     int rows, phase; /* 0: allocate the thread's buffers, 1: multiply, 2: free them */
+    sl_precision prec;
     float *buf[256][3];
+    sl_bf16 *bf[256];
 } ceil_job;
 
 static void ceil_worker(void *arg, int tid, int nthreads)
@@ -84,16 +87,27 @@ static void ceil_worker(void *arg, int tid, int nthreads)
         b[2] = sl_alloc_floats((size_t)N * maxk);
         for (size_t i = 0; i < (size_t)N * maxk; i++)
             b[0][i] = 0.001f * (float)(i % 97);
+        if (j->prec == SL_PREC_BF16) { /* the weight rounded once, as a step does */
+            j->bf[tid] = sl_bf16_new(maxk * maxk, N, (int)maxk);
+            if (j->bf[tid])
+                sl_bf16_load_weights(j->bf[tid], b[1], maxk * maxk);
+        }
         return;
     }
     if (j->phase == 2) {
         free(b[0]), free(b[1]), free(b[2]);
+        sl_bf16_free(j->bf[tid]);
         return;
     }
     float *a = b[0], *w = b[1], *o = b[2];
     for (int s = 0; s < ns; s++) {
         int K = shapes[s][0], OC = shapes[s][1];
         for (int m = 0; m < shapes[s][2]; m++) {
+            if (j->bf[tid]) { /* the step's three products, operands rounded as it does */
+                sl_bf16_matmul_forward(j->bf[tid], o, a, 0, NULL, N, K, OC);
+                sl_bf16_matmul_backward_write(j->bf[tid], a, w, NULL, o, a, 0, N, K, OC);
+                continue;
+            }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, K, 1.0f, a, K, w, K, 0.0f, o,
                         OC);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, K, OC, 1.0f, o, OC, w, K, 0.0f,
@@ -104,7 +118,7 @@ static void ceil_worker(void *arg, int tid, int nthreads)
     }
 }
 
-double sl_ceiling_measure(const sl_config *c, int rows, int threads, int reps)
+double sl_ceiling_measure(const sl_config *c, int rows, int threads, int reps, sl_precision prec)
 {
     if (threads > 256)
         threads = 256;
@@ -113,7 +127,18 @@ double sl_ceiling_measure(const sl_config *c, int rows, int threads, int reps)
     ceil_job *j = sl_xcalloc(1, sizeof *j);
     j->c = c;
     j->rows = rows > 0 ? rows : 1;
+    j->prec = prec;
     sl_pool_run(p, ceil_worker, j); /* buffers, outside the timing */
+    int failed = 0;
+    for (int t = 0; t < threads && prec == SL_PREC_BF16; t++)
+        failed |= !j->bf[t];
+    if (failed) {
+        j->phase = 2;
+        sl_pool_run(p, ceil_worker, j);
+        free(j);
+        sl_pool_free(p);
+        return 0.0;
+    }
     j->phase = 1;
     sl_pool_run(p, ceil_worker, j); /* warm-up */
     double best = 0, fl = sl_ceiling_flops(c, j->rows) * threads;

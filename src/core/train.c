@@ -9,12 +9,14 @@
 #include "scalelab/train.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "scalelab/bf16.h"
 #include "scalelab/machine.h"
 #include "scalelab/pool.h"
 
@@ -81,6 +83,17 @@ void sl_train_defaults(sl_train_opts *o)
     o->threads = 1;
 }
 
+const char *sl_precision_name(sl_precision p) { return p == SL_PREC_BF16 ? "bf16" : "fp32"; }
+
+int sl_precision_from_name(const char *name)
+{
+    if (!strcmp(name, "fp32"))
+        return SL_PREC_FP32;
+    if (!strcmp(name, "bf16"))
+        return SL_PREC_BF16;
+    return -1;
+}
+
 static int shard_lo(int B, int n, int tid) { return (int)((long)B * tid / n); }
 
 double sl_train_memory(const sl_train_opts *o)
@@ -97,7 +110,12 @@ double sl_train_memory(const sl_train_opts *o)
     double T = o->model.n_ctx, NH = o->model.n_head;
     acts = BT * C * (L * 9 + 8) + L * BT * (3 * C + 2 * F + 4) + L * cap * NH * T * T +
            BT * (2 * V + 3) + 2 * BT * F + T * T;
-    return 4.0 * (P * (3 + nthr) + nthr * acts);
+    double lowp = 0.0; /* bf16: each thread's rounded weights and two operands */
+    if (o->precision == SL_PREC_BF16) {
+        double cols = fmax(fmax(3 * C, F), V);
+        lowp = 2.0 * (P + 2 * BT * cols);
+    }
+    return 4.0 * (P * (3 + nthr) + nthr * acts) + nthr * lowp;
 }
 
 /* Sizes come from the user: refuse a run that cannot fit in this machine's
@@ -180,8 +198,17 @@ int sl_trainer_new(sl_trainer **out, const sl_train_opts *o, const sl_corpus *c,
     t->acts = sl_xcalloc((size_t)t->nthr, sizeof *t->acts);
     t->gbuf = sl_xcalloc((size_t)t->nthr, sizeof *t->gbuf);
     int short_of_memory = !t->adam_m || !t->adam_v;
+    if (o->precision == SL_PREC_BF16) {
+        char why[160];
+        if (!sl_bf16_available(why, sizeof why)) {
+            sl_trainer_free(t);
+            return sl_fail(err, SL_EINPUT, "precision bf16: %s; use fp32", why);
+        }
+    }
     for (int i = 0; i < t->nthr; i++) {
         t->acts[i] = sl_acts_new(&o->model, t->shard_cap);
+        if (t->acts[i] && o->precision == SL_PREC_BF16 && sl_acts_use_bf16(t->acts[i], &t->m))
+            short_of_memory = 1;
         t->gbuf[i] = i == 0 ? t->m.grads : sl_try_alloc_floats(t->m.n_params);
         short_of_memory |= !t->acts[i] || !t->gbuf[i];
     }
@@ -468,7 +495,8 @@ double sl_trainer_last_loss(const sl_trainer *t) { return t->last_loss; }
  * before it. */
 
 #define CKPT_MAGIC "SLCKPT\r\n"
-#define CKPT_VERSION 1u
+/* 2 added the precision; a version-1 header (without it) reads as fp32 */
+#define CKPT_VERSION 2u
 
 typedef struct {
     char magic[8];
@@ -480,7 +508,38 @@ typedef struct {
     uint64_t data_limit;
     double wall_s, loss_accum, ema_g2, ema_tr, last_lr, last_grad_norm;
     int64_t loss_count;
+    int32_t precision, reserved; /* version 2 */
 } ckpt_header;
+
+#define CKPT_V1_BYTES offsetof(ckpt_header, precision)
+
+/* The header at the start of buf (len bytes): magic and version checked, a
+ * version-1 header taken as fp32. *hb gets the header's size in the file. */
+static int header_read(const char *buf, size_t len, ckpt_header *h, size_t *hb, const char *path,
+                       sl_error *err)
+{
+    memset(h, 0, sizeof *h);
+    if (len < CKPT_V1_BYTES)
+        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path,
+                       len);
+    memcpy(h, buf, CKPT_V1_BYTES);
+    if (memcmp(h->magic, CKPT_MAGIC, 8) != 0)
+        return sl_fail(err, SL_EINPUT, "%s: magic: not a scalelab checkpoint", path);
+    size_t want = h->version == 1 ? CKPT_V1_BYTES : sizeof *h;
+    if ((h->version != 1 && h->version != CKPT_VERSION) || h->header_bytes != want)
+        return sl_fail(err, SL_EINPUT, "%s: version: %u is not supported (expected 1 or %u)", path,
+                       h->version, CKPT_VERSION);
+    if (len < want)
+        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path,
+                       len);
+    if (h->version == CKPT_VERSION)
+        memcpy(h, buf, sizeof *h);
+    if (h->precision != SL_PREC_FP32 && h->precision != SL_PREC_BF16)
+        return sl_fail(err, SL_EINPUT, "%s: precision: %d is not a precision (expected 0 fp32 or 1 bf16)",
+                       path, (int)h->precision);
+    *hb = want;
+    return SL_OK;
+}
 
 int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err)
 {
@@ -513,6 +572,7 @@ int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err)
     h.ema_tr = t->ema_tr;
     h.last_lr = t->last_lr;
     h.last_grad_norm = t->last_grad_norm;
+    h.precision = (int32_t)t->o.precision;
     char *p = buf;
     memcpy(p, &h, sizeof h);
     p += sizeof h;
@@ -538,19 +598,10 @@ int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err
     if (rc)
         return rc;
     ckpt_header h;
-    if (len < sizeof h + sizeof(uint64_t)) {
+    size_t hb;
+    if ((rc = header_read(buf, len, &h, &hb, path, err))) {
         free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path, len);
-    }
-    memcpy(&h, buf, sizeof h);
-    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: magic: not a scalelab checkpoint", path);
-    }
-    if (h.version != CKPT_VERSION || h.header_bytes != sizeof h) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: version: %u is not supported (expected %u)", path, h.version,
-                       CKPT_VERSION);
+        return rc;
     }
     sl_config c = {h.n_layer, h.d_model, h.n_head, h.d_ff, h.n_ctx, h.vocab};
     sl_error e;
@@ -559,7 +610,7 @@ int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err
         return sl_fail(err, SL_EINPUT, "%s: config: %s", path, e.msg);
     }
     sl_tensor_info info[SL_NUM_PARAM_TENSORS];
-    size_t P = sl_param_layout(&c, info), want = sizeof h + 3 * P * sizeof(float) + sizeof(uint64_t);
+    size_t P = sl_param_layout(&c, info), want = hb + 3 * P * sizeof(float) + sizeof(uint64_t);
     if ((size_t)h.n_params != P || len != want) {
         free(buf);
         return sl_fail(err, SL_EINPUT, "%s: length: %zu bytes (expected %zu)", path, len, want);
@@ -572,7 +623,7 @@ int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err
     }
     rc = sl_model_init(m, &c, err);
     if (rc == SL_OK) {
-        memcpy(m->params, buf + sizeof h, P * sizeof(float));
+        memcpy(m->params, buf + hb, P * sizeof(float));
         if (step)
             *step = (long)h.step;
     }
@@ -587,21 +638,19 @@ int sl_checkpoint_peek(const char *path, sl_checkpoint_info *info, sl_error *err
     if (!f)
         return sl_fail(err, SL_EINPUT, "%s: cannot open: %s", path, strerror(errno));
     ckpt_header h;
-    size_t got = fread(&h, 1, sizeof h, f);
+    char raw[sizeof h];
+    size_t got = fread(raw, 1, sizeof raw, f), hb;
     fclose(f);
-    if (got != sizeof h)
-        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path, got);
-    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0)
-        return sl_fail(err, SL_EINPUT, "%s: magic: not a scalelab checkpoint", path);
-    if (h.version != CKPT_VERSION || h.header_bytes != sizeof h)
-        return sl_fail(err, SL_EINPUT, "%s: version: %u is not supported (expected %u)", path, h.version,
-                       CKPT_VERSION);
+    int rc = header_read(raw, got, &h, &hb, path, err);
+    if (rc)
+        return rc;
     if (h.step < 0 || (double)h.step > SL_MAX_STEPS)
         return sl_fail(err, SL_EINPUT, "%s: step: %lld is out of range (expected 0..%g)", path,
                        (long long)h.step, SL_MAX_STEPS);
     info->model = (sl_config){h.n_layer, h.d_model, h.n_head, h.d_ff, h.n_ctx, h.vocab};
     info->batch = h.batch;
     info->threads = h.threads;
+    info->precision = (sl_precision)h.precision;
     info->step = (long)h.step;
     return SL_OK;
 }
@@ -614,20 +663,10 @@ int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
     if (rc)
         return rc;
     ckpt_header h;
-    if (len < sizeof h + sizeof(uint64_t)) {
+    size_t hb;
+    if ((rc = header_read(buf, len, &h, &hb, path, err))) {
         free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: header: file is %zu bytes (expected a checkpoint)", path,
-                       len);
-    }
-    memcpy(&h, buf, sizeof h);
-    if (memcmp(h.magic, CKPT_MAGIC, 8) != 0) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: magic: not a scalelab checkpoint", path);
-    }
-    if (h.version != CKPT_VERSION || h.header_bytes != sizeof h) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: version: %u is not supported (expected %u)", path,
-                       h.version, CKPT_VERSION);
+        return rc;
     }
     size_t P = t->m.n_params;
     const sl_config *c = &t->o.model;
@@ -652,12 +691,20 @@ int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
                        "another count is not bitwise an uninterrupted run; --any-threads allows it)",
                        path, h.threads, t->nthr, h.threads);
     }
+    if (h.precision != (int32_t)t->o.precision) {
+        free(buf);
+        return sl_fail(err, SL_EINPUT,
+                       "%s: precision: checkpoint trained in %s, this run is %s (expected %s)", path,
+                       sl_precision_name((sl_precision)h.precision),
+                       sl_precision_name(t->o.precision),
+                       sl_precision_name((sl_precision)h.precision));
+    }
     if (h.data_limit != (uint64_t)t->sampler.limit) {
         free(buf);
         return sl_fail(err, SL_EINPUT, "%s: data_limit: checkpoint trained on %llu tokens (expected %zu)",
                        path, (unsigned long long)h.data_limit, t->sampler.limit);
     }
-    size_t want = sizeof h + 3 * P * sizeof(float) + sizeof(uint64_t);
+    size_t want = hb + 3 * P * sizeof(float) + sizeof(uint64_t);
     if ((size_t)h.n_params != P || len != want) {
         free(buf);
         return sl_fail(err, SL_EINPUT, "%s: length: %zu bytes (expected %zu)", path, len, want);
@@ -673,7 +720,7 @@ int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
         return sl_fail(err, SL_EINPUT, "%s: step: %lld is beyond the run's %ld steps", path,
                        (long long)h.step, t->o.steps);
     }
-    const char *p = buf + sizeof h;
+    const char *p = buf + hb;
     memcpy(t->m.params, p, P * sizeof(float));
     memcpy(t->adam_m, p + P * sizeof(float), P * sizeof(float));
     memcpy(t->adam_v, p + 2 * P * sizeof(float), P * sizeof(float));

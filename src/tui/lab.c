@@ -104,6 +104,17 @@ typedef struct {
     int rank;
 } Segment;
 
+/* The sweep's largest model (the one that dominates its time); NULL if none. */
+static const sl_run_spec *largest_run(const sl_preset *p)
+{
+    const sl_run_spec *big = NULL;
+    for (int i = 0; p && i < p->n_runs; i++)
+        if (!big || sl_model_counts(&p->runs[i].train.model).n_kaplan >
+                        sl_model_counts(&big->train.model).n_kaplan)
+            big = &p->runs[i];
+    return big;
+}
+
 void StatusBar_draw(WINDOW *w, Lab *lab)
 {
     int wd = getmaxx(w);
@@ -137,7 +148,9 @@ void StatusBar_draw(WINDOW *w, Lab *lab)
     else
         SEG(2, "%d workers", s->workers);
     SEG(4, "%s tok/s", tps);
-    SEG(2, "%.2f GFLOP/s, %.0f%% of %.0f GFLOP/s sgemm", s->gflops, pct, lab->ceiling_gflops);
+    const sl_run_spec *big = largest_run(lab->preset);
+    SEG(2, "%.2f GFLOP/s, %.0f%% of %.0f GFLOP/s %s", s->gflops, pct, lab->ceiling_gflops,
+        big && big->train.precision == SL_PREC_BF16 ? "bf16 matmul" : "sgemm");
     SEG(5, "%s elapsed", el);
     SEG(8, "%d done %d run %d queued", s->n_done, s->n_running, s->n_queued);
     if (s->n_failed)
@@ -196,20 +209,18 @@ int Export_write(Lab *lab, const char *dir, sl_error *err)
     return sl_export_lab(lab->snap.dir, dir, res, n, err);
 }
 
-/* The ceiling of the sweep's largest model (the one that dominates its time),
- * on every core at once, each on one run's batch (the scheduler's usual choice:
- * one thread per run); at most 512 rows, so that the lab starts at once. */
+/* The ceiling of the sweep's largest model, on every core at once, each on
+ * one run's batch (the scheduler's usual choice: one thread per run); at most
+ * 512 rows, so that the lab starts at once. A bf16 sweep is measured against
+ * the bf16 products' own ceiling. */
 double Ceiling_measure(const sl_preset *p, int cores)
 {
-    const sl_run_spec *big = NULL;
-    for (int i = 0; p && i < p->n_runs; i++)
-        if (!big || sl_model_counts(&p->runs[i].train.model).n_kaplan >
-                        sl_model_counts(&big->train.model).n_kaplan)
-            big = &p->runs[i];
+    const sl_run_spec *big = largest_run(p);
     const sl_ref_config *ref = sl_ref_config_find("d128");
     sl_config c = big ? big->train.model : ref->model;
     if (c.vocab < 2)
         c.vocab = 256;
     int rows = big ? big->train.batch * c.n_ctx : ref->batch * c.n_ctx;
-    return sl_ceiling_measure(&c, rows < 512 ? rows : 512, cores > 0 ? cores : 1, 1);
+    sl_precision prec = big ? big->train.precision : SL_PREC_FP32;
+    return sl_ceiling_measure(&c, rows < 512 ? rows : 512, cores > 0 ? cores : 1, 1, prec);
 }
