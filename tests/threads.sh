@@ -84,7 +84,7 @@ sed 's/"tsan-stop"/"tsan-drive"/' "$tmp/stop.json" >"$tmp/drive.json"
 drive() {
     ${CC:-cc} -std=c11 -g -O1 -fsanitize=thread -pthread -I"$root/include" \
         -D_POSIX_C_SOURCE=200809L -o "$tmp/engine_drive" "$root/tests/engine_drive.c" "$lib" \
-        -lgsl -lopenblas -lcjson -lpanelw -lncursesw -ltinfo -lm -lpthread || return 1
+        -lgsl -lopenblas -ldnnl -lgomp -lcjson -lpanelw -lncursesw -ltinfo -lm -lpthread || return 1
     # BLAS single-threaded, as scalelab's main sets it: OpenBLAS's own threads
     # synchronise in uninstrumented code, which TSan cannot see
     OPENBLAS_NUM_THREADS=1 "$tmp/engine_drive" "$tmp/drive.json" "$tmp/runs"
