@@ -150,7 +150,7 @@ int Watch_snapshot(Watch *w, sl_snapshot *s, double every)
         v->epochs = rec->status.epochs;
         v->state = sl_run_state_of(rec);
         v->cancelled = v->state == SL_RUN_STOPPED && !strcmp(rec->status.reason, "cancelled");
-        v->early_stopped = v->state == SL_RUN_DONE && strstr(rec->status.reason, "early") != NULL;
+        v->early_stopped = sl_run_early_stopped(rec);
         snprintf(v->reason, sizeof v->reason, "%s", rec->status.reason);
         if (rec->status.threads > 0)
             v->threads = rec->status.threads;
