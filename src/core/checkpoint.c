@@ -62,6 +62,38 @@ static int header_read(const char *buf, size_t len, ckpt_header *h, size_t *hb, 
     return SL_OK;
 }
 
+/* A checkpoint file read whole: its bytes and its header (hb its size). */
+typedef struct {
+    char *buf;
+    size_t len, hb;
+    ckpt_header h;
+} ckpt_file;
+
+/* The file at path and its header into *f; the caller frees f->buf, which is
+ * freed already on failure. */
+static int file_read(const char *path, ckpt_file *f, sl_error *err)
+{
+    int rc = sl_read_file(path, &f->buf, &f->len, err);
+    if (rc)
+        return rc;
+    if ((rc = header_read(f->buf, f->len, &f->h, &f->hb, path, err)))
+        free(f->buf);
+    return rc;
+}
+
+/* What follows the header: P parameters and two moments, then the checksum. */
+static int body_check(const ckpt_file *f, size_t P, const char *path, sl_error *err)
+{
+    size_t want = f->hb + 3 * P * sizeof(float) + sizeof(uint64_t);
+    if ((size_t)f->h.n_params != P || f->len != want)
+        return sl_fail(err, SL_EINPUT, "%s: length: %zu bytes (expected %zu)", path, f->len, want);
+    uint64_t stored, sum = sl_fnv1a(SL_FNV_INIT, f->buf, f->len - sizeof stored);
+    memcpy(&stored, f->buf + f->len - sizeof stored, sizeof stored);
+    if (stored != sum)
+        return sl_fail(err, SL_EINPUT, "%s: checksum: mismatch (the file is damaged)", path);
+    return SL_OK;
+}
+
 int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err)
 {
     size_t P = t->m.n_params;
@@ -113,42 +145,29 @@ int sl_trainer_save(const sl_trainer *t, const char *path, sl_error *err)
 int sl_checkpoint_model(const char *path, sl_model *m, long *step, sl_error *err)
 {
     memset(m, 0, sizeof *m);
-    char *buf;
-    size_t len;
-    int rc = sl_read_file(path, &buf, &len, err);
+    ckpt_file f;
+    int rc = file_read(path, &f, err);
     if (rc)
         return rc;
-    ckpt_header h;
-    size_t hb;
-    if ((rc = header_read(buf, len, &h, &hb, path, err))) {
-        free(buf);
-        return rc;
-    }
-    sl_config c = {h.n_layer, h.d_model, h.n_head, h.d_ff, h.n_ctx, h.vocab};
+    sl_config c = {f.h.n_layer, f.h.d_model, f.h.n_head, f.h.d_ff, f.h.n_ctx, f.h.vocab};
     sl_error e;
     if (sl_config_validate(&c, &e) != SL_OK) {
-        free(buf);
+        free(f.buf);
         return sl_fail(err, SL_EINPUT, "%s: config: %s", path, e.msg);
     }
     sl_tensor_info info[SL_NUM_PARAM_TENSORS];
-    size_t P = sl_param_layout(&c, info), want = hb + 3 * P * sizeof(float) + sizeof(uint64_t);
-    if ((size_t)h.n_params != P || len != want) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: length: %zu bytes (expected %zu)", path, len, want);
-    }
-    uint64_t stored, sum = sl_fnv1a(SL_FNV_INIT, buf, len - sizeof stored);
-    memcpy(&stored, buf + len - sizeof stored, sizeof stored);
-    if (stored != sum) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: checksum: mismatch (the file is damaged)", path);
+    size_t P = sl_param_layout(&c, info);
+    if ((rc = body_check(&f, P, path, err))) {
+        free(f.buf);
+        return rc;
     }
     rc = sl_model_init(m, &c, err);
     if (rc == SL_OK) {
-        memcpy(m->params, buf + hb, P * sizeof(float));
+        memcpy(m->params, f.buf + f.hb, P * sizeof(float));
         if (step)
-            *step = (long)h.step;
+            *step = (long)f.h.step;
     }
-    free(buf);
+    free(f.buf);
     return rc;
 }
 
@@ -178,82 +197,68 @@ int sl_checkpoint_peek(const char *path, sl_checkpoint_info *info, sl_error *err
 
 int sl_trainer_load(sl_trainer *t, const char *path, sl_error *err)
 {
-    char *buf;
-    size_t len;
-    int rc = sl_read_file(path, &buf, &len, err);
+    ckpt_file f;
+    int rc = file_read(path, &f, err);
     if (rc)
         return rc;
-    ckpt_header h;
-    size_t hb;
-    if ((rc = header_read(buf, len, &h, &hb, path, err))) {
-        free(buf);
-        return rc;
-    }
     size_t P = t->m.n_params;
     const sl_config *c = &t->o.model;
-    if (h.n_layer != c->n_layer || h.d_model != c->d_model || h.n_head != c->n_head ||
-        h.d_ff != c->d_ff || h.n_ctx != c->n_ctx || h.vocab != c->vocab) {
-        free(buf);
+    if (f.h.n_layer != c->n_layer || f.h.d_model != c->d_model || f.h.n_head != c->n_head ||
+        f.h.d_ff != c->d_ff || f.h.n_ctx != c->n_ctx || f.h.vocab != c->vocab) {
+        free(f.buf);
         return sl_fail(err, SL_EINPUT,
                        "%s: config: checkpoint is L=%d d=%d heads=%d d_ff=%d ctx=%d vocab=%d "
                        "(expected L=%d d=%d heads=%d d_ff=%d ctx=%d vocab=%d)",
-                       path, h.n_layer, h.d_model, h.n_head, h.d_ff, h.n_ctx, h.vocab, c->n_layer,
-                       c->d_model, c->n_head, c->d_ff, c->n_ctx, c->vocab);
+                       path, f.h.n_layer, f.h.d_model, f.h.n_head, f.h.d_ff, f.h.n_ctx, f.h.vocab,
+                       c->n_layer, c->d_model, c->n_head, c->d_ff, c->n_ctx, c->vocab);
     }
-    if (h.batch != t->o.batch) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: batch: checkpoint has %d (expected %d)", path, h.batch,
-                       t->o.batch);
+    if (f.h.batch != t->o.batch) {
+        free(f.buf);
+        return sl_fail(err, SL_EINPUT, "%s: batch: checkpoint has %d (expected %d)", path,
+                       f.h.batch, t->o.batch);
     }
-    if (h.threads != t->nthr && !t->o.any_threads) {
-        free(buf);
+    if (f.h.threads != t->nthr && !t->o.any_threads) {
+        free(f.buf);
         return sl_fail(err, SL_EINPUT,
                        "%s: threads: checkpoint trained on %d threads, this run has %d (expected %d: "
                        "another count is not bitwise an uninterrupted run; --any-threads allows it)",
-                       path, h.threads, t->nthr, h.threads);
+                       path, f.h.threads, t->nthr, f.h.threads);
     }
-    if (h.precision != (int32_t)t->o.precision) {
-        free(buf);
+    if (f.h.precision != (int32_t)t->o.precision) {
+        free(f.buf);
         return sl_fail(err, SL_EINPUT,
                        "%s: precision: checkpoint trained in %s, this run is %s (expected %s)", path,
-                       sl_precision_name((sl_precision)h.precision),
+                       sl_precision_name((sl_precision)f.h.precision),
                        sl_precision_name(t->o.precision),
-                       sl_precision_name((sl_precision)h.precision));
+                       sl_precision_name((sl_precision)f.h.precision));
     }
-    if (h.data_limit != (uint64_t)t->sampler.limit) {
-        free(buf);
+    if (f.h.data_limit != (uint64_t)t->sampler.limit) {
+        free(f.buf);
         return sl_fail(err, SL_EINPUT, "%s: data_limit: checkpoint trained on %llu tokens (expected %zu)",
-                       path, (unsigned long long)h.data_limit, t->sampler.limit);
+                       path, (unsigned long long)f.h.data_limit, t->sampler.limit);
     }
-    size_t want = hb + 3 * P * sizeof(float) + sizeof(uint64_t);
-    if ((size_t)h.n_params != P || len != want) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: length: %zu bytes (expected %zu)", path, len, want);
+    if ((rc = body_check(&f, P, path, err))) {
+        free(f.buf);
+        return rc;
     }
-    uint64_t stored, sum = sl_fnv1a(SL_FNV_INIT, buf, len - sizeof stored);
-    memcpy(&stored, buf + len - sizeof stored, sizeof stored);
-    if (stored != sum) {
-        free(buf);
-        return sl_fail(err, SL_EINPUT, "%s: checksum: mismatch (the file is damaged)", path);
-    }
-    if (h.step < 0 || h.step > t->o.steps) {
-        free(buf);
+    if (f.h.step < 0 || f.h.step > t->o.steps) {
+        free(f.buf);
         return sl_fail(err, SL_EINPUT, "%s: step: %lld is beyond the run's %ld steps", path,
-                       (long long)h.step, t->o.steps);
+                       (long long)f.h.step, t->o.steps);
     }
-    const char *p = buf + hb;
+    const char *p = f.buf + f.hb;
     memcpy(t->m.params, p, P * sizeof(float));
     memcpy(t->adam_m, p + P * sizeof(float), P * sizeof(float));
     memcpy(t->adam_v, p + 2 * P * sizeof(float), P * sizeof(float));
-    free(buf);
-    t->step = h.step;
-    memcpy(t->sampler.rng.s, h.rng, sizeof h.rng);
-    t->wall_s = h.wall_s;
-    t->loss_accum = h.loss_accum;
-    t->loss_count = h.loss_count;
-    t->ema_g2 = h.ema_g2;
-    t->ema_tr = h.ema_tr;
-    t->last_lr = h.last_lr;
-    t->last_grad_norm = h.last_grad_norm;
+    free(f.buf);
+    t->step = f.h.step;
+    memcpy(t->sampler.rng.s, f.h.rng, sizeof f.h.rng);
+    t->wall_s = f.h.wall_s;
+    t->loss_accum = f.h.loss_accum;
+    t->loss_count = f.h.loss_count;
+    t->ema_g2 = f.h.ema_g2;
+    t->ema_tr = f.h.ema_tr;
+    t->last_lr = f.h.last_lr;
+    t->last_grad_norm = f.h.last_grad_norm;
     return SL_OK;
 }
