@@ -4,7 +4,7 @@
  * to other work on the machine, with OPENBLAS_NUM_THREADS=1 and one thread).
  *   cc -O3 -march=native -Iinclude -D_POSIX_C_SOURCE=200809L bench/prof_step.c \
  *      build/libscalelab.a -lopenblas -lm -lpthread -o build/prof_step
- *   build/prof_step d64|d128|d256 [STEPS [THREADS [fp32|bf16]]] */
+ *   build/prof_step d64|d128|d256|L:D:H:T:B [STEPS [THREADS [fp32|bf16]]] */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,14 @@
 int main(int argc, char **argv)
 {
     const sl_ref_config *rc = sl_ref_config_find(argc > 1 ? argv[1] : "d64");
+    sl_ref_config custom = {"custom", {0, 0, 0, 0, 0, 256}, 0};
+    /* or a shape of one's own: L:d_model:heads:n_ctx:batch */
+    if (!rc && argc > 1 &&
+        sscanf(argv[1], "%d:%d:%d:%d:%d", &custom.model.n_layer, &custom.model.d_model,
+               &custom.model.n_head, &custom.model.n_ctx, &custom.batch) == 5) {
+        custom.model.d_ff = 4 * custom.model.d_model;
+        rc = &custom;
+    }
     if (!rc) {
         fprintf(stderr, "prof_step: %s is not a reference configuration\n", argv[1]);
         return 2;
