@@ -17,8 +17,8 @@ PEER=${PEER:-$(cd "$(dirname "$0")/../.." && pwd)/shared/peers/torch_gpt_bench.p
 bf16=0
 grep -qw -e avx512_bf16 -e amx_bf16 /proc/cpuinfo && bf16=1
 peer() { # name L C NH T B: the faster of the peer's two thread settings
-    a=$(OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$PEER" "$2" "$3" "$4" 256 "$5" "$6" 1 20 | sed -n 's/.*tokens\/s[^0-9]*\([0-9.]*\).*/\1/p')
-    b=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$PEER" "$2" "$3" "$4" 256 "$5" "$6" 2 20 | sed -n 's/.*tokens\/s[^0-9]*\([0-9.]*\).*/\1/p')
+    a=$(OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$PEER" "$2" "$3" "$4" 256 "$5" "$6" 1 20 | sed -n 's/.*tok_s=\([0-9]*\).*/\1/p')
+    b=$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 "$PEER" "$2" "$3" "$4" 256 "$5" "$6" 2 20 | sed -n 's/.*tok_s=\([0-9]*\).*/\1/p')
     echo "peer $1 torch_threads=1,blas=2: $a tokens/s; torch_threads=2,blas=1: $b tokens/s"
 }
 r=1
