@@ -235,17 +235,6 @@ Test(bf16, training_learns_like_fp32_and_repeats_bitwise_on_two_threads)
     free(p1), free(p2);
 }
 
-static void write_text(const char *name, size_t bytes, char *path, size_t len)
-{
-    tu_path(path, len, name);
-    char *buf = sl_xmalloc(bytes);
-    const char *s = "In the beginning God created the heaven and the earth. ";
-    for (size_t i = 0; i < bytes; i++)
-        buf[i] = s[i % strlen(s)];
-    tu_write(path, buf, bytes);
-    free(buf);
-}
-
 #define TINY "--layers", "1", "--d-model", "16", "--heads", "2", "--ctx", "16", "--batch", "4"
 
 TestSuite(bf16_cli, .init = tu_make_dir, .fini = tu_remove_dir);
@@ -253,7 +242,7 @@ TestSuite(bf16_cli, .init = tu_make_dir, .fini = tu_remove_dir);
 Test(bf16_cli, a_bf16_checkpoint_resumes_bitwise_and_keeps_its_precision)
 {
     char why[160], p[512], ck[512], o[8192], e[8192];
-    write_text("t.txt", 20000, p, sizeof p);
+    tu_write_text("t.txt", 20000, p, sizeof p);
     if (!sl_bf16_available(why, sizeof why)) {
         tu_assert_bad_input("bf16", ARGS("train", "--data", p, TINY, "--precision", "bf16"));
         cr_skip_test("%s", why);
@@ -311,7 +300,7 @@ Test(bf16_cli, a_bf16_checkpoint_resumes_bitwise_and_keeps_its_precision)
 Test(bf16_cli, bad_precisions_are_refused_naming_the_field)
 {
     char p[512];
-    write_text("t.txt", 20000, p, sizeof p);
+    tu_write_text("t.txt", 20000, p, sizeof p);
     tu_assert_bad_input("--precision", ARGS("train", "--data", p, TINY, "--precision", "fp16"));
     tu_assert_bad_input("--precision", ARGS("bench", "--precision", "half"));
     char pre[512];

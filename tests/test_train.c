@@ -252,24 +252,13 @@ Test(train, corpus_shorter_than_context_is_refused)
 
 TestSuite(train_cli, .init = tu_make_dir, .fini = tu_remove_dir);
 
-static void write_text(const char *name, size_t bytes, char *path, size_t len)
-{
-    tu_path(path, len, name);
-    char *buf = sl_xmalloc(bytes);
-    const char *s = "In the beginning God created the heaven and the earth. ";
-    for (size_t i = 0; i < bytes; i++)
-        buf[i] = s[i % strlen(s)];
-    tu_write(path, buf, bytes);
-    free(buf);
-}
-
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define TINY "--layers", "1", "--d-model", "16", "--heads", "2", "--ctx", "16", "--batch", "4"
 
 Test(train_cli, impossible_flags_exit_2)
 {
     char p[512];
-    write_text("t.txt", 5000, p, sizeof p);
+    tu_write_text("t.txt", 5000, p, sizeof p);
     tu_assert_bad_input("--heads", ARGS("train", "--data", p, "--d-model", "30", "--heads", "4"));
     tu_assert_bad_input("--layers", ARGS("train", "--data", p, "--layers", "0"));
     tu_assert_bad_input("--batch", ARGS("train", "--data", p, "--batch", "-3"));
@@ -295,14 +284,14 @@ Test(train_cli, missing_empty_and_short_corpora_exit_2)
     tu_assert_bad_input(p, ARGS("train", "--data", p));
     tu_write(tu_path(q, sizeof q, "empty.txt"), "", 0);
     tu_assert_bad_input(q, ARGS("train", "--data", q));
-    write_text("short.txt", 100, r, sizeof r);
+    tu_write_text("short.txt", 100, r, sizeof r);
     tu_assert_bad_input(r, ARGS("train", "--data", r, "--ctx", "128"));
 }
 
 Test(train_cli, trains_resumes_and_refuses_foreign_or_damaged_checkpoints)
 {
     char p[512], out[512], ck[600], o[8192], e[8192];
-    write_text("t.txt", 20000, p, sizeof p);
+    tu_write_text("t.txt", 20000, p, sizeof p);
     tu_path(out, sizeof out, "run");
     int rc = tu_run(o, sizeof o, e, sizeof e, 0,
                     ARGS("train", "--data", p, TINY, "--steps", "20", "--eval-every", "10",
@@ -335,7 +324,7 @@ Test(train_cli, trains_resumes_and_refuses_foreign_or_damaged_checkpoints)
 Test(train_cli, full_disk_while_checkpointing_fails_and_keeps_previous)
 {
     char p[512], out[512], ck[600], o[8192], e[8192];
-    write_text("t.txt", 20000, p, sizeof p);
+    tu_write_text("t.txt", 20000, p, sizeof p);
     tu_path(out, sizeof out, "run");
     int rc = tu_run(o, sizeof o, e, sizeof e, 0,
                     ARGS("train", "--data", p, TINY, "--steps", "10", "--eval-every", "10", "--out",

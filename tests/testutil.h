@@ -62,6 +62,19 @@ static inline void tu_write(const char *path, const void *data, size_t n)
     fclose(f);
 }
 
+/* tu_dir/name (its path into path): `bytes` bytes of a repeated verse, a
+ * small text corpus for the CLI tests. */
+static inline void tu_write_text(const char *name, size_t bytes, char *path, size_t len)
+{
+    tu_path(path, len, name);
+    char *buf = sl_xmalloc(bytes);
+    const char *s = "In the beginning God created the heaven and the earth. ";
+    for (size_t i = 0; i < bytes; i++)
+        buf[i] = s[i % strlen(s)];
+    tu_write(path, buf, bytes);
+    free(buf);
+}
+
 /* Runs scalelab with args (NULL-terminated), SCALELAB_DATA pointing to the
  * temporary directory and, if limit_kb > 0, a file-size limit (a full disk);
  * returns the exit status with stdout and stderr in out and err. */
