@@ -370,10 +370,6 @@ static void attn_backward(int ref, float *dinp, float *scratch, const float *dou
         sl_attention_backward(dinp, scratch, dout, inp, att, B, T, C, NH);
 }
 
-/* The fast path: bias, residual and norm fused into the passes that produce
- * their inputs (sl_residual_layernorm_forward, sl_bias_gelu_forward), products
- * without bias written with beta 0. The reference path below keeps one kernel
- * per operation; the model test holds the two together. */
 /* The fused path's weight products: fp32 (cblas_sgemm), or bf16 when the
  * shard's activations carry an engine and this is a training step. */
 static void mm_forward(sl_bf16 *bf, const sl_model *m, float *out, const float *inp, const float *w,
@@ -395,6 +391,10 @@ static void mm_backward(sl_bf16 *bf, const sl_model *m, float *dinp, float *dw, 
         sl_matmul_backward_write(dinp, dw, dbias, dout, inp, w, N, C, OC);
 }
 
+/* The fast path: bias, residual and norm fused into the passes that produce
+ * their inputs (sl_residual_layernorm_forward, sl_bias_gelu_forward), products
+ * without bias written with beta 0. The reference path below keeps one kernel
+ * per operation; the model test holds the two together. */
 static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, const int32_t *tgt,
                             int Bs, int T, float train_scale)
 {
@@ -423,7 +423,7 @@ static double forward_fused(const sl_model *m, sl_acts *a, const int32_t *inp, c
         float *ln2 = a->ln2 + l * BTC, *fch = a->fch + l * BTF, *fchg = a->fch_gelu + l * BTF;
         float *fcproj = a->fcproj + l * BTC, *res3 = a->res3 + l * BTC;
         mm_forward(bf, m, qkv, ln1, sl_tensor(m, P, SL_QKVW, l), sl_tensor(m, P, SL_QKVB, l), N, C,
-                          3 * C);
+                   3 * C);
         sl_attention_forward(atty, att, qkv, Bs, T, C, NH);
         mm_forward(bf, m, attproj, atty, sl_tensor(m, P, SL_ATTPROJW, l), NULL, N, C, C);
         sl_residual_layernorm_forward(res2, ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, x,
@@ -470,7 +470,7 @@ static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const in
         sl_crossentropy_backward(a->probs, a->probs, tgt, loss_scale, N, V);
     const float *xlast = L > 0 ? a->res3 + (L - 1) * BTC : a->encoded;
     mm_backward(bf, m, a->dbtc, G + m->info[SL_HEAD].offset, NULL, a->probs, a->lnf,
-                             P + m->info[SL_HEAD].offset, N, C, V);
+                P + m->info[SL_HEAD].offset, N, C, V);
     memset(a->dres, 0, (size_t)N * C * sizeof(float));
     sl_layernorm_backward(a->dres, G + m->info[SL_LNFW].offset, G + m->info[SL_LNFB].offset, a->dbtc,
                           xlast, P + m->info[SL_LNFW].offset, a->lnf_mean, a->lnf_rstd, N, C);
@@ -480,20 +480,20 @@ static void backward_fused(const sl_model *m, sl_acts *a, float *grads, const in
         float *att = a->att + l * ATT, *res2 = a->res2 + l * BTC;
         float *ln2 = a->ln2 + l * BTC, *fch = a->fch + l * BTF, *fchg = a->fch_gelu + l * BTF;
         mm_backward(bf, m, a->dbtf, sl_tensor(m, G, SL_FCPROJW, l),
-                                 sl_tensor(m, G, SL_FCPROJB, l), a->dres, fchg,
-                                 sl_tensor(m, P, SL_FCPROJW, l), N, F, C);
+                    sl_tensor(m, G, SL_FCPROJB, l), a->dres, fchg,
+                    sl_tensor(m, P, SL_FCPROJW, l), N, F, C);
         sl_gelu_bias_backward(a->dbtf, sl_tensor(m, G, SL_FCB, l), fch, a->dbtf, N, F);
         mm_backward(bf, m, a->dbtc, sl_tensor(m, G, SL_FCW, l), NULL, a->dbtf, ln2,
-                                 sl_tensor(m, P, SL_FCW, l), N, C, F);
+                    sl_tensor(m, P, SL_FCW, l), N, C, F);
         sl_layernorm_backward(a->dres, sl_tensor(m, G, SL_LN2W, l), sl_tensor(m, G, SL_LN2B, l),
                               a->dbtc, res2, sl_tensor(m, P, SL_LN2W, l), a->ln2_mean + l * BT,
                               a->ln2_rstd + l * BT, N, C);
         mm_backward(bf, m, a->dbtc, sl_tensor(m, G, SL_ATTPROJW, l),
-                                 sl_tensor(m, G, SL_ATTPROJB, l), a->dres, atty,
-                                 sl_tensor(m, P, SL_ATTPROJW, l), N, C, C);
+                    sl_tensor(m, G, SL_ATTPROJB, l), a->dres, atty,
+                    sl_tensor(m, P, SL_ATTPROJW, l), N, C, C);
         sl_attention_backward(a->dqkv, a->dscratch, a->dbtc, qkv, att, Bs, T, C, NH);
         mm_backward(bf, m, a->dbtc2, sl_tensor(m, G, SL_QKVW, l), sl_tensor(m, G, SL_QKVB, l),
-                                 a->dqkv, ln1, sl_tensor(m, P, SL_QKVW, l), N, C, 3 * C);
+                    a->dqkv, ln1, sl_tensor(m, P, SL_QKVW, l), N, C, 3 * C);
         sl_layernorm_backward(a->dres, sl_tensor(m, G, SL_LN1W, l), sl_tensor(m, G, SL_LN1B, l),
                               a->dbtc2, x, sl_tensor(m, P, SL_LN1W, l), a->ln1_mean + l * BT,
                               a->ln1_rstd + l * BT, N, C);
