@@ -275,6 +275,16 @@ Test(bf16_cli, a_bf16_checkpoint_resumes_bitwise_and_keeps_its_precision)
     cr_assert_eq(sl_trainer_new(&f, &o32, &c, &err), SL_OK, "%s", err.msg);
     cr_expect_eq(sl_trainer_load(f, ck, &err), SL_EINPUT);
     cr_expect_not_null(strstr(err.msg, "precision: checkpoint trained in bf16"), "%s", err.msg);
+    /* a precision field that is neither 0 nor 1 (offset 160, docs/FORMATS.md) */
+    char *raw;
+    size_t len;
+    cr_assert_eq(sl_read_file(ck, &raw, &len, &err), SL_OK);
+    int32_t bad = 7;
+    memcpy(raw + 160, &bad, sizeof bad);
+    tu_write(ck, raw, len);
+    free(raw);
+    cr_expect_eq(sl_checkpoint_peek(ck, &ci, &err), SL_EINPUT);
+    cr_expect_not_null(strstr(err.msg, "precision: 7 is not a precision"), "%s", err.msg);
     sl_trainer_free(a), sl_trainer_free(b), sl_trainer_free(f);
     free(c.tokens);
 

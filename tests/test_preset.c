@@ -282,10 +282,18 @@ Test(preset, status_of_a_store_with_a_damaged_config_json_is_bad_input)
     /* n_ctx: 32 -> 9e99 */
     char out[4096];
     snprintf(out, sizeof out, "%.*s\"n_ctx\":\t9e99%s", (int)(at - text), text, strchr(at, ','));
+    char orig[4096];
+    snprintf(orig, sizeof orig, "%s", text);
     free(text);
     tu_write(cfg, out, strlen(out));
     const char *st[] = {"status", dir, NULL};
     tu_assert_bad_input("r000-L1-d16-s1/config.json:n_ctx: 9e+99 is out of range (expected 1..65536)", st);
+    /* the intact file with an unknown precision */
+    char *brace = strrchr(orig, '}');
+    cr_assert_not_null(brace);
+    snprintf(out, sizeof out, "%.*s,\"precision\": \"fp8\"}\n", (int)(brace - orig), orig);
+    tu_write(cfg, out, strlen(out));
+    tu_assert_bad_input("r000-L1-d16-s1/config.json:precision: is not a precision (expected fp32 or bf16)", st);
 }
 
 /* sizes beyond any fixed table: 300 N give 300 runs */
