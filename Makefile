@@ -137,6 +137,7 @@ check: deps
 	@if [ "$(BUILD)" = build ]; then cp $(BIN) scalelab.tmp && mv -f scalelab.tmp scalelab; fi
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 UBSAN_OPTIONS=print_stacktrace=1 $(TESTS) --jobs=2
 	scripts/check-layers.sh
+	@if [ "$(BUILD)" = build ]; then tests/reproduce_compact.sh; fi
 	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 tests/install.sh $(MAKE) --no-print-directory $(if $(SAN),SAN=$(SAN)) NATIVE=$(NATIVE) MPI=$(MPI)
 endif
 

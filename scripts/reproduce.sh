@@ -13,7 +13,11 @@
 #   RUNS=DIR scripts/reproduce.sh ...       run stores in DIR (default runs/)
 #
 # A preset whose store is already complete is not retrained: its fits and
-# figures are redone and its recorded timing is kept.
+# figures are redone and its recorded timing is kept. Each trained store is
+# also kept in compact form (sweep, corpus, and each run's config, status and
+# metrics; no checkpoints) under docs/reproduction/runs/PRESET; when runs/
+# lacks a complete store and that compact one is complete, it is refitted
+# without training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +38,7 @@ while [ $# -gt 0 ]; do
             { echo "scalelab: reproduce.sh:--cores: missing or bad value (expected a whole number of cores >= 1)" >&2; exit 2; }
         cores="$2"
         shift ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "scalelab: reproduce.sh:$1: unknown option (expected --tiny, --out DIR, --cores C or preset names)" >&2; exit 2 ;;
     *)
         [ -f "presets/$1.json" ] || { echo "scalelab: reproduce.sh:$1: no such preset (expected one of: $ALL)" >&2; exit 2; }
@@ -84,10 +88,30 @@ complete() { # STORE: every run done
     "$bin" status "$1" 2>/dev/null | tail -1 | awk '{ exit !($1 == $3 && $4 == "done,") }'
 }
 
+# the compact form of a complete store: everything but checkpoints and locks,
+# copied to a temporary directory and renamed over the old copy
+compact() { # STORE DEST
+    local src=$1 dst=$2 tmp=$2.tmp.$$
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    tar -C "$src" --exclude='checkpoint*' --exclude=.lock --exclude='*.tmp' -cf - . | tar -C "$tmp" -xf -
+    sync -f "$tmp" 2>/dev/null || sync
+    rm -rf "$dst.old" && { [ ! -d "$dst" ] || mv "$dst" "$dst.old"; } && mv "$tmp" "$dst" && rm -rf "$dst.old"
+}
+
+# the store of another preset a figure needs: the trained one, else its compact copy
+store_of() { # PRESET -> prints the complete store, or fails
+    if complete "$runs/$1"; then echo "$runs/$1"
+    elif complete "$data/runs/$1"; then echo "$data/runs/$1"
+    else return 1; fi
+}
+
 total_wall=0
 for p in "${presets[@]}"; do
     store=$runs/$p
-    if complete "$store"; then
+    if ! complete "$store" && complete "$data/runs/$p"; then
+        echo "reproduce: $p refitted from its compact store $data/runs/$p, its timing kept"
+        store=$data/runs/$p
+    elif complete "$store"; then
         echo "reproduce: $p already trained in $store: fits and figures only, its timing kept"
     else
         echo "reproduce: training $p into $store ..."
@@ -107,6 +131,7 @@ for p in "${presets[@]}"; do
         total_wall=$(awk -v a="$total_wall" -v b="$wall" 'BEGIN { print a + b }')
         printf 'reproduce: %s took %s s wall, %s s CPU on %s cores\n' "$p" "$wall" "$cpu" "$used"
     fi
+    [ "$store" = "$data/runs/$p" ] || { mkdir -p "$data/runs" && compact "$store" "$data/runs/$p"; }
 
     # Kaplan's Figs. 3, 13, 14, 15, 16 and Table 6 also need other stores, when
     # they are trained: the batch scan's B_crit(L), the N sweep's L(N, S), the
@@ -114,13 +139,13 @@ for p in "${presets[@]}"; do
     side=()
     case "$p" in
     kaplan-n | frontier)
-        if complete "$runs/batch-lr"; then
-            side+=(--bcrit-from "$runs/batch-lr")
-            ! complete "$runs/kaplan-nd" || side+=(--nd-from "$runs/kaplan-nd")
+        if bl=$(store_of batch-lr); then
+            side+=(--bcrit-from "$bl")
+            ! nd=$(store_of kaplan-nd) || side+=(--nd-from "$nd")
         fi ;;
     kaplan-nd)
-        ! complete "$runs/kaplan-n" || side+=(--ns-from "$runs/kaplan-n")
-        ! complete "$runs/batch-lr" || side+=(--bcrit-from "$runs/batch-lr") ;;
+        ! ns=$(store_of kaplan-n) || side+=(--ns-from "$ns")
+        ! bl=$(store_of batch-lr) || side+=(--bcrit-from "$bl") ;;
     esac
     "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" "${side[@]}" 2>/dev/null ||
         "$bin" export "$store" --csv "$scratch/export" --plots "$scratch/fig" 2>/dev/null
@@ -215,7 +240,7 @@ done
     echo
     echo "| preset | runs | wall | CPU | cores | load at start | date |"
     echo "|---|---|---|---|---|---|---|"
-    tail -n +2 "$data/timings.csv" | awk -F, '{ printf "| %s | %s | %.0f s (%.1f min) | %.0f s | %s | %s | %s |\n", $1, $2, $3, $3 / 60, $4, $5, $6, $7 }'
+    [ ! -f "$data/timings.csv" ] || tail -n +2 "$data/timings.csv" | awk -F, '{ printf "| %s | %s | %.0f s (%.1f min) | %.0f s | %s | %s | %s |\n", $1, $2, $3, $3 / 60, $4, $5, $6, $7 }'
     echo
     echo "Fitted parameters (\`scalelab fit runs/PRESET --law LAW --bootstrap 200 --seed 1\`; 95% bootstrap intervals):"
     echo
