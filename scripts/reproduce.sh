@@ -238,9 +238,25 @@ done
     echo
     echo "Wall and CPU time per preset (\`scalelab run PRESET --cores C\` on a $(nproc)-core machine, C in the cores column; CPU = user + system):"
     echo
-    echo "| preset | runs | wall | CPU | cores | load at start | date |"
-    echo "|---|---|---|---|---|---|---|"
-    [ ! -f "$data/timings.csv" ] || tail -n +2 "$data/timings.csv" | awk -F, '{ printf "| %s | %s | %.0f s (%.1f min) | %.0f s | %s | %s | %s |\n", $1, $2, $3, $3 / 60, $4, $5, $6, $7 }'
+    # the corpus each preset's rows come from: its compact store's, when kept
+    : >"$scratch/corpora"
+    if [ -f "$data/timings.csv" ]; then
+        for q in $(tail -n +2 "$data/timings.csv" | cut -d, -f1); do
+            cj=$data/runs/$q/corpus.json
+            if [ -f "$cj" ]; then
+                name=$(tr -d '\n\t ' <"$cj" | sed -n 's/^{"format_version":[0-9]*,"name":"\([^"]*\)".*/\1/p')
+                hash=$(tr -d '\n\t ' <"$cj" | sed -n 's/.*"hash":"\([0-9a-f]*\)","manifest".*/\1/p')
+                echo "$q,${name:-?}${hash:+ ($hash)}, docs/reproduction/runs/$q"
+            else
+                echo "$q,King James (kjv; an earlier store; not kept)"
+            fi
+        done >"$scratch/corpora"
+    fi
+    echo "| preset | runs | wall | CPU | cores | load at start | date | corpus, store |"
+    echo "|---|---|---|---|---|---|---|---|"
+    [ ! -f "$data/timings.csv" ] || tail -n +2 "$data/timings.csv" | awk -F, -v cf="$scratch/corpora" '
+        BEGIN { while ((getline l < cf) > 0) { i = index(l, ","); c[substr(l, 1, i - 1)] = substr(l, i + 1) } }
+        { printf "| %s | %s | %.0f s (%.1f min) | %.0f s | %s | %s | %s | %s |\n", $1, $2, $3, $3 / 60, $4, $5, $6, $7, c[$1] }'
     echo
     echo "Fitted parameters (\`scalelab fit runs/PRESET --law LAW --bootstrap 200 --seed 1\`; 95% bootstrap intervals):"
     echo
