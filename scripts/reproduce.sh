@@ -246,7 +246,7 @@ done
             if [ -f "$cj" ]; then
                 name=$(tr -d '\n\t ' <"$cj" | sed -n 's/^{"format_version":[0-9]*,"name":"\([^"]*\)".*/\1/p')
                 hash=$(tr -d '\n\t ' <"$cj" | sed -n 's/.*"hash":"\([0-9a-f]*\)","manifest".*/\1/p')
-                echo "$q,${name:-?}${hash:+ ($hash)}, docs/reproduction/runs/$q"
+                echo "$q,${name:-?}${hash:+ ($hash)}, $data/runs/$q"
             else
                 echo "$q,King James (kjv; an earlier store; not kept)"
             fi
