@@ -176,7 +176,9 @@ for p in "${presets[@]}"; do
     [ "$kind" != isoflop ] || specs="$specs store:approach2:n_total"
     if head -1 "$scratch/export/curves.csv" | grep -q transfer_loss; then
         # each done run's transfer loss at its best test loss, as the figure takes it
-        awk -F, 'NR == FNR { if (FNR > 1 && $21 == "done") n[$1] = $9; next }
+        # (runs.csv's columns found by name: its layout grows with its version)
+        awk -F, 'NR == FNR && FNR == 1 { for (i = 1; i <= NF; i++) { if ($i == "status") cs = i; if ($i == "N") cn = i } next }
+            NR == FNR { if ($cs == "done") n[$1] = $cn; next }
             FNR == 1 { for (i = 1; i <= NF; i++) if ($i == "transfer_loss") t = i; next }
             ($1 in n) && $2 > 0 && (!($1 in best) || $6 < best[$1]) { best[$1] = $6; tl[$1] = $t }
             END { print "n,loss,run"; for (r in tl) print n[r] "," tl[r] "," r }' \
