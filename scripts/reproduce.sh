@@ -108,11 +108,11 @@ store_of() { # PRESET -> prints the complete store, or fails
 total_wall=0
 for p in "${presets[@]}"; do
     store=$runs/$p
-    if ! complete "$store" && complete "$data/runs/$p"; then
+    if complete "$store"; then
+        echo "reproduce: $p already trained in $store: fits and figures only, its timing kept"
+    elif complete "$data/runs/$p"; then
         echo "reproduce: $p refitted from its compact store $data/runs/$p, its timing kept"
         store=$data/runs/$p
-    elif complete "$store"; then
-        echo "reproduce: $p already trained in $store: fits and figures only, its timing kept"
     else
         echo "reproduce: training $p into $store ..."
         load=$(cut -d' ' -f1 /proc/loadavg)
