@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
             { echo "scalelab: reproduce.sh:--cores: missing or bad value (expected a whole number of cores >= 1)" >&2; exit 2; }
         cores="$2"
         shift ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "scalelab: reproduce.sh:$1: unknown option (expected --tiny, --out DIR, --cores C or preset names)" >&2; exit 2 ;;
     *)
         [ -f "presets/$1.json" ] || { echo "scalelab: reproduce.sh:$1: no such preset (expected one of: $ALL)" >&2; exit 2; }
